@@ -216,8 +216,8 @@ def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | 
     index = {known[h.lower()]: i for i, h in enumerate(header) if h.lower() in known}
     records, rows = [], []
     for offset, line in enumerate(grid[1:], start=1):
-        if all(is_blank(v) for v in line):
-            continue
+        if all(is_blank(line[i]) for i in index.values() if i < len(line)):
+            continue  # an empty row (calculated columns alone do not make a record)
         records.append({key: (line[i] if i < len(line) else None) for key, i in index.items()})
         rows.append(first_row + offset)
     if not records:

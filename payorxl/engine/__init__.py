@@ -1,0 +1,197 @@
+"""The calculation engine: pure functions over typed frames, no I/O and no Excel.
+
+`calculate(frames, settings)` runs every rule once over whole tables and returns a
+`Results` with everything the owned sheets, the CLI and the UDFs show. The same inputs
+give the same outputs whether the call comes from a formula, a button or the CLI.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import model as m
+from . import collections, deadlines, denials, portfolio, reimbursement
+from .lines import line_summary
+from .worklist import build_worklist
+
+
+@dataclass
+class KPI:
+    """One headline figure: value (cents for money), kind (percent, money, number, count),
+    definition and the source it follows."""
+    label: str
+    value: float | int | None
+    kind: str
+    definition: str
+    source: str = ""
+
+
+@dataclass
+class Results:
+    settings: m.Settings
+    lines: pd.DataFrame            # one row per claim line: inputs + every per-line result
+    contracts: pd.DataFrame        # contracts + notice calendar
+    kpis: dict[str, KPI]
+    denials_by: dict[str, pd.DataFrame]
+    aging: pd.DataFrame
+    scorecard: pd.DataFrame
+    worklist: pd.DataFrame
+    deadlines: pd.DataFrame        # missed / due-soon counts and dollars by deadline type
+    portfolio: dict[str, pd.DataFrame]
+    monthly: pd.DataFrame
+    errors: list = field(default_factory=list)
+
+
+def _nan_to_none(x):
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else x
+
+
+def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFrame:
+    """Every per-claim-line result, side by side with the claim's own columns."""
+    claims, contracts = frames["Claims"], frames["Contracts"]
+    lines = line_summary(claims, frames["Payments"])
+    money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings)
+    dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
+                                   money["expected_allowed"], settings)
+    written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"])
+    balances = collections.ar_balances(claims, lines, written["written_off"])
+    out = pd.concat([claims, lines.drop(columns=["claim_id", "line"]), money, dl,
+                     denials.denied_lines(claims, lines), written, balances], axis=1)
+    out = out.loc[:, ~out.columns.duplicated()]
+    out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
+    # An underpayment is disputed like a denial: the appeal window runs from the last
+    # remittance on the line.
+    terms = deadlines.contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
+    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
+    out["underpayment_deadline"] = (out["last_remit_date"] + pd.to_timedelta(window.astype(float), unit="D")).where(out["underpaid"])
+    out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
+    out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
+    return out
+
+
+def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    value = lines["expected_allowed"].fillna(lines["charge"])
+    rows = []
+    for name, status, amount in (("Timely filing", lines["filing_status"], value),
+                                 ("Appeal", lines["appeal_status"], lines["denied_amount"]),
+                                 ("Prompt pay", lines["prompt_pay_status"].replace({"Overdue": "Missed"}), value)):
+        rows.append({"deadline": name,
+                     "missed": int((status == "Missed").sum()),
+                     "missed_amount": int(amount[status == "Missed"].fillna(0).sum()),
+                     "due_soon": int((status == "Due soon").sum()),
+                     "due_soon_amount": int(amount[status == "Due soon"].fillna(0).sum())})
+    rows.append({"deadline": "Contract notice",
+                 "missed": int((notices["notice_status"] == "Missed").sum()),
+                 "missed_amount": 0,
+                 "due_soon": int((notices["notice_status"] == "Due soon").sum()),
+                 "due_soon_amount": 0})
+    return pd.DataFrame(rows)
+
+
+def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFrame,
+               aging: pd.DataFrame, settings) -> pd.DataFrame:
+    flags = pd.DataFrame({
+        "payor": lines["payor"], "charges": lines["charge"], "paid": lines["paid"],
+        "underpaid_lines": lines["underpaid"].astype("int64"),
+        "underpayment": lines["variance"].where(lines["underpaid"], 0).fillna(0).astype("int64"),
+        "missed_filing": (lines["filing_status"] == "Missed").astype("int64"),
+        "missed_appeals": (lines["appeal_status"] == "Missed").astype("int64"),
+        "due_soon": ((lines["filing_status"] == "Due soon").astype("int64")
+                     + (lines["appeal_status"] == "Due soon").astype("int64")),
+    })
+    g = flags.groupby("payor", sort=True)
+    sc = g.sum()
+    sc.insert(0, "lines", g.size())
+    sc.insert(0, "claims", lines.groupby("payor", sort=True)["claim_id"].nunique())
+    ncr = collections.net_collection_rate(lines, lines, by="payor")
+    sc = sc.join(by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]], how="left")
+    if isinstance(ncr, pd.DataFrame) and "payor" in ncr:
+        sc = sc.join(ncr.set_index("payor")[["net_collection_rate"]], how="left")
+    sc = sc.join(aging.set_index("payor")[["total"]].rename(columns={"total": "ar"}), how="left")
+    sc = sc.reset_index().rename(columns={"index": "payor"})
+    types = contracts.set_index("payor")["payor_type"]
+    sc.insert(1, "payor_type", sc["payor"].map(types).fillna(""))
+    return sc
+
+
+def _monthly(lines: pd.DataFrame, by_month: pd.DataFrame) -> pd.DataFrame:
+    if lines.empty:
+        return pd.DataFrame(columns=["month", "charges", "paid", "denial_rate"])
+    month = lines["dos"].dt.strftime("%Y-%m")
+    out = pd.DataFrame({"charges": lines["charge"].groupby(month).sum(),
+                        "paid": lines["paid"].groupby(month).sum()})
+    out.index.name = "month"
+    out = out.reset_index()
+    rates = by_month.set_index("month")["denial_rate"] if "month" in by_month else pd.Series(dtype=float)
+    out["denial_rate"] = out["month"].map(rates)
+    return out.sort_values("month").tail(12).reset_index(drop=True)
+
+
+def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None) -> Results:
+    """Run the whole engine over validated frames."""
+    claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
+    lines = per_line(frames, settings)
+    notices = deadlines.contract_notices(contracts, settings)
+    contracts_out = pd.concat([contracts, notices], axis=1)
+    contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
+
+    denials_by = {by: denials.initial_denial_rate(claims, lines, by=by)
+                  for by in ("payor", "category", "cpt", "month")}
+    overall = denials.initial_denial_rate(claims, lines, by=None)
+    aging_by_payor = collections.aging(claims, lines[["balance"]], settings, by="payor")
+    summary = collections.collections_summary(claims, lines, lines[["balance"]], settings)
+    overturn = denials.appeal_overturn_rate(appeals)
+    writeoff_rate = denials.final_denial_writeoff_rate(claims, lines, lines["written_off"])
+    under = lines["variance"].where(lines["underpaid"], 0).fillna(0)
+    dl = _deadline_table(lines, notices, contracts)
+
+    def first(frame, column):
+        return _nan_to_none(float(frame[column].iloc[0])) if len(frame) else None
+
+    kpis = {
+        "initial_denial_rate": KPI("Initial denial rate", first(overall, "denial_rate"), "percent",
+                                   "claims denied on first adjudication ÷ claims adjudicated", "HFMA MAP Key"),
+        "charge_denial_rate": KPI("Initial denial rate ($)", first(overall, "charge_denial_rate"), "percent",
+                                  "charges denied on first adjudication ÷ charges adjudicated", "HFMA MAP Key"),
+        "final_denial_writeoff_rate": KPI("Final denial write-off rate", _nan_to_none(writeoff_rate), "percent",
+                                          "denied dollars written off (appeal upheld or missed) ÷ charges adjudicated",
+                                          "HFMA MAP Key"),
+        "appeal_overturn_rate": KPI("Appeal overturn rate", first(overturn, "overturn_rate") if isinstance(overturn, pd.DataFrame) else None,
+                                    "percent", "appeals won (fully or partly) ÷ appeals decided", ""),
+        "clean_claim_rate": KPI("Clean claim rate", _nan_to_none(summary["clean_claim_rate"]), "percent",
+                                "claims with no denial on first adjudication and never resubmitted ÷ claims adjudicated",
+                                "HFMA"),
+        "first_pass_resolution_rate": KPI("First-pass resolution rate",
+                                          _nan_to_none(summary["first_pass_resolution_rate"]), "percent",
+                                          "claims resolved by their first remittance ÷ claims adjudicated", ""),
+        "net_collection_rate": KPI("Net collection rate", _nan_to_none(summary["net_collection_rate"]), "percent",
+                                   "payments ÷ (charges − contractual adjustments)", "MGMA"),
+        "days_in_ar": KPI("Days in A/R", _nan_to_none(summary["days_in_ar"]), "number",
+                          f"A/R ÷ average daily charges over the last {settings.ar_period_days} days",
+                          "HFMA MAP Key"),
+        "ar_total": KPI("A/R (insurance)", summary["ar_total"], "money",
+                        "charge − paid − contractual adj. − patient resp. − write-offs, open lines", ""),
+        "underpayment": KPI("Underpayments", int(under.sum()), "money",
+                            "expected allowed − allowed on lines short beyond the tolerance", ""),
+        "missed_deadlines": KPI("Missed deadlines", int(dl["missed"].sum()), "count",
+                                "filing, appeal and prompt-pay deadlines passed, and contract notices missed", ""),
+        "missed_amount": KPI("Missed deadlines ($)", int(dl["missed_amount"].sum()), "money",
+                             "dollars on lines whose filing or appeal deadline passed, or unpaid past prompt pay", ""),
+        "at_risk": KPI("Due soon", int(dl["due_soon"].sum()), "count",
+                       "deadlines inside their due-soon window (Settings)", ""),
+        "at_risk_amount": KPI("Due soon ($)", int(dl["due_soon_amount"].sum()), "money",
+                              "dollars on lines whose deadline is inside its due-soon window", ""),
+    }
+    scorecard = _scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
+    worklist = build_worklist(lines, notices, contracts, settings)
+    pf = {
+        "payer_mix": portfolio.payer_mix(claims, lines, contracts),
+        "revenue_by_payor_cpt": portfolio.revenue_by_payor_cpt(claims, lines),
+        "rates": portfolio.rate_comparison(frames["FeeSchedule"], contracts, settings),
+        "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings),
+        "calendar": portfolio.renewal_calendar(contracts, notices),
+    }
+    return Results(settings, lines, contracts_out, kpis, denials_by, aging_by_payor, scorecard,
+                   worklist, dl, pf, _monthly(lines, denials_by["month"]), list(errors or []))

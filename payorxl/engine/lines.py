@@ -43,7 +43,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     denied: the line stands denied now (net paid is zero and a denial is on file);
     denial_date, denial_carc, denial_group: the most recent denial row's remit date
         and reason (the appeal clock starts here);
-    carc29: the line was denied for timely filing (CARC 29).
+    carc29: a remittance row for the line cites CARC 29 (timely filing expired).
     """
     out = claims[KEY].copy()
     pay = payments.copy()
@@ -78,7 +78,9 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     totals["denial_date"] = last_denial["remit_date"]
     totals["denial_carc"] = last_denial["carc"]
     totals["denial_group"] = last_denial["group_code"]
-    totals["carc29"] = denials.assign(c29=denials["carc"].astype(str) == "29").groupby(KEY)["c29"].any()
+    # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
+    # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
+    totals["carc29"] = pay.assign(c29=pay["carc"].astype(str) == "29").groupby(KEY)["c29"].any()
 
     out = out.merge(totals.reset_index(), on=KEY, how="left")
     out.index = claims.index

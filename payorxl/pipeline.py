@@ -1,0 +1,128 @@
+"""The recalculation pipeline: read, validate, calculate, write — one short function.
+
+`recalc(path, ...)` is a plain, picklable function with no global state: the CLI runs it
+on one workbook or on a folder of them in a process pool.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import model as m
+from .engine import Results, calculate
+from .errors import PayorxlError
+from .validate import validate
+from .workbook.read import Inputs, read_inputs
+from .workbook.sheets import STYLES, owned_sheets
+from .workbook.xlsxpart import refuse_if_open, write_owned_sheets
+
+
+@dataclass
+class Summary:
+    """What one recalculation did, for the terminal, JSON or a roll-up table."""
+    path: str
+    practice: str = ""
+    as_of: str = ""
+    claim_lines: int = 0
+    errors: int = 0
+    warnings: int = 0
+    kpis: dict = field(default_factory=dict)
+    worklist: int = 0
+    output: str = ""
+    changed_parts: list = field(default_factory=list)
+    failed: str = ""   # the message when the workbook could not be recalculated
+
+
+def evaluate(inputs: Inputs) -> Results:
+    """Validate the inputs and run the engine (no file is touched)."""
+    frames, rule_errors = validate(inputs.frames, inputs.settings)
+    return calculate(frames, inputs.settings, inputs.errors + rule_errors)
+
+
+def load(path: str | Path, as_of=None) -> Results:
+    """Read a workbook and calculate everything, without writing."""
+    return evaluate(read_inputs(path, as_of))
+
+
+def summarize(path, results: Results, output="", changed=()) -> Summary:
+    return Summary(
+        path=str(path), practice=results.settings.practice_name,
+        as_of=results.settings.as_of.date().isoformat(), claim_lines=len(results.lines),
+        errors=sum(e.severity == "error" for e in results.errors),
+        warnings=sum(e.severity == "warning" for e in results.errors),
+        kpis={k: v.value for k, v in results.kpis.items()}, worklist=len(results.worklist),
+        output=str(output), changed_parts=list(changed))
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.backup{path.suffix}")
+
+
+def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
+           backup: bool = False) -> Summary:
+    """Recalculate one workbook and rewrite its owned sheets (in place, or to `output`)."""
+    path = Path(path)
+    target = Path(output) if output else path
+    refuse_if_open(target)                      # before any work: Excel would lose our write
+    results = load(path, as_of)                 # read + validate + calculate
+    sheets = owned_sheets(results)              # lay the results out as cells
+    if backup and target.exists():
+        shutil.copy2(target, backup_path(target))
+    changed = write_owned_sheets(path, sheets, STYLES, target)   # atomic
+    return summarize(path, results, target, changed)
+
+
+def recalc_safely(path: str | Path, as_of=None, output=None, backup=False) -> Summary:
+    """`recalc` that reports a failure in the summary instead of raising, so one bad
+    workbook in a batch does not stop the others."""
+    try:
+        return recalc(path, as_of, output, backup)
+    except PayorxlError as e:
+        return Summary(path=str(path), failed=str(e))
+    except Exception as e:  # an unexpected failure is still reported per workbook
+        return Summary(path=str(path), failed=f"unexpected {type(e).__name__}: {e}")
+
+
+def _calculated_for_cache(results: Results) -> dict:
+    calc = {}
+    for table in m.INPUT_TABLES:
+        if table.calculated:
+            source = results.lines if table is m.CLAIMS else results.contracts
+            calc[table.name] = source[[c.key for c in table.calculated]]
+    return calc
+
+
+def new_workbook(path: str | Path, frames: dict | None = None, settings_values: dict | None = None,
+                 overwrite: bool = False) -> Summary:
+    """Build the practice workbook at `path` — the empty template, or filled with
+    `frames` (typed, valid) — recalculated, written atomically."""
+    import os
+    import tempfile
+
+    from .conversion import empty_frame
+    from .workbook.read import convert_settings, settings_from_values
+    from .workbook.template import build_workbook
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise PayorxlError(f"{path.name}: payorxl writes .xlsx workbooks; name it {path.stem}.xlsx")
+    if path.exists() and not overwrite:
+        raise PayorxlError(f"{path} already exists; choose another name, or pass --force to replace it")
+    refuse_if_open(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = {t.name: (frames or {}).get(t.name, empty_frame(t)) for t in m.INPUT_TABLES}
+    raw = {s.key: s.default for s in m.SETTINGS}
+    raw.update(settings_values or {})
+    values, _ = convert_settings(raw)
+    results = evaluate(Inputs(frames, settings_from_values(values)))
+    fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        build_workbook(tmp, frames, raw, _calculated_for_cache(results))
+        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return summarize(path, results, path, changed)

@@ -1,0 +1,154 @@
+"""Checks across rows and tables, each a small function ``rule(frames) -> errors``.
+
+Cell-level problems (a date that is text, a negative units count) are caught while
+converting (conversion.py). The rules here need more than one cell: a claim whose payor
+has no contract, a duplicated claim line, overlapping fee-schedule rows. Like beancount's
+validations, adding a check is adding one function to ``RULES``. A rule that finds an
+*error* names the rows to leave out of the figures; a *warning* keeps them.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from . import model as m
+from .conversion import ROW
+from .errors import CellRef, DataError, WARNING
+
+Frames = dict[str, pd.DataFrame]
+Rule = Callable[[Frames, m.Settings], list[DataError]]
+
+
+def _err(table: m.Table, row: int, key: str, value, message: str, fix: str, severity="error") -> DataError:
+    col = table.column(key)
+    return DataError(CellRef(table.name, int(row), col.name), value, message, fix, severity, phi=col.phi)
+
+
+def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A row that repeats another row's key (claim + line, payor, ...) is an error."""
+    errors = []
+    for table in m.INPUT_TABLES:
+        df = frames[table.name]
+        if not table.key or df.empty:
+            continue
+        keys = df[list(table.key)].astype(str).apply(lambda s: s.str.strip().str.upper())
+        dup = keys.duplicated(keep="first")
+        first_row = df.groupby([keys[k] for k in table.key], sort=False)[ROW].transform("first")
+        for i in df.index[dup]:
+            what = ", ".join(f"{table.column(k).name} {df.at[i, k]}" for k in table.key)
+            errors.append(_err(table, df.at[i, ROW], table.key[-1], df.at[i, table.key[-1]],
+                               f"duplicate row: {what} is already on row {first_row[i]}",
+                               "delete one of the two rows, or give this one its own key"))
+    return errors
+
+
+def unknown_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """Claims, payments and fee-schedule rows must name a payor that has a contract."""
+    known = set(frames["Contracts"]["payor"].str.upper())
+    errors = []
+    for table in (m.CLAIMS, m.PAYMENTS, m.FEE_SCHEDULE):
+        df = frames[table.name]
+        if df.empty:
+            continue
+        bad = ~df["payor"].str.upper().isin(known)
+        if table is m.FEE_SCHEDULE:
+            bad &= df["payor"].str.upper() != settings.medicare_payor.upper()
+        for i in df.index[bad]:
+            errors.append(_err(table, df.at[i, ROW], "payor", df.at[i, "payor"],
+                               "payor has no row in Contracts",
+                               "add the payor to Contracts, or correct the spelling to match it"))
+    return errors
+
+
+def contract_terms(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A '% of Medicare' contract needs its percentage; a term end before the effective date
+    is a typing error."""
+    df = frames["Contracts"]
+    errors = []
+    pct = (df["fee_basis"] == "% of Medicare") & df["pct_of_medicare"].isna()
+    for i in df.index[pct]:
+        errors.append(_err(m.CONTRACTS, df.at[i, ROW], "pct_of_medicare", None,
+                           "the contract pays a % of Medicare but the percentage is blank",
+                           "enter the contracted percentage (e.g. 125%), or set Fee Basis to 'Fee Schedule'"))
+    backwards = df["term_end"].notna() & df["effective_date"].notna() & (df["term_end"] < df["effective_date"])
+    for i in df.index[backwards]:
+        errors.append(_err(m.CONTRACTS, df.at[i, ROW], "term_end", df.at[i, "term_end"].date(),
+                           "the term ends before the contract's effective date",
+                           "check both dates"))
+    return errors
+
+
+def claim_dates(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """Through date before the date of service is an error; a date of service after the
+    as-of date, or a claim filed before its date of service, is a warning."""
+    df = frames["Claims"]
+    errors = []
+    for i in df.index[df["through_date"].notna() & (df["through_date"] < df["dos"])]:
+        errors.append(_err(m.CLAIMS, df.at[i, ROW], "through_date", df.at[i, "through_date"].date(),
+                           "the through date is before the date of service", "check both dates"))
+    for i in df.index[df["dos"] > settings.as_of]:
+        errors.append(_err(m.CLAIMS, df.at[i, ROW], "dos", df.at[i, "dos"].date(),
+                           f"the date of service is after the as-of date ({settings.as_of.date()})",
+                           "check the date, or the As-of Date in Settings", WARNING))
+    for i in df.index[df["filed_date"].notna() & (df["filed_date"] < df["dos"])]:
+        errors.append(_err(m.CLAIMS, df.at[i, ROW], "filed_date", df.at[i, "filed_date"].date(),
+                           "the claim was filed before its date of service", "check both dates", WARNING))
+    return errors
+
+
+def fee_overlaps(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """Two rates for the same payor, CPT and modifier on the same date make expected
+    allowed ambiguous: the later row is reported (the latest effective rate is used)."""
+    df = frames["FeeSchedule"]
+    if df.empty:
+        return []
+    end = df["effective_to"].fillna(pd.Timestamp.max.normalize())
+    d = df.assign(_end=end, _k=df["payor"].str.upper() + "|" + df["cpt"] + "|" + df["modifier"])
+    d = d.sort_values(["_k", "effective_from"], kind="stable")
+    prev_end = d.groupby("_k")["_end"].shift()
+    prev_row = d.groupby("_k")[ROW].shift()
+    overlap = prev_end.notna() & (d["effective_from"] <= prev_end)
+    return [_err(m.FEE_SCHEDULE, d.at[i, ROW], "effective_from", d.at[i, "effective_from"].date(),
+                 f"this rate overlaps the rate on row {int(prev_row[i])} for the same payor, CPT and modifier",
+                 "end the earlier rate (Effective To) the day before this one starts")
+            for i in d.index[overlap]]
+
+
+def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """Payments and appeals for a claim line that is not in Claims are kept aside (a
+    warning): they cannot count toward any claim's figures until the claim is entered."""
+    claims = frames["Claims"]
+    keys = set(zip(claims["claim_id"], claims["line"].astype(int)))
+    errors = []
+    for table in (m.PAYMENTS, m.APPEALS):
+        df = frames[table.name]
+        if df.empty:
+            continue
+        missing = [(i, k) for i, k in zip(df.index, zip(df["claim_id"], df["line"].astype(int))) if k not in keys]
+        for i, (cid, line) in missing:
+            errors.append(_err(table, df.at[i, ROW], "claim_id", cid,
+                               f"no claim line {cid} / {line} in Claims",
+                               "enter the claim in Claims, or correct the claim ID and line", WARNING))
+    return errors
+
+
+RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows]
+
+
+def validate(frames: Frames, settings: m.Settings) -> tuple[Frames, list[DataError]]:
+    """Run every rule; drop the rows with errors (cascading: a contract left out makes
+    its claims unknown-payor errors) and return the clean frames and all errors."""
+    errors: list[DataError] = []
+    frames = dict(frames)
+    for rule in RULES:
+        found = rule(frames, settings)
+        errors.extend(found)
+        bad: dict[str, set[int]] = {}
+        for e in found:
+            if e.severity == "error":
+                bad.setdefault(e.ref.sheet, set()).add(e.ref.row)
+        for sheet, rows in bad.items():
+            df = frames[sheet]
+            frames[sheet] = df[~df[ROW].isin(rows)].reset_index(drop=True)
+    return frames, errors

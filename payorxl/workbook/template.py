@@ -1,0 +1,237 @@
+"""Build the practice workbook from code: nothing in it is edited by hand.
+
+Input tables are real Excel tables (ListObjects) with dropdowns, number formats, frozen
+headers and a note on every header; their calculated columns are native formulas
+(formulas.py) with the engine's values cached, so tools that do not recalculate still
+read the right figures. Settings holds the practice's choices, each value behind a
+defined name the formulas use. The owned sheets are created empty here — with column
+widths and, on the Dashboard, charts over fixed ranges — and filled by the same writer a
+recalculation uses (xlsxpart.py), so there is one way to write them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from .. import model as m
+from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
+from .sheets import CHART_COLUMN, DASHBOARD
+
+SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contracts", "FeeSchedule",
+               "Scorecard", "Aging", "Portfolio", "Reconciliation", "Exceptions", "Settings")
+OWNED_WIDTHS = {"Worklist": [6, 24, 22, 14, 6, 8, 12, 14, 12, 10, 10, 60],
+                "Scorecard": [24, 18] + [12] * 13, "Aging": [24] + [14] * 6,
+                "Portfolio": [24, 18] + [14] * 10, "Reconciliation": [14] * 12,
+                "Exceptions": [10, 14, 8, 20, 24, 60, 70], "Dashboard": [24] + [16] * 7}
+TAB_COLORS = {"Dashboard": "#1F3864", "Worklist": "#C00000", "Settings": "#7F7F7F"}
+TEXT_KEYS = {"claim_id", "patient_id", "payor", "cpt", "modifier", "payor_claim_no", "line_control_no",
+             "check_no", "carc", "rarc", "payor_id", "source"}
+
+
+def _excel_value(value, kind: str):
+    """A typed engine value back to what Excel holds."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if kind == m.MONEY:
+        return int(value) / 100
+    if kind == m.DATE:
+        return pd.Timestamp(value).to_pydatetime()
+    if kind == m.INT:
+        return int(value)
+    if kind in (m.PERCENT, m.NUMBER):
+        return float(value)
+    return str(value)
+
+
+def _formats(wb) -> dict:
+    fmts = {kind: wb.add_format({"num_format": f}) for kind, f in m.FORMATS.items()}
+    fmts["text"] = wb.add_format({"num_format": "@"})
+    fmts["calc_text"] = wb.add_format({"font_color": "#1F3864", "bg_color": "#F2F2F2"})
+    for kind, f in m.FORMATS.items():
+        fmts["calc_" + kind] = wb.add_format({"num_format": f, "font_color": "#1F3864", "bg_color": "#F2F2F2"})
+    fmts["title"] = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
+    fmts["wrap"] = wb.add_format({"text_wrap": True, "valign": "top", "font_color": "#595959"})
+    fmts["bold"] = wb.add_format({"bold": True})
+    return fmts
+
+
+def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
+                 calculated: pd.DataFrame | None) -> None:
+    ws = wb.add_worksheet(table.name)
+    formulas = table_formulas().get(table.name, {})
+    n = 0 if frame is None else len(frame)
+    rows = max(n, 1)  # an Excel table needs at least one data row
+    columns = []
+    for c in table.columns:
+        columns.append({"header": c.name, "format": fmts.get("text" if c.key in TEXT_KEYS else c.kind)})
+    for c in table.calculated:
+        columns.append({"header": c.name, "formula": "=" + formulas[c.key],
+                        "format": fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]})
+    data = []
+    if frame is not None and n:
+        data = [[_excel_value(v, c.kind) for v, c in zip(vals, table.columns)]
+                for vals in frame[[c.key for c in table.columns]].itertuples(index=False, name=None)]
+    ws.add_table(0, 0, rows, len(columns) - 1, {
+        "name": table.name, "columns": columns, "style": "Table Style Medium 2",
+        **({"data": data} if data else {})})
+    if data:
+        # xlsxwriter writes table data without the column formats; write typed cells
+        # so dates show as dates and money as money.
+        for i, vals in enumerate(data, start=1):
+            for j, (v, c) in enumerate(zip(vals, table.columns)):
+                fmt = fmts.get("text" if c.key in TEXT_KEYS else c.kind)
+                if v is None:
+                    ws.write_blank(i, j, None, fmt)
+                elif isinstance(v, dt.datetime):
+                    ws.write_datetime(i, j, v, fmt)
+                elif isinstance(v, str):
+                    ws.write_string(i, j, v, fmt)  # never a formula, whatever the text
+                else:
+                    ws.write_number(i, j, v, fmt)
+    # Calculated columns: the formula with the engine's value cached.
+    base = len(table.columns)
+    for j, c in enumerate(table.calculated):
+        fmt = fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]
+        values = calculated[c.key].tolist() if calculated is not None and n else [None] * rows
+        for i in range(rows):
+            v = _excel_value(values[i], c.kind) if i < len(values) else None
+            if isinstance(v, dt.datetime):
+                v = (v - dt.datetime(1899, 12, 30)).days
+            ws.write_formula(i + 1, base + j, "=" + formulas[c.key], fmt, "" if v is None else v)
+    for j, c in enumerate(table.columns):
+        ws.set_column(j, j, c.width)
+        ws.write_comment(0, j, f"{c.name}{' (required)' if c.required else ''}: {c.description}",
+                         {"x_scale": 2, "y_scale": 1.2})
+    for j, c in enumerate(table.calculated):
+        ws.set_column(base + j, base + j, c.width)
+        ws.write_comment(0, base + j, f"{c.name} (calculated, do not type here): {c.description}",
+                         {"x_scale": 2, "y_scale": 1.2})
+    last = 1048575
+    for j, c in enumerate(table.columns):
+        if c.kind == m.CHOICE:
+            ws.data_validation(1, j, last, j, {"validate": "list", "source": list(c.choices),
+                                               "error_title": c.name,
+                                               "error_message": f"Pick one of: {', '.join(c.choices)}"})
+        elif c.key == "payor" and table.name != "Contracts":
+            ws.data_validation(1, j, last, j, {"validate": "list", "source": "=px_payors",
+                                               "error_type": "warning", "error_title": "Payor",
+                                               "error_message": "This payor has no row in Contracts."})
+        elif c.kind == m.DATE:
+            ws.data_validation(1, j, last, j, {"validate": "date", "criteria": "between",
+                                               "minimum": dt.date(1950, 1, 1), "maximum": dt.date(2099, 12, 31),
+                                               "error_title": c.name,
+                                               "error_message": "Enter a date such as 03/14/2026."})
+        elif c.kind in (m.INT, m.MONEY, m.PERCENT, m.NUMBER) and c.minimum is not None:
+            ws.data_validation(1, j, last, j, {"validate": "integer" if c.kind == m.INT else "decimal",
+                                               "criteria": ">=", "value": c.minimum,
+                                               "error_title": c.name,
+                                               "error_message": f"Enter a number of at least {c.minimum:g}."})
+    ws.freeze_panes(1, 2 if table.name == "Claims" else 1)
+
+
+def _settings_sheet(wb, fmts, values: dict) -> None:
+    ws = wb.add_worksheet(m.SETTINGS_SHEET)
+    ws.write_row(0, 0, ["Setting", "Value", "What it does"], fmts["bold"])
+    for i, s in enumerate(m.SETTINGS):
+        r = SETTINGS_FIRST_ROW - 1 + i
+        ws.write_string(r, 0, s.name)
+        v = values.get(s.key, s.default)
+        fmt = fmts.get(s.kind)
+        if v is None or v == "":
+            ws.write_blank(r, 1, None, fmt)
+        elif s.kind == m.DATE:
+            ws.write_datetime(r, 1, pd.Timestamp(v).to_pydatetime(), fmt)
+        elif s.kind == m.TEXT:
+            ws.write_string(r, 1, str(v), fmt)
+        else:
+            ws.write_number(r, 1, v, fmt)
+        ws.write_string(r, 2, s.description, fmts["wrap"])
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 26)
+    ws.set_column(2, 2, 80)
+    ws.freeze_panes(1, 0)
+
+
+def _dashboard_charts(wb, ws) -> None:
+    def rng(block, col):
+        return ["Dashboard", block.first_data_row, col, block.last_data_row, col]
+
+    b = DASHBOARD["denials"]
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series({"name": "Initial denial rate", "categories": rng(b, 0), "values": rng(b, 3),
+                      "fill": {"color": "#C00000"}, "data_labels": {"value": True, "num_format": "0%"}})
+    chart.set_title({"name": "Initial denial rate by payor"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True})
+    chart.set_x_axis({"num_format": "0%"})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+
+    b = DASHBOARD["aging"]
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for j, (name, color) in enumerate(zip(b.headers[1:6], ("#A9D18E", "#FFD966", "#F4B183", "#E06666", "#990000")),
+                                      start=1):
+        chart.add_series({"name": name, "categories": rng(b, 0), "values": rng(b, j), "fill": {"color": color}})
+    chart.set_title({"name": "Insurance A/R by payor and age"})
+    chart.set_y_axis({"reverse": True})
+    chart.set_x_axis({"num_format": '"$"#,##0'})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+
+    b = DASHBOARD["categories"]
+    chart = wb.add_chart({"type": "pie"})
+    chart.add_series({"name": "Charges denied", "categories": rng(b, 0), "values": rng(b, 3),
+                      "data_labels": {"percentage": True}})
+    chart.set_title({"name": "Denied charges by root cause"})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 1.0})
+
+    b = DASHBOARD["monthly"]
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"name": "Charges", "categories": rng(b, 0), "values": rng(b, 1), "fill": {"color": "#9DC3E6"}})
+    chart.add_series({"name": "Paid", "categories": rng(b, 0), "values": rng(b, 2), "fill": {"color": "#1F3864"}})
+    chart.set_title({"name": "Charges and payments by month of service"})
+    chart.set_y_axis({"num_format": '"$"#,##0'})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+
+
+def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = None,
+                   settings: dict | None = None,
+                   calculated: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write a new practice workbook at `path` (overwriting nothing: the caller checks).
+
+    frames: typed input frames by table name (None: an empty template);
+    settings: Settings values by key; calculated: engine values of the calculated
+    columns by table name (cached beside the formulas).
+    """
+    path = Path(path)
+    frames = frames or {}
+    calculated = calculated or {}
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb.set_properties({"title": "payorxl practice workbook", "comments": "Built by payorxl"})
+    fmts = _formats(wb)
+    for name, ref in settings_names().items():
+        wb.define_name(name, ref)
+    wb.define_name("px_payors", "=Contracts!$A$2:$A$1000")
+    tables = {t.name: t for t in m.INPUT_TABLES}
+    for name in SHEET_ORDER:
+        if name in tables:
+            _input_sheet(wb, fmts, tables[name], frames.get(name), calculated.get(name))
+        elif name == m.SETTINGS_SHEET:
+            _settings_sheet(wb, fmts, settings or {})
+        else:
+            ws = wb.add_worksheet(name)
+            for j, w in enumerate(OWNED_WIDTHS.get(name, [])):
+                ws.set_column(j, j, w)
+            if name == "Dashboard":
+                ws.hide_gridlines(2)
+                _dashboard_charts(wb, ws)
+                ws.activate()
+            else:
+                ws.freeze_panes(4 if name in ("Worklist", "Scorecard", "Aging", "Exceptions") else 0, 0)
+        if name in TAB_COLORS:
+            wb.get_worksheet_by_name(name).set_tab_color(TAB_COLORS[name])
+    wb.close()
+    return path
