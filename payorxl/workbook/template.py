@@ -199,7 +199,7 @@ def _dashboard_charts(wb, ws) -> None:
 
 def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = None,
                    settings: dict | None = None,
-                   calculated: dict[str, pd.DataFrame] | None = None) -> Path:
+                   calculated: dict[str, pd.DataFrame] | None = None, customize=None) -> Path:
     """Write a new practice workbook at `path` (overwriting nothing: the caller checks).
 
     frames: typed input frames by table name (None: an empty template);
@@ -233,5 +233,7 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
                 ws.freeze_panes(4 if name in ("Worklist", "Scorecard", "Aging", "Exceptions") else 0, 0)
         if name in TAB_COLORS:
             wb.get_worksheet_by_name(name).set_tab_color(TAB_COLORS[name])
+    if customize is not None:
+        customize(wb)
     wb.close()
     return path

@@ -1,0 +1,82 @@
+"""Excel values -> typed engine frames: every bad cell is an error naming where it is."""
+import datetime as dt
+
+import pandas as pd
+
+from payorxl import model as m
+from payorxl.conversion import table_from_grid, to_cents, typed_frame
+
+HEADER = ["Claim ID", "Line", "Patient ID", "Payor", "CPT", "Date of Service", "Charge", "My own column"]
+
+
+def claim(**over):
+    row = {"Claim ID": "C1", "Line": 1.0, "Patient ID": "P1", "Payor": "Aetna", "CPT": "99213",
+           "Date of Service": dt.datetime(2026, 3, 14), "Charge": 125.5}
+    row.update(over)
+    return row
+
+
+def test_to_cents_rounds_half_up_exactly():
+    assert to_cents(0.125) == 13       # Decimal('0.125') * 100 = 12.5 -> 13
+    assert to_cents(2.675) == 268      # float 2.675 is 2.67499..., str() keeps '2.675'
+    assert to_cents(-1.005) == -101
+    assert to_cents(100) == 10000
+
+
+def test_values_as_excel_sends_them():
+    c = typed_frame(m.CLAIMS, [claim(CPT=99213.0, Units=None, Modifier=None)])
+    assert c.errors == []
+    row = c.frame.iloc[0]
+    assert row["cpt"] == "99213"                   # a code typed as a number is text
+    assert row["line"] == 1 and row["units"] == 1  # blank units -> default 1
+    assert row["modifier"] == ""
+    assert row["charge"] == 12550                  # $125.50 in cents
+    assert row["dos"] == pd.Timestamp("2026-03-14")
+    assert row["claim_type"] == "Primary" and row["frequency"] == "1"
+
+
+def test_serial_number_in_a_date_column_is_a_date():
+    # 46095 days after 1899-12-30 is 2026-03-14 (Excel serial)
+    c = typed_frame(m.CLAIMS, [claim(**{"Date of Service": 46095.0})])
+    assert c.frame.iloc[0]["dos"] == pd.Timestamp("2026-03-14")
+
+
+def test_bad_cells_are_errors_with_sheet_row_column_value_and_fix():
+    rows = [claim(), claim(**{"Claim ID": "C2", "Date of Service": "3/14/26 "}),
+            claim(**{"Claim ID": "C3", "Units": -2}), claim(**{"Claim ID": "C4", "Charge": "$12"}),
+            claim(**{"Claim ID": "C5", "Payor": None}), claim(**{"Claim ID": "C6", "Frequency": "9"})]
+    c = typed_frame(m.CLAIMS, rows)
+    assert list(c.frame["claim_id"]) == ["C1"]     # the good row is still computed
+    assert c.rejected == {3, 4, 5, 6, 7}
+    by_row = {e.ref.row: e for e in c.errors}
+    assert by_row[3].ref.sheet == "Claims" and by_row[3].ref.column == "Date of Service"
+    assert by_row[3].value == "3/14/26 " and "text, not a date" in by_row[3].message
+    assert "re-type it as a date" in by_row[3].fix
+    assert "below the minimum of 1" in by_row[4].message
+    assert "Charge is text" in by_row[5].message
+    assert by_row[6].message == "Payor is required and blank"
+    assert "allowed values (1, 7, 8)" in by_row[7].message
+    assert str(by_row[3]).startswith("Claims!row 3 [Date of Service]: Date of Service is text")
+
+
+def test_patient_identifier_is_hidden_in_messages():
+    c = typed_frame(m.CLAIMS, [claim(**{"Patient ID": dt.datetime(2026, 1, 1)})])
+    (e,) = c.errors
+    assert e.phi and "2026" not in e.format() and "hidden" in e.format()
+    assert "2026-01-01" in e.format(show_phi=True)
+
+
+def test_grid_with_user_columns_blank_rows_and_calculated_values():
+    grid = [HEADER + ["Filing Deadline"],
+            list(claim().values()) + ["mine", 46000.0],
+            [None] * 8 + ["", 0.0],            # a blank table row: calculated cells do not make a record
+            list(claim(**{"Claim ID": "C2"}).values()) + [None, None]]
+    c = table_from_grid(m.CLAIMS, grid, first_row=1)
+    assert c.errors == []
+    assert list(c.frame["claim_id"]) == ["C1", "C2"]
+    assert list(c.frame["_row"]) == [2, 4]    # Excel rows, for error references
+
+
+def test_empty_grid_gives_typed_empty_frame():
+    c = table_from_grid(m.PAYMENTS, [["Claim ID", "Line", "Payor", "Remit Date", "Paid"]])
+    assert c.frame.empty and "paid" in c.frame and str(c.frame["remit_date"].dtype) == "datetime64[ns]"

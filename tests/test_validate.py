@@ -1,0 +1,86 @@
+"""Cross-row and cross-table checks: errors leave rows out, warnings keep them."""
+import datetime as dt
+
+from payorxl import model as m
+from payorxl.conversion import empty_frame, typed_frame
+from payorxl.validate import validate
+
+D = dt.date
+
+
+def frames(claims=(), contracts=None, fees=(), payments=(), appeals=()):
+    contracts = contracts if contracts is not None else [
+        dict(payor="Aetna", payor_type="Commercial", filing_limit=90, appeal_days=180)]
+    out = {}
+    for table, rows in ((m.CONTRACTS, contracts), (m.FEE_SCHEDULE, fees), (m.CLAIMS, claims),
+                        (m.PAYMENTS, payments), (m.APPEALS, appeals)):
+        c = typed_frame(table, list(rows))
+        assert c.errors == []
+        out[table.name] = c.frame if rows else empty_frame(table)
+    return out
+
+
+def claim(cid, line=1, payor="Aetna", dos=D(2026, 3, 2), **kw):
+    return dict(claim_id=cid, line=line, patient_id="P1", payor=payor, cpt="99213", dos=dos, charge=100, **kw)
+
+
+S = m.Settings.make("2026-10-31")
+
+
+def test_duplicate_claim_line_is_an_error_on_the_second_row():
+    f, errors = validate(frames([claim("A"), claim("B"), claim("a")]), S)   # keys compare case-blind
+    (e,) = errors
+    assert (e.ref.sheet, e.ref.row, e.ref.column) == ("Claims", 4, "Line")
+    assert "already on row 2" in e.message
+    assert list(f["Claims"]["claim_id"]) == ["A", "B"]
+
+
+def test_unknown_payor_is_an_error_and_the_row_is_left_out():
+    f, errors = validate(frames([claim("A"), claim("B", payor="Cigna")]), S)
+    (e,) = errors
+    assert (e.ref.row, e.ref.column, e.value) == (3, "Payor", "Cigna")
+    assert "no row in Contracts" in e.message and "add the payor to Contracts" in e.fix
+    assert list(f["Claims"]["claim_id"]) == ["A"]
+
+
+def test_percent_of_medicare_contract_needs_its_percentage():
+    contracts = [dict(payor="Aetna", payor_type="Commercial", filing_limit=90, appeal_days=180,
+                      fee_basis="% of Medicare")]
+    f, errors = validate(frames([claim("A")], contracts=contracts), S)
+    messages = [e.message for e in errors]
+    assert "the contract pays a % of Medicare but the percentage is blank" in messages
+    # the contract is left out, so its claim is now an unknown-payor error too (cascade)
+    assert "payor has no row in Contracts" in messages
+    assert f["Claims"].empty
+
+
+def test_overlapping_fee_rows_report_the_later_one():
+    fees = [dict(payor="Aetna", cpt="99213", effective_from=D(2026, 1, 1), effective_to=D(2026, 6, 30), allowed=90),
+            dict(payor="Aetna", cpt="99213", effective_from=D(2026, 6, 30), allowed=95),   # overlaps by one day
+            dict(payor="Aetna", cpt="99213", modifier="25", effective_from=D(2026, 1, 1), allowed=50)]
+    f, errors = validate(frames(fees=fees), S)
+    (e,) = errors
+    assert e.ref.row == 3 and "overlaps the rate on row 2" in e.message
+    assert len(f["FeeSchedule"]) == 2
+
+
+def test_dates_in_the_wrong_order():
+    c = [claim("A", through_date=D(2026, 3, 1)),                    # error: before DOS
+         claim("B", dos=D(2026, 11, 5)),                            # warning: after as-of
+         claim("C", filed_date=D(2026, 3, 1))]                      # warning: filed before DOS
+    f, errors = validate(frames(c), S)
+    assert [(e.ref.row, e.severity) for e in errors] == [(2, "error"), (3, "warning"), (4, "warning")]
+    assert list(f["Claims"]["claim_id"]) == ["B", "C"]
+
+
+def test_payment_for_a_claim_not_in_claims_is_a_warning():
+    pay = [dict(claim_id="ZZ", line=1, payor="Aetna", remit_date=D(2026, 4, 1), paid=50)]
+    f, errors = validate(frames([claim("A")], payments=pay), S)
+    (e,) = errors
+    assert e.severity == "warning" and e.ref.sheet == "Payments" and "no claim line ZZ / 1" in e.message
+    assert len(f["Payments"]) == 1
+
+
+def test_empty_workbook_has_no_errors():
+    f, errors = validate(frames(contracts=[]), S)
+    assert errors == [] and all(df.empty for df in f.values())
