@@ -1,0 +1,373 @@
+"""Deadlines: timely filing, appeals, prompt pay and contract notice.
+
+Every deadline here is a start date plus a window, both read from the claim's contract
+(the Contracts row whose payor is the claim's payor): the filing limit runs from the
+date of service (or the through date, or the primary payor's remittance), the appeal
+window from the denial's remittance date, the prompt-pay window from the filing date,
+and the notice period backwards from the contract's term end. Each result is a date, the
+days left until it (from the Settings as-of date) and a status a biller can act on.
+
+The workbook computes the same columns with native formulas (EDATE, INDEX/MATCH, IF),
+so each rule is kept to what one formula can say. Claim-line results have the index of
+the `claims` frame; claims whose payor has no contract get blanks (NaT, <NA>, "") —
+validation reports the missing contract.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import model as m
+
+KEY = ["claim_id", "line"]
+
+# Contract vocabulary (model.FILING_UNITS, FILING_CLOCKS, CLAIM_TYPES, FREQUENCIES).
+MONTHS = "months"
+CLOCK_DOS, CLOCK_THROUGH, CLOCK_PRIMARY, CLOCK_LATER = m.FILING_CLOCKS
+SECONDARY = "Secondary"
+CORRECTED = "7"  # CLM05-3 frequency 7: replacement of a prior claim
+YES = "Yes"
+
+# Statuses, as billing staff read them on the worklist.
+FILED_ON_TIME, FILED_LATE = "Filed on time", "Filed late"
+APPEALED_ON_TIME, APPEALED_LATE = "Appealed on time", "Appealed late"
+PAID_ON_TIME, PAID_LATE, OVERDUE, PENDING = "Paid on time", "Paid late", "Overdue", "Pending"
+OPEN, DUE_SOON, MISSED = "Open", "Due soon", "Missed"
+
+
+# --- shared helpers (reimbursement.py uses them too) ------------------------------------
+
+def match_key(values: pd.Series) -> pd.Series:
+    """Text as a lookup key: Excel's MATCH, COUNTIFS and SUMIFS ignore case, and the
+    workbook's formulas must find the same rows as the engine, so keys are upper-cased.
+    Blanks become "". (Upper-cases each distinct value once: a million claim lines hold
+    a few dozen payors.)"""
+    codes, distinct = pd.factorize(values)
+    keys = np.append(pd.Index(distinct, dtype=object).astype(str).str.upper().to_numpy(dtype=object), "")
+    return pd.Series(keys[codes], index=values.index, dtype=object)  # code −1 (blank) picks the ""
+
+
+def contract_terms(claims: pd.DataFrame, contracts: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The claim's contract terms, one row per claim line (index = claims.index).
+
+    The contract is the Contracts row whose payor is the claim's payor (case ignored,
+    as Excel's MATCH does; if a payor is listed twice, the first row, which is also what
+    MATCH finds). A blank optional term takes the model's default (Mailing Days 0,
+    Renewal Months 12, ...). `has_contract` is False where no contract matches; the
+    terms there are blank.
+    """
+    table = contracts.assign(_payor=match_key(contracts["payor"]))
+    table = table.drop_duplicates("_payor").set_index("_payor")[columns].copy()
+    for key in columns:
+        default = m.CONTRACTS.column(key).default
+        if default is not None:
+            blank = table[key].isna() | (table[key].astype(object) == "")
+            table[key] = table[key].mask(blank, default)
+    # one hash lookup per claim line; position -1 (no contract) gives blank terms
+    position = table.index.get_indexer(match_key(claims["payor"]))
+    has_contract = pd.Series(position >= 0, index=claims.index)
+    padded = table.reset_index(drop=True).reindex(range(len(table) + 1))  # last row: all blank
+    terms = padded.take(np.where(position >= 0, position, len(table)))
+    terms.index = claims.index
+    terms["has_contract"] = has_contract
+    return terms
+
+
+def round_half_up(values) -> pd.Series:
+    """Amounts in (fractional) cents to whole cents, halves away from zero, as Excel's
+    ROUND does. Values are first rounded to 6 decimals so that binary noise (2.675
+    stored as 2.67499999...) does not turn a half down, which Excel avoids the same way
+    by working to 15 significant digits. Returns Int64 (NA stays NA)."""
+    values = pd.Series(values, dtype="Float64")
+    cents = values.to_numpy(dtype="float64", na_value=np.nan)
+    rounded = np.sign(cents) * np.floor(np.abs(np.round(cents, 6)) + 0.5)
+    return pd.Series(rounded, index=values.index).astype("Int64")
+
+
+def add_days(dates: pd.Series, days) -> pd.Series:
+    """dates + days (a number or a Series of Int64 aligned to dates); NaT where either is blank."""
+    days = pd.Series(days, index=dates.index, dtype="Int64")
+    return (dates + pd.to_timedelta(days.astype("Float64"), unit="D")).astype("datetime64[ns]")
+
+
+def add_months(dates: pd.Series, months) -> pd.Series:
+    """Excel's EDATE(date, months), vectorised: the same day of the month `months` later
+    (or earlier), clamped to the last day of that month — 2024-01-31 + 1 month =
+    2024-02-29, 2023-01-31 + 1 month = 2023-02-28. NaT where the date or months is blank."""
+    months = pd.Series(months, index=dates.index, dtype="Int64")
+    stamps = dates.to_numpy(dtype="datetime64[ns]")
+    valid = ~np.isnat(stamps) & months.notna().to_numpy()
+    stamps = np.where(valid, stamps, np.datetime64("2000-01-01", "ns"))
+    first_of_month = stamps.astype("datetime64[M]")
+    day_index = (stamps.astype("datetime64[D]") - first_of_month.astype("datetime64[D]")).astype("int64")
+    target = first_of_month + months.fillna(0).to_numpy(dtype="int64")
+    last_day_index = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype("int64") - 1
+    result = target.astype("datetime64[D]") + np.minimum(day_index, last_day_index)
+    result = np.where(valid, result.astype("datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(result, index=dates.index, dtype="datetime64[ns]")
+
+
+def days_between(later: pd.Series, earlier) -> pd.Series:
+    """later − earlier in whole days (Int64; NA where either is blank). Dates are at
+    midnight, so this is Excel's plain subtraction of two dates."""
+    return ((later - earlier) / pd.Timedelta(days=1)).round().astype("Int64")
+
+
+def choose(conditions: list, choices: list[str], default: str, index) -> pd.Series:
+    """The first choice whose condition holds, else `default` (Excel's nested IF), as a
+    text Series. Choices are object scalars so the result is built as object directly
+    (numpy's own string arrays are slow to turn into a text column)."""
+    picked = np.select([np.asarray(c, dtype=bool) for c in conditions],
+                       [np.array(c, dtype=object) for c in choices], default=np.array(default, dtype=object))
+    return pd.Series(picked, index=index, dtype=object)
+
+
+def _deadline_status(deadline: pd.Series, days_left: pd.Series, as_of, due_soon_days: int,
+                     done: pd.Series, done_date: pd.Series, on_time: str, late: str) -> pd.Series:
+    """The status shared by filing and appeal deadlines: blank without a deadline; once
+    done (filed, appealed) on time or late by the date it was done; otherwise Missed
+    after the deadline, Due soon within `due_soon_days` of it (the deadline day itself
+    included), else Open."""
+    known = deadline.notna()
+    conditions = [
+        ~known,
+        done & (done_date <= deadline),
+        done,
+        as_of > deadline,
+        days_left.fillna(0).astype("int64") <= due_soon_days,
+    ]
+    return choose(conditions, ["", on_time, late, MISSED, DUE_SOON], OPEN, deadline.index)
+
+
+def _as_of(settings: m.Settings) -> pd.Timestamp:
+    return pd.Timestamp(settings.as_of).normalize()
+
+
+# --- timely filing -------------------------------------------------------------------
+
+def filing_clock_start(claims: pd.DataFrame, filing_clock: pd.Series) -> pd.Series:
+    """The date the timely-filing clock starts, by the contract's Filing Clock:
+
+    "DOS": the date of service (professional claims; Medicare, 42 CFR 424.44);
+    "Through Date": the through/discharge date, or the date of service if blank;
+    "Primary Remit": for a secondary claim with a primary remittance date, that date
+        (the secondary payor's limit runs from the primary's payment); else the DOS;
+    "Later of DOS and Primary Remit": the later of the two (the DOS if no remit date).
+    A blank or unknown clock counts as "DOS", the model's default.
+    """
+    dos = claims["dos"]
+    remit = claims["primary_remit_date"]
+    through = claims["through_date"].fillna(dos)
+    from_remit = remit.where((claims["claim_type"].astype(str) == SECONDARY) & remit.notna(), dos)
+    later = remit.where(remit > dos, dos)  # NaT > dos is False, so no remit date gives the DOS
+    clock = filing_clock.astype(str)
+    start = dos.where(clock != CLOCK_THROUGH, through)
+    start = start.where(clock != CLOCK_PRIMARY, from_remit)
+    start = start.where(clock != CLOCK_LATER, later)
+    return start.astype("datetime64[ns]")
+
+
+def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+                     settings: m.Settings) -> pd.DataFrame:
+    """Timely filing, per claim line (index = claims.index):
+
+    clock_start: see `filing_clock_start`.
+    filing_deadline: clock_start + Filing Limit, in days, or in months as Excel's EDATE
+        counts them (Medicare: 12 months after the date of service, 42 CFR 424.44(a)).
+        A corrected claim (frequency 7) with an Original Remit Date, under a contract
+        with Corrected Claim Days: Original Remit Date + Corrected Claim Days instead.
+    filing_days_left: filing_deadline − as-of date, in days (negative once passed).
+    filing_status: filed (Filed Date present): "Filed on time" if filed on or before
+        the deadline, else "Filed late"; not filed: "Missed" after the deadline, "Due
+        soon" with Filing Due Soon Days or fewer left, else "Open". A line the payor
+        denied for timely filing (CARC 29) is "Missed" whatever the dates say.
+    Claims whose payor has no contract: NaT, <NA> and "".
+    """
+    as_of = _as_of(settings)
+    terms = contract_terms(claims, contracts, ["filing_limit", "filing_unit", "filing_clock", "corrected_days"])
+    has_contract = terms["has_contract"]
+    clock_start = filing_clock_start(claims, terms["filing_clock"]).where(has_contract)
+
+    in_months = (terms["filing_unit"].astype(str) == MONTHS).to_numpy()
+    deadline = add_days(clock_start, terms["filing_limit"])
+    deadline = deadline.where(~in_months, add_months(clock_start, terms["filing_limit"]))
+    corrected = ((claims["frequency"].astype(str) == CORRECTED) & claims["original_remit_date"].notna()
+                 & terms["corrected_days"].notna() & has_contract)
+    deadline = deadline.where(~corrected, add_days(claims["original_remit_date"], terms["corrected_days"]))
+
+    days_left = days_between(deadline, as_of)
+    filed = claims["filed_date"].notna()
+    status = _deadline_status(deadline, days_left, as_of, settings.filing_due_soon_days,
+                              filed, claims["filed_date"], FILED_ON_TIME, FILED_LATE)
+    carc29 = lines["carc29"].astype(bool) & deadline.notna()
+    status = status.mask(carc29, MISSED)
+    return pd.DataFrame({
+        "clock_start": clock_start,
+        "filing_deadline": deadline,
+        "filing_days_left": days_left,
+        "filing_status": status,
+    }, index=claims.index)
+
+
+# --- appeals -------------------------------------------------------------------------
+
+def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.Series:
+    """The earliest Appeal Date filed for each claim line (NaT if none); index = claims.index."""
+    key = pd.DataFrame({"claim_id": match_key(claims["claim_id"]),
+                        "line": claims["line"].astype("Int64")})
+    filed = pd.DataFrame({"claim_id": match_key(appeals["claim_id"]),
+                          "line": appeals["line"].astype("Int64"),
+                          "appeal_date": appeals["appeal_date"].astype("datetime64[ns]")})
+    first = filed.groupby(KEY, as_index=False)["appeal_date"].min()
+    merged = key.merge(first, on=KEY, how="left")
+    return pd.Series(merged["appeal_date"].to_numpy(), index=claims.index, dtype="datetime64[ns]")
+
+
+def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+                     appeals: pd.DataFrame, settings: m.Settings) -> pd.DataFrame:
+    """Appeal windows for denied claim lines (index = claims.index):
+
+    appeal_deadline: denial date (the remittance date of the line's most recent
+        denial, from `line_summary`) + Mailing Days + Appeal Days. Medicare allows 120
+        days from receipt of the initial determination and presumes receipt 5 days
+        after the notice date (42 CFR 405.942(a)): Appeal Days 120, Mailing Days 5.
+    appeal_days_left: appeal_deadline − as-of date, in days.
+    appeal_date: the earliest Appeal Date in the Appeals table for the line.
+    appeal_status: appealed: "Appealed on time" if on or before the deadline, else
+        "Appealed late"; not appealed: "Missed" after the deadline, "Due soon" with
+        Appeal Due Soon Days or fewer left, else "Open".
+    Lines not denied now (or whose payor has no contract): NaT, <NA> and "".
+    """
+    as_of = _as_of(settings)
+    terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
+    denied = lines["denied"].astype(bool) & terms["has_contract"]
+    window = terms["appeal_days"] + terms["mailing_days"]
+    deadline = add_days(lines["denial_date"], window).where(denied)
+    days_left = days_between(deadline, as_of)
+    appeal_date = first_appeal_dates(claims, appeals).where(denied)
+    status = _deadline_status(deadline, days_left, as_of, settings.appeal_due_soon_days,
+                              appeal_date.notna(), appeal_date, APPEALED_ON_TIME, APPEALED_LATE)
+    return pd.DataFrame({
+        "appeal_deadline": deadline,
+        "appeal_days_left": days_left,
+        "appeal_date": appeal_date.astype("datetime64[ns]"),
+        "appeal_status": status,
+    }, index=claims.index)
+
+
+# --- prompt pay ----------------------------------------------------------------------
+
+def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+               expected_allowed: pd.Series | None, settings: m.Settings) -> pd.DataFrame:
+    """Prompt payment of clean claims (state prompt-pay statutes or the contract), per
+    claim line (index = claims.index), for lines filed (Filed Date present), not
+    denied, whose contract has Prompt Pay Days:
+
+    prompt_pay_due: Filed Date + Prompt Pay Days.
+    prompt_pay_status: processed — first remittance on file with a payment or a
+        patient responsibility (a line applied in full to the deductible is processed,
+        not unpaid) — on or before the due date: "Paid on time"; after it: "Paid late";
+        not processed: "Overdue" once the as-of date is past the due date, else "Pending".
+    prompt_pay_days_late: days from the due date to the first remittance ("Paid late")
+        or to the as-of date ("Overdue").
+    prompt_pay_interest: simple interest, amount × Prompt Pay Interest (annual) ×
+        days late / 365, rounded half up to the cent; the amount is the line's net paid
+        for "Paid late" and, for "Overdue", its expected allowed (the charge where
+        there is none).
+    Other lines: NaT, <NA> and "".
+    """
+    as_of = _as_of(settings)
+    terms = contract_terms(claims, contracts, ["prompt_pay_days", "prompt_pay_interest"])
+    eligible = (claims["filed_date"].notna() & terms["prompt_pay_days"].notna()
+                & ~lines["denied"].astype(bool) & terms["has_contract"])
+    due = add_days(claims["filed_date"], terms["prompt_pay_days"]).where(eligible)
+
+    remit_date = lines["first_remit_date"]
+    processed = remit_date.notna() & ((lines["paid"] > 0) | (lines["patient_resp"] > 0))
+    conditions = [~eligible, processed & (remit_date <= due), processed, as_of > due]
+    status = choose(conditions, ["", PAID_ON_TIME, PAID_LATE, OVERDUE], PENDING, claims.index)
+
+    paid_late, overdue = status == PAID_LATE, status == OVERDUE
+    days_late = days_between(remit_date, due).where(paid_late, days_between(pd.Series(as_of, index=claims.index), due))
+    days_late = days_late.where(paid_late | overdue)
+
+    unpaid_amount = claims["charge"].astype("Int64")
+    if expected_allowed is not None:
+        unpaid_amount = pd.Series(expected_allowed, index=claims.index, dtype="Int64").fillna(unpaid_amount)
+    amount = lines["paid"].astype("Int64").where(paid_late, unpaid_amount)
+    rate = terms["prompt_pay_interest"].astype("Float64").fillna(0.0)
+    interest = round_half_up(amount.astype("Float64") * rate * days_late.astype("Float64") / 365)
+    return pd.DataFrame({
+        "prompt_pay_due": due,
+        "prompt_pay_status": status,
+        "prompt_pay_days_late": days_late,
+        "prompt_pay_interest": interest.where(paid_late | overdue),
+    }, index=claims.index)
+
+
+# --- contract notice -----------------------------------------------------------------
+
+def current_term_end(term_end: pd.Series, renews: pd.Series, renewal_months: pd.Series, as_of) -> pd.Series:
+    """The end of the term in force on the as-of date: for an auto-renewing contract
+    whose Term End has passed, EDATE(Term End, k × Renewal Months) with k the fewest
+    renewals that bring it on or after the as-of date; otherwise the Term End itself.
+    Renewals count from the Term End, not from the last renewal, so a Jan 31 term with
+    monthly renewals ends on Feb 29, Mar 31, Apr 30..., not on a drifting 29th."""
+    as_of = pd.Timestamp(as_of)
+    step = renewal_months.astype("Int64").fillna(12).clip(lower=1).to_numpy(dtype="int64")
+    months_behind = (as_of.year - term_end.dt.year) * 12 + (as_of.month - term_end.dt.month)
+    months_behind = months_behind.fillna(0).astype("int64").clip(lower=0).to_numpy()
+    # EDATE(term_end, j) >= as_of for every j > months_behind (a later month), and for
+    # j == months_behind when the day allows, so k is ceil(months_behind/step), or one more.
+    k = -(-months_behind // step)
+    rolled = renews.to_numpy(dtype=bool) & (term_end < as_of).to_numpy()
+    k = np.where(rolled, k, 0)
+    end = add_months(term_end, pd.Series(k * step, index=term_end.index))
+    short = (end < as_of).to_numpy() & rolled
+    return end.where(~short, add_months(term_end, pd.Series((k + 1) * step, index=term_end.index)))
+
+
+def contract_notices(contracts: pd.DataFrame, settings: m.Settings) -> pd.DataFrame:
+    """Renewal and notice calendar, per contract (index = contracts.index):
+
+    renews: Auto Renew is "Yes".
+    current_term_end: see `current_term_end` (a contract that does not renew keeps its
+        Term End, even once passed).
+    notice_deadline: current_term_end − Notice Days: the last day to give notice of
+        renegotiation or termination before the term renews or ends.
+    notice_days_left: notice_deadline − as-of date, in days.
+    notice_status: "" without a Term End; "Missed" once the as-of date is past the
+        notice deadline (the term will renew or end as written); "Due soon" with
+        Notice Due Soon Days or fewer left; else "Open".
+    """
+    as_of = _as_of(settings)
+    renews = contracts["auto_renew"].astype(str) == YES
+    notice_days = contracts["notice_days"].astype("Int64").fillna(m.CONTRACTS.column("notice_days").default)
+    term_end = current_term_end(contracts["term_end"].astype("datetime64[ns]"), renews,
+                                contracts["renewal_months"], as_of)
+    notice_deadline = add_days(term_end, -notice_days)
+    days_left = days_between(notice_deadline, as_of)
+    conditions = [notice_deadline.isna(), as_of > notice_deadline,
+                  days_left.fillna(0).astype("int64") <= settings.notice_due_soon_days]
+    status = choose(conditions, ["", MISSED, DUE_SOON], OPEN, contracts.index)
+    return pd.DataFrame({
+        "renews": renews.astype(bool),
+        "current_term_end": term_end,
+        "notice_deadline": notice_deadline,
+        "notice_days_left": days_left,
+        "notice_status": status,
+    }, index=contracts.index)
+
+
+# --- all claim-line deadlines --------------------------------------------------------
+
+def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+                    appeals: pd.DataFrame, expected_allowed: pd.Series | None,
+                    settings: m.Settings) -> pd.DataFrame:
+    """`filing_deadlines`, `appeal_deadlines` and `prompt_pay` side by side, one row per
+    claim line (index = claims.index): the one call the recalculation makes."""
+    return pd.concat([
+        filing_deadlines(claims, contracts, lines, settings),
+        appeal_deadlines(claims, contracts, lines, appeals, settings),
+        prompt_pay(claims, contracts, lines, expected_allowed, settings),
+    ], axis=1)

@@ -1,0 +1,288 @@
+"""Denials: why claims are denied, how often, what appeals win back, what is lost.
+
+Each denied claim line gets a root-cause category from its Claim Adjustment Reason Code
+(X12 CARC list, mapped in ``data/carc_categories.csv``). On top of that sit the denial
+KPIs billing staff are measured on: the initial denial rate (HFMA MAP Key), the appeal
+overturn rate, and the final denial write-off (the denied dollars the practice gives up
+because an appeal was lost or never filed in time).
+
+Inputs are the Claims frame and its line summary (``lines.line_summary``: one row per
+claim line, same index). Money is integer cents; a rate whose denominator is zero is NaN.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+KEY = ["claim_id", "line"]
+OTHER = "Other"
+CATEGORIES = ("Eligibility", "Authorization", "Coding", "Medical Necessity", "Timely Filing",
+              "Duplicate", "Missing Information", "Non-covered", "Coordination of Benefits",
+              "Bundling", "Contractual", "Patient Responsibility", OTHER)
+GROUPINGS = ("payor", "category", "cpt", "month", None)
+OVERTURNED = ("Overturned", "Partially Overturned")
+UNDECIDED = ("Pending", "Withdrawn")
+LOST = "Upheld"
+MISSED = "Missed"
+
+
+@lru_cache(maxsize=1)
+def _carc_table() -> pd.DataFrame:
+    with resources.files("payorxl").joinpath("data", "carc_categories.csv").open("r") as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+def carc_categories() -> pd.DataFrame:
+    """The shipped CARC table: columns ``carc``, ``category``, ``description``.
+
+    Codes and wording follow the X12 Claim Adjustment Reason Code list (descriptions
+    shortened); the category is the root cause a billing office works the denial under,
+    one of `CATEGORIES`. A copy is returned, so callers may change it freely.
+    """
+    return _carc_table().copy()
+
+
+def normalize_carc(carc: pd.Series) -> pd.Series:
+    """CARCs as the CARC list spells them: trimmed, upper case, no group prefix.
+
+    Billers often type the group code with the reason ("CO-45", "pr 1") and spreadsheets
+    turn 45 into "45.0"; all of these mean CARC 45 or 1.
+    """
+    text = carc.fillna("").astype(str).str.strip().str.upper()
+    text = text.str.replace(r"^(CO|PR|OA|PI|CR)\s*-?\s*", "", regex=True)
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def _per_distinct(values: pd.Series, convert) -> pd.Series:
+    """`convert` applied to the distinct values only, then spread back (same index).
+
+    A million claim lines hold a few dozen CARCs or months: string work on each row
+    would dominate the run time."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    converted = convert(pd.Series(uniques, dtype=values.dtype)).to_numpy()
+    return pd.Series(converted[codes], index=values.index)
+
+
+def categorize(carc: pd.Series) -> pd.Series:
+    """Root-cause category of each CARC (same index); a code not on the list, or a
+    blank one, is "Other"."""
+    table = _carc_table()
+    mapping = pd.Series(table["category"].to_numpy(), index=table["carc"].to_numpy())
+    return _per_distinct(carc, lambda codes: normalize_carc(codes).map(mapping).fillna(OTHER)
+                         ).astype(object)
+
+
+def denied_lines(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Per claim line (index = claims.index): ``denial_category``, the category of the
+    line's denial CARC (``lines.denial_carc``, the most recent denial on file) when the
+    line was denied on first adjudication or stands denied now; "" otherwise."""
+    was_denied = lines["denied_first_pass"] | lines["denied"]
+    category = categorize(lines["denial_carc"]).where(was_denied, "")
+    return pd.DataFrame({"denial_category": category.to_numpy()}, index=claims.index)
+
+
+def _rate(numerator, denominator):
+    """numerator ÷ denominator (two Series, or two numbers) as float; NaN where the
+    denominator is zero."""
+    if isinstance(denominator, pd.Series):
+        return numerator.astype("float64") / denominator.astype("float64").where(denominator != 0)
+    return numerator / denominator if denominator else float("nan")
+
+
+def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """The columns every denial rate needs, one row per claim line."""
+    return pd.DataFrame({
+        # Claim IDs as integer codes: counting distinct integers is much faster.
+        "claim_id": pd.factorize(claims["claim_id"].astype(str))[0],
+        "payor": claims["payor"].astype(str).to_numpy(),
+        "cpt": claims["cpt"].astype(str).to_numpy(),
+        "charge": claims["charge"].fillna(0).astype("int64").to_numpy(),
+        "adjudicated": lines["adjudicated"].astype(bool).to_numpy(),
+        "denied": lines["denied_first_pass"].astype(bool).to_numpy(),
+        "first_remit_date": lines["first_remit_date"].to_numpy(),
+        "category": denied_lines(claims, lines)["denial_category"].to_numpy(),
+    })
+
+
+def _counts(frame: pd.DataFrame, group: str, mask: pd.Series) -> pd.DataFrame:
+    """Distinct claims and summed charges of the rows under `mask`, per `group`."""
+    rows = frame[mask]
+    grouped = rows.groupby(group, sort=False)
+    return pd.DataFrame({"claims": grouped["claim_id"].nunique(),
+                         "charges": grouped["charge"].sum()})
+
+
+def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
+                        by: str | None = None) -> pd.DataFrame:
+    """Initial denial rate, by claims and by charges (HFMA MAP Key "Initial Denial Rate").
+
+    Claims: claims denied on first adjudication ÷ claims adjudicated, counting distinct
+    claim IDs; a claim is adjudicated when any of its lines has a remittance, and denied
+    when any of its lines was denied on its first remittance (``denied_first_pass``).
+    Charges: charges of the first-pass-denied lines ÷ charges of the adjudicated lines.
+
+    by: "payor"; "cpt" (a claim counts under each CPT it has an adjudicated line of);
+    "month", the "YYYY-MM" of the claim's first remittance (earliest over its lines, so
+    each claim falls in one month and the months add up to the whole); "category", the
+    denial category of the denied lines (`denied_lines`) over the denominator of *all*
+    adjudicated claims and charges, so the category rates add up to the overall rate
+    (more than it when a claim was denied for two reasons: it counts under both);
+    None, one row "All".
+
+    Columns: the group (named as `by`, or "group"), claims_adjudicated, claims_denied,
+    denial_rate, charges_adjudicated, charges_denied (cents), charge_denial_rate; NaN
+    rate where nothing was adjudicated. Sorted by charges_denied, largest first.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
+    frame = _line_frame(claims, lines)
+    name = by or "group"
+    if by is None:
+        frame[name] = "All"
+    elif by == "month":
+        first = frame["first_remit_date"].where(frame["adjudicated"])
+        claim_first = first.groupby(frame["claim_id"]).transform("min")
+        frame[name] = _per_distinct(claim_first, lambda d: d.dt.strftime("%Y-%m").fillna(""))
+
+    if by == "category":
+        # Every category is measured against all adjudicated claims and charges.
+        denied = _counts(frame, name, frame["denied"])
+        adjudicated_rows = frame[frame["adjudicated"]]
+        adjudicated = pd.DataFrame({"claims": adjudicated_rows["claim_id"].nunique(),
+                                    "charges": adjudicated_rows["charge"].sum()},
+                                   index=denied.index)
+    else:
+        adjudicated = _counts(frame, name, frame["adjudicated"])
+        denied = _counts(frame, name, frame["denied"])
+
+    out = adjudicated.add_suffix("_adjudicated").join(denied.add_suffix("_denied"), how="outer")
+    if by is None and out.empty:
+        out = out.reindex(["All"])
+    out = out.fillna(0).astype("int64")
+    out.index.name = name
+    out = out.reset_index()
+    result = pd.DataFrame({
+        name: out[name].astype(object),
+        "claims_adjudicated": out["claims_adjudicated"],
+        "claims_denied": out["claims_denied"],
+        "denial_rate": _rate(out["claims_denied"], out["claims_adjudicated"]),
+        "charges_adjudicated": out["charges_adjudicated"],
+        "charges_denied": out["charges_denied"],
+        "charge_denial_rate": _rate(out["charges_denied"], out["charges_adjudicated"]),
+    })
+    return (result.sort_values(["charges_denied", name], ascending=[False, True], kind="stable")
+            .reset_index(drop=True))
+
+
+def appeal_overturn_rate(appeals: pd.DataFrame,
+                         by_payor_claims: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Appeal overturn rate: appeals overturned (outcome "Overturned" or "Partially
+    Overturned") ÷ appeals decided (any outcome but "Pending" or "Withdrawn"). Each
+    appeal row counts, so a level-2 appeal is a second appeal. ``recovered`` is the
+    amount recovered over all appeal rows (cents). The measure is the denial-management
+    one HFMA and AAPC describe; HFMA's MAP Keys do not define it.
+
+    Without claims: one row, group "All". With the Claims frame: one row per payor
+    (column "payor"), each appeal taking the payor of its claim line (claim ID + line);
+    an appeal whose line is not in Claims is counted under payor "".
+
+    Columns: group or payor, appeals_decided, appeals_overturned, overturn_rate (NaN when
+    none decided), recovered.
+    """
+    outcome = appeals["outcome"].astype(str)
+    frame = pd.DataFrame({
+        "decided": ~outcome.isin(UNDECIDED).to_numpy(),
+        "overturned": outcome.isin(OVERTURNED).to_numpy(),
+        "recovered": appeals["recovered"].fillna(0).astype("int64").to_numpy(),
+    })
+    if by_payor_claims is None:
+        name = "group"
+        frame[name] = "All"
+    else:
+        name = "payor"
+        payors = by_payor_claims[KEY + ["payor"]].drop_duplicates(KEY)
+        keys = pd.DataFrame({"claim_id": appeals["claim_id"].astype(str).to_numpy(),
+                             "line": appeals["line"].astype("Int64").to_numpy()})
+        payors = payors.assign(claim_id=payors["claim_id"].astype(str),
+                               line=payors["line"].astype("Int64"),
+                               payor=payors["payor"].astype(str))
+        frame[name] = keys.merge(payors, on=KEY, how="left")["payor"].fillna("").to_numpy()
+
+    grouped = frame.groupby(name, sort=True)
+    out = pd.DataFrame({"appeals_decided": grouped["decided"].sum(),
+                        "appeals_overturned": grouped["overturned"].sum(),
+                        "recovered": grouped["recovered"].sum()})
+    if by_payor_claims is None and out.empty:
+        out = out.reindex(["All"])
+    out = out.fillna(0).astype("int64")
+    out.index.name = name
+    out = out.reset_index()
+    out[name] = out[name].astype(object)
+    out.insert(3, "overturn_rate", _rate(out["appeals_overturned"], out["appeals_decided"]))
+    return out
+
+
+def _appeal_lost(claims: pd.DataFrame, appeals: pd.DataFrame) -> np.ndarray:
+    """Per claim line: its highest-level appeal was upheld (the denial is final)."""
+    latest = (appeals.assign(claim_id=appeals["claim_id"].astype(str),
+                             line=appeals["line"].astype("Int64"),
+                             level=appeals["level"].fillna(1))
+              .sort_values("level", kind="stable")
+              .drop_duplicates(KEY, keep="last"))
+    lost = latest.loc[latest["outcome"].astype(str) == LOST, KEY].assign(lost=True)
+    keys = pd.DataFrame({"claim_id": claims["claim_id"].astype(str).to_numpy(),
+                         "line": claims["line"].astype("Int64").to_numpy()})
+    return keys.merge(lost, on=KEY, how="left")["lost"].fillna(False).astype(bool).to_numpy()
+
+
+def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
+                          appeal_status: pd.Series, appeals: pd.DataFrame) -> pd.DataFrame:
+    """The denied dollars written off, per claim line (index = claims.index).
+
+    A line's denial is final when the line stands denied now (``lines.denied``) and
+    either its appeal was lost — the highest-level appeal on file for the line is
+    "Upheld" (a level-1 loss followed by a pending level-2 appeal is still being worked)
+    — or its appeal window was missed (`appeal_status` == "Missed"; a Series from the
+    deadlines engine, one value per claims row in the same order).
+
+    written_off: the line's denied amount (cents), but never more than its open balance
+    (charge − paid − contractual adj. − patient resp., at least 0), because a practice
+    cannot write off what is not owed and an amount denied on two remittances would
+    otherwise count twice. 0 for other lines.
+    writeoff_reason: "Appeal upheld", "Appeal missed" or "".
+    """
+    lost = _appeal_lost(claims, appeals)
+    missed = (appeal_status.astype(str) == MISSED).to_numpy()
+    denied = lines["denied"].astype(bool).to_numpy()
+    open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()
+                    - lines["paid"].to_numpy() - lines["contractual_adj"].to_numpy()
+                    - lines["patient_resp"].to_numpy()).clip(min=0)
+    amount = np.minimum(lines["denied_amount"].to_numpy().clip(min=0), open_balance)
+    final = denied & (lost | missed)
+    reason = np.where(final & lost, "Appeal upheld", np.where(final, "Appeal missed", ""))
+    return pd.DataFrame({"written_off": np.where(final, amount, 0).astype("int64"),
+                         "writeoff_reason": reason.astype(object)}, index=claims.index)
+
+
+def final_denial_writeoff_rate(claims: pd.DataFrame, lines: pd.DataFrame,
+                               written_off) -> float:
+    """Final denial write-off rate: denied dollars written off ÷ gross charges of the
+    adjudicated lines.
+
+    HFMA's MAP Key ("Denial Write-Offs as a Percentage of Net Patient Service Revenue")
+    divides by net patient service revenue. The workbook holds no net revenue figure
+    (patient payments are not recorded), so the denominator here is gross charges, the
+    same base as the charge-based initial denial rate, which lets the two be read
+    together (of the charges denied, how much was finally lost). Because charges exceed
+    net revenue, this rate is lower than HFMA's and is not comparable to its benchmarks.
+
+    written_off: the `final_denial_writeoff` frame or its ``written_off`` Series.
+    NaN when nothing was adjudicated.
+    """
+    if isinstance(written_off, pd.DataFrame):
+        written_off = written_off["written_off"]
+    charges = claims["charge"].fillna(0).astype("int64")[lines["adjudicated"].astype(bool)]
+    return _rate(int(written_off.sum()), int(charges.sum()))

@@ -1,0 +1,78 @@
+"""read_837 on a small professional claim file written inline."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from payorxl import model as m
+from payorxl.x12 import X12Error, read_837
+from payorxl.x12.claims837 import CLAIM_EXTRAS
+from x12_helpers import CLAIM_FILE, interchange, transaction
+
+T = pd.Timestamp
+
+
+def test_claim_lines():
+    claims = read_837(CLAIM_FILE, source_name="batch.837")
+    assert claims.attrs["warnings"] == []
+    assert list(claims.columns) == m.CLAIMS.keys + list(CLAIM_EXTRAS)
+    rows = claims[["claim_id", "line", "patient_id", "payor", "claim_type", "frequency", "cpt",
+                   "modifier", "units", "dos", "through_date", "charge", "filed_date",
+                   "payor_claim_no", "line_control_no", "diagnoses", "modifiers"]]
+    assert rows.values.tolist() == [
+        ["PCN100", 1, "MEM001", "ACME HEALTH PLAN", "Primary", "1", "99214", "25", 1,
+         T("2024-01-05"), pd.NaT, 15000, T("2024-01-10"), "", "LC100-1", "E119,I10", "25,GT"],
+        ["PCN100", 2, "MEM001", "ACME HEALTH PLAN", "Primary", "1", "36415", "", 2,
+         T("2024-01-05"), T("2024-01-07"), 10000, T("2024-01-10"), "", "", "E119,I10", ""],
+        ["PCN200", 1, "PCN200", "SECOND PLAN", "Secondary", "7", "99213", "", 1,
+         T("2024-01-08"), pd.NaT, 8000, T("2024-01-10"), "PAYERCLM55", "", "J069", ""]]
+    assert claims["payer_id"].tolist() == ["PAYER01", "PAYER01", "PAYER02"]
+    assert claims["primary_remit_date"].isna().all()
+
+
+def test_dtypes_follow_the_model():
+    claims = read_837(CLAIM_FILE)
+    for col in m.CLAIMS.columns:
+        expected = {m.MONEY: "Int64", m.INT: "Int64", m.DATE: "datetime64[ns]"}.get(col.kind, "object")
+        assert str(claims[col.key].dtype) == expected, col.key
+
+
+def test_claim_total_that_does_not_add_up_is_a_warning():
+    claims = read_837(CLAIM_FILE.replace("CLM*PCN100*250", "CLM*PCN100*260"))
+    (w,) = claims.attrs["warnings"]
+    assert "CLM02" in w.message and "260.00" in w.message and w.ref.row == 13
+
+
+def test_missing_date_of_service_and_bad_units_are_warnings():
+    text = CLAIM_FILE.replace("DTP*472*D8*20240108", "DTP*472*D8*2024010").replace(
+        "SV1*HC:36415*100*UN*2", "SV1*HC:36415*100*UN*1.5")
+    claims = read_837(text)
+    messages = " | ".join(w.message for w in claims.attrs["warnings"])
+    assert "not a date" in messages and "no date of service" in messages
+    assert "not a whole number" in messages
+    assert pd.isna(claims["dos"].iloc[2]) and pd.isna(claims["units"].iloc[1])
+
+
+def test_patient_control_number_and_text_kept_as_sent():
+    claims = read_837(CLAIM_FILE.replace("ACME HEALTH PLAN", "=cmd|'/c calc'!A1"))
+    assert claims["payor"].iloc[0] == "=cmd|'/c calc'!A1"
+
+
+def test_4010_claim_with_patient_member_id():
+    text = interchange(transaction([
+        "BHT*0019*00*B1*20090110*1200*CH",
+        "HL*1**20*1", "NM1*85*2*CLINIC*****24*123456789",
+        "HL*2*1*22*1", "SBR*P*******CI", "NM1*IL*1*DOE*JOHN****MI*SUB1",
+        "NM1*PR*2*OLD PLAN*****PI*P1",
+        "HL*3*2*23*0", "PAT*01", "NM1*QC*1*DOE*JILL****MI*DEP02",
+        "CLM*C4010*40***11::1*Y*A*Y*Y*C", "HI*BK:4019",
+        "LX*1", "SV1*HC:99212*40*UN*1***1", "DTP*472*D8*20090105"], kind="837"),
+        kind="837", version="00401", gs_version="004010X098A1")
+    claims = read_837(text)
+    assert claims[["claim_id", "patient_id", "payor", "frequency", "diagnoses"]].values.tolist() \
+        == [["C4010", "DEP02", "OLD PLAN", "1", "4019"]]
+
+
+def test_835_given_to_read_837():
+    with pytest.raises(X12Error, match="not an 837"):
+        read_837(interchange(transaction(["BPR*I*0*C*NON************20240115"])))
