@@ -864,12 +864,13 @@ def _settings(as_of: dt.date) -> dict:
 
 # --- entry points ------------------------------------------------------------------------
 
-def generate_demo(seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) -> Demo:
+def generate_demo(seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, claims: int = DEMO_CLAIMS) -> Demo:
     """Riverside Family Medicine: one year of claims up to `as_of`, with the problems
-    listed in `Demo.planted` and no others. Same seed, same practice."""
+    listed in `Demo.planted` and no others. Same seed, same practice. `claims` sets the
+    number of ordinary claims (a smaller practice keeps spreadsheet-engine tests quick)."""
     rng = np.random.default_rng(seed)
     book = _make_book(rng, as_of)
-    cols, planted = _simulate(rng, book, DEMO_CLAIMS, plant=True)
+    cols, planted = _simulate(rng, book, claims, plant=True)
     records = {"Contracts": book.contracts, "FeeSchedule": book.fees}
     for name, c in cols.items():
         records[name] = records_from_frame(m.TABLES[name], _frame(m.TABLES[name], c))

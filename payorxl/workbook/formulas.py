@@ -79,22 +79,31 @@ def _claims() -> dict[str, str]:
                 f'IF({fee(P, "COUNTIFS", "")}=0,"",{fee(P, "SUMIFS")}*{UNITS})),"")')
 
     paid, allowed = this(T, "Paid"), this(T, "Allowed")
+    # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
+    # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
     n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
                  f'+COUNTIFS({key},Payments[Paid],"<=0",Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
-    denied = f'AND({n_denials}>0,{paid}<=0)'
-    variance = (f'IF(OR({this(T, "Expected Allowed")}="",COUNTIFS({key})=0,{denied}),"",'
-                f'{this(T, "Expected Allowed")}-{allowed})')
+    denied = f'IF({paid}>0,FALSE,{n_denials}>0)'
+    variance = (f'IF({this(T, "Expected Allowed")}="","",IF(COUNTIFS({key})=0,"",IF({denied},"",'
+                f'{this(T, "Expected Allowed")}-{allowed})))')
     last_denial = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
                    f'*(((Payments[Claim Status]&""="4")+(Payments[Paid]<=0)*(Payments[Denied Amount]>0))>0)'
                    f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     appeals = f'Appeals[Claim ID],{ID},Appeals[Line],{LINE}'
-    written_off = (f'IF(AND({denied},OR(COUNTIFS({appeals},Appeals[Outcome],"Upheld")>0,'
-                   f'AND(COUNTIFS({appeals})=0,'
-                   f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")}))),'
-                   f'SUMIFS(Payments[Denied Amount],{key}),0)')
-    balance = (f'IFERROR({this(T, "Charge")}-{paid}-SUMIFS(Payments[Contractual Adj],{key})'
-               f'-SUMIFS(Payments[Patient Resp],{key})-{written_off},"")')
+    # The denial is final when the highest-level appeal was upheld (a blank level is 1),
+    # or when no appeal was filed and the appeal window has closed.
+    top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
+                 f'*(Appeals[Level]+(Appeals[Level]="")))))')
+    lost = (f'(COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],{top_level})'
+            f'+IF({top_level}=1,COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],""),0))>0')
+    missed = (f'AND(COUNTIFS({appeals})=0,'
+              f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")})')
+    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+SUMIFS(Payments[Patient Resp],{key})'
+    open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
+    written_off = (f'IF({paid}>0,0,IF({n_denials}=0,0,IF(OR({lost},{missed}),'
+                   f'MIN(MAX(0,SUMIFS(Payments[Denied Amount],{key})),{open_balance}),0)))')
+    balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_off},"")'
     age = f'(px_AsOf-{DOS})'
     bucket = (f'IF(OR({this(T, "Balance")}="",{this(T, "Balance")}<=0),"",'
               f'IF({age}<=30,"0-30",IF({age}<=60,"31-60",IF({age}<=90,"61-90",'
