@@ -11,6 +11,7 @@ recalculation uses (xlsxpart.py), so there is one way to write them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +20,10 @@ import xlsxwriter
 from .. import model as m
 from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
 from .sheets import CHART_COLUMN, DASHBOARD
+from .vba import add_excel_parts, embed_vba
 
 SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contracts", "FeeSchedule",
-               "Scorecard", "Aging", "Portfolio", "Reconciliation", "Exceptions", "Settings")
+               "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
 OWNED_WIDTHS = {"Worklist": [6, 24, 22, 14, 6, 8, 12, 14, 12, 10, 10, 60],
                 "Scorecard": [24, 18] + [12] * 13, "Aging": [24] + [14] * 6,
                 "Portfolio": [24, 18] + [14] * 10, "Reconciliation": [14] * 12,
@@ -63,6 +65,9 @@ def _formats(wb) -> dict:
 def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                  calculated: pd.DataFrame | None) -> None:
     ws = wb.add_worksheet(table.name)
+    # xlsxwriter rescans every formula with ~30 regexes; a calculated column repeats one
+    # formula on every row, so remember the result (a pure function of the text).
+    ws._prepare_formula = functools.lru_cache(maxsize=256)(ws._prepare_formula)
     formulas = table_formulas().get(table.name, {})
     n = 0 if frame is None else len(frame)
     rows = max(n, 1)  # an Excel table needs at least one data row
@@ -102,7 +107,14 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
             v = _excel_value(values[i], c.kind) if i < len(values) else None
             if isinstance(v, dt.datetime):
                 v = (v - dt.datetime(1899, 12, 30)).days
-            ws.write_formula(i + 1, base + j, "=" + formulas[c.key], fmt, "" if v is None else v)
+            cached = "" if v is None else v
+            cell = ws.table.get(i + 1, {}).get(base + j)
+            if hasattr(cell, "_replace") and getattr(cell, "formula", None) is not None:
+                # add_table already wrote this column's formula on every row: only set the
+                # cached value (re-writing would re-parse a long formula per row).
+                ws.table[i + 1][base + j] = cell._replace(format=fmt, value=cached)
+            else:
+                ws.write_formula(i + 1, base + j, "=" + formulas[c.key], fmt, cached)
     for j, c in enumerate(table.columns):
         ws.set_column(j, j, c.width)
         ws.write_comment(0, j, f"{c.name}{' (required)' if c.required else ''}: {c.description}",
@@ -157,6 +169,18 @@ def _settings_sheet(wb, fmts, values: dict) -> None:
     ws.freeze_panes(1, 0)
 
 
+def _import_log_sheet(wb, fmts) -> None:
+    """ImportLog: one row per imported 835/837 file, appended by `payorxl import` and
+    never rewritten by a recalculation (importer.LOG_COLUMNS declares its columns)."""
+    from ..importer import LOG_COLUMNS
+    ws = wb.add_worksheet("ImportLog")
+    for j, c in enumerate(LOG_COLUMNS):
+        ws.set_column(j, j, c.width, wb.add_format({"num_format": c.number_format}) if c.number_format else None)
+        ws.write_string(0, j, c.name, fmts["bold"])
+        ws.write_comment(0, j, f"{c.name}: {c.description}", {"x_scale": 2, "y_scale": 1.2})
+    ws.freeze_panes(1, 0)
+
+
 def _dashboard_charts(wb, ws) -> None:
     def rng(block, col):
         return ["Dashboard", block.first_data_row, col, block.last_data_row, col]
@@ -202,6 +226,8 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
                    calculated: dict[str, pd.DataFrame] | None = None, customize=None) -> Path:
     """Write a new practice workbook at `path` (overwriting nothing: the caller checks).
 
+    A path ending in .xlsm gives the macro-enabled workbook (buttons, PX_ formulas:
+    vba.py); .xlsx the plain one.
     frames: typed input frames by table name (None: an empty template);
     settings: Settings values by key; calculated: engine values of the calculated
     columns by table name (cached beside the formulas).
@@ -221,6 +247,8 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
             _input_sheet(wb, fmts, tables[name], frames.get(name), calculated.get(name))
         elif name == m.SETTINGS_SHEET:
             _settings_sheet(wb, fmts, settings or {})
+        elif name == "ImportLog":
+            _import_log_sheet(wb, fmts)
         else:
             ws = wb.add_worksheet(name)
             for j, w in enumerate(OWNED_WIDTHS.get(name, [])):
@@ -235,5 +263,12 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
             wb.get_worksheet_by_name(name).set_tab_color(TAB_COLORS[name])
     if customize is not None:
         customize(wb)
+    # An .xlsm gets payorxl's buttons and formulas (vba.py), unless `customize` gave
+    # it a VBA project of its own.
+    macros = path.suffix.lower() == ".xlsm" and not wb.vba_project
+    if macros:
+        add_excel_parts(wb)
     wb.close()
+    if macros:
+        embed_vba(path)
     return path
