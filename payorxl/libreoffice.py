@@ -29,9 +29,11 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert(src: str | Path, outdir: str | Path, to: str = "xlsx", timeout: int = 600) -> Path:
-    """Open `src` in LibreOffice headless with recalculation forced on load and save it
-    as `to` (xlsx, pdf, ods) in `outdir`. Returns the written file."""
+def convert(src: str | Path, outdir: str | Path, to: str = "xlsx", timeout: int = 600,
+            recalculate: bool = True) -> Path:
+    """Open `src` in LibreOffice headless — with recalculation forced on load unless
+    `recalculate` is False (cached values kept) — and save it as `to` (xlsx, pdf, ods)
+    in `outdir`. Returns the written file."""
     exe = soffice()
     if exe is None:
         raise PayorxlError("LibreOffice (soffice) is not installed; "
@@ -41,7 +43,8 @@ def convert(src: str | Path, outdir: str | Path, to: str = "xlsx", timeout: int 
     with tempfile.TemporaryDirectory(prefix="payorxl-lo-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        if recalculate:
+            (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
         cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--calc",
                "--convert-to", to, "--outdir", str(outdir), str(src)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)

@@ -12,9 +12,10 @@ from pathlib import Path
 from . import model as m
 from .engine import Results, calculate
 from .errors import PayorxlError
+from .importer import reconciliation_frame
 from .validate import validate
 from .workbook.read import Inputs, read_inputs
-from .workbook.sheets import STYLES, owned_sheets
+from .workbook.sheets import DASHBOARD_HEIGHTS, STYLES, owned_sheets
 from .workbook.xlsxpart import refuse_if_open, write_owned_sheets
 
 
@@ -65,11 +66,14 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     path = Path(path)
     target = Path(output) if output else path
     refuse_if_open(target)                      # before any work: Excel would lose our write
-    results = load(path, as_of)                 # read + validate + calculate
-    sheets = owned_sheets(results)              # lay the results out as cells
+    inputs = read_inputs(path, as_of)           # read
+    results = evaluate(inputs)                  # validate + calculate
+    # lay the results out as cells; Reconciliation from the ImportLog and the Payments
+    sheets = owned_sheets(results, reconciliation=reconciliation_frame(path, inputs.frames))
     if backup and target.exists():
         shutil.copy2(target, backup_path(target))
-    changed = write_owned_sheets(path, sheets, STYLES, target)   # atomic
+    changed = write_owned_sheets(path, sheets, STYLES, target,   # atomic
+                                 {"Dashboard": DASHBOARD_HEIGHTS})
     return summarize(path, results, target, changed)
 
 
@@ -96,7 +100,8 @@ def _calculated_for_cache(results: Results) -> dict:
 def new_workbook(path: str | Path, frames: dict | None = None, settings_values: dict | None = None,
                  overwrite: bool = False) -> Summary:
     """Build the practice workbook at `path` — the empty template, or filled with
-    `frames` (typed, valid) — recalculated, written atomically."""
+    `frames` (typed, valid) — recalculated, written atomically. A path ending in .xlsm
+    gives the macro-enabled workbook (Dashboard buttons, PX_ formulas); .xlsx the plain one."""
     import os
     import tempfile
 
@@ -105,8 +110,9 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     from .workbook.template import build_workbook
 
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise PayorxlError(f"{path.name}: payorxl writes .xlsx workbooks; name it {path.stem}.xlsx")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise PayorxlError(f"{path.name}: payorxl writes .xlsm workbooks (with buttons and formulas) "
+                           f"or plain .xlsx ones; name it {path.stem}.xlsm or {path.stem}.xlsx")
     if path.exists() and not overwrite:
         raise PayorxlError(f"{path} already exists; choose another name, or pass --force to replace it")
     refuse_if_open(path)
@@ -116,11 +122,12 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     raw.update(settings_values or {})
     values, _ = convert_settings(raw)
     results = evaluate(Inputs(frames, settings_from_values(values)))
-    fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=".xlsx", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=path.suffix.lower(), dir=path.parent)
     os.close(fd)
     try:
         build_workbook(tmp, frames, raw, _calculated_for_cache(results))
-        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp)
+        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp,
+                                     {"Dashboard": DASHBOARD_HEIGHTS})
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -29,13 +29,13 @@ STYLES: dict[str, Style] = {
     "number": Style(num_format="0.0"),
     "missed": Style(bold=True, color=RED),
     "soon": Style(bold=True, color=AMBER),
-    "tile_label": Style(bold=True, size=10, color="FFFFFF", fill=NAVY),
-    "tile_percent": Style(num_format=m.FMT_PERCENT, bold=True, size=20, color=NAVY, fill=LIGHT),
-    "tile_money": Style(num_format='"$"#,##0', bold=True, size=20, color=NAVY, fill=LIGHT),
-    "tile_number": Style(num_format="0.0", bold=True, size=20, color=NAVY, fill=LIGHT),
-    "tile_count": Style(num_format="#,##0", bold=True, size=20, color=NAVY, fill=LIGHT),
-    "tile_alert": Style(num_format="#,##0", bold=True, size=20, color=RED, fill=LIGHT),
-    "tile_note": Style(italic=True, size=8, color=GREY),
+    "tile_label": Style(bold=True, size=10, color="FFFFFF", fill=NAVY, align="center", wrap=True),
+    "tile_percent": Style(num_format=m.FMT_PERCENT, bold=True, size=20, color=NAVY, fill=LIGHT, align="center"),
+    "tile_money": Style(num_format='"$"#,##0', bold=True, size=20, color=NAVY, fill=LIGHT, align="center"),
+    "tile_number": Style(num_format="0.0", bold=True, size=20, color=NAVY, fill=LIGHT, align="center"),
+    "tile_count": Style(num_format="#,##0", bold=True, size=20, color=NAVY, fill=LIGHT, align="center"),
+    "tile_alert": Style(num_format="#,##0", bold=True, size=20, color=RED, fill=LIGHT, align="center"),
+    "tile_note": Style(italic=True, size=8, color=GREY, wrap=True),
 }
 KIND_STYLE = {"money": "money", "date": "date", "percent": "percent", "int": "int",
               "number": "number", "text": ""}
@@ -77,6 +77,10 @@ TILE_ORDER = ("initial_denial_rate", "net_collection_rate", "days_in_ar", "ar_to
               "underpayment", "missed_deadlines", "at_risk",
               "charge_denial_rate", "clean_claim_rate", "first_pass_resolution_rate",
               "appeal_overturn_rate", "final_denial_writeoff_rate", "missed_amount", "at_risk_amount")
+
+
+# Row heights (points) of the Dashboard's tile rows: label, value, definition.
+DASHBOARD_HEIGHTS = {r + k: h for r in TILE_ROWS for k, h in ((0, 28), (1, 34), (2, 46))}
 
 
 def dollars(cents):

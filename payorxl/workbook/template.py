@@ -27,7 +27,7 @@ SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contra
 OWNED_WIDTHS = {"Worklist": [6, 24, 22, 14, 6, 8, 12, 14, 12, 10, 10, 60],
                 "Scorecard": [24, 18] + [12] * 13, "Aging": [24] + [14] * 6,
                 "Portfolio": [24, 18] + [14] * 10, "Reconciliation": [14] * 12,
-                "Exceptions": [10, 14, 8, 20, 24, 60, 70], "Dashboard": [24] + [16] * 7}
+                "Exceptions": [10, 14, 8, 20, 24, 60, 70], "Dashboard": [26] + [19] * 6 + [3]}
 TAB_COLORS = {"Dashboard": "#1F3864", "Worklist": "#C00000", "Settings": "#7F7F7F"}
 TEXT_KEYS = {"claim_id", "patient_id", "payor", "cpt", "modifier", "payor_claim_no", "line_control_no",
              "check_no", "carc", "rarc", "payor_id", "source"}
@@ -255,6 +255,9 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
                 ws.set_column(j, j, w)
             if name == "Dashboard":
                 ws.hide_gridlines(2)
+                ws.set_landscape()
+                ws.fit_to_pages(1, 0)
+                ws.set_paper(1)  # Letter
                 _dashboard_charts(wb, ws)
                 ws.activate()
             else:

@@ -50,6 +50,8 @@ class Style:
     color: str | None = None   # font colour, RRGGBB
     fill: str | None = None    # solid fill, RRGGBB
     italic: bool = False
+    align: str | None = None   # horizontal alignment: left, center, right
+    wrap: bool = False         # wrap text (with vertical centring)
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,11 @@ def clean_text(value: Any) -> str:
     return text[:MAX_CELL_TEXT]
 
 
-def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int]) -> tuple[str, str]:
-    """<sheetData> for the cells, and the dimension ref."""
+def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int],
+                   heights: dict[int, float] | None = None) -> tuple[str, str]:
+    """<sheetData> for the cells (row heights in points by 0-based row), and the
+    dimension ref."""
+    heights = heights or {}
     rows: dict[int, list[Cell]] = {}
     for c in cells:
         if c.value is None or c.value == "":
@@ -97,8 +102,11 @@ def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int]) -> tuple[str, str]
         rows.setdefault(c.row, []).append(c)
     out = ["<sheetData>"]
     max_row = max_col = 0
+    for r in heights:
+        rows.setdefault(r, [])
     for r in sorted(rows):
-        out.append(f'<row r="{r + 1}">')
+        ht = f' ht="{heights[r]:g}" customHeight="1"' if r in heights else ""
+        out.append(f'<row r="{r + 1}"{ht}>')
         for c in sorted(rows[r], key=lambda c: c.col):
             ref = f"{col_letter(c.col)}{r + 1}"
             s = f' s="{xf[c.style]}"' if c.style else ""
@@ -199,6 +207,22 @@ def _fill_matches(fill, s: Style) -> bool:
             and (fg.get("rgb") or "").upper()[-6:] == s.fill.upper())
 
 
+def _alignment_xml(s: Style) -> str:
+    if not (s.align or s.wrap):
+        return ""
+    attrs = (f' horizontal="{s.align}"' if s.align else "") + (' vertical="center" wrapText="1"' if s.wrap else "")
+    return f"<alignment{attrs}/>"
+
+
+def _alignment_matches(alignment, s: Style) -> bool:
+    if alignment is None:
+        return not (s.align or s.wrap)
+    return (alignment.get("horizontal") == s.align
+            and (alignment.get("wrapText") in ("1", "true")) == s.wrap
+            and (alignment.get("vertical") == "center") == s.wrap
+            and set(alignment.keys()) <= {"horizontal", "vertical", "wrapText"})
+
+
 def ensure_styles(styles_xml: str, styles: dict[str, Style]) -> tuple[str, dict[str, int]]:
     """Find (or append) a cellXfs entry for each style. Returns the possibly changed
     styles.xml text and name -> xf index. Unchanged text when all were found."""
@@ -231,13 +255,15 @@ def ensure_styles(styles_xml: str, styles: dict[str, Style]) -> tuple[str, dict[
         xf_id = next((i for i, x in enumerate(xfs)
                       if int(x.get("numFmtId", 0)) == fmt_id and int(x.get("fontId", 0)) == font_id
                       and int(x.get("fillId", 0)) == fill_id and int(x.get("borderId", 0)) == 0
-                      and x.find("m:alignment", NS) is None), None)
+                      and _alignment_matches(x.find("m:alignment", NS), s)), None)
         if xf_id is None:
             xf_id = len(xfs)
+            align = _alignment_xml(s)
             applied = "".join(f' apply{what}="1"' for what, used in
-                              (("NumberFormat", fmt_id), ("Font", font_id), ("Fill", fill_id)) if used)
+                              (("NumberFormat", fmt_id), ("Font", font_id), ("Fill", fill_id),
+                               ("Alignment", align)) if used)
             xml = (f'<xf numFmtId="{fmt_id}" fontId="{font_id}" fillId="{fill_id}" borderId="0" '
-                   f'xfId="0"{applied}/>')
+                   f'xfId="0"{applied}' + (f">{align}</xf>" if align else "/>"))
             add_xfs.append(xml)
             xfs = list(xfs) + [SafeET.fromstring(xml.replace("<xf ", f'<xf xmlns="{NS["m"]}" '))]
         result[name] = xf_id
@@ -328,9 +354,11 @@ def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],
-                       dst: str | Path | None = None) -> list[str]:
+                       dst: str | Path | None = None,
+                       heights: dict[str, dict[int, float]] | None = None) -> list[str]:
     """Replace the cells of the named sheets (which must exist) and write the workbook to
-    `dst` (default: in place). Returns the zip parts that changed."""
+    `dst` (default: in place); `heights`: row heights by sheet. Returns the zip parts
+    that changed."""
     src = Path(src)
     dst = Path(dst) if dst else src
     refuse_if_open(dst)
@@ -352,7 +380,7 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
         for name, cells in sheets.items():
             part = parts[name]
             old = zf.read(part).decode("utf-8")
-            data, dim = sheet_data_xml(cells, xf)
+            data, dim = sheet_data_xml(cells, xf, (heights or {}).get(name))
             new = replace_sheet_data(old, data, dim)
             if new != old:
                 replace[part] = new.encode("utf-8")
