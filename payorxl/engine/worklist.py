@@ -58,8 +58,8 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     overdue = lines["prompt_pay_status"] == "Overdue"
     parts.append(_rows(lines, overdue, "Follow up unpaid claim", value, lines["prompt_pay_due"],
                        -lines["prompt_pay_days_late"].astype("Int64"), "Overdue",
-                       "prompt-pay interest due " + (lines["prompt_pay_interest"].fillna(0) / 100)
-                       .map("${:,.2f}".format)))
+                       "prompt-pay interest due " + (lines["prompt_pay_interest"].fillna(0).astype("int64") / 100)
+                       .map("${:,.2f}".format).astype(object)))
     missed_filing = lines["filing_status"] == "Missed"
     parts.append(_rows(lines, missed_filing, "Missed filing deadline", value, lines["filing_deadline"],
                        lines["filing_days_left"], "Missed",

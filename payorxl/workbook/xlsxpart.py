@@ -311,23 +311,35 @@ def refuse_if_open(path: Path) -> None:
                            "close it in Excel, or write elsewhere with --output")
 
 
-def atomic_write_bytes(target: Path, write) -> None:
-    """Call write(fileobj) on a temp file beside `target`, fsync, then rename over it."""
-    target = Path(target)
+def _write_temp(target: Path, write) -> str:
+    """Call write(fileobj) on a temp file beside `target`, flushed and fsynced."""
     fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=target.suffix, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _commit(tmp: str, target: Path) -> None:
+    """Rename the finished temp file over `target` and make the rename durable."""
+    try:
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(tmp)
         raise
-    try:  # make the rename itself durable
+    try:
         dfd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dfd)
@@ -337,20 +349,27 @@ def atomic_write_bytes(target: Path, write) -> None:
         pass
 
 
+def atomic_write_bytes(target: Path, write) -> None:
+    """Call write(fileobj) on a temp file beside `target`, fsync, then rename over it."""
+    target = Path(target)
+    _commit(_write_temp(target, write), target)
+
+
 def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
     """Copy the zip `src` to `dst` atomically, with the named parts' contents replaced.
-    Every other part is copied with its content, name, order and compression unchanged."""
+    Every other part is copied with its content, name, order and compression unchanged.
+    The source is closed before the rename (Windows cannot replace an open file)."""
+    dst = Path(dst)
     with zipfile.ZipFile(src) as zin:
-        infos = zin.infolist()
-
         def write(f):
             with zipfile.ZipFile(f, "w") as zout:
-                for info in infos:
+                for info in zin.infolist():
                     data = replace.get(info.filename)
                     if data is None:
                         data = zin.read(info)
                     zout.writestr(info, data, compress_type=info.compress_type)
-        atomic_write_bytes(dst, write)
+        tmp = _write_temp(dst, write)
+    _commit(tmp, dst)
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],

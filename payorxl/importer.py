@@ -1,0 +1,740 @@
+"""Import 835 remittances and 837P claim files into a practice workbook.
+
+`import_files(book, files)` reads every file first, then writes once. An 835 becomes
+Payments rows (era835.to_payments), each matched to its claim line in Claims
+(matching.match_payments; a row that matches nothing keeps the remittance's patient
+control number and line, and is listed in Reconciliation); an 837P becomes Claims rows.
+Every imported file is recorded in the ImportLog sheet with its SHA-256, so a file
+already imported is refused and importing it again changes nothing.
+
+Nothing is written unless every file given is either importable or already imported: a
+file that is not readable X12 (the message names the segment), not an 835 or 837P, or an
+835 that does not balance (unless ``allow_unbalanced``: then its rows are imported with
+Source "UNBALANCED: <file>") stops the whole command before any write. The workbook is
+changed the way TOOLCHAIN.md requires — no library round trip: rows are appended to the
+tables' XML (workbook/append.py), the Reconciliation sheet is rewritten, and the whole
+workbook is written once, atomically; every other part stays byte for byte.
+
+`reconciliation_frame(book)` rebuilds the Reconciliation view from the ImportLog and the
+Payments rows whose claim line is not in Claims; the import and every recalculation
+use it, so the sheet is always current.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from . import model as m
+from .conversion import ROW, EXCEL_EPOCH, is_blank, to_cents, typed_frame
+from .errors import DataError, PayorxlError
+from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
+from .workbook.read import Inputs, open_workbook, read_grid, read_inputs
+from .workbook.xlsxpart import lock_file
+from .x12 import X12Error, balance_835, match_payments, read_835, read_837, to_payments
+from .x12.segments import Segments, load_text
+
+LOG_SHEET = "ImportLog"
+RECONCILIATION_SHEET = "Reconciliation"
+UNBALANCED = "UNBALANCED: "
+KIND_835, KIND_837 = "835", "837P"
+MAX_LOGGED_FAILURES = 50   # one ImportLog cell holds at most 32,767 characters
+
+# What each file's status means.
+IMPORTED = "imported"          # rows appended, file logged
+WOULD_IMPORT = "would import"  # --dry-run: everything checked, nothing written
+REFUSED = "refused"            # already imported, does not balance, or not an 835/837P
+FAILED = "failed"              # not readable (X12Error, missing file)
+HELD = "not imported"          # fine, but another file of the command was refused
+
+
+@dataclass(frozen=True)
+class LogColumn:
+    """One column of the ImportLog sheet: header, key, Excel number format, width."""
+    name: str
+    key: str
+    number_format: str | None
+    width: float
+    description: str
+
+
+LOG_COLUMNS: tuple[LogColumn, ...] = (
+    LogColumn("Imported At", "imported_at", "yyyy-mm-dd hh:mm", 17, "When the file was imported."),
+    LogColumn("File", "file", None, 36, "The file's name."),
+    LogColumn("SHA-256", "sha256", "@", 20, "Fingerprint of the file's bytes: the same file is never imported twice."),
+    LogColumn("Kind", "kind", None, 7, "835 (remittance) or 837P (professional claims)."),
+    LogColumn("ISA13", "isa13", "@", 11, "Interchange control number(s)."),
+    LogColumn("GS06", "gs06", "@", 9, "Group control number(s)."),
+    LogColumn("ST count", "st_count", "0", 8, "Transactions in the file."),
+    LogColumn("Claims", "claims", "#,##0", 8, "Claims (CLP or CLM) in the file."),
+    LogColumn("Lines", "lines", "#,##0", 8, "Service lines (SVC or SV1) in the file."),
+    LogColumn("Paid Total", "paid_total", m.FMT_MONEY, 14, "835: sum of CLP04, what the claims paid."),
+    LogColumn("BPR Total", "bpr_total", m.FMT_MONEY, 14, "835: sum of BPR02, the money sent (debits negative)."),
+    LogColumn("PLB Total", "plb_total", m.FMT_MONEY, 14, "835: sum of PLB amounts (positive reduces the payment)."),
+    LogColumn("Balanced", "balanced", None, 9, "835: Yes when every line, claim and transaction balances."),
+    LogColumn("Unmatched", "unmatched", "#,##0", 10, "835: payment rows with no claim line in Claims."),
+    LogColumn("Balancing Failures", "failures", None, 60, "835: each balancing failure, one a line."),
+)
+LOG_HEADERS = {c.key: c.name for c in LOG_COLUMNS}
+
+
+# --- results -------------------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    """What happened to one file. Money in integer cents. Nothing here identifies a
+    patient: balancing failures name claims by their position in the file (#3), not by
+    patient control number.
+
+    status: imported, would import, refused, failed or not imported (see the constants);
+    message: why, for every status but imported; claims / lines: in the file; paid,
+    bpr, plb: 835 totals (CLP04, BPR02, PLB); charges: 837 total of line charges;
+    balanced: 835 only; failures: balancing failures, described; rows: rows appended
+    (Payments for an 835, Claims for an 837) at Excel rows first_row..last_row;
+    matched / unmatched: payment rows matched to a claim line or not; skipped: 837
+    claim lines already in Claims; notes: what needs the user's attention, safe to
+    print (a payer with no contract, claim lines skipped, rows the figures will leave
+    out until fixed); reader_warnings: what the X12 reader noticed (its messages may
+    quote values such as a patient control number, so the CLI prints only their count)."""
+    file: str
+    name: str
+    kind: str = ""
+    sha256: str = ""
+    status: str = ""
+    message: str = ""
+    claims: int = 0
+    lines: int = 0
+    paid: int | None = None
+    bpr: int | None = None
+    plb: int | None = None
+    charges: int | None = None
+    balanced: bool | None = None
+    failures: list[str] = field(default_factory=list)
+    rows: int = 0
+    first_row: int | None = None
+    last_row: int | None = None
+    matched: int = 0
+    unmatched: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+    reader_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (IMPORTED, WOULD_IMPORT)
+
+    def as_dict(self) -> dict:
+        """For JSON: money in dollars, reader warnings as a count (see above)."""
+        d = asdict(self)
+        for key in ("paid", "bpr", "plb", "charges"):
+            d[key] = None if d[key] is None else d[key] / 100
+        d["reader_warnings"] = len(self.reader_warnings)
+        return d
+
+
+@dataclass
+class ImportResult:
+    """The whole command: one FileResult per file given, in order; written: the
+    workbook was changed; changed_parts: the zip parts that changed; notes: about the
+    workbook as a whole (a sheet that could not be refreshed)."""
+    book: str
+    files: list[FileResult]
+    dry_run: bool = False
+    written: bool = False
+    changed_parts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[FileResult]:
+        """Files refused or failed (a command with any exits 1)."""
+        return [f for f in self.files if f.status in (REFUSED, FAILED)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+    def as_dict(self) -> dict:
+        return {"book": self.book, "dry_run": self.dry_run, "written": self.written,
+                "changed_parts": self.changed_parts, "notes": self.notes,
+                "files": [f.as_dict() for f in self.files]}
+
+
+# --- reading the files ---------------------------------------------------------------
+
+@dataclass
+class _Envelope:
+    kind: str
+    isa13: str
+    gs06: str
+    st_count: int
+    version: str
+
+
+def _envelope(data: bytes, name: str) -> _Envelope:
+    """The interchange's control numbers and transaction kind, walking every segment
+    (which also checks the envelope: X12Error names the segment that breaks it)."""
+    text, _ = load_text(data)
+    isa13, gs06, kinds, versions, st = [], [], [], [], 0
+    for e in Segments(text, name, []).lists():
+        sid = e[0]
+        if sid == "ISA":
+            isa13.append(e[13].strip() if len(e) > 13 else "")
+        elif sid == "GS":
+            gs06.append(e[6] if len(e) > 6 else "")
+            versions.append(e[8] if len(e) > 8 else "")
+        elif sid == "ST":
+            st += 1
+            kinds.append(e[1] if len(e) > 1 else "")
+            versions.append(e[3] if len(e) > 3 else "")
+    found = sorted(set(kinds))
+    if found == ["835"]:
+        kind = KIND_835
+    elif found == ["837"]:
+        kind = KIND_837
+    else:
+        kind = "/".join(found) or "none"
+    return _Envelope(kind, ",".join(dict.fromkeys(i for i in isa13 if i)),
+                     ",".join(dict.fromkeys(g for g in gs06 if g)), st,
+                     ",".join(dict.fromkeys(v for v in versions if v)))
+
+
+@dataclass
+class _Parsed:
+    """One file on its way in: its result, what the readers made of it, and the rows
+    (Excel values by header) it will append."""
+    result: FileResult
+    envelope: _Envelope | None = None
+    remittance: Any = None
+    payments: pd.DataFrame | None = None       # to_payments rows (before matching)
+    failures: pd.DataFrame | None = None
+    claims: pd.DataFrame | None = None         # read_837 rows (new lines only)
+    records: list[dict] = field(default_factory=list)   # Excel rows to append (by header)
+    log_failures: list[str] = field(default_factory=list)
+
+
+def _money(cents) -> str:
+    return "(blank)" if cents is None or pd.isna(cents) else f"${int(cents) / 100:,.2f}"
+
+
+def describe_failure(f, with_claim_id: bool = False) -> str:
+    """One balancing failure in words. Claims are named by their position in the file
+    (#3); with_claim_id adds the patient control number (for the workbook only)."""
+    if f.level == "line":
+        where = f"service line {f.line} of claim #{f.claim_seq}"
+    elif f.level == "claim":
+        where = f"claim #{f.claim_seq}"
+    else:
+        where = f"transaction {f.st}" + (f" (check {f.trace_number})" if f.trace_number else "")
+    if with_claim_id and f.claim_id:
+        where += f" [{f.claim_id}]"
+    return (f"segment {f.segment}, {where}: {f.what}; the payer reports {_money(f.expected)}, "
+            f"the parts add up to {_money(f.actual)} (difference {_money(f.difference)})")
+
+
+def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
+    """Hash, read and (835) balance one file; its result says what is wrong, if anything."""
+    result = FileResult(file=str(path), name=path.name)
+    parsed = _Parsed(result)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        result.status, result.message = FAILED, f"cannot be read ({e.strerror or e}); check the path"
+        return parsed
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        env = parsed.envelope = _envelope(data, path.name)
+        if env.kind == KIND_835:
+            result.kind = KIND_835
+            rem = parsed.remittance = read_835(data, path.name)
+        elif env.kind == KIND_837:
+            result.kind = KIND_837
+            if "X223" in env.version or "X224" in env.version:
+                what = "837I (institutional)" if "X223" in env.version else "837D (dental)"
+                result.status = REFUSED
+                result.message = (f"is an {what} claim file; payorxl imports 837P professional "
+                                  "claims: enter these claims by hand")
+                return parsed
+            claims = read_837(data, path.name)
+        else:
+            result.status = REFUSED
+            result.message = (f"holds {'transaction set ' + env.kind if env.kind != 'none' else 'no transaction'}"
+                              f"; payorxl imports 835 remittances and 837P claims: choose one of those")
+            return parsed
+    except X12Error as e:
+        where = ""
+        if e.segment is not None:
+            where = f"segment {e.segment}" + (f" ({e.segment_id})" if e.segment_id else "") + ": "
+        result.status = FAILED
+        result.message = f"is not readable X12: {where}{e.message}" + (f"; {e.fix}" if e.fix else "")
+        return parsed
+    if result.kind == KIND_835:
+        result.reader_warnings += [w.message for w in rem.warnings]
+        parsed.failures = balance_835(rem)
+        parsed.payments = to_payments(rem, path.name)
+        claims_frame = rem.claims
+        result.claims, result.lines = len(claims_frame), len(rem.service_lines)
+        result.paid = int(claims_frame["paid"].fillna(0).sum())
+        checks = rem.checks[rem.checks["bpr_amount"].notna()]
+        if len(checks):
+            sign = checks["credit_debit"].map(lambda code: -1 if code == "D" else 1)
+            result.bpr = int((checks["bpr_amount"].astype("int64") * sign).sum())
+        result.plb = int(rem.plb["amount"].fillna(0).sum())
+        result.balanced = parsed.failures.empty
+        failures = list(parsed.failures.itertuples(index=False))
+        result.failures = [describe_failure(f) for f in failures]
+        parsed.log_failures = [describe_failure(f, with_claim_id=True) for f in failures]
+        if not result.balanced and not allow_unbalanced:
+            more = f"; and {len(failures) - 1} more" if len(failures) > 1 else ""
+            result.status = REFUSED
+            result.message = (f"does not balance ({len(failures)} failure{'s' if len(failures) != 1 else ''}: "
+                              f"{result.failures[0]}{more}); ask the payer for a corrected file, or import "
+                              "it anyway with --allow-unbalanced (its rows are then marked UNBALANCED in "
+                              "Payments' Source)")
+    else:
+        result.reader_warnings += [w.message for w in claims.attrs.get("warnings", [])]
+        parsed.claims = claims
+        result.claims, result.lines = int(claims["claim_id"].nunique()), len(claims)
+        result.charges = int(claims["charge"].fillna(0).sum())
+    return parsed
+
+
+# --- Excel values --------------------------------------------------------------------
+
+def _excel_value(value, kind: str):
+    """A typed engine value as the cell should hold it (money as exact dollars)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if kind == m.MONEY:
+        return Decimal(int(value)) / 100
+    if kind == m.DATE:
+        return pd.Timestamp(value).date()
+    if kind == m.INT:
+        return int(value)
+    if kind in (m.PERCENT, m.NUMBER):
+        return float(value)
+    text = str(value)
+    return text if text != "" else None
+
+
+def excel_records(table: m.Table, frame: pd.DataFrame) -> list[dict]:
+    """Rows of a typed frame (model keys, money in cents) as Excel values keyed by the
+    table's headers — what append_rows writes and conversion.typed_frame reads back."""
+    keys = [c for c in table.columns if c.key in frame]
+    columns = [[_excel_value(v, c.kind) for v in frame[c.key].tolist()] for c in keys]
+    return [{c.name: col[i] for c, col in zip(keys, columns)} for i in range(len(frame))]
+
+
+def number_formats(table: m.Table) -> dict[str, str]:
+    return {c.name: c.number_format for c in table.columns if c.number_format}
+
+
+# --- payors --------------------------------------------------------------------------
+
+class _Payors:
+    """The Contracts payor an X12 payer is: by payer ID (Contracts' Payor ID), else by
+    name (case and spacing ignored), else the name as the file sends it."""
+
+    def __init__(self, contracts: pd.DataFrame):
+        def norm(s):
+            return " ".join(str(s).split()).upper()
+        self.norm = norm
+        self.by_id = {norm(i): p for p, i in zip(contracts["payor"], contracts["payor_id"]) if norm(i)}
+        self.by_name = {norm(p): p for p in contracts["payor"]}
+        self.unknown: dict[tuple[str, str], None] = {}
+
+    def __call__(self, name: str, payer_id: str) -> str:
+        found = self.by_id.get(self.norm(payer_id)) if self.norm(payer_id) else None
+        found = found or self.by_name.get(self.norm(name))
+        if found is None:
+            self.unknown[(name, payer_id)] = None
+            return name
+        return found
+
+    def warnings(self) -> list[str]:
+        out = [f"payer {name!r}{f' (ID {pid})' if pid else ''} has no row in Contracts: add it (with its "
+               "payer ID in Payor ID), or its rows are left out of the figures" for name, pid in self.unknown]
+        self.unknown = {}
+        return out
+
+
+# --- the import ----------------------------------------------------------------------
+
+def read_log(book: str | Path) -> pd.DataFrame:
+    """The ImportLog sheet as a frame (column keys of LOG_COLUMNS, money in cents,
+    imported_at as a Timestamp, plus _row); empty when the sheet is missing."""
+    wb = open_workbook(book)
+    try:
+        grid = read_grid(wb, LOG_SHEET)
+    finally:
+        wb.close()
+    return log_frame(grid or [])
+
+
+def log_frame(grid: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """The ImportLog from its cells (a 2-D grid, header row first, as a reader or an
+    xlwings range gives them); see read_log."""
+    keys = [c.key for c in LOG_COLUMNS]
+    if not grid:
+        return _typed_log(pd.DataFrame({k: [] for k in keys + [ROW]}))
+    header = [" ".join(str(h).split()).lower() if h is not None else "" for h in grid[0]]
+    index = {c.key: header.index(c.name.lower()) for c in LOG_COLUMNS if c.name.lower() in header}
+    rows = []
+    for r, line in enumerate(grid[1:], start=2):
+        values = {k: (line[i] if i < len(line) else None) for k, i in index.items()}
+        if all(is_blank(v) for v in values.values()):
+            continue
+        rows.append({**{k: values.get(k) for k in keys}, ROW: r})
+    return _typed_log(pd.DataFrame(rows, columns=keys + [ROW]))
+
+
+_log_frame = log_frame   # the name the Excel adapters first used
+
+
+def _when(value) -> pd.Timestamp:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return pd.Timestamp(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=float(value)))
+    if isinstance(value, str) and value.strip():
+        try:
+            return pd.Timestamp(value.strip())
+        except ValueError:
+            pass
+    return pd.NaT
+
+
+def _cents_or_na(value):
+    if is_blank(value) or isinstance(value, bool):
+        return pd.NA
+    try:
+        return to_cents(value)
+    except Exception:
+        return pd.NA
+
+
+def _count(value):
+    try:
+        return pd.NA if is_blank(value) else int(float(value))
+    except (TypeError, ValueError):
+        return pd.NA
+
+
+def _typed_log(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for c in LOG_COLUMNS:
+        s = df[c.key]
+        if c.key == "imported_at":
+            out[c.key] = pd.Series([_when(v) for v in s], index=df.index, dtype="datetime64[ns]")
+        elif c.key in ("paid_total", "bpr_total", "plb_total"):
+            out[c.key] = pd.Series([_cents_or_na(v) for v in s], index=df.index, dtype="Int64")
+        elif c.key in ("st_count", "claims", "lines", "unmatched"):
+            out[c.key] = pd.Series([_count(v) for v in s], index=df.index, dtype="Int64")
+        else:
+            out[c.key] = pd.Series(["" if is_blank(v) else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                                             else str(v)).strip() for v in s],
+                                   index=df.index, dtype=object)
+    out[ROW] = df[ROW].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def _claim_keys(frame: pd.DataFrame) -> set:
+    if frame is None or frame.empty:
+        return set()
+    return set(zip(frame["claim_id"].astype(str).str.strip().str.upper(), frame["line"].astype("int64")))
+
+
+def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced: bool = False,
+                 dry_run: bool = False, now: dt.datetime | None = None) -> ImportResult:
+    """Import 835 and 837P files into the workbook `book`; see the module docstring.
+
+    dry_run: check everything and report what would be imported, writing nothing.
+    now: the time recorded in ImportLog (default: the current local time).
+    Raises PayorxlError for a problem with the workbook itself (missing, not a
+    workbook, open in Excel, a table it cannot grow); problems with files are reported
+    in the result, file by file."""
+    book = Path(book)
+    if not dry_run and lock_file(book).exists():   # before any work: Excel would lose our write
+        raise PayorxlError(f"{book.name} is open in Excel (lock file {lock_file(book).name} is present); "
+                           "close it in Excel, then import again")
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    inputs = read_inputs(book)               # Claims to match, Contracts to name payers
+    log = read_log(book)                     # what was imported before
+    parsed = [_read_file(Path(f), allow_unbalanced) for f in files]   # every file, before any write
+    result = ImportResult(str(book), [p.result for p in parsed], dry_run=dry_run)
+    _refuse_repeats(parsed, log)             # the same bytes again change nothing
+    todo = [p for p in parsed if not p.result.status]
+    if _hold_if_any_refused(parsed, todo) or not todo:
+        return result
+    payors = _Payors(inputs.frames["Contracts"])
+    # Claims first, so that payments in the same command match the claims they pay.
+    new_claims = _claim_rows(todo, inputs.frames["Claims"], payors)
+    _payment_rows(todo, pd.concat([inputs.frames["Claims"], *new_claims], ignore_index=True), payors)
+    with WorkbookEditor(book) as editor:
+        typed, errors = _append_rows(editor, todo)
+        new_log = _append_log(editor, todo, now)
+        if not dry_run:
+            result.notes += _rewrite_reconciliation(editor, inputs, typed, errors, pd.concat([log, new_log]))
+            result.changed_parts = editor.save()             # one atomic write
+            result.written = True
+    for p in todo:
+        p.result.status = WOULD_IMPORT if dry_run else IMPORTED
+    return result
+
+
+def _refuse_repeats(parsed: list[_Parsed], log: pd.DataFrame) -> None:
+    """A file whose SHA-256 is in the ImportLog, or given twice, is refused."""
+    logged = {sha.lower(): (when, row) for sha, when, row in zip(log["sha256"], log["imported_at"], log[ROW])
+              if sha}
+    first_seen: dict[str, str] = {}
+    for p in parsed:
+        r = p.result
+        if not r.sha256 or r.status == FAILED:
+            continue
+        if r.sha256 in logged:
+            when, row = logged[r.sha256]
+            stamp = f"{when:%m/%d/%Y %H:%M}" if not pd.isna(when) else "an earlier date"
+            r.status, r.message = REFUSED, f"already imported on {stamp} (ImportLog row {row}); nothing to do"
+        elif r.sha256 in first_seen:
+            r.status, r.message = REFUSED, f"same content as {first_seen[r.sha256]}, given earlier in this command"
+        else:
+            first_seen[r.sha256] = r.name
+
+
+def _hold_if_any_refused(parsed: list[_Parsed], todo: list[_Parsed]) -> bool:
+    """Nothing is written unless every file is importable or already imported: a file
+    that failed, or was refused for any other reason, holds the others back."""
+    blocking = [p.result for p in parsed if p.result.status == FAILED or
+                (p.result.status == REFUSED and not p.result.message.startswith(("already imported", "same content")))]
+    if not blocking:
+        return False
+    names = ", ".join(b.name for b in blocking)
+    which, it = (f"{names} was", "it") if len(blocking) == 1 else (f"{names} were", "them")
+    for p in todo:
+        p.result.status = HELD
+        p.result.message = f"nothing was imported because {which} refused: fix {it} or leave {it} out, and run again"
+    return True
+
+
+def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: "_Payors") -> list[pd.DataFrame]:
+    """Claims rows of each 837 (payer named as in Contracts), leaving out claim lines
+    already in Claims or earlier in the command; returns the new lines."""
+    known = _claim_keys(claims)
+    new_claims = []
+    for p in todo:
+        if p.result.kind != KIND_837:
+            continue
+        frame = p.claims.copy()
+        frame["payor"] = [payors(n, i) for n, i in zip(frame["payor"], frame["payer_id"])]
+        keys = list(zip(frame["claim_id"].astype(str).str.strip().str.upper(), frame["line"].astype("int64")))
+        fresh, seen = [], set()
+        for k in keys:
+            fresh.append(k not in known and k not in seen)
+            seen.add(k)
+        p.result.skipped = len(keys) - sum(fresh)
+        if p.result.skipped:
+            p.result.notes.append(f"{p.result.skipped} claim line(s) already in Claims (same claim ID and line) "
+                                  "were left out")
+        frame = frame[fresh].reset_index(drop=True)
+        known.update(k for k, f in zip(keys, fresh) if f)
+        p.claims = frame
+        p.records = excel_records(m.CLAIMS, frame)
+        p.result.rows = len(frame)
+        p.result.notes += payors.warnings()
+        new_claims.append(frame)
+    return new_claims
+
+
+def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: "_Payors") -> None:
+    """Payments rows of each 835, matched to `claims`, in the file's order; an
+    unmatched row keeps the remittance's patient control number and line."""
+    for p in todo:
+        if p.result.kind != KIND_835:
+            continue
+        pays = p.payments.copy()
+        payer_ids = dict(zip(p.remittance.checks["st"], p.remittance.checks["payer_id"]))
+        pays["payor"] = [payors(n, payer_ids.get(s, "")) for n, s in zip(pays["payor"], pays["st"])]
+        if not p.result.balanced:
+            pays["source"] = UNBALANCED + p.result.name
+        pays["_order"] = range(len(pays))
+        matched, unmatched = match_payments(pays, claims)
+        rows = pd.concat([matched, unmatched], ignore_index=True).sort_values("_order", kind="stable")
+        p.result.matched, p.result.unmatched = len(matched), len(unmatched)
+        p.records = excel_records(m.PAYMENTS, rows.reset_index(drop=True))
+        p.result.rows = len(rows)
+        p.result.notes += payors.warnings()
+
+
+def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, list[DataError]]:
+    """Append every file's rows (one append per table) and return them typed as the
+    reader will read them (by table name), with the conversion errors they raise."""
+    typed: dict[str, list[pd.DataFrame]] = {"Claims": [], "Payments": []}
+    errors: list[DataError] = []
+    for table, kind in ((m.CLAIMS, KIND_837), (m.PAYMENTS, KIND_835)):
+        group = [p for p in todo if p.result.kind == kind]
+        records = [r for p in group for r in p.records]
+        if not records:
+            continue
+        row = append_rows(editor, table.name, records, number_formats(table)).first_row
+        for p in group:
+            if p.records:
+                p.result.first_row, p.result.last_row = row, row + len(p.records) - 1
+                converted = typed_frame(table, p.records, table.name, rows=range(row, row + len(p.records)))
+                typed[table.name].append(converted.frame)
+                errors += converted.errors
+                p.result.notes += _left_out(converted.errors, table.name)
+            row += len(p.records)
+    if any(typed.values()):
+        full_calc_on_load(editor)            # the tables' formulas see the new rows on opening
+    return typed, errors
+
+
+def _append_log(editor: WorkbookEditor, todo: list[_Parsed], now: dt.datetime) -> pd.DataFrame:
+    """One ImportLog row per file (the sheet is added to a workbook made without it)."""
+    log_rows = [_log_record(p, now) for p in todo]
+    if LOG_SHEET not in editor.sheets():
+        add_sheet(editor, LOG_SHEET, [c.name for c in LOG_COLUMNS], [c.width for c in LOG_COLUMNS],
+                  [c.number_format for c in LOG_COLUMNS])
+    where = append_rows(editor, LOG_SHEET, log_rows, {c.name: c.number_format for c in LOG_COLUMNS})
+    new_log = log_frame([[c.name for c in LOG_COLUMNS]] + [[r.get(c.name) for c in LOG_COLUMNS] for r in log_rows])
+    new_log[ROW] = range(where.first_row, where.first_row + len(log_rows))
+    return new_log
+
+
+def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict, errors: list,
+                            log: pd.DataFrame) -> list[str]:
+    """Lay out the Reconciliation sheet as a recalculation of the imported workbook
+    would (same cells), from the frames read plus the rows appended. Returns notes."""
+    from .pipeline import evaluate           # pipeline imports this module for recalc
+    from .workbook.sheets import STYLES, owned_sheets
+    if RECONCILIATION_SHEET not in editor.sheets():
+        return []
+    frames = dict(inputs.frames)
+    for name, extra in typed.items():
+        if extra:
+            frames[name] = pd.concat([frames[name], *extra], ignore_index=True)
+    recon = build_reconciliation(log.reset_index(drop=True), frames["Payments"], frames["Claims"])
+    try:
+        results = evaluate(Inputs(frames, inputs.settings, inputs.errors + errors, inputs.settings_values))
+        cells = owned_sheets(results, reconciliation=recon)[RECONCILIATION_SHEET]
+    except Exception as e:   # the rows are imported all the same; the sheet waits for a recalc
+        return [f"the Reconciliation sheet was not refreshed ({type(e).__name__}: {e}); "
+                "run 'payorxl recalc' after fixing the workbook's data"]
+    replace_cells(editor, RECONCILIATION_SHEET, cells, STYLES)
+    return []
+
+
+def _left_out(errors: list[DataError], sheet: str) -> list[str]:
+    """The table's own conversion errors on new rows, one line per message (values are
+    not quoted: they may identify a patient)."""
+    by_message: dict[str, list[int]] = {}
+    for e in errors:
+        if e.severity == "error":
+            by_message.setdefault(e.message, []).append(e.ref.row)
+    return [f"{len(rows)} row(s) will be left out of the figures until fixed ({sheet} row "
+            f"{rows[0]}{'…' if len(rows) > 1 else ''}): {message}" for message, rows in by_message.items()]
+
+
+def _log_record(p: _Parsed, now: dt.datetime) -> dict:
+    r, env = p.result, p.envelope
+    is_835 = r.kind == KIND_835
+    failures = p.log_failures[:MAX_LOGGED_FAILURES]
+    if len(p.log_failures) > MAX_LOGGED_FAILURES:
+        failures.append(f"… and {len(p.log_failures) - MAX_LOGGED_FAILURES} more")
+
+    def dollars(cents):
+        return None if cents is None else Decimal(cents) / 100
+    values = {
+        "imported_at": now, "file": r.name, "sha256": r.sha256, "kind": r.kind,
+        "isa13": env.isa13 or None, "gs06": env.gs06 or None, "st_count": env.st_count,
+        "claims": r.claims, "lines": r.lines,
+        "paid_total": dollars(r.paid) if is_835 else None,
+        "bpr_total": dollars(r.bpr) if is_835 else None,
+        "plb_total": dollars(r.plb) if is_835 else None,
+        "balanced": ("Yes" if r.balanced else "No") if is_835 else None,
+        "unmatched": r.unmatched if is_835 else None,
+        "failures": "\n".join(failures) or None,
+    }
+    return {LOG_HEADERS[k]: v for k, v in values.items()}
+
+
+# --- reconciliation ------------------------------------------------------------------
+
+RECONCILIATION_COLUMNS = {
+    "item": object, "status": object, "file": object, "imported_at": "datetime64[ns]", "check_no": object,
+    "claim_id": object, "line": "Int64", "payor": object, "cpt": object, "paid": "Int64",
+    "provider_adj_amount": "Int64", "payment_amount": "Int64", "difference_amount": "Int64", "detail": object}
+
+
+def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """The Reconciliation view: for each 835 in the ImportLog, its totals (sum of CLP04
+    paid − PLB should equal the BPR payment) and each balancing failure; then every
+    Payments row whose claim line is not in Claims. Money in cents.
+
+    Columns: item ("835 file", "Balancing failure", "Unmatched payment"), status, file,
+    imported_at, check_no, claim_id, line, payor, cpt, paid, provider_adj_amount (PLB),
+    payment_amount (BPR), difference_amount (paid − PLB − BPR), detail."""
+    rows = []
+    eras = log[log["kind"] == KIND_835] if len(log) else log
+    when_by_file = {}
+    for r in eras.itertuples(index=False):
+        when_by_file.setdefault(r.file, r.imported_at)
+        balanced = r.balanced.strip().lower() == "yes"
+        parts = [pd.NA if pd.isna(x) else int(x) for x in (r.paid_total, r.plb_total, r.bpr_total)]
+        difference = pd.NA if any(pd.isna(x) for x in parts) else parts[0] - parts[1] - parts[2]
+        detail = f"{_n(r.claims)} claim(s), {_n(r.lines)} service line(s), {_n(r.unmatched)} payment row(s) unmatched"
+        if not balanced:
+            detail += f"; imported anyway: its Payments rows say {UNBALANCED}{r.file} in Source"
+        rows.append({"item": "835 file", "status": "Balanced" if balanced else "Does not balance",
+                     "file": r.file, "imported_at": r.imported_at, "paid": parts[0],
+                     "provider_adj_amount": parts[1], "payment_amount": parts[2],
+                     "difference_amount": difference, "detail": detail})
+        for line in (x for x in str(r.failures).split("\n") if x.strip()):
+            rows.append({"item": "Balancing failure", "status": "Does not balance", "file": r.file,
+                         "imported_at": r.imported_at, "detail": line.strip()})
+    keys = _claim_keys(claims) if claims is not None else set()
+    if payments is not None and len(payments):
+        pkeys = zip(payments["claim_id"].astype(str).str.strip().str.upper(), payments["line"].astype("int64"))
+        orphan = payments[[k not in keys for k in pkeys]]
+        for r in orphan.to_dict("records"):
+            source = str(r["source"])
+            file = source[len(UNBALANCED):] if source.startswith(UNBALANCED) else source
+            row = r.get(ROW)
+            rows.append({"item": "Unmatched payment", "status": "No claim line", "file": source,
+                         "imported_at": when_by_file.get(file, pd.NaT), "check_no": r["check_no"],
+                         "claim_id": r["claim_id"], "line": r["line"], "payor": r["payor"], "cpt": r["cpt"],
+                         "paid": r["paid"],
+                         "detail": (f"Payments row {row}: " if row is not None else "") +
+                                   "no claim line in Claims has this claim ID and line; enter the claim, "
+                                   "or correct the payment's Claim ID and Line"})
+    frame = pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
+    out = {}
+    for c, dtype in RECONCILIATION_COLUMNS.items():
+        s = frame[c]
+        if dtype == object:
+            out[c] = s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)).astype(object)
+        elif dtype == "Int64":
+            out[c] = pd.array([pd.NA if v is None or pd.isna(v) else int(v) for v in s], dtype="Int64")
+        else:
+            out[c] = pd.to_datetime(s).astype("datetime64[ns]")
+    return pd.DataFrame(out, columns=list(RECONCILIATION_COLUMNS))
+
+
+def _n(value) -> str:
+    return "?" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The Reconciliation view of the workbook `book` (see build_reconciliation).
+
+    frames: the workbook's input frames when the caller has read them already (recalc),
+    so only the ImportLog is read here."""
+    if frames is None:
+        frames = read_inputs(book).frames
+    return build_reconciliation(read_log(book), frames.get("Payments"), frames.get("Claims"))

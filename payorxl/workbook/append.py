@@ -1,0 +1,778 @@
+"""Append rows to a table inside a workbook, touching only the XML that must change.
+
+An import adds rows to the user's own tables (Claims, Payments) and to payorxl's
+ImportLog. Loading and saving the workbook with a library would rewrite parts the user
+cares about (TOOLCHAIN.md, "openpyxl round trip"), so this module edits the zip's XML
+text directly, as xlsxpart.py does for the owned sheets:
+
+- the sheet's ``<sheetData>`` gets new ``<row>`` elements (existing rows before them are
+  kept byte for byte); text is always an inline string, never a formula, so an imported
+  payer name such as ``=HYPERLINK(...)`` stays text; numbers are numbers and dates are
+  date serials, each in the column's existing cell style (the last data row's, else the
+  column's ``<col style>``, else the table column's number format), so dates show as
+  dates and money as money;
+- each calculated column gets its ``<calculatedColumnFormula>`` as the cell's ``<f>``,
+  with no cached value, and ``xl/workbook.xml`` gets ``fullCalcOnLoad="1"`` so Excel
+  and LibreOffice recompute on opening;
+- the table's ``ref`` (and its autoFilter's) and the sheet's ``<dimension>`` grow to
+  cover the new rows. Blank rows at the end of a table (the template's single empty
+  row) are filled before the table grows.
+
+A plain sheet with headers in row 1 and no table (ImportLog) is appended to the same
+way, after its last used row. `WorkbookEditor` holds the changed parts and writes the
+workbook once, atomically, with every other part copied unchanged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Mapping, Sequence
+from xml.sax.saxutils import escape, unescape
+
+from defusedxml import ElementTree as SafeET
+
+from ..errors import PayorxlError
+from .xlsxpart import NS, Style, atomic_write_bytes, clean_text, col_letter, ensure_styles, sheet_parts
+
+REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
+REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+REL_SHARED_STRINGS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+FMT_DATE = "mm/dd/yyyy"
+MAX_ROWS = 1048576
+# Number formats Excel knows by id without declaring them (ECMA-376 18.8.30); the date
+# and time ones are what make a serial number show as a date.
+_BUILTIN_CODES = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+                  11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 14: "mm-dd-yy", 15: "d-mmm-yy",
+                  16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm",
+                  21: "h:mm:ss", 22: "m/d/yy h:mm", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+                  39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss",
+                  46: "[h]:mm:ss", 47: "mmss.0", 48: "##0.0E+0", 49: "@"}
+_DATE_IDS = set(range(14, 23)) | {27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47} | set(range(50, 59))
+
+_SHEETDATA_OPEN = re.compile(r"<sheetData\b[^>]*?(/?)>")
+_ROW_START = re.compile(r"<row\b([^>]*?)(/?)>")
+_CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+_DIMENSION = re.compile(r'<dimension ref="([^"]*)"\s*/>')
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 0, 'Z' -> 25, 'AA' -> 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def parse_ref(ref: str) -> tuple[int, int, int, int]:
+    """'A1:R42' -> (first col, first row, last col, last row): columns 0-based, rows 1-based."""
+    parts = ref.split(":")
+    cells = []
+    for p in (parts[0], parts[-1]):
+        found = _REF.match(p.strip())
+        if not found:
+            raise PayorxlError(f"cannot read the range {ref!r} in the workbook; open it in Excel and save it again")
+        cells.append((col_index(found.group(1)), int(found.group(2))))
+    (c1, r1), (c2, r2) = cells
+    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
+
+
+def format_ref(c1: int, r1: int, c2: int, r2: int) -> str:
+    return f"{col_letter(c1)}{r1}:{col_letter(c2)}{r2}"
+
+
+def is_date_format(code: str) -> bool:
+    """Whether an Excel number format shows a serial number as a date or time."""
+    plain = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.', "", code or "")
+    return bool(re.search(r"[dmyhs]", plain, re.I)) and plain.strip().lower() != "general"
+
+
+class WorkbookEditor:
+    """The parts of one workbook zip, read on demand, changed in memory, written once.
+
+    `read(name)` gives a part's text (as changed so far); `write(name, text)` changes or
+    adds it; `save(dst)` writes the workbook atomically with only the parts whose bytes
+    differ replaced (and any new ones added at the end). Use it as a context manager.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError) as e:
+            raise PayorxlError(f"{self.path.name} is not a readable .xlsx/.xlsm workbook ({e})") from None
+        self.names = [i.filename for i in self.zip.infolist()]
+        self._texts: dict[str, str] = {}
+        self._written: list[str] = []
+        self._sheets: dict[str, str] | None = None
+        self._styles_parsed = None
+
+    def __enter__(self) -> "WorkbookEditor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def has(self, name: str) -> bool:
+        return name in self._texts or name in self.names
+
+    def read(self, name: str) -> str:
+        if name not in self._texts:
+            try:
+                self._texts[name] = self.zip.read(name).decode("utf-8")
+            except KeyError:
+                raise PayorxlError(f"{self.path.name} has no part {name}; the workbook looks damaged") from None
+        return self._texts[name]
+
+    def write(self, name: str, text: str) -> None:
+        self._texts[name] = text
+        if name not in self._written:
+            self._written.append(name)
+
+    def sheets(self) -> dict[str, str]:
+        """Sheet name -> worksheet part."""
+        if self._sheets is None:
+            self._sheets = sheet_parts(self.zip)
+        return self._sheets
+
+    def changes(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """(replaced parts whose bytes differ, added parts)."""
+        replaced, added = {}, {}
+        for name in self._written:
+            data = self._texts[name].encode("utf-8")
+            if name in self.names:
+                if data != self.zip.read(name):
+                    replaced[name] = data
+            else:
+                added[name] = data
+        return replaced, added
+
+    def save(self, dst: str | Path | None = None) -> list[str]:
+        """Write the workbook (to `dst`, default in place) atomically with the changes,
+        and close the editor; returns the names of the parts that changed or were added.
+        Every other part is copied with its content, name, order and compression
+        unchanged (as xlsxpart.rewrite_parts does). Nothing is written when nothing
+        changed."""
+        dst = Path(dst) if dst else self.path
+        replaced, added = self.changes()
+        if not replaced and not added and dst == self.path:
+            self.close()
+            return []
+
+        def write(f):
+            with zipfile.ZipFile(f, "w") as zout:
+                for info in self.zip.infolist():
+                    data = replaced.get(info.filename)
+                    if data is None:
+                        data = self.zip.read(info)
+                    zout.writestr(info, data, compress_type=info.compress_type)
+                for name, data in added.items():
+                    zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+            # Windows cannot rename over a file that is still open: let go of it first.
+            self.close()
+        atomic_write_bytes(dst, write)
+        return sorted(replaced) + list(added)
+
+    # --- styles ---------------------------------------------------------------------
+
+    def style_index(self, style: Style) -> int:
+        """The cellXfs index of a style (appended to styles.xml when missing)."""
+        xml = self.read("xl/styles.xml")
+        new, xf = ensure_styles(xml, {"s": style})
+        if new != xml:
+            self.write("xl/styles.xml", new)
+        return xf["s"]
+
+    def _styles(self):
+        """styles.xml parsed, once per version of its text (it can be large)."""
+        xml = self.read("xl/styles.xml")
+        if self._styles_parsed is None or self._styles_parsed[0] is not xml:
+            self._styles_parsed = (xml, SafeET.fromstring(xml))
+        return self._styles_parsed[1]
+
+    def xf_format(self, xf: int) -> str:
+        """The number format code of cellXfs entry `xf`."""
+        root = self._styles()
+        xfs = root.findall("m:cellXfs/m:xf", NS)
+        if not 0 <= xf < len(xfs):
+            return "General"
+        fmt_id = int(xfs[xf].get("numFmtId", 0))
+        for n in root.findall("m:numFmts/m:numFmt", NS):
+            if int(n.get("numFmtId")) == fmt_id:
+                return n.get("formatCode")
+        return _BUILTIN_CODES.get(fmt_id, "mm-dd-yy" if fmt_id in _DATE_IDS else "General")
+
+    def dxf_format(self, dxf: int) -> str | None:
+        root = self._styles()
+        dxfs = root.findall("m:dxfs/m:dxf", NS)
+        if not 0 <= dxf < len(dxfs):
+            return None
+        fmt = dxfs[dxf].find("m:numFmt", NS)
+        return None if fmt is None else fmt.get("formatCode")
+
+    def shared_strings(self) -> list[str]:
+        rels = SafeET.fromstring(self.read("xl/_rels/workbook.xml.rels"))
+        target = next((r.get("Target") for r in rels.findall("pr:Relationship", NS)
+                       if r.get("Type") == REL_SHARED_STRINGS), None)
+        if target is None:
+            return []
+        part = _resolve("xl/workbook.xml", target)
+        root = SafeET.fromstring(self.read(part))
+        return ["".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t"))
+                for si in root.findall("m:si", NS)]
+
+
+def _resolve(source_part: str, target: str) -> str:
+    """A relationship target, relative to the part that holds it, as a zip part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    path = PurePosixPath(source_part).parent / target
+    return os.path.normpath(str(path)).replace(os.sep, "/")
+
+
+def _rels_part(part: str) -> str:
+    p = PurePosixPath(part)
+    return str(p.parent / "_rels" / (p.name + ".rels"))
+
+
+# --- where rows go -------------------------------------------------------------------
+
+@dataclass
+class Target:
+    """A table (or a plain sheet with headers in row 1) that rows are appended to.
+
+    columns: header names, left to right, from first_col; formulas: column offset ->
+    (calculated column formula, is an array formula); formats: column offset -> the
+    number format of the table column's own format (dxf); end_row: the table's last row
+    (for a plain sheet, the last row used in its columns)."""
+    name: str
+    sheet: str
+    sheet_part: str
+    first_col: int
+    header_row: int
+    end_row: int
+    columns: list[str]
+    formulas: dict[int, tuple[str, bool]] = field(default_factory=dict)
+    formats: dict[int, str] = field(default_factory=dict)
+    table_part: str | None = None
+
+    @property
+    def last_col(self) -> int:
+        return self.first_col + len(self.columns) - 1
+
+
+def find_table(editor: WorkbookEditor, name: str) -> Target | None:
+    """The Excel table (ListObject) called `name` (its own sheet is looked at first)."""
+    sheets = editor.sheets()
+    order = sorted(sheets, key=lambda s: s.lower() != name.lower())
+    for sheet in order:
+        part = sheets[sheet]
+        rels_part = _rels_part(part)
+        if not editor.has(rels_part):
+            continue
+        rels = SafeET.fromstring(editor.read(rels_part))
+        for rel in rels.findall("pr:Relationship", NS):
+            if rel.get("Type") != REL_TABLE:
+                continue
+            table_part = _resolve(part, rel.get("Target"))
+            root = SafeET.fromstring(editor.read(table_part))
+            if name.lower() not in ((root.get("name") or "").lower(), (root.get("displayName") or "").lower()):
+                continue
+            if int(root.get("totalsRowCount", "0") or 0):
+                raise PayorxlError(f"the {name} table has a totals row; turn it off (Table Design > "
+                                   "Total Row) so rows can be added below the data, then import again")
+            if root.get("headerRowCount", "1") == "0":
+                raise PayorxlError(f"the {name} table has no header row; turn it on (Table Design > "
+                                   "Header Row) so payorxl can find its columns")
+            c1, r1, c2, r2 = parse_ref(root.get("ref"))
+            columns, formulas, formats = [], {}, {}
+            for j, tc in enumerate(root.findall("m:tableColumns/m:tableColumn", NS)):
+                columns.append(tc.get("name") or "")
+                f = tc.find("m:calculatedColumnFormula", NS)
+                if f is not None and (f.text or "").strip():
+                    formulas[j] = (f.text.strip(), f.get("array") in ("1", "true"))
+                if tc.get("dataDxfId") is not None:
+                    code = editor.dxf_format(int(tc.get("dataDxfId")))
+                    if code:
+                        formats[j] = code
+            if len(columns) != c2 - c1 + 1:
+                raise PayorxlError(f"the {name} table's columns do not match its range {root.get('ref')}; "
+                                   "open the workbook in Excel and save it again")
+            return Target(name, sheet, part, c1, r1, r2, columns, formulas, formats, table_part)
+    return None
+
+
+def find_sheet_table(editor: WorkbookEditor, sheet: str) -> Target | None:
+    """A plain sheet used as a table: headers in row 1 from the first non-blank cell, the
+    used rows below them."""
+    part = editor.sheets().get(sheet)
+    if part is None:
+        return None
+    xml = editor.read(part)
+    rows = _rows(xml)
+    header = next((r for r in rows if r.number == 1), None)
+    if header is None:
+        return None
+    strings = None
+    texts: dict[int, str] = {}
+    for c in header.cells():
+        text = c.text()
+        if text is None and c.attrs.get("t") == "s":
+            if strings is None:
+                strings = editor.shared_strings()
+            index = int(c.value_text() or -1)
+            text = strings[index] if 0 <= index < len(strings) else ""
+        if text:
+            texts[c.col] = text
+    if not texts:
+        return None
+    first = min(texts)
+    columns = []
+    for col in range(first, max(texts) + 1):
+        columns.append(texts.get(col, ""))
+    last_col = first + len(columns) - 1
+    end = 1
+    for r in rows:
+        if r.number > 1 and any(not c.blank for c in r.cells() if first <= c.col <= last_col):
+            end = max(end, r.number)
+    return Target(sheet, sheet, part, first, 1, end, columns)
+
+
+# --- rows and cells as text ----------------------------------------------------------
+
+@dataclass
+class _Cell:
+    col: int
+    attrs: dict
+    inner: str | None
+    xml: str
+
+    @property
+    def blank(self) -> bool:
+        if not self.inner:
+            return True
+        return not re.search(r"<v>[^<]|<is>|<f[\s>]", self.inner)
+
+    def value_text(self) -> str | None:
+        found = re.search(r"<v>([^<]*)</v>", self.inner or "")
+        return found.group(1) if found else None
+
+    def text(self) -> str | None:
+        """Inline or formula-string text of the cell (None for a shared string)."""
+        t = self.attrs.get("t")
+        if t == "inlineStr":
+            return "".join(_unescape(x) for x in re.findall(r"<t[^>]*>([^<]*)</t>", self.inner or ""))
+        if t == "str":
+            return _unescape(self.value_text() or "")
+        return None
+
+
+def _unescape(text: str) -> str:
+    return unescape(text, {"&quot;": '"', "&apos;": "'"})
+
+
+@dataclass
+class _Row:
+    number: int
+    attrs: str         # the attributes of <row ...> as written
+    start: int         # offset in the sheet XML
+    end: int
+    xml: str
+
+    def cells(self) -> list[_Cell]:
+        out = []
+        body_start = self.xml.find(">") + 1
+        if self.xml[body_start - 2] == "/":
+            return out
+        for found in _CELL.finditer(self.xml, body_start):
+            attrs = dict(_ATTR.findall(found.group(1)))
+            ref = _REF.match(attrs.get("r", ""))
+            if not ref:
+                raise PayorxlError("a cell in the workbook has no address (r attribute); "
+                                   "open the workbook in Excel and save it again")
+            out.append(_Cell(col_index(ref.group(1)), attrs, found.group(2), found.group(0)))
+        return out
+
+
+def _sheet_data_span(xml: str) -> tuple[int, int, bool]:
+    """(start, end) of the inside of <sheetData>, and whether it was written <sheetData/>.
+    Plain string search: a regular expression over a 40 MB sheet takes a second."""
+    found = _SHEETDATA_OPEN.search(xml)
+    if found is None:
+        raise PayorxlError("a sheet has no <sheetData>; open the workbook in Excel and save it again")
+    if found.group(1) == "/":
+        return found.start(), found.end(), True
+    end = xml.find("</sheetData>", found.end())
+    if end < 0:
+        raise PayorxlError("a sheet's <sheetData> is not closed; the workbook looks damaged")
+    return found.end(), end, False
+
+
+def _rows(xml: str) -> list[_Row]:
+    start, end, empty = _sheet_data_span(xml)
+    if empty:
+        return []
+    starts = list(_ROW_START.finditer(xml, start, end))
+    rows = []
+    for i, found in enumerate(starts):
+        stop = starts[i + 1].start() if i + 1 < len(starts) else end
+        number = re.search(r'\br="(\d+)"', found.group(1))
+        if number is None:
+            raise PayorxlError("a row in the workbook has no number (r attribute); "
+                               "open the workbook in Excel and save it again")
+        rows.append(_Row(int(number.group(1)), found.group(1), found.start(), stop,
+                         xml[found.start():stop]))
+    return rows
+
+
+def _number_text(value) -> str | None:
+    if isinstance(value, Decimal):
+        return None if not value.is_finite() else format(value, "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else repr(value)
+    return None
+
+
+def _serial(value) -> float | int | None:
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - dt.datetime(1899, 12, 30)
+        serial = delta.days + delta.seconds / 86400
+        return int(serial) if serial == int(serial) else round(serial, 10)
+    if isinstance(value, dt.date):
+        return (value - dt.date(1899, 12, 30)).days
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """pandas and numpy scalars to plain Python values; every kind of blank to None."""
+    if value is None:
+        return None
+    try:
+        if value != value:                     # NaN and NaT compare unequal; pd.NA raises
+            return None
+    except TypeError:
+        return None
+    if hasattr(value, "to_pydatetime"):        # pandas Timestamp
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()                    # numpy scalars
+    return value
+
+
+def cell_xml(ref: str, value: Any, style: int | None) -> str | None:
+    """One cell: a number, a date serial, TRUE/FALSE, or an inline string (never a
+    formula, whatever the text); None when blank and unstyled."""
+    s = f' s="{style}"' if style else ""
+    value = _plain(value)
+    if value is None or (isinstance(value, str) and value == ""):
+        return f'<c r="{ref}"{s}/>' if s else None
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    serial = _serial(value)
+    if serial is not None:
+        return f'<c r="{ref}"{s}><v>{serial}</v></c>'
+    number = _number_text(value)
+    if number is not None:
+        return f'<c r="{ref}"{s}><v>{number}</v></c>'
+    if isinstance(value, (int, float, Decimal)):  # NaN or infinite: blank
+        return f'<c r="{ref}"{s}/>' if s else None
+    text = escape(clean_text(value))
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def formula_xml(ref: str, formula: str, array: bool, style: int | None) -> str:
+    s = f' s="{style}"' if style else ""
+    kind = f' t="array" ref="{ref}"' if array else ""
+    return f'<c r="{ref}"{s}><f{kind}>{escape(formula)}</f></c>'
+
+
+# --- appending -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Appended:
+    """Where rows went: sheet, first and last Excel row (1-based); no rows: last < first."""
+    name: str
+    sheet: str
+    first_row: int
+    last_row: int
+
+    @property
+    def rows(self) -> list[int]:
+        return list(range(self.first_row, self.last_row + 1))
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split()).lower()
+
+
+def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, Any]],
+                number_formats: Mapping[str, str | None] | None = None) -> Appended:
+    """Append `rows` (dicts keyed by column header, holding Excel values: str, int,
+    float, Decimal, date, datetime, bool or None) to the table `name` — an Excel table,
+    else a plain sheet of that name with headers in row 1.
+
+    number_formats: header -> the number format the column should show (a model's
+    declaration), used when the column has no style of its own to copy. Raises
+    PayorxlError when the table is missing, lacks a column the rows fill, or cannot grow
+    because cells below it hold data."""
+    target = find_table(editor, name) or find_sheet_table(editor, name)
+    if target is None:
+        raise PayorxlError(f"{editor.path.name} has no table or sheet named {name}; "
+                           "start from the template ('payorxl new') or add it")
+    by_header = {_norm(h): j for j, h in enumerate(target.columns) if h}
+    wanted = {k for r in rows for k, v in r.items() if _plain(v) is not None and v != ""}
+    missing = sorted(k for k in wanted if _norm(k) not in by_header)
+    if missing:
+        raise PayorxlError(f"the {name} table has no column {', '.join(repr(k) for k in missing)}; "
+                           "add it back, spelled as in the template, and import again")
+    if not rows:
+        return Appended(name, target.sheet, target.end_row + 1, target.end_row)
+
+    xml = editor.read(target.sheet_part)
+    existing = _rows(xml)
+    by_number = {r.number: r for r in existing}
+    c1, c2 = target.first_col, target.last_col
+    inputs = [j for j in range(len(target.columns)) if j not in target.formulas]
+
+    def blank_inputs(number: int) -> bool:
+        row = by_number.get(number)
+        return row is None or all(c.blank for c in row.cells() if c.col - c1 in inputs)
+
+    # Fill blank rows at the end of a table (the template's empty row) before growing it.
+    start = target.end_row + 1
+    if target.table_part:
+        while start - 1 > target.header_row and blank_inputs(start - 1):
+            start -= 1
+    end = start + len(rows) - 1
+    if end > MAX_ROWS:
+        raise PayorxlError(f"the {name} sheet would pass Excel's limit of {MAX_ROWS:,} rows")
+    for r in existing:
+        if target.end_row < r.number <= end and any(not c.blank for c in r.cells() if c1 <= c.col <= c2):
+            raise PayorxlError(f"{target.sheet}!{col_letter(c1)}{r.number} and below hold data just under "
+                               f"the {name} table, so it cannot grow; move that data elsewhere and "
+                               "import again")
+
+    styles = _column_styles(editor, target, existing, start, number_formats or {})
+    date_style: dict[int, int] = {}
+
+    def style_for(j: int, value) -> int | None:
+        style = styles.get(j)
+        if isinstance(_plain(value), (dt.date, dt.datetime)):
+            if j not in date_style:
+                code = editor.xf_format(style) if style is not None else "General"
+                if is_date_format(code):
+                    date_style[j] = style
+                else:
+                    declared = (number_formats or {}).get(target.columns[j])
+                    fmt = declared if declared and is_date_format(declared) else FMT_DATE
+                    date_style[j] = editor.style_index(Style(num_format=fmt))
+            return date_style[j]
+        return style
+
+    new_rows: dict[int, list[tuple[int, str]]] = {}
+    for i, record in enumerate(rows):
+        number = start + i
+        values = {by_header[_norm(k)]: v for k, v in record.items()}
+        cells = []
+        for j in range(len(target.columns)):
+            ref = f"{col_letter(c1 + j)}{number}"
+            if j in target.formulas:
+                formula, array = target.formulas[j]
+                cells.append((c1 + j, formula_xml(ref, formula, array, styles.get(j))))
+                continue
+            value = values.get(j)
+            text = cell_xml(ref, value, style_for(j, value))
+            if text is not None:
+                cells.append((c1 + j, text))
+        new_rows[number] = cells
+
+    # Rebuild the sheet from the first row at or after `start`; rows before stay as written.
+    tail_rows = [r for r in existing if r.number >= start]
+    data_start, data_end, empty = _sheet_data_span(xml)
+    cut = tail_rows[0].start if tail_rows else data_end
+    out = []
+    for number in sorted(set(new_rows) | {r.number for r in tail_rows}):
+        old = by_number.get(number) if number >= start else None
+        if number not in new_rows:
+            out.append(old.xml)
+            continue
+        cells = list(new_rows[number])
+        attrs = f' r="{number}"'
+        if old is not None:
+            cells += [(c.col, c.xml) for c in old.cells() if not c1 <= c.col <= c2]
+            attrs = re.sub(r'\s+spans="[^"]*"', "", old.attrs)
+        cells.sort(key=lambda c: c[0])
+        out.append(f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>")
+    body = "".join(out)
+    if empty:
+        new_xml = xml[:data_start] + "<sheetData>" + body + "</sheetData>" + xml[data_end:]
+    else:
+        new_xml = xml[:cut] + body + xml[data_end:]
+    new_xml = _grow_dimension(new_xml, c1, c2, end)
+    editor.write(target.sheet_part, new_xml)
+    if target.table_part and end > target.end_row:
+        _grow_table(editor, target, end)
+    return Appended(name, target.sheet, start, end)
+
+
+def _column_styles(editor: WorkbookEditor, target: Target, existing: list[_Row], start: int,
+                   declared: Mapping[str, str | None]) -> dict[int, int]:
+    """Column offset -> cellXfs index for new cells: the style of the nearest cell above
+    (scanning up to 50 rows back from the table's end), else the column's <col style>,
+    else the table column's own number format, else the declared format."""
+    c1 = target.first_col
+    n = len(target.columns)
+    styles: dict[int, int] = {}
+    last = max(target.end_row, start - 1)
+    for row in reversed(existing):
+        if row.number > last or row.number <= target.header_row:
+            continue
+        if last - row.number > 50 or len(styles) == n:
+            break
+        for c in row.cells():
+            j = c.col - c1
+            if 0 <= j < n and j not in styles and "s" in c.attrs:
+                styles[j] = int(c.attrs["s"])
+    xml = editor.read(target.sheet_part)
+    cols_start, cols_end = xml.find("<cols>"), xml.find("</cols>")
+    cols = xml[cols_start:cols_end] if 0 <= cols_start < cols_end else ""
+    for found in re.finditer(r"<col\b([^>]*)/?>", cols):
+        attrs = dict(_ATTR.findall(found.group(1)))
+        if "style" not in attrs:
+            continue
+        lo, hi = int(attrs.get("min", 0)) - 1, int(attrs.get("max", 0)) - 1
+        for j in range(n):
+            if j not in styles and lo <= c1 + j <= hi:
+                styles[j] = int(attrs["style"])
+    for j in range(n):
+        wanted = declared.get(target.columns[j])
+        if j in styles:
+            # A copied style that shows General where the model declares a format (a
+            # column the user reset) would show money or dates as bare numbers.
+            if wanted and editor.xf_format(styles[j]) == "General":
+                styles[j] = editor.style_index(Style(num_format=wanted))
+            continue
+        code = target.formats.get(j) or wanted
+        if code:
+            styles[j] = editor.style_index(Style(num_format=code))
+    return styles
+
+
+def _grow_dimension(xml: str, c1: int, c2: int, end: int) -> str:
+    found = _DIMENSION.search(xml)
+    if found is None:
+        return xml
+    try:
+        d1, r1, d2, r2 = parse_ref(found.group(1))
+    except PayorxlError:
+        d1, r1, d2, r2 = c1, 1, c2, end
+    ref = format_ref(min(d1, c1), r1, max(d2, c2), max(r2, end))
+    return xml[:found.start()] + f'<dimension ref="{ref}"/>' + xml[found.end():]
+
+
+def _grow_table(editor: WorkbookEditor, target: Target, end: int) -> None:
+    xml = editor.read(target.table_part)
+    ref = format_ref(target.first_col, target.header_row, target.last_col, end)
+
+    def grow(found):
+        return found.group(1) + ref + '"'
+    xml = re.sub(r'(<table\b[^>]*?\sref=")[^"]*"', grow, xml, count=1)
+    xml = re.sub(r'(<autoFilter\b[^>]*?\sref=")[^"]*"', grow, xml, count=1)
+    editor.write(target.table_part, xml)
+
+
+def full_calc_on_load(editor: WorkbookEditor) -> None:
+    """Make Excel and LibreOffice recalculate every formula when the workbook opens."""
+    xml = editor.read("xl/workbook.xml")
+    found = re.search(r"<calcPr\b([^>]*?)(/?)>", xml)
+    if found is None:
+        anchor = min((i for i in (xml.find(t) for t in ("<oleSize", "<customWorkbookViews", "<pivotCaches",
+                                                         "<smartTagPr", "<smartTagTypes", "<webPublishing",
+                                                         "<fileRecoveryPr", "<webPublishObjects", "<extLst",
+                                                         "</workbook>")) if i >= 0))
+        editor.write("xl/workbook.xml", xml[:anchor] + '<calcPr fullCalcOnLoad="1"/>' + xml[anchor:])
+        return
+    attrs = found.group(1)
+    if re.search(r'\sfullCalcOnLoad="(1|true)"', attrs):
+        return
+    attrs = re.sub(r'\s+fullCalcOnLoad="[^"]*"', "", attrs) + ' fullCalcOnLoad="1"'
+    editor.write("xl/workbook.xml", xml[:found.start()] + f"<calcPr{attrs}{found.group(2)}>" + xml[found.end():])
+
+
+def add_sheet(editor: WorkbookEditor, name: str, headers: Sequence[str], widths: Sequence[float] = (),
+              formats: Sequence[str | None] = ()) -> str:
+    """Add a plain sheet (last in the tab order) with `headers` in bold in row 1, the
+    first row frozen, and optional column widths and number formats. Returns its part.
+    Used for a workbook made before payorxl kept that sheet (ImportLog)."""
+    if name in editor.sheets():
+        return editor.sheets()[name]
+    number = 1
+    while editor.has(f"xl/worksheets/sheet{number}.xml"):
+        number += 1
+    part = f"xl/worksheets/sheet{number}.xml"
+    bold = editor.style_index(Style(bold=True))
+    cols = []
+    for j in range(len(headers)):
+        width = widths[j] if j < len(widths) else 14
+        fmt = formats[j] if j < len(formats) else None
+        style = f' style="{editor.style_index(Style(num_format=fmt))}"' if fmt else ""
+        cols.append(f'<col min="{j + 1}" max="{j + 1}" width="{width}"{style} customWidth="1"/>')
+    cells = "".join(cell_xml(f"{col_letter(j)}1", h, bold) or "" for j, h in enumerate(headers))
+    last = col_letter(max(len(headers) - 1, 0))
+    editor.write(part, (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{NS["m"]}" xmlns:r="{NS["r"]}"><dimension ref="A1:{last}1"/>'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/><cols>{"".join(cols)}</cols>'
+        f'<sheetData><row r="1">{cells}</row></sheetData>'
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'))
+
+    rels = editor.read("xl/_rels/workbook.xml.rels")
+    ids = {int(i) for i in re.findall(r'Id="rId(\d+)"', rels)}
+    rid = f"rId{max(ids | {0}) + 1}"
+    rels = rels.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{REL_WORKSHEET}" '
+                                            f'Target="worksheets/sheet{number}.xml"/></Relationships>')
+    editor.write("xl/_rels/workbook.xml.rels", rels)
+
+    wb = editor.read("xl/workbook.xml")
+    sheet_ids = [int(i) for i in re.findall(r'<sheet\b[^>]*\ssheetId="(\d+)"', wb)]
+    entry = f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{max(sheet_ids + [0]) + 1}" r:id="{rid}"/>'
+    if "</sheets>" not in wb:
+        raise PayorxlError(f"{editor.path.name}: xl/workbook.xml has no <sheets>; the workbook looks damaged")
+    editor.write("xl/workbook.xml", wb.replace("</sheets>", entry + "</sheets>", 1))
+
+    types = editor.read("[Content_Types].xml")
+    types = types.replace("</Types>", f'<Override PartName="/{part}" ContentType="{CT_WORKSHEET}"/></Types>')
+    editor.write("[Content_Types].xml", types)
+    editor.sheets()[name] = part
+    return part
+
+
+def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: Mapping[str, Style]) -> None:
+    """Replace the cells of an owned sheet (as xlsxpart.write_owned_sheets does), in the
+    editor, so it is written with the rest of the changes."""
+    from .xlsxpart import replace_sheet_data, sheet_data_xml
+    part = editor.sheets().get(sheet)
+    if part is None:
+        raise PayorxlError(f"{editor.path.name} has no sheet named {sheet}; "
+                           "add it or start from the template ('payorxl new')")
+    xml = editor.read("xl/styles.xml")
+    new_styles, xf = ensure_styles(xml, dict(styles))
+    if new_styles != xml:
+        editor.write("xl/styles.xml", new_styles)
+    data, dim = sheet_data_xml(cells, xf)
+    editor.write(part, replace_sheet_data(editor.read(part), data, dim))
