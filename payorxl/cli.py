@@ -94,33 +94,62 @@ def print_worklist(results, top: int) -> None:
     console.print(t)
 
 
+MACROS = click.option("--macros/--no-macros", default=None,
+                      help="With the Dashboard buttons and PX_ formulas for Excel (.xlsm, the default), "
+                           "or a plain .xlsx without them. Default: as PATH's suffix says, else .xlsm.")
+
+
+def workbook_path(path: Path, macros: bool | None) -> Path:
+    """PATH with the suffix the --macros/--no-macros choice needs: a name without one
+    gets .xlsm (.xlsx with --no-macros); a suffix that contradicts the flag is an error."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm"):
+        return path.with_name(path.name + (".xlsx" if macros is False else ".xlsm"))
+    if macros is True and suffix == ".xlsx":
+        raise PayorxlError(f"{path.name}: a workbook with buttons and formulas is macro-enabled; "
+                           f"name it {path.stem}.xlsm")
+    if macros is False and suffix == ".xlsm":
+        raise PayorxlError(f"{path.name}: with --no-macros the workbook is a plain one; "
+                           f"name it {path.stem}.xlsx")
+    return path
+
+
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @click.option("--practice", default="", help="Practice name for the Settings sheet.")
-def new(path: Path, force: bool, practice: str):
-    """Create a new, empty practice workbook at PATH (.xlsx).
+@MACROS
+def new(path: Path, force: bool, practice: str, macros: bool | None):
+    """Create a new, empty practice workbook at PATH.
 
-    Example: payorxl new "Riverside FM.xlsx" --practice "Riverside Family Medicine"
+    PATH.xlsm (the default when PATH has no suffix) has the Dashboard buttons
+    (Recalculate, Import remittance, Import claims, Check data) and the PX_ formulas
+    for Excel: see docs/excel.md. PATH.xlsx, or --no-macros, is the plain workbook.
+
+    Example: payorxl new "Riverside FM.xlsm" --practice "Riverside Family Medicine"
     """
+    path = workbook_path(path, macros)
     pipeline.new_workbook(path, settings_values={"practice_name": practice}, overwrite=force)
     console.print(f"created {path}: fill in Contracts, FeeSchedule and Claims, then run "
-                  f"'payorxl recalc \"{path}\"'")
+                  f"'payorxl recalc \"{path}\"'" + (" or press Recalculate in Excel" if path.suffix.lower() == ".xlsm"
+                                                     else ""))
 
 
 @main.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="demo/demo-practice.xlsx")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
 @click.option("--top", default=10, show_default=True, help="Worklist rows to print.")
-def demo(path: Path, force: bool, top: int):
-    """Write the demo practice workbook (default demo/demo-practice.xlsx), recalculate
-    it and print its KPIs and the top of its worklist.
+@MACROS
+def demo(path: Path | None, force: bool, top: int, macros: bool | None):
+    """Write the demo practice workbook (default demo/demo-practice.xlsm, or .xlsx with
+    --no-macros), recalculate it and print its KPIs and the top of its worklist.
 
     The demo is generated (seeded, always the same) with planted problems: missed
     filing deadlines, underpaid lines, denials near their appeal deadline, a contract due
     for notice.
     """
     from .demo import generate_demo
+    path = workbook_path(path or Path("demo/demo-practice"), macros)
     d = generate_demo()
     pipeline.new_workbook(path, d.frames(), d.settings, overwrite=force)
     results = pipeline.load(path)
@@ -240,3 +269,76 @@ def report(book, as_of, top):
     results = pipeline.load(book, as_of)
     print_kpis(results)
     print_worklist(results, top)
+
+
+def _import_line(f) -> str:
+    """One file's outcome, without patient identifiers (counts and totals only)."""
+    from rich.markup import escape
+    kind = f" ({f.kind})" if f.kind else ""
+    head = f"{escape(f.name)}{kind}: "
+    if not f.ok:
+        color = "yellow" if f.status == "not imported" else "red"
+        return head + f"[{color}]{f.status}[/]: {escape(f.message)}"
+    parts = [f"{f.claims:,} claim(s)", f"{f.lines:,} line(s)"]
+    if f.kind == "835":
+        parts.append(f"paid {_money(f.paid)}")
+        parts.append("balanced" if f.balanced else "[red]NOT balanced[/] (imported, marked UNBALANCED)")
+        parts.append(f"{f.matched:,} matched, {f.unmatched:,} unmatched")
+    else:
+        parts.append(f"charges {_money(f.charges)}")
+        if f.skipped:
+            parts.append(f"{f.skipped:,} line(s) already in Claims")
+    table = "Payments" if f.kind == "835" else "Claims"
+    where = f" → {table} rows {f.first_row}–{f.last_row}" if f.rows else ""
+    return head + f"[green]{f.status}[/] " + ", ".join(parts) + where
+
+
+@main.command("import")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--allow-unbalanced", is_flag=True,
+              help="Import an 835 that does not balance; its rows say 'UNBALANCED: <file>' in Source.")
+@click.option("--dry-run", is_flag=True, help="Check the files and show what would be imported; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def import_(book, files, allow_unbalanced, dry_run, as_json):
+    """Import 835 remittances and 837P claim files into BOOK.
+
+    835 lines become Payments rows, matched to their claim lines (unmatched ones are
+    kept and listed in Reconciliation); 837P lines become Claims rows. Each file is
+    recorded in the ImportLog sheet: a file already imported is refused, so importing it
+    again changes nothing. A file that is not readable, or an 835 that does not balance
+    (without --allow-unbalanced), stops the import before anything is written. Exit
+    status 1 when any file was refused.
+
+    Example: payorxl import "Riverside FM.xlsx" downloads/era-2026-11-02.835 claims.837
+    """
+    from .importer import import_files
+    result = import_files(book, files, allow_unbalanced=allow_unbalanced, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        from rich.markup import escape
+        for f in result.files:
+            console.print(_import_line(f), soft_wrap=True)
+            failures = f.failures[1:] if f.status == "refused" else f.failures   # the first is in the message
+            for failure in failures[:20]:
+                console.print(f"    [red]×[/] {escape(failure)}", soft_wrap=True)
+            if len(failures) > 20:
+                console.print(f"    … and {len(failures) - 20} more balancing failure(s)", soft_wrap=True)
+            if f.ok:
+                for note in f.notes:
+                    console.print(f"    [yellow]![/] {escape(note)}", soft_wrap=True)
+                if f.reader_warnings:
+                    console.print(f"    {len(f.reader_warnings)} reader warning(s) about values in the file",
+                                  soft_wrap=True)
+        for note in result.notes:
+            console.print(f"[yellow]![/] {escape(note)}", soft_wrap=True)
+        if result.written:
+            console.print(f"wrote {escape(book.name)}; run 'payorxl recalc \"{escape(str(book))}\"' to refresh "
+                          "the Dashboard and Worklist", soft_wrap=True)
+        elif dry_run:
+            console.print("dry run: nothing was written", soft_wrap=True)
+        else:
+            console.print(f"nothing was written to {escape(book.name)}", soft_wrap=True)
+    if not result.ok:
+        sys.exit(1)

@@ -394,7 +394,6 @@ def log_frame(grid: Sequence[Sequence[Any]]) -> pd.DataFrame:
     return _typed_log(pd.DataFrame(rows, columns=keys + [ROW]))
 
 
-_log_frame = log_frame   # the name the Excel adapters first used
 
 
 def _when(value) -> pd.Timestamp:

@@ -15,7 +15,7 @@ from .errors import PayorxlError
 from .importer import reconciliation_frame
 from .validate import validate
 from .workbook.read import Inputs, read_inputs
-from .workbook.sheets import DASHBOARD_HEIGHTS, STYLES, owned_sheets
+from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
 from .workbook.xlsxpart import refuse_if_open, write_owned_sheets
 
 
@@ -72,8 +72,7 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     sheets = owned_sheets(results, reconciliation=reconciliation_frame(path, inputs.frames))
     if backup and target.exists():
         shutil.copy2(target, backup_path(target))
-    changed = write_owned_sheets(path, sheets, STYLES, target,   # atomic
-                                 {"Dashboard": DASHBOARD_HEIGHTS})
+    changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS)   # atomic
     return summarize(path, results, target, changed)
 
 
@@ -126,8 +125,7 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     os.close(fd)
     try:
         build_workbook(tmp, frames, raw, _calculated_for_cache(results))
-        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp,
-                                     {"Dashboard": DASHBOARD_HEIGHTS})
+        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp, ROW_HEIGHTS)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

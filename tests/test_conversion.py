@@ -80,3 +80,24 @@ def test_grid_with_user_columns_blank_rows_and_calculated_values():
 def test_empty_grid_gives_typed_empty_frame():
     c = table_from_grid(m.PAYMENTS, [["Claim ID", "Line", "Payor", "Remit Date", "Paid"]])
     assert c.frame.empty and "paid" in c.frame and str(c.frame["remit_date"].dtype) == "datetime64[ns]"
+
+
+def test_odd_numeric_types_convert_like_floats():
+    from decimal import Decimal
+    import numpy as np
+    c = typed_frame(m.CLAIMS, [claim(Charge=Decimal("12.345"), Units=np.int64(2)),
+                               claim(**{"Claim ID": "C2", "Charge": True})])
+    assert c.frame.iloc[0]["charge"] == 1235 and c.frame.iloc[0]["units"] == 2
+    (e,) = c.errors
+    assert e.ref.row == 3 and "Charge is bool" in e.message
+
+
+def test_column_wise_conversion_equals_cell_by_cell():
+    """The vectorised path gives what the per-cell converters give, value for value."""
+    from payorxl.conversion import CONVERTERS, is_blank
+    values = [1.0, 2.675, -1.005, 0.125, 99999.995, None, "", 12, 3.3333333, 1e-9]
+    col = m.PAYMENTS.column("allowed")
+    c = typed_frame(m.PAYMENTS, [dict(claim_id="A", line=1, payor="X", remit_date=46000.0, paid=0, allowed=v)
+                                 for v in values])
+    expected = [None if is_blank(v) else CONVERTERS[col.kind](v, col) for v in values]
+    assert [None if x is pd.NA else int(x) for x in c.frame["allowed"]] == expected

@@ -30,6 +30,33 @@ class Inputs:
     settings_values: dict = field(default_factory=dict)
 
 
+# A sheet part may expand this much (uncompressed / compressed) before the file is taken
+# for a zip bomb: real sheets with repeated formulas reach ~40x; bombs reach 1000x.
+MAX_RATIO = 250
+MAX_PART = 4 * 1024 ** 3        # bytes, one part uncompressed
+MAX_TOTAL = 16 * 1024 ** 3      # bytes, all parts
+
+
+def check_zip(path: Path) -> None:
+    """Refuse a workbook whose parts would expand to an absurd size (a zip bomb), from
+    the sizes the zip declares, before anything decompresses them."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise PayorxlError(f"{path.name} is not a readable .xlsx/.xlsm workbook ({e}); "
+                           "open it in Excel and save it again, or restore a backup") from None
+    total = sum(i.file_size for i in infos)
+    for i in infos:
+        ratio = i.file_size / max(i.compress_size, 1)
+        if i.file_size > MAX_PART or (i.file_size > 64 * 1024 ** 2 and ratio > MAX_RATIO):
+            raise PayorxlError(f"{path.name}: part {i.filename} expands from {i.compress_size:,} to "
+                               f"{i.file_size:,} bytes ({ratio:,.0f}x), which no real workbook does; "
+                               "it was not read. Use a copy saved by Excel")
+    if total > MAX_TOTAL:
+        raise PayorxlError(f"{path.name} expands to {total:,} bytes; it was not read")
+
+
 def open_workbook(path: str | Path) -> CalamineWorkbook:
     path = Path(path)
     if not path.exists():
@@ -37,6 +64,7 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
     if not zipfile.is_zipfile(path):
         raise PayorxlError(f"{path.name} is not an .xlsx/.xlsm workbook (not a zip file); "
                            "save it from Excel as 'Excel Workbook (*.xlsx)' or 'Macro-Enabled (*.xlsm)'")
+    check_zip(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as e:  # calamine raises its own types for damaged files
@@ -47,7 +75,12 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
 def read_grid(book: CalamineWorkbook, sheet: str) -> list[list] | None:
     if sheet not in book.sheet_names:
         return None
-    return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    try:
+        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as e:  # calamine's XmlError, ZipError...: the sheet's XML is damaged
+        raise PayorxlError(f"{Path(book.path).name}: the {sheet} sheet could not be read "
+                           f"({type(e).__name__}: {str(e)[:200]}); open the workbook in Excel and "
+                           "save it again, or restore a backup") from None
 
 
 def read_table(book: CalamineWorkbook, table: m.Table) -> Converted:

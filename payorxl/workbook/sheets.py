@@ -81,6 +81,7 @@ TILE_ORDER = ("initial_denial_rate", "net_collection_rate", "days_in_ar", "ar_to
 
 # Row heights (points) of the Dashboard's tile rows: label, value, definition.
 DASHBOARD_HEIGHTS = {r + k: h for r in TILE_ROWS for k, h in ((0, 28), (1, 34), (2, 46))}
+ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS}   # by sheet, for every writer of the owned sheets
 
 
 def dollars(cents):

@@ -17,10 +17,12 @@ over it. A workbook that Excel has open (its ``~$`` lock file is present) is ref
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import os
 import re
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -355,10 +357,42 @@ def atomic_write_bytes(target: Path, write) -> None:
     _commit(_write_temp(target, write), target)
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_DATA_DESCRIPTOR = 0x08
+
+
+def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy one member's compressed bytes unchanged (no inflate, no deflate): most of a
+    large workbook is the user's own sheets, and recompressing them is most of the cost
+    of a write. The CRC and sizes travel with it, so readers still verify the data."""
+    zin.fp.seek(info.header_offset)
+    header = _LOCAL_HEADER.unpack(zin.fp.read(_LOCAL_HEADER.size))
+    if header[0] != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    zin.fp.seek(info.header_offset + _LOCAL_HEADER.size + header[10] + header[11])
+    out = copy.copy(info)
+    out.flag_bits &= ~_DATA_DESCRIPTOR      # sizes go in the local header instead
+    out.extra = b""                          # FileHeader() writes a zip64 extra if needed
+    out.header_offset = zout.fp.tell()
+    zout.fp.write(out.FileHeader(zip64=out.file_size > zipfile.ZIP64_LIMIT
+                                 or out.compress_size > zipfile.ZIP64_LIMIT))
+    remaining = info.compress_size
+    while remaining:
+        chunk = zin.fp.read(min(remaining, 1 << 20))
+        if not chunk:
+            raise zipfile.BadZipFile(f"{info.filename} is truncated")
+        zout.fp.write(chunk)
+        remaining -= len(chunk)
+    zout.filelist.append(out)
+    zout.NameToInfo[out.filename] = out
+    zout.start_dir = zout.fp.tell()
+    zout._didModify = True
+
+
 def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
     """Copy the zip `src` to `dst` atomically, with the named parts' contents replaced.
-    Every other part is copied with its content, name, order and compression unchanged.
-    The source is closed before the rename (Windows cannot replace an open file)."""
+    Every other part keeps its name, order, compression and compressed bytes. The
+    source is closed before the rename (Windows cannot replace an open file)."""
     dst = Path(dst)
     with zipfile.ZipFile(src) as zin:
         def write(f):
@@ -366,8 +400,9 @@ def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
                 for info in zin.infolist():
                     data = replace.get(info.filename)
                     if data is None:
-                        data = zin.read(info)
-                    zout.writestr(info, data, compress_type=info.compress_type)
+                        _copy_raw(zin, zout, info)
+                    else:
+                        zout.writestr(info, data, compress_type=info.compress_type)
         tmp = _write_temp(dst, write)
     _commit(tmp, dst)
 
@@ -386,7 +421,11 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
     except (zipfile.BadZipFile, OSError) as e:
         raise PayorxlError(f"{src.name} is not a readable .xlsx/.xlsm workbook ({e})") from None
     with zf:
-        parts = sheet_parts(zf)
+        try:
+            parts = sheet_parts(zf)
+        except Exception as e:  # defusedxml refuses DTDs and entities; damaged XML
+            raise PayorxlError(f"{src.name}: the workbook's structure could not be read "
+                               f"({type(e).__name__}); it was not changed") from None
         missing = [s for s in sheets if s not in parts]
         if missing:
             raise PayorxlError(f"{src.name} has no sheet named {', '.join(missing)}; "

@@ -1,0 +1,178 @@
+"""Make a built practice workbook macro-enabled (.xlsm): payorxl's buttons and formulas.
+
+What goes in:
+- form buttons on the Dashboard (Recalculate, Import remittance, Import claims, Check
+  data), each running a sub of macros/PayorxlButtons.bas;
+- the VBA project: xlwings' open-source standalone modules ``xlwings`` (RunPython and
+  the formula bridge) and ``Dictionary`` (a class the xlwings module needs on Mac),
+  both taken from the xlwings installed here so that the DLL version the module names
+  is the installed one, then payorxl's own modules, macros/*.bas (the buttons, and the
+  ``xlwings_udfs`` declarations of the PX_ formulas);
+- the ``xlwings.conf`` sheet with ``UDF Modules`` set; the Python interpreter is left to
+  the user (a note on the sheet, and docs/excel.md).
+
+The recipe (TOOLCHAIN.md, "VBA in a workbook built on Linux"): xlsxwriter writes the
+buttons and the sheet (`add_excel_parts`, before it closes the workbook); pyOpenVBA then
+gives the file its VBA project and modules (`embed_vba`); last, the main part's content
+type is switched to the macro-enabled one, which pyOpenVBA leaves as an .xlsx's.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PayorxlError
+from .xlsxpart import rewrite_parts
+
+CONF_SHEET = "xlwings.conf"
+UDF_MODULES = "payorxl.excel.udfs"
+# (caption, VBA sub in macros/PayorxlButtons.bas)
+BUTTONS = (("Recalculate", "PayorxlRecalculate"),
+           ("Import remittance (835)", "PayorxlImportRemittance"),
+           ("Import claims (837P)", "PayorxlImportClaims"),
+           ("Check data", "PayorxlCheckData"))
+BUTTON_WIDTH, BUTTON_HEIGHT, BUTTON_GAP = 150, 28, 8
+BUTTON_CELL = (0, 8)    # Dashboard I1: beside the title, above the charts (column I on)
+
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+CONTENT_TYPES = "[Content_Types].xml"
+
+CONF_NOTES = (
+    "xlwings reads this sheet's column A (setting) and column B (value), from A1 down to the first blank row.",
+    "UDF Modules: the Python module holding the PX_ formulas. Leave it as it is.",
+    "Add a row (A2, B2, ...) only for what this workbook needs differently from the xlwings add-in "
+    "or your own xlwings.conf file: a setting listed here with a blank value overrides those.",
+    "Interpreter_Win / Interpreter_Mac: the Python that has payorxl installed, e.g. "
+    r"C:\Users\you\AppData\Local\Programs\Python\Python311\pythonw.exe or /usr/local/bin/python3.",
+    "PYTHONPATH: not needed when payorxl is installed with pip.",
+    "Use UDF Server: TRUE runs the buttons in the Python process of the formulas (faster; "
+    "restart it with the add-in's Restart UDF Server after updating payorxl).",
+    "Set-up on Windows and Mac, and what works where: docs/excel.md in payorxl.",
+)
+
+
+@dataclass(frozen=True)
+class Module:
+    """A VBA module to embed: its name, its source (with its Attribute header, lines
+    ending in CRLF) and whether it is a class module."""
+    name: str
+    source: str
+    is_class: bool = False
+
+
+def crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+
+
+def macros_dir() -> Path:
+    """payorxl's VBA sources: macros/ beside the package (a source checkout or an
+    editable install), or inside it where a build has put them."""
+    here = Path(__file__).resolve().parents[1]
+    for candidate in (here / "macros", here.parent / "macros"):
+        if candidate.is_dir() and any(candidate.glob("*.bas")):
+            return candidate
+    raise PayorxlError("payorxl's VBA modules (macros/*.bas) are not installed; install payorxl from "
+                       "its source tree, or build a plain workbook with --no-macros")
+
+
+_NAME = re.compile(r'^Attribute VB_Name = "([^"]+)"', re.M)
+
+
+def payorxl_modules() -> list[Module]:
+    """macros/*.bas, each named by its Attribute VB_Name, in file-name order."""
+    out = []
+    for path in sorted(macros_dir().glob("*.bas")):
+        source = path.read_text(encoding="utf-8")
+        name = _NAME.search(source)
+        if not name:
+            raise PayorxlError(f"{path.name} has no 'Attribute VB_Name' line")
+        out.append(Module(name.group(1), crlf(source)))
+    return out
+
+
+def xlwings_modules() -> list[Module]:
+    """xlwings' standalone VBA, from the installed xlwings: the ``xlwings`` module
+    (xlwings/xlwings.bas, the same text its quickstart_standalone.xlsm holds: a test
+    checks) and the ``Dictionary`` class (only in quickstart_standalone.xlsm)."""
+    import xlwings
+
+    folder = Path(xlwings.__file__).parent
+    source = (folder / "xlwings.bas").read_text(encoding="utf-8")
+    with _pyopenvba().ExcelFile(folder / "quickstart_standalone.xlsm") as quickstart:
+        dictionary = quickstart.vba_modules()["Dictionary"]
+    return [Module(_NAME.search(source).group(1), crlf(source)), Module("Dictionary", crlf(dictionary), True)]
+
+
+def vba_modules() -> list[Module]:
+    """Everything embedded, in the order it is added: xlwings' modules, then payorxl's."""
+    return xlwings_modules() + payorxl_modules()
+
+
+def add_excel_parts(wb) -> None:
+    """The Dashboard's buttons and the xlwings.conf sheet, into an open xlsxwriter
+    workbook (which must already have its Dashboard sheet)."""
+    dashboard = wb.get_worksheet_by_name("Dashboard")
+    row, col = BUTTON_CELL
+    for i, (caption, macro) in enumerate(BUTTONS):
+        dashboard.insert_button(row, col, {
+            "macro": macro, "caption": caption, "width": BUTTON_WIDTH, "height": BUTTON_HEIGHT,
+            "x_offset": 4 + i * (BUTTON_WIDTH + BUTTON_GAP), "y_offset": 2,
+            "description": f"Runs payorxl: {caption}"})
+    conf = wb.add_worksheet(CONF_SHEET)
+    conf.write_string(0, 0, "UDF Modules")
+    conf.write_string(0, 1, UDF_MODULES)
+    italic = wb.add_format({"italic": True, "font_color": "#595959"})
+    for i, note in enumerate(CONF_NOTES):
+        conf.write_string(i, 3, note, italic)   # column D: never read as a setting
+    conf.set_column(0, 0, 18)
+    conf.set_column(1, 1, 36)
+    conf.set_column(3, 3, 110)
+    conf.set_tab_color("#7F7F7F")
+
+
+def _pyopenvba():
+    try:
+        import pyopenvba
+    except ImportError:
+        raise PayorxlError("building a workbook with buttons and formulas (.xlsm) needs pyOpenVBA: "
+                           "pip install pyopenvba; or build a plain .xlsx with --no-macros") from None
+    return pyopenvba
+
+
+def embed_vba(path: str | Path) -> list[str]:
+    """Give the closed workbook at `path` (named .xlsm, built without VBA) its VBA
+    project and modules, and the macro-enabled content type. Returns the module names."""
+    ExcelFile, VBAModuleKind = _pyopenvba().ExcelFile, _pyopenvba().VBAModuleKind
+
+    path = Path(path)
+    modules = vba_modules()
+    tmp = path.with_name(f".~vba-{path.name}")
+    try:
+        with ExcelFile(path) as book:
+            project = book.add_vba_project()
+            for module in modules:
+                project.add_module(module.name, module.source,
+                                   kind=VBAModuleKind.other if module.is_class else VBAModuleKind.standard)
+            book.save(tmp)
+        with ExcelFile(tmp) as saved:
+            problems = saved.validate()
+        if problems:
+            raise PayorxlError(f"the VBA project of {path.name} came out inconsistent: {problems[0]}")
+        rewrite_parts(tmp, path, {CONTENT_TYPES: macro_enabled_types(tmp)})
+    finally:
+        if tmp.exists():
+            os.unlink(tmp)
+    return [m.name for m in modules]
+
+
+def macro_enabled_types(path: str | Path) -> bytes:
+    """[Content_Types].xml of `path` with the workbook part declared macro-enabled."""
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(CONTENT_TYPES).decode("utf-8")
+    if XLSM_MAIN not in xml and XLSX_MAIN not in xml:
+        raise PayorxlError(f"{Path(path).name} declares no workbook part")
+    return xml.replace(XLSX_MAIN, XLSM_MAIN).encode("utf-8")

@@ -1,0 +1,116 @@
+"""Hostile and broken workbooks get a clear message and nothing is written: a corrupted
+zip, a zip bomb, an XML entity bomb, a file that is not a workbook, a sheet of
+1,048,576 rows, formulas and wrong types where values are expected."""
+import io
+import shutil
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from payorxl import model as m, pipeline
+from payorxl.cli import main
+from payorxl.demo import generate_demo
+from payorxl.errors import PayorxlError
+
+
+@pytest.fixture(scope="module")
+def good_book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "good.xlsx"
+    d = generate_demo(claims=40)
+    pipeline.new_workbook(path, d.frames(), d.settings)
+    return path
+
+
+def rewrite(src, dst, change):
+    """Copy a workbook, passing each part's bytes through change(name, data)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+
+
+def claims_part(book):
+    from payorxl.workbook.xlsxpart import sheet_parts
+    with zipfile.ZipFile(book) as z:
+        return sheet_parts(z)["Claims"]
+
+
+def refused(book, match):
+    before = book.read_bytes()
+    with pytest.raises(PayorxlError, match=match):
+        pipeline.recalc(book)
+    assert book.read_bytes() == before, "nothing may be written"
+    result = CliRunner().invoke(main, ["recalc", str(book)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert book.read_bytes() == before
+
+
+def test_truncated_zip(good_book, tmp_path):
+    book = tmp_path / "cut.xlsx"
+    book.write_bytes(good_book.read_bytes()[:20000])
+    refused(book, "not an .xlsx/.xlsm workbook|could not be read")
+
+
+def test_not_a_workbook(tmp_path):
+    book = tmp_path / "notes.xlsx"
+    book.write_text("Claim ID,Line\nA,1\n")
+    refused(book, "not an .xlsx/.xlsm workbook")
+
+
+def test_zip_bomb(good_book, tmp_path):
+    book = tmp_path / "bomb.xlsx"
+    part = claims_part(good_book)
+    # 300 MB of blanks inside the sheet compress to a few hundred kB.
+    padding = b" " * (300 * 1024 * 1024)
+    rewrite(good_book, book, lambda n, d: d.replace(b"<sheetData>", b"<sheetData>" + padding, 1) if n == part else d)
+    assert book.stat().st_size < 5 * 1024 * 1024
+    refused(book, "expands")
+
+
+def test_xml_entity_bomb(good_book, tmp_path):
+    book = tmp_path / "laughs.xlsx"
+    part = claims_part(good_book)
+    doctype = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+               + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                          for i in range(1, 10)) + b"]>")
+
+    def bomb(name, data):
+        if name in (part, "xl/workbook.xml"):
+            data = doctype + data.split(b"?>", 1)[1]
+            return data.replace(b"<sheetData>", b"<sheetData><row r=\"1000\"><c r=\"A1000\" t=\"inlineStr\"><is><t>&lol9;</t></is></c></row>", 1)
+        return data
+    rewrite(good_book, book, bomb)
+    refused(book, "entit|DTD|could not be read")
+
+
+def test_a_million_row_sheet_is_read_as_its_rows(tmp_path):
+    """A Claims sheet whose last cell is in row 1,048,576: the blank rows between are
+    skipped, the stray cell is a row of its own with its problems reported."""
+    import xlsxwriter
+    book = tmp_path / "tall.xlsx"
+    pipeline.new_workbook(book)
+    from payorxl.workbook.read import read_inputs
+    wb = xlsxwriter.Workbook(tmp_path / "x.xlsx")
+    ws = wb.add_worksheet("Claims")
+    ws.write_row(0, 0, [c.name for c in m.CLAIMS.columns])
+    ws.write_string(1048575, 0, "LAST")
+    wb.close()
+    part = claims_part(book)
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as z:
+        tall = z.read("xl/worksheets/sheet1.xml")
+    rewrite(book, tmp_path / "tall2.xlsx", lambda n, d: tall if n == part else d)
+    inputs = read_inputs(tmp_path / "tall2.xlsx")
+    rows = {e.ref.row for e in inputs.errors if e.ref.sheet == "Claims"}
+    assert rows == {1048576}
+    assert inputs.frames["Claims"].empty
+
+
+def test_formulas_and_wrong_types_in_every_column_are_reported(tmp_path):
+    from payorxl.conversion import typed_frame
+    bad = {c.key: ("=1+1" if c.kind in (m.DATE, m.INT, m.MONEY) else True) for c in m.CLAIMS.columns}
+    converted = typed_frame(m.CLAIMS, [bad])
+    columns = {e.ref.column for e in converted.errors}
+    assert columns == {c.name for c in m.CLAIMS.columns}
+    assert converted.frame.empty
