@@ -152,6 +152,12 @@ def empty_frame(table: m.Table) -> pd.DataFrame:
     return typed_frame(table, []).frame
 
 
+def _blank_positions(values: list, kinds: list | None = None) -> list[int]:
+    kinds = kinds or [type(v) for v in values]
+    return [i for i, (v, t) in enumerate(zip(values, kinds))
+            if v is None or (t is str and not v.strip()) or (t is float and v != v)]
+
+
 def _column(values: list, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], list[int]]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
     cells hold the default), the bad cells by position, and the positions of blanks.
@@ -161,8 +167,7 @@ def _column(values: list, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], 
     per-cell converters, which also say what is wrong."""
     n = len(values)
     kinds = [type(v) for v in values]
-    blank = [i for i, (v, t) in enumerate(zip(values, kinds))
-             if v is None or (t is str and not v.strip()) or (t is float and v != v)]
+    blank = _blank_positions(values, kinds)
     blank_set = set(blank)
     bad: dict[int, _Bad] = {}
 
@@ -261,13 +266,20 @@ def typed_frame(table: m.Table, records: Iterable[dict], sheet: str | None = Non
 
 
 def typed_columns(table: m.Table, columns: dict[str, list], n: int, sheet: str | None = None,
-                  rows: Sequence[int] | None = None) -> Converted:
-    """Like `typed_frame`, from raw values column by column (the fast path for a grid)."""
+                  rows: Sequence[int] | None = None, skip_blank_rows: bool = False) -> Converted:
+    """Like `typed_frame`, from raw values column by column (the fast path for a grid).
+    skip_blank_rows: leave out, silently, rows whose every given column is blank."""
     sheet = sheet or table.name
     rows = list(rows) if rows is not None else list(range(2, 2 + n))
     errors: list[DataError] = []
     rejected: set[int] = set()
     out: dict[str, pd.Series] = {}
+    empty: set[int] = set()
+    if skip_blank_rows and columns:
+        blanks = [set(_blank_positions(v)) for v in columns.values()]
+        empty = set.intersection(*blanks)
+        if len(empty) == n:
+            return Converted(empty_frame(table))
     for col in table.columns:
         values = columns.get(col.key)
         if values is None:
@@ -278,7 +290,7 @@ def typed_columns(table: m.Table, columns: dict[str, list], n: int, sheet: str |
                 rejected.update(rows)
             values = [None] * n
         series, bad, blank = _column(values, col)
-        cells = [(i, None) for i in blank] if col.required else []
+        cells = [(i, None) for i in blank if i not in empty] if col.required else []
         cells += list(bad.items())
         for i, b in sorted(cells, key=lambda c: c[0]):
             row = rows[i]
@@ -293,6 +305,8 @@ def typed_columns(table: m.Table, columns: dict[str, list], n: int, sheet: str |
         out[col.key] = series
     frame = pd.DataFrame(out)
     frame[ROW] = pd.Series(rows, dtype="int64")
+    if empty:
+        frame = frame.drop(index=sorted(empty)).reset_index(drop=True)
     errors.sort(key=lambda e: (e.ref.row, [c.name for c in table.columns].index(e.ref.column)
                                if e.ref.column in [c.name for c in table.columns] else -1))
     if rejected:
@@ -313,17 +327,14 @@ def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | 
     known.update({c.key: c.key for c in table.columns})
     index = {known[h.lower()]: i for i, h in enumerate(header) if h.lower() in known}
     width = max(index.values(), default=-1) + 1
-    lines, rows = [], []
-    for offset, line in enumerate(grid[1:], start=1):
-        line = list(line[:width]) + [None] * (width - len(line))
-        if all(is_blank(line[i]) for i in index.values()):
-            continue  # an empty row (calculated columns alone do not make a record)
-        lines.append(line)
-        rows.append(first_row + offset)
-    if not lines:
+    body = grid[1:]
+    if not body or not index:
         return Converted(empty_frame(table))
-    transposed = list(zip(*lines))
-    return typed_columns(table, {key: list(transposed[i]) for key, i in index.items()}, len(lines), sheet, rows)
+    transposed = list(zip(*(list(line[:width]) + [None] * (width - len(line)) for line in body)))
+    rows = list(range(first_row + 1, first_row + 1 + len(body)))
+    # Empty rows (calculated columns alone do not make a record) are skipped by typed_columns.
+    return typed_columns(table, {key: list(transposed[i]) for key, i in index.items()}, len(body), sheet,
+                         rows, skip_blank_rows=True)
 
 
 def money_frame_to_dollars(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
