@@ -97,7 +97,7 @@ def _calculated_for_cache(results: Results) -> dict:
 
 
 def new_workbook(path: str | Path, frames: dict | None = None, settings_values: dict | None = None,
-                 overwrite: bool = False) -> Summary:
+                 overwrite: bool = False, as_of=None, created=None) -> Summary:
     """Build the practice workbook at `path` — the empty template, or filled with
     `frames` (typed, valid) — recalculated, written atomically. A path ending in .xlsm
     gives the macro-enabled workbook (Dashboard buttons, PX_ formulas); .xlsx the plain one."""
@@ -120,11 +120,14 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     raw = {s.key: s.default for s in m.SETTINGS}
     raw.update(settings_values or {})
     values, _ = convert_settings(raw)
-    results = evaluate(Inputs(frames, settings_from_values(values)))
+    # as_of: the date the owned sheets are first computed for (Settings' own As-of Date
+    # is left as given); created: the file's creation stamp (a fixed one makes the
+    # shipped template reproducible byte for byte).
+    results = evaluate(Inputs(frames, settings_from_values(values, as_of)))
     fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=path.suffix.lower(), dir=path.parent)
     os.close(fd)
     try:
-        build_workbook(tmp, frames, raw, _calculated_for_cache(results))
+        build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
         changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp, ROW_HEIGHTS)
         os.replace(tmp, path)
     finally:

@@ -223,7 +223,8 @@ def _dashboard_charts(wb, ws) -> None:
 
 def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = None,
                    settings: dict | None = None,
-                   calculated: dict[str, pd.DataFrame] | None = None, customize=None) -> Path:
+                   calculated: dict[str, pd.DataFrame] | None = None, customize=None,
+                   created: dt.datetime | None = None) -> Path:
     """Write a new practice workbook at `path` (overwriting nothing: the caller checks).
 
     A path ending in .xlsm gives the macro-enabled workbook (buttons, PX_ formulas:
@@ -236,7 +237,8 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
     frames = frames or {}
     calculated = calculated or {}
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    wb.set_properties({"title": "payorxl practice workbook", "comments": "Built by payorxl"})
+    wb.set_properties({"title": "payorxl practice workbook", "comments": "Built by payorxl",
+                       **({"created": created} if created else {})})
     fmts = _formats(wb)
     for name, ref in settings_names().items():
         wb.define_name(name, ref)
