@@ -43,6 +43,24 @@ def cents_to_dollars(cents) -> Any:
     return int(cents) / 100
 
 
+def excel_value(value: Any, kind: str, blank: Any = None) -> Any:
+    """An engine value back to what an Excel cell holds: cents to dollars, dates to
+    datetime, NA to `blank`."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return blank
+    if isinstance(value, float) and np.isnan(value):
+        return blank
+    if kind == m.MONEY:
+        return int(value) / 100
+    if kind == m.DATE:
+        return pd.Timestamp(value).to_pydatetime()
+    if kind == m.INT:
+        return int(value)
+    if kind in (m.PERCENT, m.NUMBER):
+        return float(value)
+    return str(value)
+
+
 def is_blank(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from .. import model as m
+from .. import conversion, model as m
 from ..conversion import ROW, _Bad, _date, empty_frame, is_blank, table_from_grid
 from ..errors import ERROR, PayorxlError
 from ..workbook.read import convert_settings, settings_from_values
@@ -190,19 +190,7 @@ def only_payor(claims: pd.DataFrame, payor: Any) -> pd.DataFrame:
 
 def excel_value(value: Any, kind: str) -> Any:
     """One engine value as Excel should receive it; blanks as ""."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float) and pd.isna(value):
-        return ""
-    if kind == m.MONEY:
-        return int(value) / 100
-    if kind == m.DATE:
-        return pd.Timestamp(value).to_pydatetime()
-    if kind == m.INT:
-        return int(value)
-    if kind in (m.PERCENT, m.NUMBER):
-        return float(value)
-    return str(value)
+    return conversion.excel_value(value, kind, blank="")
 
 
 # The owned sheets name kinds slightly differently (status is text, "money"...).

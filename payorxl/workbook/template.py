@@ -18,6 +18,7 @@ import pandas as pd
 import xlsxwriter
 
 from .. import model as m
+from ..conversion import excel_value
 from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
 from .sheets import CHART_COLUMN, DASHBOARD
 from .vba import add_excel_parts, embed_vba
@@ -31,23 +32,6 @@ OWNED_WIDTHS = {"Worklist": [6, 24, 22, 14, 6, 8, 12, 14, 12, 10, 10, 60],
 TAB_COLORS = {"Dashboard": "#1F3864", "Worklist": "#C00000", "Settings": "#7F7F7F"}
 TEXT_KEYS = {"claim_id", "patient_id", "payor", "cpt", "modifier", "payor_claim_no", "line_control_no",
              "check_no", "carc", "rarc", "payor_id", "source"}
-
-
-def _excel_value(value, kind: str):
-    """A typed engine value back to what Excel holds."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and pd.isna(value):
-        return None
-    if kind == m.MONEY:
-        return int(value) / 100
-    if kind == m.DATE:
-        return pd.Timestamp(value).to_pydatetime()
-    if kind == m.INT:
-        return int(value)
-    if kind in (m.PERCENT, m.NUMBER):
-        return float(value)
-    return str(value)
 
 
 def _formats(wb) -> dict:
@@ -79,7 +63,7 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                         "format": fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]})
     data = []
     if frame is not None and n:
-        data = [[_excel_value(v, c.kind) for v, c in zip(vals, table.columns)]
+        data = [[excel_value(v, c.kind) for v, c in zip(vals, table.columns)]
                 for vals in frame[[c.key for c in table.columns]].itertuples(index=False, name=None)]
     ws.add_table(0, 0, rows, len(columns) - 1, {
         "name": table.name, "columns": columns, "style": "Table Style Medium 2",
@@ -104,7 +88,7 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
         fmt = fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]
         values = calculated[c.key].tolist() if calculated is not None and n else [None] * rows
         for i in range(rows):
-            v = _excel_value(values[i], c.kind) if i < len(values) else None
+            v = excel_value(values[i], c.kind) if i < len(values) else None
             if isinstance(v, dt.datetime):
                 v = (v - dt.datetime(1899, 12, 30)).days
             cached = "" if v is None else v
