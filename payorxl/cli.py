@@ -229,8 +229,11 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
                       str(s.errors) if not s.failed else "",
                       "" if rate is None else f"{rate:.1%}", str(k.get("missed_deadlines", "")),
                       str(k.get("at_risk", "")), _money(k.get("underpayment")) if k else "",
-                      f"[red]failed: {s.failed}[/]" if s.failed else "[green]ok[/]")
+                      "[red]failed[/]" if s.failed else "[green]ok[/]")
         console.print(t)
+    for s in summaries:
+        if s.failed:   # in full, below the table: it says what to do
+            err_console.print(f"[bold red]error:[/] {Path(s.path).name}: {s.failed}", soft_wrap=True)
     if any(s.failed for s in summaries):
         sys.exit(1)
 

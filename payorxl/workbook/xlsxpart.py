@@ -354,7 +354,26 @@ def _commit(tmp: str, target: Path) -> None:
 def atomic_write_bytes(target: Path, write) -> None:
     """Call write(fileobj) on a temp file beside `target`, fsync, then rename over it."""
     target = Path(target)
-    _commit(_write_temp(target, write), target)
+    with _os_errors(target):
+        _commit(_write_temp(target, write), target)
+
+
+class _os_errors:
+    """Turn a failed write (disk full, read-only folder, no permission) into a message
+    that says the workbook was left as it was."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if isinstance(error, OSError):
+            raise PayorxlError(f"could not write {self.target.name} in {self.target.parent}: "
+                               f"{error.strerror or error}; the workbook was not changed. Free some "
+                               "space or choose a writable folder (--output)") from None
+        return False
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
@@ -403,8 +422,10 @@ def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
                         _copy_raw(zin, zout, info)
                     else:
                         zout.writestr(info, data, compress_type=info.compress_type)
-        tmp = _write_temp(dst, write)
-    _commit(tmp, dst)
+        with _os_errors(dst):
+            tmp = _write_temp(dst, write)
+    with _os_errors(dst):
+        _commit(tmp, dst)
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],
