@@ -16,7 +16,7 @@ from .importer import reconciliation_frame
 from .validate import validate
 from .workbook.read import Inputs, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
-from .workbook.xlsxpart import refuse_if_open, write_owned_sheets
+from .workbook.xlsxpart import file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass
@@ -66,13 +66,14 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     path = Path(path)
     target = Path(output) if output else path
     refuse_if_open(target)                      # before any work: Excel would lose our write
+    before = file_state(path)                   # to notice a save by someone else meanwhile
     inputs = read_inputs(path, as_of)           # read
     results = evaluate(inputs)                  # validate + calculate
     # lay the results out as cells; Reconciliation from the ImportLog and the Payments
     sheets = owned_sheets(results, reconciliation=reconciliation_frame(path, inputs.frames))
     if backup and target.exists():
         shutil.copy2(target, backup_path(target))
-    changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS)   # atomic
+    changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic
     return summarize(path, results, target, changed)
 
 

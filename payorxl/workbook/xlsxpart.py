@@ -408,7 +408,13 @@ def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo
     zout._didModify = True
 
 
-def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
+def file_state(path: Path) -> tuple:
+    """What identifies this version of a file: inode, size and modification time."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes], expect: tuple | None = None) -> None:
     """Copy the zip `src` to `dst` atomically, with the named parts' contents replaced.
     Every other part keeps its name, order, compression and compressed bytes. The
     source is closed before the rename (Windows cannot replace an open file)."""
@@ -424,16 +430,22 @@ def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes]) -> None:
                         zout.writestr(info, data, compress_type=info.compress_type)
         with _os_errors(dst):
             tmp = _write_temp(dst, write)
+    if expect is not None and file_state(src) != expect:
+        _unlink(tmp)
+        raise PayorxlError(f"{Path(src).name} changed while payorxl was reading it (saved by "
+                           "someone else?); nothing was written. Run the command again")
     with _os_errors(dst):
         _commit(tmp, dst)
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],
                        dst: str | Path | None = None,
-                       heights: dict[str, dict[int, float]] | None = None) -> list[str]:
+                       heights: dict[str, dict[int, float]] | None = None,
+                       expect: tuple | None = None) -> list[str]:
     """Replace the cells of the named sheets (which must exist) and write the workbook to
     `dst` (default: in place); `heights`: row heights by sheet. Returns the zip parts
-    that changed."""
+    that changed. `expect`: file_state(src) when its inputs were read; if the file
+    has changed since, nothing is written."""
     src = Path(src)
     dst = Path(dst) if dst else src
     refuse_if_open(dst)
@@ -463,5 +475,5 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
             new = replace_sheet_data(old, data, dim)
             if new != old:
                 replace[part] = new.encode("utf-8")
-    rewrite_parts(src, dst, replace)
+    rewrite_parts(src, dst, replace, expect)
     return sorted(replace)
