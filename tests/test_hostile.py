@@ -1,8 +1,6 @@
 """Hostile and broken workbooks get a clear message and nothing is written: a corrupted
 zip, a zip bomb, an XML entity bomb, a file that is not a workbook, a sheet of
 1,048,576 rows, formulas and wrong types where values are expected."""
-import io
-import shutil
 import zipfile
 
 import pytest

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .. import model as m
 from ..errors import PayorxlError
-from ..workbook.read import Inputs, read_inputs, read_settings, read_table
+from ..workbook.read import Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
 from ..workbook.xlsxpart import Cell, Style, rewrite_parts, sheet_parts, write_owned_sheets
 
@@ -216,14 +216,7 @@ class _Grids:
 def grids_to_inputs(grids: dict[str, list[list] | None], as_of=None) -> Inputs:
     """Inputs from sheet grids (name -> 2-D values from A1; None: no such sheet), read
     exactly as `workbook.read.read_inputs` reads a file."""
-    book = _Grids(grids)
-    settings, errors, values = read_settings(book, as_of)
-    frames = {}
-    for table in m.INPUT_TABLES:
-        converted = read_table(book, table)
-        frames[table.name] = converted.frame
-        errors.extend(converted.errors)
-    return Inputs(frames, settings, errors, values)
+    return inputs_from_book(_Grids(grids), as_of)
 
 
 _XL_ALIGN = {"left": -4131, "center": -4108, "right": -4152}   # Excel's xlLeft, xlCenter, xlRight

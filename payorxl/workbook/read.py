@@ -16,7 +16,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .. import model as m
-from ..conversion import ROW, Converted, convert_value, empty_frame, table_from_grid, _Bad
+from ..conversion import Converted, convert_value, empty_frame, table_from_grid, _Bad
 from ..errors import CellRef, DataError, PayorxlError, WARNING
 
 
@@ -140,16 +140,23 @@ def read_settings(book: CalamineWorkbook, as_of=None) -> tuple[m.Settings, list[
     return settings_from_values(values, as_of), errors, values
 
 
+def inputs_from_book(book, as_of=None) -> Inputs:
+    """All input tables and the settings of an open book (anything with `sheet_names`
+    and `get_sheet_by_name(name).to_python()`: a calamine workbook, or the grids an open
+    Excel workbook gives)."""
+    settings, errors, values = read_settings(book, as_of)
+    frames = {}
+    for table in m.INPUT_TABLES:
+        converted = read_table(book, table)
+        frames[table.name] = converted.frame
+        errors.extend(converted.errors)
+    return Inputs(frames, settings, errors, values)
+
+
 def read_inputs(path: str | Path, as_of=None) -> Inputs:
     """All input tables and the settings of the workbook at `path`."""
     book = open_workbook(path)
     try:
-        settings, errors, values = read_settings(book, as_of)
-        frames = {}
-        for table in m.INPUT_TABLES:
-            converted = read_table(book, table)
-            frames[table.name] = converted.frame
-            errors.extend(converted.errors)
+        return inputs_from_book(book, as_of)
     finally:
         book.close()
-    return Inputs(frames, settings, errors, values)

@@ -7,7 +7,6 @@ dates; rates as fractions under a percent format.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd

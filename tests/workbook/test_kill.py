@@ -1,7 +1,6 @@
 """SIGKILL `payorxl recalc` at many points: the workbook on disk is always either the
 original or the complete new one, never a partial file."""
 import hashlib
-import os
 import shutil
 import signal
 import subprocess
