@@ -97,6 +97,7 @@ class Run:
     load_before: float
     load_after: float
     note: str = ""
+    cpu_s: float | None = None   # user + system CPU seconds; cpu_s / seconds > 1: more than one core
 
 
 def load1() -> float:
@@ -106,8 +107,10 @@ def load1() -> float:
 TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
-def measure(cmd: list[str], timeout: float | None = None, env: dict | None = None) -> tuple[str, float, float, str]:
-    """Run cmd in a new session; returns (status, seconds, peak RSS in MB, tail of output).
+def measure(cmd: list[str], timeout: float | None = None,
+            env: dict | None = None) -> tuple[str, float, float, str, float]:
+    """Run cmd in a new session; returns (status, seconds, peak RSS in MB, tail of output,
+    CPU seconds (user + system, the command and its waited-for descendants)).
 
     Peak RSS comes from GNU time (``/usr/bin/time -f %M``: the maximum RSS of the command
     and the descendants it waited for, e.g. soffice.bin). Not from this process's own
@@ -117,7 +120,7 @@ def measure(cmd: list[str], timeout: float | None = None, env: dict | None = Non
     out = tempfile.TemporaryFile()
     fd, rss_file = tempfile.mkstemp(prefix="rss-", suffix=".txt")
     os.close(fd)
-    full = [TIME, "-f", "%M", "-o", rss_file, *cmd] if TIME else cmd
+    full = [TIME, "-f", "%M %U %S", "-o", rss_file, *cmd] if TIME else cmd
     t0 = time.perf_counter()
     p = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                          env={**os.environ, **(env or {})}, cwd=ROOT)
@@ -132,9 +135,10 @@ def measure(cmd: list[str], timeout: float | None = None, env: dict | None = Non
     if status == "ok" and code != 0:
         status = "failed"
     try:
-        peak = float(Path(rss_file).read_text().split()[-1]) / 1024
+        fields = Path(rss_file).read_text().split()[-3:]
+        peak, cpu = float(fields[0]) / 1024, float(fields[1]) + float(fields[2])
     except (OSError, ValueError, IndexError):
-        peak = float("nan")
+        peak = cpu = float("nan")
     os.unlink(rss_file)
     out.seek(0)
     tail = out.read().decode("utf-8", "replace").strip()[-800:]
@@ -144,7 +148,7 @@ def measure(cmd: list[str], timeout: float | None = None, env: dict | None = Non
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    return status, seconds, peak, tail
+    return status, seconds, peak, tail, cpu
 
 
 # --- the machine ----------------------------------------------------------------------
@@ -223,13 +227,13 @@ def bench_size(n: int, run_id: str, args) -> list[Run]:
     def record(tool, cmd, timeout=None, note=""):
         before = load1()
         print(f"  {tool:<12}", end="", flush=True)
-        status, secs, peak, tail = measure(cmd, timeout, tmp_env)
+        status, secs, peak, tail, cpu = measure(cmd, timeout, tmp_env)
         after = load1()
         if status != "ok":
             note = (note + f" {status} after {secs:.0f} s: " + tail.splitlines()[-1][:200]
                     if tail else note + f" {status} after {secs:.0f} s").strip()
         r = Run(run_id, n, tool, status, round(secs, 2), None if peak != peak else round(peak, 1),
-                before, after, note)
+                before, after, note, None if cpu != cpu else round(cpu, 2))
         rows.append(r)
         shown = f"{secs:9.2f} s" if status == "ok" else f"{status} ({secs:.0f} s)"
         print(f"{shown:>16}  peak {peak:8.0f} MB  load {before:.2f}->{after:.2f}", flush=True)
@@ -287,9 +291,10 @@ def ratios(rows: list[Run]) -> dict[int, dict[str, float | None]]:
                                        if rec and s("floor") and s("startup") else None),
         }
         lo = t.get("libreoffice")
-        if lo is not None and lo.status == "timeout" and rec:
-            # a lower bound: LibreOffice had not finished when it was stopped
+        if lo is not None and lo.status in ("timeout", "failed") and lo.seconds and rec:
+            # a lower bound: LibreOffice had not finished when it was stopped (or crashed)
             out[n]["libreoffice/recalc >"] = lo.seconds / rec
+            out[n]["libreoffice status"] = "timeout" if lo.status == "timeout" else "crashed"
     return out
 
 
@@ -306,13 +311,14 @@ def bench_many(count: int, run_id: str) -> list[dict]:
     print(f"{count} copies of {src.name} in {folder.relative_to(ROOT)}", flush=True)
     for jobs in (1, 2):
         before = load1()
-        status, secs, peak, tail = measure([PY, "-m", "payorxl", "recalc", str(folder), "--jobs", str(jobs),
+        status, secs, peak, tail, cpu = measure([PY, "-m", "payorxl", "recalc", str(folder), "--jobs", str(jobs),
                                             "--as-of", AS_OF])
         rows.append({"run": run_id, "workbooks": count, "lines_each": 10_000, "jobs": jobs, "status": status,
-                     "seconds": round(secs, 2), "peak_mb": round(peak, 1), "per_workbook_s": round(secs / count, 3),
+                     "seconds": round(secs, 2), "cpu_s": round(cpu, 2), "peak_mb": round(peak, 1),
+                     "per_workbook_s": round(secs / count, 3),
                      "load_before": before, "load_after": load1()})
         print(f"  --jobs {jobs}: {status} {secs:8.2f} s ({secs / count:.2f} s per workbook), "
-              f"load {before:.2f}->{load1():.2f}", flush=True)
+              f"CPU {cpu:.1f} s ({cpu / secs:.2f} cores busy), load {before:.2f}->{load1():.2f}", flush=True)
     if all(r["status"] == "ok" for r in rows):
         speedup = rows[0]["seconds"] / rows[1]["seconds"]
         for r in rows:
@@ -344,7 +350,7 @@ def profile_summary(prof: Path) -> str:
     st = pstats.Stats(str(prof))
     stats = st.stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
     total = max(v[3] for v in stats.values())
-    lines = [f"cProfile of `payorxl recalc` (cumulative seconds; cProfile adds overhead, compare shares):", ""]
+    lines = ["cProfile of `payorxl recalc` (cumulative seconds; cProfile adds overhead, compare shares):", ""]
     lines.append("| step | seconds | share |")
     lines.append("|---|---:|---:|")
     for label, (file, name) in GROUPS:
@@ -390,7 +396,7 @@ def bench_profile(n: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     prof = SCRATCH / f"recalc-{generate.label(n)}.prof"
     before = load1()
-    status, secs, peak, tail = measure([PY, "-m", "cProfile", "-o", str(prof), "-m", "payorxl", "recalc", str(path),
+    status, secs, peak, tail, cpu = measure([PY, "-m", "cProfile", "-o", str(prof), "-m", "payorxl", "recalc", str(path),
                                         "--output", str(out), "--as-of", AS_OF])
     print(f"  cProfile: {status} {secs:.1f} s, load {before:.2f}->{load1():.2f}", flush=True)
     if status == "ok":
@@ -402,7 +408,7 @@ def bench_profile(n: int) -> None:
     if shutil.which("pyinstrument") or _has("pyinstrument"):
         txt = RESULTS / f"profile-{generate.label(n)}-pyinstrument.txt"
         before = load1()
-        status, secs, peak, tail = measure([PY, "-m", "pyinstrument", "-r", "text", "--show-all",
+        status, secs, peak, tail, cpu = measure([PY, "-m", "pyinstrument", "-r", "text", "--show-all",
                                             "-o", str(txt), "-m", "payorxl", "recalc", str(path),
                                             "--output", str(out), "--as-of", AS_OF])
         print(f"  pyinstrument: {status} {secs:.1f} s, load {before:.2f}->{load1():.2f} -> {txt.relative_to(ROOT)}",
@@ -431,7 +437,8 @@ def merge_rows(new: list[Run]) -> list[Run]:
                 keep.append(Run(d["run"], int(d["lines"]), d["tool"], d["status"],
                                 float(d["seconds"]) if d["seconds"] else None,
                                 float(d["peak_mb"]) if d["peak_mb"] else None,
-                                float(d["load_before"]), float(d["load_after"]), d.get("note", "")))
+                                float(d["load_before"]), float(d["load_after"]), d.get("note", ""),
+                                float(d["cpu_s"]) if d.get("cpu_s") else None))
     return sorted(keep + new, key=lambda r: (r.lines, TOOLS.index(r.tool) if r.tool in TOOLS else 99))
 
 
@@ -461,10 +468,13 @@ def plot(rows: list[Run]) -> str:
             xs, ys = zip(*pts)
             xs_all += xs
             ax.plot(xs, ys, marker=markers[tool], label=name)
-        lower = [(r.lines, r.seconds) for r in rows if r.tool == tool and r.status == "timeout" and r.seconds]
-        for x, y in lower:
+        lower = [(r.lines, r.seconds, r.status) for r in rows
+                 if r.tool == tool and r.status in ("timeout", "failed") and r.seconds]
+        for x, y, status in lower:
             ax.plot([x], [y], marker=markers[tool], markerfacecolor="none", color="gray", linestyle="none")
-            ax.annotate("timeout (lower bound)", (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+            what = "timeout" if status == "timeout" else "crashed"
+            ax.annotate(f"{tool}: {what} after {y:.0f} s\n(lower bound)", (x, y), fontsize=7, xytext=(4, -14),
+                        textcoords="offset points")
     if xs_all:  # a slope-1 guide through the first recalc point: linear growth
         rec = sorted((r.lines, r.seconds) for r in rows if r.tool == "recalc" and r.status == "ok")
         if rec:
@@ -512,10 +522,10 @@ def write_md(rows: list[Run], mach: dict, many: list[dict] | None, run_id: str, 
         md.append(f"| {n:,} | {int(d['payments']):,} | {int(d['appeals']):,} | {d['file_mb']} | {d['unzipped_mb']} | "
                   f"{d['write_s']} | {d['memoized_formulas']} |")
     md += ["", "## Time and peak memory", "",
-           "| claim lines | tool | status | seconds | peak RSS MB | load before→after | run | note |",
-           "|---:|---|---|---:|---:|---|---|---|"]
+           "| claim lines | tool | status | seconds | CPU s | peak RSS MB | load before→after | run | note |",
+           "|---:|---|---|---:|---:|---:|---|---|---|"]
     for r in rows:
-        md.append(f"| {r.lines:,} | {r.tool} | {r.status} | {fmt(r.seconds)} | {fmt(r.peak_mb, 0)} | "
+        md.append(f"| {r.lines:,} | {r.tool} | {r.status} | {fmt(r.seconds)} | {fmt(r.cpu_s)} | {fmt(r.peak_mb, 0)} | "
                   f"{r.load_before:.2f}→{r.load_after:.2f} | {r.run} | {r.note} |")
     md += ["", "## Ratios (same run, same file)", "",
            "| claim lines | recalc ÷ floor | (recalc − startup) ÷ floor | LibreOffice ÷ recalc | openpyxl ÷ recalc |",
@@ -523,7 +533,7 @@ def write_md(rows: list[Run], mach: dict, many: list[dict] | None, run_id: str, 
     for n, d in rat.items():
         lo = fmt(d["libreoffice/recalc"], 1)
         if not lo and d.get("libreoffice/recalc >"):
-            lo = f"> {d['libreoffice/recalc >']:.1f} (timeout)"
+            lo = f"> {d['libreoffice/recalc >']:.0f} ({d['libreoffice status']})"
         md.append(f"| {n:,} | {fmt(d['recalc/floor'])} | {fmt(d['(recalc-startup)/floor'])} | {lo} | "
                   f"{fmt(d['openpyxl/recalc'], 1)} |")
     md += ["", "Targets (issue #4): recalc ≤ 1.5× the calamine read at 100k lines; ≥ 4× faster than "
@@ -545,10 +555,11 @@ def write_md(rows: list[Run], mach: dict, many: list[dict] | None, run_id: str, 
             many_rows = list(csv.DictReader(f))
     if many_rows:
         md += ["## Many workbooks (`payorxl recalc FOLDER --jobs J`)", "",
-               "| run | workbooks × lines | jobs | seconds | s per workbook | speed-up vs --jobs 1 | peak RSS MB | load before→after |",
-               "|---|---|---:|---:|---:|---:|---:|---|"]
+               "| run | workbooks × lines | jobs | seconds | CPU s | s per workbook | speed-up vs --jobs 1 | peak RSS MB | load before→after |",
+               "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for d in many_rows:
             md.append(f"| {d['run']} | {d['workbooks']} × {int(d['lines_each']):,} | {d['jobs']} | {d['seconds']} | "
+                      f"{d.get('cpu_s', '')} | "
                       f"{d['per_workbook_s']} | {d.get('speedup_vs_jobs1', '')} | {d['peak_mb']} | "
                       f"{d['load_before']}→{d['load_after']} |")
         md += ["", "With 2 cores shared with other jobs, the ceiling for --jobs 2 is below 2×.", ""]
@@ -593,7 +604,7 @@ def main(argv=None) -> int:
     if args.many:
         many = bench_many(args.many, run_id)
         mpath = RESULTS / "many.csv"
-        fields = ["run", "workbooks", "lines_each", "jobs", "status", "seconds", "peak_mb", "per_workbook_s",
+        fields = ["run", "workbooks", "lines_each", "jobs", "status", "seconds", "cpu_s", "peak_mb", "per_workbook_s",
                   "speedup_vs_jobs1", "load_before", "load_after"]
         with mpath.open("w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=fields)
@@ -610,7 +621,7 @@ def main(argv=None) -> int:
     if rat:
         print("\nratios (recalc ÷ floor, LibreOffice ÷ recalc, openpyxl ÷ recalc):")
         for n, d in rat.items():
-            lo = fmt(d["libreoffice/recalc"], 1) or (f">{d['libreoffice/recalc >']:.1f} (timeout)"
+            lo = fmt(d["libreoffice/recalc"], 1) or (f">{d['libreoffice/recalc >']:.0f} ({d['libreoffice status']})"
                                                       if d.get("libreoffice/recalc >") else "n/a")
             print(f"  {n:>9,}: {fmt(d['recalc/floor']) or 'n/a':>6}  {lo:>8}  {fmt(d['openpyxl/recalc'], 1) or 'n/a':>6}")
     print(f"done in {time.perf_counter() - t_all:.0f} s; see {(RESULTS / 'results.md').relative_to(ROOT)}")
