@@ -74,10 +74,12 @@ def _input_cells(values: pd.Series, kind: str, letter: str, style: str, rows: ra
     return out
 
 
-def _calc_cells(values: pd.Series, kind: str, letter: str, style: str, formula: str, rows: range) -> list[str]:
-    """Formula cells with the cached value, as template.py + xlsxwriter write them."""
+def _calc_cells(values: pd.Series, kind: str, letter: str, style: str, formula: str | None,
+                rows: range) -> list[str]:
+    """Formula cells with the cached value, as template.py + xlsxwriter write them
+    (formula None: the value alone, for measuring what the formula text costs a reader)."""
     s = f' s="{style}"' if style else ""
-    f = f"<f>{formula}</f>"
+    f = f"<f>{formula}</f>" if formula is not None else ""
     out = []
     if kind == m.DATE:
         d = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
@@ -117,7 +119,7 @@ def _template_row(sheet_xml: str) -> dict[str, tuple[str, str | None]]:
 
 
 def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, table: m.Table,
-                  frame: pd.DataFrame, calc: pd.DataFrame | None, chunk: int) -> None:
+                  frame: pd.DataFrame, calc: pd.DataFrame | None, chunk: int, formulas: bool = True) -> None:
     n = len(frame)
     ncols = len(table.columns) + len(table.calculated)
     last = col_letter(ncols - 1)
@@ -136,7 +138,7 @@ def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, table:
             rows = range(lo + 2, hi + 2)
             cols = [_input_cells(frame[c.key].iloc[lo:hi], c.kind, L, spec.get(L, ("", None))[0], rows)
                     for c, L in columns]
-            cols += [_calc_cells(calc[c.key].iloc[lo:hi], c.kind, L, spec[L][0], spec[L][1], rows)
+            cols += [_calc_cells(calc[c.key].iloc[lo:hi], c.kind, L, spec[L][0], spec[L][1] if formulas else None, rows)
                      for c, L in calculated]
             parts = []
             for i, r in enumerate(rows):
@@ -147,8 +149,11 @@ def _stream_sheet(zout: zipfile.ZipFile, info: zipfile.ZipInfo, xml: str, table:
         f.write(tail.encode("utf-8"))
 
 
-def write_streamed(n: int, path: Path, settings_raw: dict, seed: int = 7, chunk: int = 20_000) -> dict:
-    """Write the n-line benchmark workbook at `path` by streaming; returns timings."""
+def write_streamed(n: int, path: Path, settings_raw: dict, seed: int = 7, chunk: int = 20_000,
+                   formulas: bool = True) -> dict:
+    """Write the n-line benchmark workbook at `path` by streaming; returns timings.
+    formulas=False writes the calculated columns' values without their formulas (not a
+    payorxl workbook: only to measure what the formula text costs the readers)."""
     from payorxl.demo import generate_large
     from payorxl.workbook.sheets import STYLES, owned_sheets
     from payorxl.workbook.xlsxpart import write_owned_sheets
@@ -178,7 +183,7 @@ def write_streamed(n: int, path: Path, settings_raw: dict, seed: int = 7, chunk:
             if info.filename in big:
                 name = big[info.filename]
                 _stream_sheet(zout, info, data.decode("utf-8"), m.TABLES[name], frames[name],
-                              calc.get(name), chunk)
+                              calc.get(name), chunk, formulas)
             elif tables.get(info.filename) in BIG:
                 name = tables[info.filename]
                 table = m.TABLES[name]
