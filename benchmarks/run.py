@@ -85,8 +85,10 @@ wb = openpyxl.load_workbook(sys.argv[1])
 wb.save(sys.argv[2])
 """
 STARTUP = "import payorxl.cli, payorxl.pipeline"
-# `payorxl recalc` with the reader's zip-bomb limits (MAX_PART 4 GiB per part, MAX_TOTAL)
-# lifted, for --lift-zip-limits: the 1M-line workbook's Claims part is ~10.6 GB of XML.
+# `payorxl recalc` with the reader's zip-bomb size limits lifted, for --lift-zip-limits.
+# Until commit c5edbcf, workbook/read.py refused any part over 4 GiB (MAX_PART), and the
+# 1M-line Claims part is 10.6 GB of XML; it now checks the expansion ratio and a 64 GiB
+# total only, so the option is needed only to measure older code or larger files.
 RECALC_LIFTED = """
 import sys
 import payorxl.workbook.read as read
@@ -690,8 +692,8 @@ def main(argv=None) -> int:
     ap.add_argument("--openpyxl-timeout", type=float, default=3600)
     ap.add_argument("--openpyxl-skip-above", type=int, default=None)
     ap.add_argument("--lift-zip-limits", action="store_true",
-                    help="run recalc with workbook/read.py's zip-bomb limits lifted (a part over 4 GiB "
-                         "of XML is refused: the 1M-line Claims sheet is ~10.6 GB)")
+                    help="run recalc with workbook/read.py's zip-bomb size limits lifted (before c5edbcf "
+                         "a part over 4 GiB was refused: the 1M-line Claims sheet is 10.6 GB of XML)")
     args = ap.parse_args(argv)
     sizes = [10_000] if args.quick else ([] if args.sizes.strip().lower() == "none" else generate.parse_sizes(args.sizes))
     run_id = dt.datetime.now().isoformat(timespec="minutes")
