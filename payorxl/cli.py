@@ -267,11 +267,43 @@ def check(book, as_of, as_json, show_phi):
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @AS_OF
 @click.option("--top", default=15, show_default=True, help="Worklist rows to print.")
-def report(book, as_of, top):
-    """Print BOOK's KPIs and the top of its worklist (nothing is written)."""
-    results = pipeline.load(book, as_of)
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write the results as CSV files into DIR/<workbook name>/ (as recalc --csv).")
+@click.option("--deidentify", is_flag=True,
+              help="Replace patient IDs, claim IDs, payor claim and line control numbers with stable "
+                   "pseudonyms in everything printed or written; the CSVs then keep patient_id, "
+                   "pseudonymised. Dates, payors, CPTs and amounts remain: this is not HIPAA "
+                   "Safe Harbor de-identification.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Secret key of the pseudonyms (default: $PAYORXL_PSEUDONYM_KEY_FILE, else "
+                   "pseudonym.key in payorxl's configuration folder; created on first use).")
+def report(book, as_of, top, csv_dir, deidentify, key_file):
+    """Print BOOK's KPIs and the top of its worklist; with --csv, write the results as
+    CSV files. The workbook is not changed.
+
+    With --deidentify the same identifier always gets the same pseudonym under the same
+    key (PT-..., CL-..., PC-..., LC-...), across runs and workbooks, so the output can
+    still be grouped by patient or claim. Keep the key private: with it and a list of
+    real IDs anyone can link pseudonyms back.
+
+    Example: payorxl report "Riverside FM.xlsx" --deidentify --csv shared/
+    """
+    from rich.markup import escape
+    from . import report as rep
+    pseudonyms = None
+    if key_file and not deidentify:
+        raise click.UsageError("--key-file is used only with --deidentify")
+    if deidentify:
+        from . import pseudonym
+        pseudonyms = pseudonym.load(key_file)
+        err_console.print(escape(pseudonyms.notice()), soft_wrap=True)
+    results = rep.load(book, as_of, pseudonyms)
     print_kpis(results)
     print_worklist(results, top)
+    if csv_dir:
+        written = rep.write_frames(results, Path(csv_dir) / book.stem, pseudonymised=deidentify)
+        console.print(f"wrote {len(written)} CSV files to {escape(str(Path(csv_dir) / book.stem))}"
+                      + (" (identifiers pseudonymised)" if deidentify else " (no patient IDs)"), soft_wrap=True)
 
 
 def _import_line(f) -> str:
