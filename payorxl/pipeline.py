@@ -125,7 +125,7 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     # is left as given); created: the file's creation stamp (a fixed one makes the
     # shipped template reproducible byte for byte).
     results = evaluate(Inputs(frames, settings_from_values(values, as_of)))
-    fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=path.suffix.lower(), dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".~payorxl-{os.getpid()}-", suffix=path.suffix.lower(), dir=path.parent)
     os.close(fd)
     try:
         build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -313,9 +316,78 @@ def refuse_if_open(path: Path) -> None:
                            "close it in Excel, or write elsewhere with --output")
 
 
+TEMP_PREFIX = ".~payorxl-"
+# A temp file is TEMP_PREFIX + the writer's PID + "-" + mkstemp's 8 random characters +
+# the workbook's suffix; before the PID was in the name: TEMP_PREFIX + the 8 characters.
+_TEMP_NAME = re.compile(r"\.~payorxl-(?:([0-9]{1,10})-)?[a-z0-9_]{8}(?i:\.xls[xm])")
+STALE_GRACE = 10 * 60          # seconds: a dead writer's temp file is kept this long
+STALE_ALWAYS = 24 * 60 * 60    # seconds: any temp file this old is stale, writer or not
+log = logging.getLogger(__name__)
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temp files: the PID lets a later run tell a leftover."""
+    return f"{TEMP_PREFIX}{os.getpid()}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether `pid` may be a running process on this machine; unknown counts as alive.
+    On Windows os.kill(pid, 0) is not a probe (0 is CTRL_C_EVENT there: it would send
+    Ctrl+C), so there the answer is always 'maybe' and only the 24-hour rule applies."""
+    if os.name == "nt" or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):   # PermissionError: alive, another user's
+        return True
+    return True
+
+
+def sweep_stale_temps(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove payorxl temp files left in `folder` by a writer that was killed (SIGKILL,
+    power loss) before it could rename or delete them: they can be as large as the
+    workbook and hold the same patient data, and nothing else would ever remove them.
+
+    A file is removed only if its name is exactly a payorxl temp name, it is a regular
+    file (symlinks, folders are left alone, never followed), and either its writer's PID
+    is not running here and it is older than STALE_GRACE (the grace covers a writer on
+    another machine sharing the folder), or it is older than STALE_ALWAYS whatever its
+    PID (old-style names without a PID go only by this rule). A removal that fails (no
+    permission, already gone) is skipped: the sweep never makes a write fail. Returns the
+    files removed; only their names are logged (never the folder, which may name a
+    patient or practice)."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if not match:
+            continue
+        try:
+            st = os.lstat(entry.path)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            age = now - st.st_mtime
+            pid = match.group(1)
+            if age > STALE_ALWAYS or (pid is not None and age > STALE_GRACE and not _pid_alive(int(pid))):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+                log.info("removed stale temporary file %s", entry.name)
+        except OSError:
+            continue
+    return removed
+
+
 def _write_temp(target: Path, write) -> str:
-    """Call write(fileobj) on a temp file beside `target`, flushed and fsynced."""
-    fd, tmp = tempfile.mkstemp(prefix=".~payorxl-", suffix=target.suffix, dir=target.parent)
+    """Call write(fileobj) on a temp file beside `target`, flushed and fsynced. Stale
+    temp files of killed writers in that folder are removed first (sweep_stale_temps)."""
+    sweep_stale_temps(target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
