@@ -147,16 +147,6 @@ def convert_value(value: Any, col: m.Column):
     return CONVERTERS[col.kind](value, col)
 
 
-def _dtype_series(values: list, col: m.Column) -> pd.Series:
-    if col.kind in (m.TEXT, m.CHOICE):
-        return pd.Series([("" if v is None else v) for v in values], dtype=object)
-    if col.kind == m.DATE:
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ns]")
-    if col.kind in (m.INT, m.MONEY):
-        return pd.Series(values, dtype="Int64")
-    return pd.Series(values, dtype="Float64")
-
-
 @dataclass
 class Converted:
     """A table converted: the good rows as a typed frame, the errors, and the Excel
@@ -164,85 +154,130 @@ class Converted:
     frame: pd.DataFrame
     errors: list[DataError] = field(default_factory=list)
     rejected: set[int] = field(default_factory=set)
+    columns: dict[str, int] = field(default_factory=dict)   # key -> position in the grid read
 
 
 def empty_frame(table: m.Table) -> pd.DataFrame:
     return typed_frame(table, []).frame
 
 
-def _blank_positions(values: list, kinds: list | None = None) -> list[int]:
-    kinds = kinds or [type(v) for v in values]
-    return [i for i, (v, t) in enumerate(zip(values, kinds))
-            if v is None or (t is str and not v.strip()) or (t is float and v != v)]
+def _objects(values) -> np.ndarray:
+    """A 1-D object array of the values (a list, tuple or array of cells)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    a = np.empty(len(values), dtype=object)
+    a[:] = list(values)
+    return a
 
 
-def _column(values: list, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], list[int]]:
+def _strip_all(strings: np.ndarray) -> np.ndarray:
+    """Every string stripped (str.strip mapped at C speed, no Python loop)."""
+    out = np.empty(len(strings), dtype=object)
+    out[:] = list(map(str.strip, strings))
+    return out
+
+
+def upper(values: pd.Series) -> pd.Series:
+    """A text column in upper case, for matching keys regardless of case; mapped at C
+    speed (pandas' .str methods call a Python function per cell)."""
+    try:
+        out = list(map(str.upper, values))
+    except TypeError:   # not all str: a column that did not come through conversion
+        out = [str(v).upper() for v in values]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.ndarray]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
-    cells hold the default), the bad cells by position, and the positions of blanks.
+    cells hold the default), the bad cells by position, and a mask of the blank cells.
 
     The common cases — numbers in numeric columns, dates in date columns, text in text
-    columns — are converted a whole column at a time; anything else goes through the
-    per-cell converters, which also say what is wrong."""
-    n = len(values)
-    kinds = [type(v) for v in values]
-    blank = _blank_positions(values, kinds)
-    blank_set = set(blank)
+    columns — are converted a whole column at a time with pandas/numpy; any other cell
+    (a number in a text column, text in a date column, a bool, a whitespace-only cell)
+    goes through the per-cell converters, which also say what is wrong."""
+    a = _objects(values)
+    n = len(a)
+    blank = a == "" if n else np.zeros(0, dtype=bool)     # calamine's empty cell
+    rest = np.flatnonzero(~blank)
+    present = a[rest]
+    inferred = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
     bad: dict[int, _Bad] = {}
 
     def slow(i):
+        i = int(i)
+        if is_blank(a[i]):
+            blank[i] = True
+            return col.default
         try:
-            return CONVERTERS[col.kind](values[i], col)
+            return CONVERTERS[col.kind](a[i], col)
         except _Bad as b:
             bad[i] = b
             return col.default
 
     if col.kind in (m.TEXT, m.CHOICE):
+        default = "" if col.default is None else col.default
+        out = np.full(n, default, dtype=object)
+        if inferred == "string":
+            text, odd = rest, np.zeros(0, dtype=np.int64)
+        else:
+            is_str = np.fromiter((type(v) is str for v in present), dtype=bool, count=len(present))
+            text, odd = rest[is_str], rest[~is_str]
+        stripped = _strip_all(a[text])
+        empty = stripped == ""
+        blank[text[empty]] = True
+        text, stripped = text[~empty], stripped[~empty]
         if col.kind == m.TEXT:
-            out = [values[i].strip() if kinds[i] is str else ("" if col.default is None else col.default)
-                   if i in blank_set else slow(i) for i in range(n)]
+            out[text] = stripped
         else:
             lookup = {c.lower(): c for c in col.choices}
-            out = []
-            for i in range(n):
-                if i in blank_set:
-                    out.append(col.default)
-                elif kinds[i] is str and values[i].strip().lower() in lookup:
-                    out.append(lookup[values[i].strip().lower()])
-                else:
-                    out.append(slow(i))
-        return pd.Series([("" if v is None else v) for v in out], dtype=object), bad, blank
+            mapped = np.array([lookup.get(s.lower()) for s in stripped], dtype=object)
+            known = mapped != None  # noqa: E711 (elementwise)
+            out[text[known]] = mapped[known]
+            odd = np.concatenate([odd, text[~known]])
+        for i in odd:
+            v = slow(i)
+            out[i] = default if v is None else v
+        return pd.Series(out, dtype=object), bad, blank
 
     if col.kind == m.DATE:
         stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        dated = [i for i in range(n) if kinds[i] in (dt.datetime, dt.date)]
-        if dated:
-            days = np.array([values[i].toordinal() for i in dated], dtype="int64") - dt.date(1970, 1, 1).toordinal()
-            stamps[dated] = days.astype("datetime64[D]").astype("datetime64[ns]")
-        other = [i for i in range(n) if i not in blank_set and kinds[i] not in (dt.datetime, dt.date)]
-        for i in other:
+        if inferred in ("date", "datetime") and not pd.isna(present).any():
+            dated, odd = rest, np.zeros(0, dtype=np.int64)
+        else:
+            is_date = np.fromiter((isinstance(v, dt.date) for v in present), dtype=bool, count=len(present))
+            dated, odd = rest[is_date], rest[~is_date]
+        if len(dated):
+            ordinals = np.fromiter((v.toordinal() for v in a[dated]), dtype=np.int64, count=len(dated))
+            stamps[dated] = (ordinals - _UNIX_ORDINAL).astype("datetime64[D]").astype("datetime64[ns]")
+        for i in odd:
             v = slow(i)
-            if v is not None and v is not pd.NaT and i not in bad:
+            if v is not None and v is not pd.NaT and int(i) not in bad:
                 stamps[i] = np.datetime64(pd.Timestamp(v).to_datetime64(), "ns")
         return pd.Series(stamps), bad, blank
 
     # Numeric kinds: floats and ints (not bools) in one vectorised pass.
-    numeric = np.array([t is float or t is int for t in kinds], dtype=bool)
-    numeric[blank] = False
     nums = np.zeros(n, dtype="float64")
-    if numeric.any():
-        nums[numeric] = np.array([values[i] for i in np.flatnonzero(numeric)], dtype="float64")
-    finite = np.isfinite(nums)
-    ok = numeric & finite
+    numeric = np.zeros(n, dtype=bool)
+    if inferred in ("floating", "integer", "mixed-integer-float"):
+        nums[rest] = present.astype("float64")
+        numeric[rest] = True
+        nan = rest[np.isnan(nums[rest])]
+        blank[nan], numeric[nan] = True, False
+    elif len(present):
+        is_num = np.fromiter((type(v) is float or type(v) is int for v in present), dtype=bool,
+                             count=len(present))
+        nums[rest[is_num]] = present[is_num].astype("float64")
+        numeric[rest[is_num]] = True
+    ok = numeric & np.isfinite(nums)
     if col.minimum is not None:
         ok &= nums >= col.minimum
     if col.kind == m.INT:
         ok &= nums == np.floor(nums)
     overrides = {}
-    for i in np.flatnonzero(~ok):
-        if int(i) not in blank_set:
-            value = slow(int(i))  # says why the cell is bad, or converts an odd type (Decimal)
-            if int(i) not in bad:
-                overrides[int(i)] = value
+    for i in np.flatnonzero(~ok & ~blank):
+        value = slow(i)  # says why the cell is bad, or converts an odd type (Decimal)
+        if int(i) not in bad and not blank[i]:
+            overrides[int(i)] = value
     default = col.default
     if col.kind in (m.INT, m.MONEY):
         if col.kind == m.MONEY:
@@ -254,8 +289,7 @@ def _column(values: list, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], 
         else:
             whole = nums
         series = pd.Series(np.where(ok, whole, 0).astype("int64"), dtype="Int64")
-        fill = pd.NA if default is None else default
-        series[~ok] = fill
+        series[~ok] = pd.NA if default is None else default
         for i, v in overrides.items():
             series.iat[i] = v
         return series, bad, blank
@@ -264,6 +298,9 @@ def _column(values: list, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], 
     for i, v in overrides.items():
         series.iat[i] = v
     return series, bad, blank
+
+
+_UNIX_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def typed_frame(table: m.Table, records: Iterable[dict], sheet: str | None = None,
@@ -283,53 +320,53 @@ def typed_frame(table: m.Table, records: Iterable[dict], sheet: str | None = Non
                          len(records), sheet, rows)
 
 
-def typed_columns(table: m.Table, columns: dict[str, list], n: int, sheet: str | None = None,
+def typed_columns(table: m.Table, columns: dict[str, Sequence], n: int, sheet: str | None = None,
                   rows: Sequence[int] | None = None, skip_blank_rows: bool = False) -> Converted:
     """Like `typed_frame`, from raw values column by column (the fast path for a grid).
     skip_blank_rows: leave out, silently, rows whose every given column is blank."""
     sheet = sheet or table.name
-    rows = list(rows) if rows is not None else list(range(2, 2 + n))
-    errors: list[DataError] = []
-    rejected: set[int] = set()
-    out: dict[str, pd.Series] = {}
-    empty: set[int] = set()
-    if skip_blank_rows and columns:
-        blanks = [set(_blank_positions(v)) for v in columns.values()]
-        empty = set.intersection(*blanks)
-        if len(empty) == n:
-            return Converted(empty_frame(table))
+    rows = np.asarray(rows if rows is not None else range(2, 2 + n), dtype=np.int64)
+    converted = {}
     for col in table.columns:
         values = columns.get(col.key)
-        if values is None:
+        converted[col.key] = _column([None] * n if values is None else values, col)
+    empty = np.zeros(n, dtype=bool)
+    if skip_blank_rows and columns:
+        empty = np.logical_and.reduce([converted[k][2] for k in columns if k in converted])
+        if empty.all():
+            return Converted(empty_frame(table))
+
+    errors: list[tuple[int, int, DataError]] = []
+    order = {c.key: j for j, c in enumerate(table.columns)}
+    for col in table.columns:
+        _, bad, blank = converted[col.key]
+        if columns.get(col.key) is None:
             if n and col.required:
-                errors.append(DataError(CellRef(sheet, 1, col.name), None,
-                                        f"the required column '{col.name}' is missing",
-                                        f"add a column headed '{col.name}' to the {table.name} table"))
-                rejected.update(rows)
-            values = [None] * n
-        series, bad, blank = _column(values, col)
-        cells = [(i, None) for i in blank if i not in empty] if col.required else []
-        cells += list(bad.items())
-        for i, b in sorted(cells, key=lambda c: c[0]):
-            row = rows[i]
-            if b is None:
-                errors.append(DataError(CellRef(sheet, row, col.name), values[i],
-                                        f"{col.name} is required and blank",
-                                        f"fill in the {col.name.lower()}: {col.description}", phi=col.phi))
-            else:
-                errors.append(DataError(CellRef(sheet, row, col.name), values[i], b.message, b.fix,
-                                        phi=col.phi))
-            rejected.add(row)
-        out[col.key] = series
-    frame = pd.DataFrame(out)
+                errors.append((0, -1, DataError(CellRef(sheet, 1, col.name), None,
+                                                f"the required column '{col.name}' is missing",
+                                                f"add a column headed '{col.name}' to the {table.name} table")))
+                errors.extend((int(r), order[col.key], None) for r in rows)   # rejects every row
+            continue
+        values = columns[col.key]
+        if col.required:
+            for i in np.flatnonzero(blank & ~empty):
+                errors.append((int(rows[i]), order[col.key], DataError(
+                    CellRef(sheet, int(rows[i]), col.name), values[i], f"{col.name} is required and blank",
+                    f"fill in the {col.name.lower()}: {col.description}", phi=col.phi)))
+        for i, b in bad.items():
+            errors.append((int(rows[i]), order[col.key], DataError(
+                CellRef(sheet, int(rows[i]), col.name), values[i], b.message, b.fix, phi=col.phi)))
+    rejected = {r for r, _, e in errors if r}
+    errors.sort(key=lambda t: (t[0], t[1]))
+
+    frame = pd.DataFrame({key: c[0] for key, c in converted.items()})
     frame[ROW] = pd.Series(rows, dtype="int64")
-    if empty:
-        frame = frame.drop(index=sorted(empty)).reset_index(drop=True)
-    errors.sort(key=lambda e: (e.ref.row, [c.name for c in table.columns].index(e.ref.column)
-                               if e.ref.column in [c.name for c in table.columns] else -1))
+    keep = ~empty
     if rejected:
-        frame = frame[~frame[ROW].isin(rejected)].reset_index(drop=True)
-    return Converted(frame, errors, rejected)
+        keep &= ~np.isin(rows, list(rejected))
+    if not keep.all():
+        frame = frame[keep].reset_index(drop=True)
+    return Converted(frame, [e for _, _, e in errors if e is not None], rejected)
 
 
 def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | None = None,
@@ -340,19 +377,34 @@ def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | 
     sheet = sheet or table.name
     if not grid:
         return Converted(empty_frame(table))
-    header = [("" if h is None else str(h).strip()) for h in grid[0]]
-    known = {c.name.lower(): c.key for c in table.columns}
-    known.update({c.key: c.key for c in table.columns})
-    index = {known[h.lower()]: i for i, h in enumerate(header) if h.lower() in known}
-    width = max(index.values(), default=-1) + 1
+    index = header_index(table, grid[0])
     body = grid[1:]
     if not body or not index:
         return Converted(empty_frame(table))
-    transposed = list(zip(*(list(line[:width]) + [None] * (width - len(line)) for line in body)))
-    rows = list(range(first_row + 1, first_row + 1 + len(body)))
+    cells = object_grid(body, max(index.values()) + 1)
+    rows = np.arange(first_row + 1, first_row + 1 + len(body))
     # Empty rows (calculated columns alone do not make a record) are skipped by typed_columns.
-    return typed_columns(table, {key: list(transposed[i]) for key, i in index.items()}, len(body), sheet,
+    return typed_columns(table, {key: cells[:, i] for key, i in index.items()}, len(body), sheet,
                          rows, skip_blank_rows=True)
+
+
+def header_index(table: m.Table, header: Sequence[Any]) -> dict[str, int]:
+    """Column key -> position, for the headers of `table` found in a header row (by
+    header name or key, any case); other headers are ignored."""
+    known = {c.name.lower(): c.key for c in table.columns}
+    known.update({c.key: c.key for c in table.columns})
+    names = [("" if h is None else str(h).strip().lower()) for h in header]
+    return {known[h]: i for i, h in enumerate(names) if h in known}
+
+
+def object_grid(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
+    """Rows of cells as a 2-D object array at least `width` wide (short rows padded
+    with None)."""
+    lengths = {len(r) for r in body}
+    if len(lengths) > 1 or min(lengths, default=width) < width:
+        width = max(width, *lengths)
+        body = [list(r) + [None] * (width - len(r)) for r in body]
+    return pd.DataFrame(body, dtype=object, copy=False).to_numpy(dtype=object)
 
 
 def money_frame_to_dollars(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from . import model as m
-from .conversion import ROW, EXCEL_EPOCH, is_blank, to_cents, typed_frame
+from .conversion import ROW, EXCEL_EPOCH, is_blank, to_cents, typed_frame, upper
 from .errors import DataError, PayorxlError
 from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
 from .workbook.read import Inputs, open_workbook, read_grid, read_inputs
@@ -443,6 +443,14 @@ def _typed_log(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _line_keys(frame: pd.DataFrame | None) -> pd.MultiIndex:
+    """(claim ID in upper case, as matched; line) of each row, for set operations (text
+    arrives stripped from conversion)."""
+    if frame is None or frame.empty:
+        return pd.MultiIndex.from_arrays([[], []])
+    return pd.MultiIndex.from_arrays([upper(frame["claim_id"]), frame["line"].astype("int64")])
+
+
 def _claim_keys(frame: pd.DataFrame) -> set:
     if frame is None or frame.empty:
         return set()
@@ -697,10 +705,8 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame, claims: pd.D
         for line in (x for x in str(r.failures).split("\n") if x.strip()):
             rows.append({"item": "Balancing failure", "status": "Does not balance", "file": r.file,
                          "imported_at": r.imported_at, "detail": line.strip()})
-    keys = _claim_keys(claims) if claims is not None else set()
     if payments is not None and len(payments):
-        pkeys = zip(payments["claim_id"].astype(str).str.strip().str.upper(), payments["line"].astype("int64"))
-        orphan = payments[[k not in keys for k in pkeys]]
+        orphan = payments[~_line_keys(payments).isin(_line_keys(claims))]
         for r in orphan.to_dict("records"):
             source = str(r["source"])
             file = source[len(UNBALANCED):] if source.startswith(UNBALANCED) else source

@@ -13,7 +13,7 @@ from typing import Callable
 import pandas as pd
 
 from . import model as m
-from .conversion import ROW
+from .conversion import ROW, upper
 from .errors import CellRef, DataError, WARNING
 
 Frames = dict[str, pd.DataFrame]
@@ -32,8 +32,11 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
         df = frames[table.name]
         if not table.key or df.empty:
             continue
-        keys = df[list(table.key)].astype(str).apply(lambda s: s.str.strip().str.upper())
+        # Text arrives stripped (conversion.py); keys match regardless of case.
+        keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
         dup = keys.duplicated(keep="first")
+        if not dup.any():
+            continue
         first_row = df.groupby([keys[k] for k in table.key], sort=False)[ROW].transform("first")
         for i in df.index[dup]:
             what = ", ".join(f"{table.column(k).name} {df.at[i, k]}" for k in table.key)
@@ -45,15 +48,16 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
 
 def unknown_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
     """Claims, payments and fee-schedule rows must name a payor that has a contract."""
-    known = set(frames["Contracts"]["payor"].str.upper())
+    known = set(upper(frames["Contracts"]["payor"]))
     errors = []
     for table in (m.CLAIMS, m.PAYMENTS, m.FEE_SCHEDULE):
         df = frames[table.name]
         if df.empty:
             continue
-        bad = ~df["payor"].str.upper().isin(known)
+        payor = upper(df["payor"])
+        bad = ~payor.isin(known)
         if table is m.FEE_SCHEDULE:
-            bad &= df["payor"].str.upper() != settings.medicare_payor.upper()
+            bad &= payor != settings.medicare_payor.upper()
         for i in df.index[bad]:
             errors.append(_err(table, df.at[i, ROW], "payor", df.at[i, "payor"],
                                "payor has no row in Contracts",
@@ -104,7 +108,7 @@ def fee_overlaps(frames: Frames, settings: m.Settings) -> list[DataError]:
     if df.empty:
         return []
     end = df["effective_to"].fillna(pd.Timestamp.max.normalize())
-    d = df.assign(_end=end, _k=df["payor"].str.upper() + "|" + df["cpt"] + "|" + df["modifier"])
+    d = df.assign(_end=end, _k=upper(df["payor"]) + "|" + df["cpt"] + "|" + df["modifier"])
     d = d.sort_values(["_k", "effective_from"], kind="stable")
     prev_end = d.groupby("_k")["_end"].shift()
     prev_row = d.groupby("_k")[ROW].shift()

@@ -112,3 +112,102 @@ def test_formulas_and_wrong_types_in_every_column_are_reported(tmp_path):
     columns = {e.ref.column for e in converted.errors}
     assert columns == {c.name for c in m.CLAIMS.columns}
     assert converted.frame.empty
+
+
+def _edit_with_openpyxl(src, dst, edit):
+    """A copy of the workbook changed through openpyxl, as a script or another program
+    would write it (formulas saved without a computed value)."""
+    import openpyxl
+    wb = openpyxl.load_workbook(src)
+    edit(wb)
+    wb.save(dst)
+
+
+def _claims_column(wb, header):
+    ws = wb["Claims"]
+    return next(c.column_letter for c in ws[1] if c.value == header)
+
+
+def test_formula_in_an_input_cell_is_refused_naming_the_cell(good_book, tmp_path):
+    book = tmp_path / "formula.xlsx"
+    cells = {}
+
+    def edit(wb):
+        ws = wb["Claims"]
+        cells["charge"] = f"{_claims_column(wb, 'Charge')}5"
+        cells["filed"] = f"{_claims_column(wb, 'Filed Date')}9"
+        ws[cells["charge"]] = "=100*2"                 # no computed value saved with it
+        ws[cells["filed"]] = "=DATE(2026,3,14)"
+    _edit_with_openpyxl(good_book, book, edit)
+    with pytest.raises(PayorxlError) as err:
+        pipeline.recalc(book)
+    message = str(err.value)
+    assert f"Claims!{cells['charge']}, {cells['filed']}" in message
+    assert "Charge" in message and "Filed Date" in message and "Paste Special > Values" in message
+    refused(book, "formulas where payorxl expects values")
+
+
+def test_formulas_in_calculated_columns_and_the_users_own_columns_are_fine(good_book, tmp_path):
+    """The template's calculated columns are formulas, and a user may add a column of
+    their own formulas beside the table: neither is an input."""
+    book = tmp_path / "own.xlsx"
+
+    def edit(wb):
+        ws = wb["Claims"]
+        col = ws.max_column + 1
+        ws.cell(1, col, "My note")
+        for r in range(2, 12):
+            ws.cell(r, col, f"=A{r}&\"-x\"")
+    _edit_with_openpyxl(good_book, book, edit)
+    pipeline.recalc(book)   # no error
+
+
+def test_formula_in_a_setting_is_refused(good_book, tmp_path):
+    book = tmp_path / "today.xlsx"
+
+    def edit(wb):
+        ws = wb[m.SETTINGS_SHEET]
+        row = next(c.row for c in ws["A"] if c.value == next(s.name for s in m.SETTINGS if s.key == "as_of"))
+        ws.cell(row, 2, "=TODAY()")
+    _edit_with_openpyxl(good_book, book, edit)
+    refused(book, r"Settings!B\d+ \(Value\)")
+
+
+def test_a_formula_written_by_many_rows_is_counted_not_listed(good_book, tmp_path):
+    book = tmp_path / "many.xlsx"
+
+    def edit(wb):
+        ws = wb["Claims"]
+        col = _claims_column(wb, "Units")
+        for r in range(2, 32):
+            ws[f"{col}{r}"] = "=1"
+    _edit_with_openpyxl(good_book, book, edit)
+    with pytest.raises(PayorxlError, match=r"and 20 more \(Units\)"):
+        pipeline.recalc(book)
+
+
+def test_merged_cells_inside_a_table_are_refused(good_book, tmp_path):
+    book = tmp_path / "merged.xlsx"
+    where = {}
+
+    def edit(wb):
+        col = _claims_column(wb, "Payor")
+        where["ref"] = f"{col}5:{col}7"
+        wb["Claims"].merge_cells(where["ref"])
+    _edit_with_openpyxl(good_book, book, edit)
+    with pytest.raises(PayorxlError) as err:
+        pipeline.recalc(book)
+    assert f"Claims!{where['ref']} (Payor)" in str(err.value) and "Unmerge" in str(err.value)
+    refused(book, "merged cells inside the Claims table")
+
+
+def test_merged_cells_outside_the_input_columns_are_fine(good_book, tmp_path):
+    book = tmp_path / "merged-ok.xlsx"
+
+    def edit(wb):
+        ws = wb["Claims"]
+        col = ws.max_column + 2
+        ws.cell(1, col, "Notes")
+        ws.merge_cells(start_row=2, start_column=col, end_row=4, end_column=col + 1)
+    _edit_with_openpyxl(good_book, book, edit)
+    pipeline.recalc(book)

@@ -62,25 +62,31 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     for c in MONEY_SUMS:
         pay[c] = pay[c].fillna(0).astype("int64")
     pay["is_denial"] = denial_rows(pay)
-    groups = pay.groupby(KEY, sort=False)
+    # Group on one integer per claim line (factorised once) rather than on the
+    # (claim ID, line) pair: pandas would re-hash the claim ID strings for every groupby.
+    codes, lines = pd.MultiIndex.from_arrays([pay["claim_id"], pay["line"]]).factorize()
+    pay["_line"] = codes
+    groups = pay.groupby("_line", sort=False)
     totals = groups[MONEY_SUMS].sum()
     totals["n_remits"] = groups.size()
     totals["first_remit_date"] = groups["remit_date"].min()
     totals["last_remit_date"] = groups["remit_date"].max()
 
-    first = pay[pay["remit_date"] == pay.groupby(KEY)["remit_date"].transform("min")]
-    first_groups = first.groupby(KEY, sort=False)
+    first = pay[pay["remit_date"] == groups["remit_date"].transform("min")]
+    first_groups = first.groupby("_line", sort=False)
     totals["first_paid"] = first_groups["paid"].sum()
     totals["denied_first_pass"] = first_groups["is_denial"].any() & (first_groups["paid"].sum() <= 0)
 
     denials = pay[pay["is_denial"]].sort_values("remit_date", kind="stable")
-    last_denial = denials.groupby(KEY, sort=False).tail(1).set_index(KEY)
+    last_denial = denials.groupby("_line", sort=False).tail(1).set_index("_line")
     totals["denial_date"] = last_denial["remit_date"]
     totals["denial_carc"] = last_denial["carc"]
     totals["denial_group"] = last_denial["group_code"]
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
-    totals["carc29"] = pay.assign(c29=pay["carc"].astype(str) == "29").groupby(KEY)["c29"].any()
+    totals["carc29"] = (pay["carc"].astype(str) == "29").groupby(pay["_line"]).any()
+    totals.index = lines[totals.index]
+    totals.index.names = KEY
 
     out = out.merge(totals.reset_index(), on=KEY, how="left")
     out.index = claims.index

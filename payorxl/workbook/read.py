@@ -8,16 +8,23 @@ them). Every problem becomes a `DataError`; only an unreadable file raises.
 """
 from __future__ import annotations
 
+import re
 import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .. import model as m
-from ..conversion import Converted, convert_value, empty_frame, table_from_grid, _Bad
+from ..conversion import (Converted, convert_value, empty_frame, header_index, object_grid,
+                          typed_columns, _Bad)
 from ..errors import CellRef, DataError, PayorxlError, WARNING
+from .xlsxpart import sheet_parts
 
 
 @dataclass
@@ -28,6 +35,7 @@ class Inputs:
     settings: m.Settings
     errors: list[DataError] = field(default_factory=list)
     settings_values: dict = field(default_factory=dict)
+    columns: dict[str, dict[str, int]] = field(default_factory=dict)   # table -> key -> column index
 
 
 # A part may expand this much (uncompressed / compressed) before the file is taken for a
@@ -78,26 +86,111 @@ def read_grid(book: CalamineWorkbook, sheet: str) -> list[list] | None:
     try:
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as e:  # calamine's XmlError, ZipError...: the sheet's XML is damaged
-        raise PayorxlError(f"{Path(book.path).name}: the {sheet} sheet could not be read "
-                           f"({type(e).__name__}: {str(e)[:200]}); open the workbook in Excel and "
-                           "save it again, or restore a backup") from None
+        raise _damaged(book, sheet, e) from None
 
 
-def read_table(book: CalamineWorkbook, table: m.Table) -> Converted:
-    grid = read_grid(book, table.name)
-    if grid is None:
-        return Converted(empty_frame(table), [DataError(
-            CellRef(table.name), None, f"the workbook has no '{table.name}' sheet",
-            f"add a sheet named {table.name} with the table's headers in row 1 "
-            "(or start from 'payorxl new')")])
-    header = {str(h).strip().lower() for h in (grid[0] if grid else [])}
-    missing = [c.name for c in table.columns if c.required and c.name.lower() not in header]
+CHUNK = 65_536   # rows converted at a time: the Python cells of one chunk live at once
+
+
+def _damaged(book, sheet: str, e: Exception) -> PayorxlError:
+    return PayorxlError(f"{Path(book.path or 'the workbook').name}: the {sheet} sheet could not be read "
+                        f"({type(e).__name__}: {str(e)[:200]}); open the workbook in Excel and "
+                        "save it again, or restore a backup")
+
+
+def _rows(sheet):
+    """(first Excel row, iterator of rows that each start at column A) of a sheet:
+    calamine's streaming iter_rows when there is one, else the sheet's whole grid."""
+    if not hasattr(sheet, "iter_rows"):
+        return 1, iter(sheet.to_python(skip_empty_area=False))
+    start = sheet.start
+    if start is None:
+        return 1, iter(())
+    top, left = start
+    if not left:
+        return top + 1, sheet.iter_rows()
+    return top + 1, ([None] * left + row for row in sheet.iter_rows())
+
+
+def refuse_merged(sheet, table: m.Table, index: dict[str, int]) -> None:
+    """Raise when merged cells touch the table's input columns: Excel keeps a merged
+    range's value in its top-left cell only and blanks the rest, so the other rows would
+    be read as blank (or rejected) with nothing on screen to say why."""
+    ranges = getattr(sheet, "merged_cell_ranges", None) or []
+    refs = []
+    for (r0, c0), (r1, c1) in ranges:
+        names = [c.name for c in table.columns if c.key in index and c0 <= index[c.key] <= c1]
+        if names:
+            refs.append(f"{_letters(c0)}{r0 + 1}:{_letters(c1)}{r1 + 1} ({', '.join(names)})")
+    if refs:
+        shown = ", ".join(refs[:10]) + (f" and {len(refs) - 10} more" if len(refs) > 10 else "")
+        raise PayorxlError(
+            f"{table.name}!{shown}: merged cells inside the {table.name} table, where every row needs "
+            "its own value; nothing was written. Fix: select the range, Home > Merge & Center > "
+            "Unmerge Cells, and fill the value into each row")
+
+
+def _letters(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def table_from_sheet(sheet, table: m.Table) -> Converted:
+    """Convert a sheet whose header is in row 1, CHUNK rows at a time (a 1,000,000-line
+    sheet never exists as Python cells all at once)."""
+    first, rows = _rows(sheet)
+    header = next(rows, None) if first == 1 else None
+    names = {str(h).strip().lower() for h in (header or [])}
+    missing = [c.name for c in table.columns if c.required and c.name.lower() not in names]
     if missing:
         return Converted(empty_frame(table), [DataError(
             CellRef(table.name, 1), None,
             f"the header row (row 1) lacks required column(s): {', '.join(missing)}",
             "put the table's headers in row 1, spelled as in the template")])
-    return table_from_grid(table, grid, table.name, first_row=1)
+    index = header_index(table, header)
+    width = max(index.values()) + 1
+    refuse_merged(sheet, table, index)
+    parts, errors, rejected = [], [], set()
+    row = 2
+    while True:
+        chunk = list(islice(rows, CHUNK))
+        if not chunk:
+            break
+        cells = object_grid(chunk, width)
+        converted = typed_columns(table, {key: cells[:, i] for key, i in index.items()}, len(chunk),
+                                  table.name, np.arange(row, row + len(chunk)), skip_blank_rows=True)
+        del cells, chunk
+        parts.append(converted.frame)
+        errors.extend(converted.errors)
+        rejected |= converted.rejected
+        row += CHUNK
+    frames = [p for p in parts if len(p)]
+    frame = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames
+             else empty_frame(table))
+    return Converted(frame, errors, rejected, index)
+
+
+def _no_sheet(table: m.Table) -> Converted:
+    return Converted(empty_frame(table), [DataError(
+        CellRef(table.name), None, f"the workbook has no '{table.name}' sheet",
+        f"add a sheet named {table.name} with the table's headers in row 1 "
+        "(or start from 'payorxl new')")])
+
+
+def read_table(book, table: m.Table) -> Converted:
+    if table.name not in book.sheet_names:
+        return _no_sheet(table)
+    try:
+        sheet = book.get_sheet_by_name(table.name)
+        return table_from_sheet(sheet, table)
+    except PayorxlError:
+        raise
+    except Exception as e:  # calamine's XmlError, ZipError...: the sheet's XML is damaged
+        raise _damaged(book, table.name, e) from None
 
 
 def settings_from_values(values: dict, as_of=None) -> m.Settings:
@@ -140,23 +233,153 @@ def read_settings(book: CalamineWorkbook, as_of=None) -> tuple[m.Settings, list[
     return settings_from_values(values, as_of), errors, values
 
 
-def inputs_from_book(book, as_of=None) -> Inputs:
+def inputs_from_book(book, as_of=None, sheets: dict | None = None) -> Inputs:
     """All input tables and the settings of an open book (anything with `sheet_names`
     and `get_sheet_by_name(name).to_python()`: a calamine workbook, or the grids an open
-    Excel workbook gives)."""
+    Excel workbook gives). sheets: name -> a future of the parsed sheet, when another
+    thread is already parsing it."""
     settings, errors, values = read_settings(book, as_of)
-    frames = {}
+    frames, columns = {}, {}
     for table in m.INPUT_TABLES:
-        converted = read_table(book, table)
+        if sheets and table.name in sheets:
+            try:
+                converted = table_from_sheet(sheets.pop(table.name).result(), table)
+            except PayorxlError:
+                raise
+            except Exception as e:
+                raise _damaged(book, table.name, e) from None
+        else:
+            converted = read_table(book, table)
         frames[table.name] = converted.frame
         errors.extend(converted.errors)
-    return Inputs(frames, settings, errors, values)
+        columns[table.name] = converted.columns
+    return Inputs(frames, settings, errors, values, columns)
+
+
+# Up to this much sheet XML, the input sheets are parsed side by side in threads
+# (calamine releases the GIL): faster, but each parsed sheet is held in memory at once.
+# Above it (~300,000 claim lines) they are parsed one after the other to bound memory.
+PARALLEL_MAX = 3 * 1024 ** 3
+
+
+def _parse(path: Path, name: str):
+    """One sheet parsed by calamine in a worker thread, with its own workbook handle."""
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        return book.get_sheet_by_name(name)
+    finally:
+        book.close()
 
 
 def read_inputs(path: str | Path, as_of=None) -> Inputs:
-    """All input tables and the settings of the workbook at `path`."""
+    """All input tables and the settings of the workbook at `path`.
+
+    Refuses (PayorxlError) a workbook with formulas in input cells, so that no figure
+    rests on a value payorxl cannot see being computed. The scan for them runs in a
+    thread beside the read."""
+    path = Path(path)
     book = open_workbook(path)
     try:
-        return inputs_from_book(book, as_of)
+        try:
+            with zipfile.ZipFile(path) as z:
+                parts = {name: part for name, part in sheet_parts(z).items()
+                         if name in INPUT_SHEETS and part in z.NameToInfo}
+                xml_size = sum(z.getinfo(p).file_size for p in parts.values())
+        except Exception as e:   # defusedxml refuses DTDs and entities; a damaged workbook.xml
+            raise PayorxlError(f"{path.name}: the workbook's sheet list could not be read "
+                               f"({type(e).__name__}: {str(e)[:200]}); open it in Excel and save it "
+                               "again, or restore a backup") from None
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="payorxl-read") as pool:
+            scan = pool.submit(formula_cells, path, parts)
+            sheets = {}
+            if xml_size <= PARALLEL_MAX:
+                # The two big sheets on their own threads; the small ones are read here.
+                for name in ("Claims", "Payments"):
+                    if name in book.sheet_names:
+                        sheets[name] = pool.submit(_parse, path, name)
+            inputs = inputs_from_book(book, as_of, sheets)
+            refuse_formulas(path, parts, scan.result(), inputs.columns)
+            return inputs
     finally:
         book.close()
+
+
+INPUT_SHEETS = {t.name for t in m.INPUT_TABLES} | {m.SETTINGS_SHEET}
+
+_FORMULA = re.compile(rb"<f[ >/]")   # a formula element; always the first child of its cell
+_ROW_DIGITS = b'0123456789"'
+
+
+def _formula_cells_in(data: bytes, end: int):
+    """(column letters, row) of each formula cell in data[:end] (sheet XML): each <f ...>,
+    and its cell reference from the nearest r="..." before it (its own <c r="R2" ...>).
+    Searching for the rare <f> and looking back is ~2x faster than matching every cell."""
+    rfind = data.rfind
+    for match in _FORMULA.finditer(data, 0, end):
+        at = rfind(b' r="', 0, match.start()) + 4
+        ref = data[at:data.index(b'"', at)]
+        yield ref.rstrip(_ROW_DIGITS), ref
+
+
+def formula_cells(path: Path, parts: dict[str, str], columns: dict[str, set[str]] | None = None,
+                  limit: int = 10) -> dict[str, Counter | list[str]]:
+    """Which columns of each sheet hold formulas (column letters -> count), from the sheet
+    XML, streamed in 16 MB pieces (a 1,000,000-line sheet is 10 GB of XML). With
+    `columns` (sheet -> column letters), the first `limit` cells with formulas in those
+    columns instead, as A1 references."""
+    found: dict[str, Counter | list[str]] = {}
+    with zipfile.ZipFile(path) as z:
+        for sheet, part in parts.items():
+            if columns is not None and not columns.get(sheet):
+                continue
+            counts, listed, tail = Counter(), [], b""
+            with z.open(part) as f:
+                while True:
+                    piece = f.read(16 << 20)
+                    data = tail + piece
+                    cut = data.rfind(b"<c ") if piece else len(data)  # a cell never straddles a cut
+                    cut = len(data) if cut < 0 else cut
+                    if columns is None:
+                        counts.update(col for col, _ref in _formula_cells_in(data, cut))
+                    else:
+                        wanted = {c.encode() for c in columns[sheet]}
+                        listed += [ref.decode() for col, ref in _formula_cells_in(data, cut) if col in wanted]
+                        if len(listed) >= limit:
+                            break
+                    tail = data[cut:]
+                    if not piece:
+                        break
+            found[sheet] = counts if columns is None else listed[:limit]
+    return found
+
+
+def refuse_formulas(path: Path, parts: dict[str, str], scanned: dict[str, Counter],
+                    inputs_columns: dict[str, dict[str, int]]) -> None:
+    """Raise when a formula sits where payorxl expects a value: an input column of a
+    table, or a Settings value. payorxl reads the result Excel saved with the formula;
+    a workbook written by another program may hold none, or a stale one."""
+    letters = {sheet: {_letters(i): key for key, i in cols.items()} for sheet, cols in inputs_columns.items()}
+    letters[m.SETTINGS_SHEET] = {"B": "Value"}
+    bad = {sheet: {c for c in counts if c.decode() in letters.get(sheet, {})}
+           for sheet, counts in scanned.items()}
+    bad = {sheet: {c.decode() for c in cols} for sheet, cols in bad.items() if cols}
+    if not bad:
+        return
+    cells = formula_cells(path, {s: parts[s] for s in bad}, bad)
+    total = {sheet: sum(scanned[sheet][c.encode()] for c in cols) for sheet, cols in bad.items()}
+    described = []
+    for sheet, refs in cells.items():
+        names = sorted({_column_name(sheet, letters[sheet][c]) for c in bad[sheet]})
+        more = f" and {total[sheet] - len(refs):,} more" if total[sheet] > len(refs) else ""
+        described.append(f"{sheet}!{', '.join(refs)}{more} ({', '.join(names)})")
+    raise PayorxlError(
+        f"{path.name}: formulas where payorxl expects values: {'; '.join(described)}. payorxl reads "
+        "the values Excel saved, and a formula's saved result may be stale or missing; nothing was "
+        "written. Fix: select those cells, Copy, then Paste Special > Values (or type the values)")
+
+
+def _column_name(sheet: str, key: str) -> str:
+    for t in m.INPUT_TABLES:
+        if t.name == sheet:
+            return next((c.name for c in t.columns if c.key == key), key)
+    return key
