@@ -289,8 +289,9 @@ def read_inputs(path: str | Path, as_of=None) -> Inputs:
             raise PayorxlError(f"{path.name}: the workbook's sheet list could not be read "
                                f"({type(e).__name__}: {str(e)[:200]}); open it in Excel and save it "
                                "again, or restore a backup") from None
+        expected = input_columns(path)     # sheet -> input column letters, from the table parts
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="payorxl-read") as pool:
-            scan = pool.submit(formula_cells, path, parts)
+            scan = pool.submit(formula_cells, path, parts, expected)
             sheets = {}
             if xml_size <= PARALLEL_MAX:
                 # The two big sheets on their own threads; the small ones are read here.
@@ -298,84 +299,93 @@ def read_inputs(path: str | Path, as_of=None) -> Inputs:
                     if name in book.sheet_names:
                         sheets[name] = pool.submit(_parse, path, name)
             inputs = inputs_from_book(book, as_of, sheets)
-            refuse_formulas(path, parts, scan.result(), inputs.columns)
-            return inputs
+            found = scan.result()
+        # Where the headers read disagree with the table parts (or there is no table),
+        # look again at those sheets for formulas in the columns actually read.
+        read = {sheet: {_letters(i) for i in cols.values()} for sheet, cols in inputs.columns.items()}
+        read[m.SETTINGS_SHEET] = {"B"}
+        again = {s: read[s] for s in parts if read.get(s) and read[s] != expected.get(s)}
+        if again:
+            found.update(formula_cells(path, {s: parts[s] for s in again}, again))
+        refuse_formulas(path, found, inputs.columns)
+        return inputs
     finally:
         book.close()
 
 
 INPUT_SHEETS = {t.name for t in m.INPUT_TABLES} | {m.SETTINGS_SHEET}
 
-_FORMULA = re.compile(rb"<f[ >/]")   # a formula element; always the first child of its cell
-_ROW_DIGITS = b'0123456789"'
+def input_columns(path: Path) -> dict[str, set[str]]:
+    """Sheet -> the column letters of its input columns, from the Excel table (ListObject)
+    definitions: small parts, read before the sheets. A sheet without a table is left
+    out (its header row decides, once read)."""
+    from .append import WorkbookEditor, find_table
+    letters: dict[str, set[str]] = {m.SETTINGS_SHEET: {"B"}}
+    try:
+        with WorkbookEditor(path) as editor:
+            for table in m.INPUT_TABLES:
+                target = find_table(editor, table.name)
+                if target is None or target.sheet != table.name or target.header_row != 1:
+                    continue
+                names = {c.name.lower() for c in table.columns}
+                letters[table.name] = {_letters(target.first_col - 1 + j) for j, name in enumerate(target.columns)
+                                       if name.strip().lower() in names}
+    except Exception:   # an odd table part: the header rows decide instead
+        pass
+    return letters
 
 
-def _formula_cells_in(data: bytes, end: int):
-    """(column letters, row) of each formula cell in data[:end] (sheet XML): each <f ...>,
-    and its cell reference from the nearest r="..." before it (its own <c r="R2" ...>).
-    Searching for the rare <f> and looking back is ~2x faster than matching every cell."""
-    rfind = data.rfind
-    for match in _FORMULA.finditer(data, 0, end):
-        at = rfind(b' r="', 0, match.start()) + 4
-        ref = data[at:data.index(b'"', at)]
-        yield ref.rstrip(_ROW_DIGITS), ref
-
-
-def formula_cells(path: Path, parts: dict[str, str], columns: dict[str, set[str]] | None = None,
-                  limit: int = 10) -> dict[str, Counter | list[str]]:
-    """Which columns of each sheet hold formulas (column letters -> count), from the sheet
-    XML, streamed in 16 MB pieces (a 1,000,000-line sheet is 10 GB of XML). With
-    `columns` (sheet -> column letters), the first `limit` cells with formulas in those
-    columns instead, as A1 references."""
-    found: dict[str, Counter | list[str]] = {}
+def formula_cells(path: Path, parts: dict[str, str], columns: dict[str, set[str]],
+                  limit: int = 10) -> dict[str, tuple[int, list[str]]]:
+    """Sheet -> (how many cells, the first `limit` as A1 references) of the cells in the
+    given columns (letters) that hold a formula, from the sheet XML streamed in 16 MB
+    pieces (a 1,000,000-line sheet is 10 GB of XML). The pattern names the columns, so
+    the regular expression matches almost nothing and runs at scanning speed."""
+    found = {}
     with zipfile.ZipFile(path) as z:
         for sheet, part in parts.items():
-            if columns is not None and not columns.get(sheet):
+            if not columns.get(sheet):
                 continue
-            counts, listed, tail = Counter(), [], b""
+            alternatives = b"|".join(sorted((c.encode() for c in columns[sheet]), key=len, reverse=True))
+            strict = re.compile(rb'<c r="(' + alternatives + rb')([0-9]+)"[^>]*><f[ >/]')
+            loose = re.compile(rb'<c [^>]*?r="(' + alternatives + rb')([0-9]+)"[^>]*><f[ >/]')
+            pattern, count, refs, tail = None, 0, [], b""
             with z.open(part) as f:
                 while True:
                     piece = f.read(16 << 20)
                     data = tail + piece
+                    if pattern is None:   # Excel and most writers put r= first in a cell
+                        pattern = loose if re.search(rb"<c (?!r=)", data[:1 << 20]) else strict
                     cut = data.rfind(b"<c ") if piece else len(data)  # a cell never straddles a cut
                     cut = len(data) if cut < 0 else cut
-                    if columns is None:
-                        counts.update(col for col, _ref in _formula_cells_in(data, cut))
-                    else:
-                        wanted = {c.encode() for c in columns[sheet]}
-                        listed += [ref.decode() for col, ref in _formula_cells_in(data, cut) if col in wanted]
-                        if len(listed) >= limit:
-                            break
+                    hits = pattern.findall(data, 0, cut)
+                    count += len(hits)
+                    refs += [(col + row).decode() for col, row in hits[:limit - len(refs)]]
                     tail = data[cut:]
                     if not piece:
                         break
-            found[sheet] = counts if columns is None else listed[:limit]
+            found[sheet] = (count, refs)
     return found
 
 
-def refuse_formulas(path: Path, parts: dict[str, str], scanned: dict[str, Counter],
+def refuse_formulas(path: Path, found: dict[str, tuple[int, list[str]]],
                     inputs_columns: dict[str, dict[str, int]]) -> None:
     """Raise when a formula sits where payorxl expects a value: an input column of a
     table, or a Settings value. payorxl reads the result Excel saved with the formula;
     a workbook written by another program may hold none, or a stale one."""
-    letters = {sheet: {_letters(i): key for key, i in cols.items()} for sheet, cols in inputs_columns.items()}
-    letters[m.SETTINGS_SHEET] = {"B": "Value"}
-    bad = {sheet: {c for c in counts if c.decode() in letters.get(sheet, {})}
-           for sheet, counts in scanned.items()}
-    bad = {sheet: {c.decode() for c in cols} for sheet, cols in bad.items() if cols}
-    if not bad:
-        return
-    cells = formula_cells(path, {s: parts[s] for s in bad}, bad)
-    total = {sheet: sum(scanned[sheet][c.encode()] for c in cols) for sheet, cols in bad.items()}
     described = []
-    for sheet, refs in cells.items():
-        names = sorted({_column_name(sheet, letters[sheet][c]) for c in bad[sheet]})
-        more = f" and {total[sheet] - len(refs):,} more" if total[sheet] > len(refs) else ""
+    for sheet, (count, refs) in found.items():
+        if not count:
+            continue
+        keys = {_letters(i): key for key, i in inputs_columns.get(sheet, {}).items()}
+        names = sorted({_column_name(sheet, keys.get(r.rstrip("0123456789"), "Value")) for r in refs})
+        more = f" and {count - len(refs):,} more" if count > len(refs) else ""
         described.append(f"{sheet}!{', '.join(refs)}{more} ({', '.join(names)})")
-    raise PayorxlError(
-        f"{path.name}: formulas where payorxl expects values: {'; '.join(described)}. payorxl reads "
-        "the values Excel saved, and a formula's saved result may be stale or missing; nothing was "
-        "written. Fix: select those cells, Copy, then Paste Special > Values (or type the values)")
+    if described:
+        raise PayorxlError(
+            f"{path.name}: formulas where payorxl expects values: {'; '.join(described)}. payorxl reads "
+            "the values Excel saved, and a formula's saved result may be stale or missing; nothing was "
+            "written. Fix: select those cells, Copy, then Paste Special > Values (or type the values)")
 
 
 def _column_name(sheet: str, key: str) -> str:
