@@ -230,7 +230,8 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
             out[text] = stripped
         else:
             lookup = {c.lower(): c for c in col.choices}
-            mapped = np.array([lookup.get(s.lower()) for s in stripped], dtype=object)
+            codes, distinct = pd.factorize(stripped)      # a handful of distinct choices
+            mapped = np.array([lookup.get(s.lower()) for s in distinct] + [None], dtype=object)[codes]
             known = mapped != None  # noqa: E711 (elementwise)
             out[text[known]] = mapped[known]
             odd = np.concatenate([odd, text[~known]])

@@ -735,11 +735,13 @@ def _n(value) -> str:
     return "?" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
-def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | None = None,
+                         log_grid: list | None = None) -> pd.DataFrame:
     """The Reconciliation view of the workbook `book` (see build_reconciliation).
 
     frames: the workbook's input frames when the caller has read them already (recalc),
-    so only the ImportLog is read here."""
+    so only the ImportLog is read here; log_grid: its cells, when read already too."""
     if frames is None:
         frames = read_inputs(book).frames
-    return build_reconciliation(read_log(book), frames.get("Payments"), frames.get("Claims"))
+    log = read_log(book) if log_grid is None else log_frame(log_grid)
+    return build_reconciliation(log, frames.get("Payments"), frames.get("Claims"))

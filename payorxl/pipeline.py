@@ -12,7 +12,7 @@ from pathlib import Path
 from . import model as m
 from .engine import Results, calculate
 from .errors import PayorxlError
-from .importer import reconciliation_frame
+from .importer import LOG_SHEET, reconciliation_frame
 from .validate import validate
 from .workbook.read import Inputs, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
@@ -67,10 +67,11 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     target = Path(output) if output else path
     refuse_if_open(target)                      # before any work: Excel would lose our write
     before = file_state(path)                   # to notice a save by someone else meanwhile
-    inputs = read_inputs(path, as_of)           # read
+    inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
     results = evaluate(inputs)                  # validate + calculate
     # lay the results out as cells; Reconciliation from the ImportLog and the Payments
-    sheets = owned_sheets(results, reconciliation=reconciliation_frame(path, inputs.frames))
+    reconciliation = reconciliation_frame(path, inputs.frames, inputs.grids.get(LOG_SHEET, []))
+    sheets = owned_sheets(results, reconciliation=reconciliation)
     if backup and target.exists():
         shutil.copy2(target, backup_path(target))
     changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic

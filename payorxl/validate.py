@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from . import model as m
 from .conversion import ROW, upper
+from .engine.lines import line_codes
 from .errors import CellRef, DataError, WARNING
 
 Frames = dict[str, pd.DataFrame]
@@ -123,14 +125,14 @@ def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
     """Payments and appeals for a claim line that is not in Claims are kept aside (a
     warning): they cannot count toward any claim's figures until the claim is entered."""
     claims = frames["Claims"]
-    keys = set(zip(claims["claim_id"], claims["line"].astype(int)))
     errors = []
     for table in (m.PAYMENTS, m.APPEALS):
         df = frames[table.name]
         if df.empty:
             continue
-        missing = [(i, k) for i, k in zip(df.index, zip(df["claim_id"], df["line"].astype(int))) if k not in keys]
-        for i, (cid, line) in missing:
+        claim_key, key = line_codes(claims, df)
+        for i in df.index[~np.isin(key, claim_key)]:
+            cid, line = df.at[i, "claim_id"], int(df.at[i, "line"])
             errors.append(_err(table, df.at[i, ROW], "claim_id", cid,
                                f"no claim line {cid} / {line} in Claims",
                                "enter the claim in Claims, or correct the claim ID and line", WARNING))

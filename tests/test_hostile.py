@@ -211,3 +211,20 @@ def test_merged_cells_outside_the_input_columns_are_fine(good_book, tmp_path):
         ws.merge_cells(start_row=2, start_column=col, end_row=4, end_column=col + 1)
     _edit_with_openpyxl(good_book, book, edit)
     pipeline.recalc(book)
+
+
+def test_formula_in_an_input_cell_of_a_plain_sheet_without_a_table_is_refused(good_book, tmp_path):
+    """Without an Excel table to say where the inputs are, the header row decides."""
+    book = tmp_path / "plain.xlsx"
+    where = {}
+
+    def edit(wb):
+        ws = wb["Claims"]
+        for name in list(ws.tables):
+            del ws.tables[name]
+        where["cell"] = f"{_claims_column(wb, 'Units')}3"
+        ws[where["cell"]] = "=2*1"
+    _edit_with_openpyxl(good_book, book, edit)
+    from payorxl.workbook.read import input_columns
+    assert "Claims" not in input_columns(book)
+    refused(book, rf"Claims!{where['cell']} \(Units\)")

@@ -137,9 +137,10 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     contracts_out = pd.concat([contracts, notices], axis=1)
     contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
 
-    denials_by = {by: denials.initial_denial_rate(claims, lines, by=by)
+    rate_frame = denials._line_frame(claims, lines)   # shared by the five groupings
+    denials_by = {by: denials.initial_denial_rate(claims, lines, by=by, frame=rate_frame)
                   for by in ("payor", "category", "cpt", "month")}
-    overall = denials.initial_denial_rate(claims, lines, by=None)
+    overall = denials.initial_denial_rate(claims, lines, by=None, frame=rate_frame)
     aging_by_payor = collections.aging(claims, lines[["balance"]], settings, by="payor")
     summary = collections.collections_summary(claims, lines, lines[["balance"]], settings)
     overturn = denials.appeal_overturn_rate(appeals)

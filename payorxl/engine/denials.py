@@ -96,9 +96,9 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """The columns every denial rate needs, one row per claim line."""
     return pd.DataFrame({
         # Claim IDs as integer codes: counting distinct integers is much faster.
-        "claim_id": pd.factorize(claims["claim_id"].astype(str))[0],
-        "payor": claims["payor"].astype(str).to_numpy(),
-        "cpt": claims["cpt"].astype(str).to_numpy(),
+        "claim_id": pd.factorize(claims["claim_id"].to_numpy(dtype=object))[0],
+        "payor": claims["payor"].to_numpy(dtype=object),
+        "cpt": claims["cpt"].to_numpy(dtype=object),
         "charge": claims["charge"].fillna(0).astype("int64").to_numpy(),
         "adjudicated": lines["adjudicated"].astype(bool).to_numpy(),
         "denied": lines["denied_first_pass"].astype(bool).to_numpy(),
@@ -116,7 +116,7 @@ def _counts(frame: pd.DataFrame, group: str, mask: pd.Series) -> pd.DataFrame:
 
 
 def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
-                        by: str | None = None) -> pd.DataFrame:
+                        by: str | None = None, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Initial denial rate, by claims and by charges (HFMA MAP Key "Initial Denial Rate").
 
     Claims: claims denied on first adjudication ÷ claims adjudicated, counting distinct
@@ -132,13 +132,15 @@ def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
     (more than it when a claim was denied for two reasons: it counts under both);
     None, one row "All".
 
+    frame: `_line_frame(claims, lines)` when the caller asks for several groupings.
+
     Columns: the group (named as `by`, or "group"), claims_adjudicated, claims_denied,
     denial_rate, charges_adjudicated, charges_denied (cents), charge_denial_rate; NaN
     rate where nothing was adjudicated. Sorted by charges_denied, largest first.
     """
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
-    frame = _line_frame(claims, lines)
+    frame = (_line_frame(claims, lines) if frame is None else frame).copy(deep=False)
     name = by or "group"
     if by is None:
         frame[name] = "All"

@@ -10,6 +10,7 @@ All money is integer cents; dates are datetime64 at midnight.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 KEY = ["claim_id", "line"]
@@ -29,6 +30,18 @@ def denial_rows(payments: pd.DataFrame) -> pd.Series:
     unpaid_adjusted = (payments["paid"].fillna(0) <= 0) & (payments["denied_amount"].fillna(0) > 0)
     not_reversal = payments["claim_status"].astype(str) != REVERSAL_STATUS
     return (status4 | unpaid_adjusted) & not_reversal
+
+
+def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per (claim ID, line), the same in both frames: claim IDs factorised
+    once over both, then combined with the line number. Grouping and matching on it is
+    several times faster than on the (text, number) pair."""
+    ids = np.concatenate([claims["claim_id"].to_numpy(dtype=object), payments["claim_id"].to_numpy(dtype=object)])
+    codes = pd.factorize(ids)[0].astype("int64")
+    lines = np.concatenate([claims["line"].to_numpy(dtype="int64"), payments["line"].to_numpy(dtype="int64")])
+    width = int(lines.max()) + 1 if len(lines) else 1
+    key = codes * width + lines
+    return key[:len(claims)], key[len(claims):]
 
 
 def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
@@ -64,8 +77,8 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     pay["is_denial"] = denial_rows(pay)
     # Group on one integer per claim line (factorised once) rather than on the
     # (claim ID, line) pair: pandas would re-hash the claim ID strings for every groupby.
-    codes, lines = pd.MultiIndex.from_arrays([pay["claim_id"], pay["line"]]).factorize()
-    pay["_line"] = codes
+    claim_key, pay_key = line_codes(claims, pay)
+    pay["_line"] = pay_key
     groups = pay.groupby("_line", sort=False)
     totals = groups[MONEY_SUMS].sum()
     totals["n_remits"] = groups.size()
@@ -85,11 +98,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
     totals["carc29"] = (pay["carc"].astype(str) == "29").groupby(pay["_line"]).any()
-    totals.index = lines[totals.index]
-    totals.index.names = KEY
-
-    out = out.merge(totals.reset_index(), on=KEY, how="left")
-    out.index = claims.index
+    out = out.join(totals.reindex(claim_key).set_axis(out.index))
     for c in MONEY_SUMS + ["first_paid", "n_remits"]:
         out[c] = out[c].fillna(0).astype("int64")
     for c in ["denial_carc", "denial_group"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -36,6 +36,7 @@ class Inputs:
     errors: list[DataError] = field(default_factory=list)
     settings_values: dict = field(default_factory=dict)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)   # table -> key -> column index
+    grids: dict[str, list] = field(default_factory=dict)   # other sheets asked for: name -> cells
 
 
 # A part may expand this much (uncompressed / compressed) before the file is taken for a
@@ -237,22 +238,28 @@ def inputs_from_book(book, as_of=None, sheets: dict | None = None) -> Inputs:
     """All input tables and the settings of an open book (anything with `sheet_names`
     and `get_sheet_by_name(name).to_python()`: a calamine workbook, or the grids an open
     Excel workbook gives). sheets: name -> a future of the parsed sheet, when another
-    thread is already parsing it."""
+    thread is already parsing it; those tables are converted as their sheets arrive."""
     settings, errors, values = read_settings(book, as_of)
-    frames, columns = {}, {}
+    sheets = dict(sheets or {})
+    converted: dict[str, Converted] = {}
     for table in m.INPUT_TABLES:
-        if sheets and table.name in sheets:
-            try:
-                converted = table_from_sheet(sheets.pop(table.name).result(), table)
-            except PayorxlError:
-                raise
-            except Exception as e:
-                raise _damaged(book, table.name, e) from None
-        else:
-            converted = read_table(book, table)
-        frames[table.name] = converted.frame
-        errors.extend(converted.errors)
-        columns[table.name] = converted.columns
+        if table.name not in sheets:
+            converted[table.name] = read_table(book, table)
+    by_future = {future: name for name, future in sheets.items()}
+    for future in as_completed(by_future):
+        name = by_future[future]
+        table = next(t for t in m.INPUT_TABLES if t.name == name)
+        try:
+            converted[name] = table_from_sheet(future.result(), table)
+        except PayorxlError:
+            raise
+        except Exception as e:
+            raise _damaged(book, name, e) from None
+    frames, columns = {}, {}
+    for table in m.INPUT_TABLES:          # errors in table order, whatever order they came in
+        frames[table.name] = converted[table.name].frame
+        errors.extend(converted[table.name].errors)
+        columns[table.name] = converted[table.name].columns
     return Inputs(frames, settings, errors, values, columns)
 
 
@@ -271,8 +278,9 @@ def _parse(path: Path, name: str):
         book.close()
 
 
-def read_inputs(path: str | Path, as_of=None) -> Inputs:
-    """All input tables and the settings of the workbook at `path`.
+def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inputs:
+    """All input tables and the settings of the workbook at `path`; with `also`, the
+    cells of those sheets too (in `grids`, when the workbook has them), in the same pass.
 
     Refuses (PayorxlError) a workbook with formulas in input cells, so that no figure
     rests on a value payorxl cannot see being computed. The scan for them runs in a
@@ -299,6 +307,7 @@ def read_inputs(path: str | Path, as_of=None) -> Inputs:
                     if name in book.sheet_names:
                         sheets[name] = pool.submit(_parse, path, name)
             inputs = inputs_from_book(book, as_of, sheets)
+            inputs.grids = {name: read_grid(book, name) for name in also if name in book.sheet_names}
             found = scan.result()
         # Where the headers read disagree with the table parts (or there is no table),
         # look again at those sheets for formulas in the columns actually read.
@@ -328,7 +337,7 @@ def input_columns(path: Path) -> dict[str, set[str]]:
                 if target is None or target.sheet != table.name or target.header_row != 1:
                     continue
                 names = {c.name.lower() for c in table.columns}
-                letters[table.name] = {_letters(target.first_col - 1 + j) for j, name in enumerate(target.columns)
+                letters[table.name] = {_letters(target.first_col + j) for j, name in enumerate(target.columns)
                                        if name.strip().lower() in names}
     except Exception:   # an odd table part: the header rows decide instead
         pass
