@@ -228,3 +228,49 @@ def test_formula_in_an_input_cell_of_a_plain_sheet_without_a_table_is_refused(go
     from payorxl.workbook.read import input_columns
     assert "Claims" not in input_columns(book)
     refused(book, rf"Claims!{where['cell']} \(Units\)")
+
+
+def test_a_real_row_with_wrong_types_in_every_column(good_book, tmp_path):
+    """Wrong types in every input column of one Claims row, in a real file: `check`
+    names every cell (patient ID masked) and writes nothing; `recalc` leaves the row out
+    of every figure, lists each cell on the Exceptions sheet, and leaves the user's
+    sheets byte for byte."""
+    import datetime as dt
+    book = tmp_path / "types.xlsx"
+    wrong = {m.TEXT: True, m.CHOICE: 12.5, m.INT: "many", m.MONEY: "lots", m.DATE: "someday"}
+
+    def edit(wb):
+        ws = wb["Claims"]
+        header = {c.value: c.column for c in ws[1]}
+        for col in m.CLAIMS.columns:
+            value = wrong[col.kind]
+            if col.key == "patient_id":
+                value = dt.datetime(2026, 1, 2)      # a date where the patient ID belongs
+            ws.cell(4, header[col.name], value)
+    _edit_with_openpyxl(good_book, book, edit)
+    before = book.read_bytes()
+    result = CliRunner().invoke(main, ["check", str(book), "--json"])
+    assert result.exit_code == 1 and book.read_bytes() == before
+    import json
+    problems = [p for p in json.loads(result.output) if p["row"] == 4 and p["sheet"] == "Claims"]
+    assert {p["column"] for p in problems} == {c.name for c in m.CLAIMS.columns}
+    assert all("2026" not in str(p["value"]) for p in problems if p["column"] == "Patient ID")
+
+    lines_before = len(pipeline.load(good_book).lines)
+    summary = pipeline.recalc(book)
+    assert summary.claim_lines == lines_before - 1
+    from python_calamine import CalamineWorkbook
+    wb = CalamineWorkbook.from_path(str(book))
+    listed = set()
+    for r in wb.get_sheet_by_name("Exceptions").to_python():
+        if "Claims" in r:
+            i = r.index("Claims")
+            listed.add((r[i + 1], r[i + 2]))
+    wb.close()
+    assert {(4, c.name) for c in m.CLAIMS.columns} <= listed
+    import io
+    from payorxl.workbook.xlsxpart import sheet_parts
+    with zipfile.ZipFile(io.BytesIO(before)) as z_before, zipfile.ZipFile(book) as z_after:
+        parts = sheet_parts(z_before)
+        for sheet in ("Claims", "Payments", "Contracts", "Settings"):
+            assert z_before.read(parts[sheet]) == z_after.read(parts[sheet]), f"{sheet} changed"
