@@ -172,9 +172,7 @@ def _objects(values) -> np.ndarray:
 
 def _strip_all(strings: np.ndarray) -> np.ndarray:
     """Every string stripped (str.strip mapped at C speed, no Python loop)."""
-    out = np.empty(len(strings), dtype=object)
-    out[:] = list(map(str.strip, strings))
-    return out
+    return _objects(list(map(str.strip, strings)))
 
 
 def upper(values: pd.Series) -> pd.Series:

@@ -33,10 +33,11 @@ def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, s
         "status": pick(status), "detail": pick(detail)})
 
 
-def _interest_text(interest: pd.Series, shown: pd.Series) -> pd.Series:
-    text = pd.Series("", index=interest.index, dtype=object)
-    text[shown] = ("prompt-pay interest due " + (interest[shown].fillna(0).astype("int64") / 100)
-                   .map("${:,.2f}".format).astype(object))
+def _text_where(shown: pd.Series, make) -> pd.Series:
+    """make(rows) for the rows shown, blank elsewhere: text built for every one of
+    100,000 lines would cost more than the rest of the worklist."""
+    text = pd.Series("", index=shown.index, dtype=object)
+    text[shown] = make(shown)
     return text
 
 
@@ -53,11 +54,9 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     parts.append(_rows(lines, due, "File claim", value, lines["filing_deadline"],
                        lines["filing_days_left"], lines["filing_status"], "not yet filed"))
     appeal_open = lines["appeal_status"].isin(["Open", "Due soon"])
-    denied = appeal_open | (lines["appeal_status"] == "Missed")     # text only where it is shown
-    reason = pd.Series("", index=lines.index, dtype=object)
-    reason[denied] = ("denied " + lines.loc[denied, "denial_group"].astype(str) + "-"
-                      + lines.loc[denied, "denial_carc"].astype(str) + " "
-                      + lines.loc[denied, "denial_category"].astype(str))
+    reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed"), lambda rows: (
+        "denied " + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
+        + " " + lines.loc[rows, "denial_category"].astype(str)))
     parts.append(_rows(lines, appeal_open, "Appeal denial", lines["denied_amount"].where(
         lines["denied_amount"] > 0, lines["charge"]), lines["appeal_deadline"],
         lines["appeal_days_left"], lines["appeal_status"], reason))
@@ -68,7 +67,9 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     overdue = lines["prompt_pay_status"] == "Overdue"
     parts.append(_rows(lines, overdue, "Follow up unpaid claim", value, lines["prompt_pay_due"],
                        -lines["prompt_pay_days_late"].astype("Int64"), "Overdue",
-                       _interest_text(lines["prompt_pay_interest"], overdue)))
+                       _text_where(overdue, lambda rows: "prompt-pay interest due " + (
+                           lines.loc[rows, "prompt_pay_interest"].fillna(0).astype("int64") / 100)
+                           .map("${:,.2f}".format).astype(object))))
     missed_filing = lines["filing_status"] == "Missed"
     parts.append(_rows(lines, missed_filing, "Missed filing deadline", value, lines["filing_deadline"],
                        lines["filing_days_left"], "Missed",

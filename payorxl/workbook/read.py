@@ -24,7 +24,7 @@ from .. import model as m
 from ..conversion import (Converted, convert_value, empty_frame, header_index, object_grid,
                           typed_columns, _Bad)
 from ..errors import CellRef, DataError, PayorxlError, WARNING
-from .xlsxpart import sheet_parts
+from .xlsxpart import col_letter, sheet_parts
 
 
 @dataclass
@@ -91,6 +91,7 @@ def read_grid(book: CalamineWorkbook, sheet: str) -> list[list] | None:
 
 
 CHUNK = 65_536   # rows converted at a time: the Python cells of one chunk live at once
+INPUT_SHEETS = set(m.TABLES) | {m.SETTINGS_SHEET}   # the sheets payorxl reads values from
 
 
 def _damaged(book, sheet: str, e: Exception) -> PayorxlError:
@@ -122,22 +123,13 @@ def refuse_merged(sheet, table: m.Table, index: dict[str, int]) -> None:
     for (r0, c0), (r1, c1) in ranges:
         names = [c.name for c in table.columns if c.key in index and c0 <= index[c.key] <= c1]
         if names:
-            refs.append(f"{_letters(c0)}{r0 + 1}:{_letters(c1)}{r1 + 1} ({', '.join(names)})")
+            refs.append(f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1} ({', '.join(names)})")
     if refs:
         shown = ", ".join(refs[:10]) + (f" and {len(refs) - 10} more" if len(refs) > 10 else "")
         raise PayorxlError(
             f"{table.name}!{shown}: merged cells inside the {table.name} table, where every row needs "
             "its own value; nothing was written. Fix: select the range, Home > Merge & Center > "
             "Unmerge Cells, and fill the value into each row")
-
-
-def _letters(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def table_from_sheet(sheet, table: m.Table) -> Converted:
@@ -248,9 +240,8 @@ def inputs_from_book(book, as_of=None, sheets: dict | None = None) -> Inputs:
     by_future = {future: name for name, future in sheets.items()}
     for future in as_completed(by_future):
         name = by_future[future]
-        table = next(t for t in m.INPUT_TABLES if t.name == name)
         try:
-            converted[name] = table_from_sheet(future.result(), table)
+            converted[name] = table_from_sheet(future.result(), m.TABLES[name])
         except PayorxlError:
             raise
         except Exception as e:
@@ -311,7 +302,7 @@ def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inp
             found = scan.result()
         # Where the headers read disagree with the table parts (or there is no table),
         # look again at those sheets for formulas in the columns actually read.
-        read = {sheet: {_letters(i) for i in cols.values()} for sheet, cols in inputs.columns.items()}
+        read = {sheet: {col_letter(i) for i in cols.values()} for sheet, cols in inputs.columns.items()}
         read[m.SETTINGS_SHEET] = {"B"}
         again = {s: read[s] for s in parts if read.get(s) and read[s] != expected.get(s)}
         if again:
@@ -322,7 +313,6 @@ def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inp
         book.close()
 
 
-INPUT_SHEETS = {t.name for t in m.INPUT_TABLES} | {m.SETTINGS_SHEET}
 
 def input_columns(path: Path) -> dict[str, set[str]]:
     """Sheet -> the column letters of its input columns, from the Excel table (ListObject)
@@ -337,7 +327,7 @@ def input_columns(path: Path) -> dict[str, set[str]]:
                 if target is None or target.sheet != table.name or target.header_row != 1:
                     continue
                 names = {c.name.lower() for c in table.columns}
-                letters[table.name] = {_letters(target.first_col + j) for j, name in enumerate(target.columns)
+                letters[table.name] = {col_letter(target.first_col + j) for j, name in enumerate(target.columns)
                                        if name.strip().lower() in names}
     except Exception:   # an odd table part: the header rows decide instead
         pass
@@ -386,8 +376,9 @@ def refuse_formulas(path: Path, found: dict[str, tuple[int, list[str]]],
     for sheet, (count, refs) in found.items():
         if not count:
             continue
-        keys = {_letters(i): key for key, i in inputs_columns.get(sheet, {}).items()}
-        names = sorted({_column_name(sheet, keys.get(r.rstrip("0123456789"), "Value")) for r in refs})
+        names_by_letter = {col_letter(i): m.TABLES[sheet].column(key).name
+                           for key, i in inputs_columns.get(sheet, {}).items()}
+        names = sorted({names_by_letter.get(ref.rstrip("0123456789"), "Value") for ref in refs})
         more = f" and {count - len(refs):,} more" if count > len(refs) else ""
         described.append(f"{sheet}!{', '.join(refs)}{more} ({', '.join(names)})")
     if described:
@@ -395,10 +386,3 @@ def refuse_formulas(path: Path, found: dict[str, tuple[int, list[str]]],
             f"{path.name}: formulas where payorxl expects values: {'; '.join(described)}. payorxl reads "
             "the values Excel saved, and a formula's saved result may be stale or missing; nothing was "
             "written. Fix: select those cells, Copy, then Paste Special > Values (or type the values)")
-
-
-def _column_name(sheet: str, key: str) -> str:
-    for t in m.INPUT_TABLES:
-        if t.name == sheet:
-            return next((c.name for c in t.columns if c.key == key), key)
-    return key
