@@ -274,3 +274,22 @@ def test_a_real_row_with_wrong_types_in_every_column(good_book, tmp_path):
         parts = sheet_parts(z_before)
         for sheet in ("Claims", "Payments", "Contracts", "Settings"):
             assert z_before.read(parts[sheet]) == z_after.read(parts[sheet]), f"{sheet} changed"
+
+
+def test_a_sheet_whose_bytes_fail_their_checksum_is_refused(good_book, tmp_path):
+    """Bit rot: the zip's CRC-32 of the Claims sheet no longer matches its bytes."""
+    import struct
+    book = tmp_path / "crc.xlsx"
+    part = claims_part(good_book)
+    data = bytearray(good_book.read_bytes())
+    with zipfile.ZipFile(good_book) as z:
+        offset = z.getinfo(part).header_offset
+    data[offset + 14:offset + 18] = b"\0\0\0\0"              # local header's CRC
+    i = data.find(b"PK\x01\x02")
+    while i != -1:                                           # and the central directory's
+        n = struct.unpack("<H", data[i + 28:i + 30])[0]
+        if data[i + 46:i + 46 + n] == part.encode():
+            data[i + 16:i + 20] = b"\0\0\0\0"
+        i = data.find(b"PK\x01\x02", i + 4)
+    book.write_bytes(bytes(data))
+    refused(book, "Claims sheet could not be read|damaged")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -299,7 +300,12 @@ def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inp
                         sheets[name] = pool.submit(_parse, path, name)
             inputs = inputs_from_book(book, as_of, sheets)
             inputs.grids = {name: read_grid(book, name) for name in also if name in book.sheet_names}
-            found = scan.result()
+            try:
+                found = scan.result()
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:   # e.g. a bad CRC
+                raise PayorxlError(f"{path.name}: a sheet of the workbook is damaged ({type(e).__name__}: "
+                                   f"{str(e)[:200]}); open it in Excel and save it again, or restore a "
+                                   "backup") from None
         # Where the headers read disagree with the table parts (or there is no table),
         # look again at those sheets for formulas in the columns actually read.
         read = {sheet: {col_letter(i) for i in cols.values()} for sheet, cols in inputs.columns.items()}
