@@ -69,8 +69,7 @@ def main() -> None:
     t_udf, spilled = best(args.repeat, lambda: PX_SCORECARD(*grids, as_of))
 
     assert isinstance(spilled, list), spilled        # a message would be a str
-    from payorxl.workbook.sheets import SCORECARD_COLUMNS
-    assert spilled == cv.table_out(results.scorecard, SCORECARD_COLUMNS), "the UDF and the engine disagree"
+    assert spilled == cv.table_out(results.scorecard, m.SCORECARD.fields), "the UDF and the engine disagree"
 
     rows = [("engine.calculate on typed frames", t_engine),
             ("convert the 5 tables from Excel values", t_convert),

@@ -14,59 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import numbers
 from dataclasses import dataclass, field
-from decimal import Decimal, ROUND_HALF_UP
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import model as m
+from .codec import cents_array, is_blank, serial_to_datetime, to_cents
 from .errors import CellRef, DataError
 
 ROW = "_row"  # the Excel row each record came from, kept on every frame
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 # Serial numbers accepted as dates in a date column: 1954-10-06 .. 2119-09-16.
 MIN_SERIAL, MAX_SERIAL = 20000, 80000
-
-
-def to_cents(amount: Any) -> int:
-    """Dollars (float, int, str or Decimal) to integer cents, rounding half up."""
-    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def cents_to_dollars(cents) -> Any:
-    """Integer cents (scalar or Series) back to dollars for Excel."""
-    if isinstance(cents, pd.Series):
-        return cents.astype("Float64") / 100
-    if cents is None or (isinstance(cents, float) and np.isnan(cents)) or cents is pd.NA:
-        return None
-    return int(cents) / 100
-
-
-def excel_value(value: Any, kind: str, blank: Any = None) -> Any:
-    """An engine value back to what an Excel cell holds: cents to dollars, dates to
-    datetime, NA to `blank`."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return blank
-    if isinstance(value, float) and np.isnan(value):
-        return blank
-    if kind == m.MONEY:
-        return int(value) / 100
-    if kind == m.DATE:
-        return pd.Timestamp(value).to_pydatetime()
-    if kind == m.INT:
-        return int(value)
-    if kind in (m.PERCENT, m.NUMBER):
-        return float(value)
-    return str(value)
-
-
-def is_blank(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
 
 
 class _Bad(Exception):
@@ -126,7 +85,7 @@ def _date(value: Any, col: m.Column) -> pd.Timestamp:
         return pd.Timestamp(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if MIN_SERIAL <= value <= MAX_SERIAL:
-            return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(value)))
+            return pd.Timestamp(serial_to_datetime(int(value)))
         raise _Bad(f"{col.name} is the number {value:g}, not a date",
                    "enter a date such as 03/14/2026 in a cell formatted as a date")
     if isinstance(value, str):
@@ -280,11 +239,8 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
     default = col.default
     if col.kind in (m.INT, m.MONEY):
         if col.kind == m.MONEY:
-            default = None if default is None else int(round(default * 100))
-            # Round half away from zero at the cent, as Decimal(str(x)) would: the
-            # 6-digit rounding removes binary noise (2.675 * 100 = 267.49999...).
-            scaled = np.round(np.abs(nums) * 100, 6)
-            whole = np.sign(nums) * np.floor(scaled + 0.5)
+            default = None if default is None else to_cents(default)
+            whole = cents_array(nums)   # half away from zero, as to_cents rounds
         else:
             whole = nums
         series = pd.Series(np.where(ok, whole, 0).astype("int64"), dtype="Int64")
@@ -404,10 +360,3 @@ def object_grid(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
         width = max(width, *lengths)
         body = [list(r) + [None] * (width - len(r)) for r in body]
     return pd.DataFrame(body, dtype=object, copy=False).to_numpy(dtype=object)
-
-
-def money_frame_to_dollars(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
-    out = frame.copy()
-    for c in money_columns:
-        out[c] = cents_to_dollars(out[c])
-    return out

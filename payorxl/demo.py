@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import model as m
+from .codec import to_cents
 from .conversion import ROW, typed_frame
 
 PRACTICE_NAME = "Riverside Family Medicine"
@@ -244,7 +245,7 @@ class Demo:
             as_of=s["as_of"], practice_name=s["practice_name"],
             filing_due_soon_days=s["filing_due_soon_days"], appeal_due_soon_days=s["appeal_due_soon_days"],
             notice_due_soon_days=s["notice_due_soon_days"],
-            tolerance_amount=int(round(s["tolerance_amount"] * 100)), tolerance_pct=s["tolerance_pct"],
+            tolerance_amount=to_cents(s["tolerance_amount"]), tolerance_pct=s["tolerance_pct"],
             medicare_payor=s["medicare_payor"], ar_period_days=s["ar_period_days"])
 
 

@@ -31,7 +31,8 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from . import model as m
-from .conversion import ROW, EXCEL_EPOCH, is_blank, to_cents, typed_frame, upper
+from .codec import EXCEL_EPOCH, is_blank, to_cents
+from .conversion import ROW, typed_frame, upper
 from .errors import DataError, PayorxlError
 from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
 from .workbook.read import Inputs, open_workbook, read_grid, read_inputs

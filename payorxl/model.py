@@ -18,6 +18,9 @@ from typing import Any
 # Kinds of value a column can hold; conversion.py turns Excel values into these.
 TEXT, INT, MONEY, DATE, PERCENT, NUMBER, CHOICE = (
     "text", "int", "money", "date", "percent", "number", "choice")
+# Kinds that only results have: a status word (styled by its value on the sheets), a
+# yes/no flag, a count (a KPI's whole number) and a date with its time (ImportLog).
+STATUS, BOOL, COUNT, DATETIME = "status", "bool", "count", "datetime"
 
 # Excel number formats, as Excel users expect them (US practice workbooks).
 FMT_DATE = "mm/dd/yyyy"
@@ -25,8 +28,9 @@ FMT_MONEY = '"$"#,##0.00;[Red]-"$"#,##0.00'
 FMT_INT = "0"
 FMT_PERCENT = "0.0%"
 FMT_NUMBER = "0.00"
+FMT_DATETIME = "yyyy-mm-dd hh:mm"
 FORMATS = {DATE: FMT_DATE, MONEY: FMT_MONEY, INT: FMT_INT, PERCENT: FMT_PERCENT,
-           NUMBER: FMT_NUMBER}
+           NUMBER: FMT_NUMBER, DATETIME: FMT_DATETIME}
 
 PAYOR_TYPES = ("Medicare", "Medicare Advantage", "Medicaid", "Managed Medicaid",
                "Commercial", "Tricare", "Workers Comp", "Other")
@@ -316,3 +320,296 @@ class Settings:
         import pandas as pd
         stamp = pd.Timestamp(as_of) if as_of is not None and as_of != "" else pd.Timestamp.today()
         return cls(as_of=stamp.normalize(), **values)
+
+
+# --- results: every table payorxl writes -------------------------------------------------
+# The owned sheets, the UDFs' spilled tables, `report --csv` and the JSON outputs are all
+# laid out from these declarations (workbook/sheets.py, excel/udfs.py, report.py), so a
+# column's header, kind (and so its Excel format and its unit in CSV/JSON) is said once.
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a result table.
+
+    name: the header on the sheet ("Amount at Risk"); key: the engine frame's column
+    ("amount"); kind: text, int, money, date, percent, number, status, bool, datetime;
+    description: one line for the docs; width: Excel column width; number_format: an
+    Excel format when the kind's default (FORMATS) is not the one wanted."""
+    name: str
+    key: str
+    kind: str
+    description: str = ""
+    width: float = 14
+    number_format: str | None = None
+
+    @property
+    def excel_format(self) -> str | None:
+        return self.number_format or FORMATS.get(self.kind)
+
+
+@dataclass(frozen=True)
+class Output:
+    """A result table: `name` names it in CSV files and JSON; `title` heads its sheet."""
+    name: str
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [f.key for f in self.fields]
+
+    @property
+    def headers(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, key: str) -> Field:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise KeyError(f"{self.name} has no field {key!r}")
+
+    def only(self, *keys: str) -> tuple[Field, ...]:
+        return tuple(self.field(k) for k in keys)
+
+    def grouped_by(self, name: str, key: str, kind: str = TEXT) -> "Output":
+        """The same table with its first (grouping) column replaced, e.g. aging by CPT."""
+        return Output(self.name, self.title, self.description,
+                      (Field(name, key, kind, self.fields[0].description, self.fields[0].width),) + self.fields[1:])
+
+
+def _money(name, key, description="", width=14):
+    return Field(name, key, MONEY, description, width)
+
+
+AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
+
+WORKLIST = Output("worklist", "Worklist — what to do next, most urgent first",
+                  "One row per action: deadlines about to pass, denials to appeal, underpayments, notices.", (
+    Field("Rank", "rank", INT, "Most urgent first: dollars at risk ÷ days left.", 6),
+    Field("Action", "action", TEXT, "What to do.", 24),
+    Field("Payor", "payor", TEXT, "", 22),
+    Field("Claim ID", "claim_id", TEXT, "", 14),
+    Field("Line", "line", INT, "", 6),
+    Field("CPT", "cpt", TEXT, "", 8),
+    Field("Date of Service", "dos", DATE, "", 12),
+    _money("Amount at Risk", "amount", "Dollars the action protects.", 14),
+    Field("Deadline", "deadline", DATE, "", 12),
+    Field("Days Left", "days_left", INT, "Deadline − as-of date.", 10),
+    Field("Status", "status", STATUS, "Missed, Due soon, Open...", 10),
+    Field("Detail", "detail", TEXT, "Why, in words.", 60),
+))
+
+SCORECARD = Output("scorecard", "Payor scorecard", "One row per payor: volume, denials, collections, A/R, deadlines.", (
+    Field("Payor", "payor", TEXT, "", 24),
+    Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Claims", "claims", INT, "", 12),
+    Field("Lines", "lines", INT, "", 12),
+    _money("Charges", "charges", "", 12),
+    _money("Paid", "paid", "", 12),
+    Field("Initial Denial Rate", "denial_rate", PERCENT, "HFMA MAP Key, claims basis.", 12),
+    Field("Denial Rate ($)", "charge_denial_rate", PERCENT, "HFMA MAP Key, charges basis.", 12),
+    Field("Net Collection Rate", "net_collection_rate", PERCENT, "MGMA.", 12),
+    _money("A/R", "ar", "Insurance A/R.", 12),
+    Field("Underpaid Lines", "underpaid_lines", INT, "", 12),
+    _money("Underpayment", "underpayment", "", 12),
+    Field("Missed Filing", "missed_filing", INT, "", 12),
+    Field("Missed Appeals", "missed_appeals", INT, "", 12),
+    Field("Due Soon", "due_soon", INT, "", 12),
+))
+
+AGING = Output("aging", "Insurance A/R aging by payor (days from date of service)",
+               "Open insurance balances by age from the date of service.", (
+    Field("Payor", "payor", TEXT, "", 24),
+    *(_money(b, b, f"Balance on lines {b} days from the date of service.") for b in AGING_BUCKETS),
+    _money("Total", "total", "All open balances."),
+    Field("Open Lines", "open_lines", INT, "Lines with a balance."),
+    Field("Open Claims", "open_claims", INT, "Claims with a balance."),
+))
+
+DENIALS = Output("denials", "Initial denial rate", "HFMA initial denial rate, by payor, root cause, CPT or month.", (
+    Field("Payor", "payor", TEXT, "The grouping.", 24),
+    Field("Claims adjudicated", "claims_adjudicated", INT),
+    Field("Claims denied", "claims_denied", INT),
+    Field("Denial rate", "denial_rate", PERCENT, "Claims denied ÷ claims adjudicated."),
+    _money("Charges adjudicated", "charges_adjudicated"),
+    _money("Charges denied", "charges_denied"),
+    Field("Denial rate ($)", "charge_denial_rate", PERCENT, "Charges denied ÷ charges adjudicated."),
+))
+DENIAL_GROUPS = {"payor": "Payor", "category": "Category", "cpt": "CPT", "month": "Month"}
+
+MONTHLY = Output("monthly", "Charges, payments and denial rate by month of service", "The last 12 months.", (
+    Field("Month", "month", TEXT), _money("Charges", "charges"), _money("Paid", "paid"),
+    Field("Denial rate", "denial_rate", PERCENT),
+))
+
+DEADLINES = Output("deadlines", "Deadlines", "Missed and due-soon counts and dollars by kind of deadline.", (
+    Field("Deadline", "deadline", TEXT), Field("Missed", "missed", INT), _money("Missed $", "missed_amount"),
+    Field("Due soon", "due_soon", INT), _money("Due soon $", "due_soon_amount"),
+))
+
+EXCEPTIONS = Output("exceptions", "Exceptions — rows left out of the figures, and warnings",
+                    "Every problem found in the data: where it is and how to fix it.", (
+    Field("Severity", "severity", TEXT, "Error (row left out) or Warning.", 10),
+    Field("Sheet", "sheet", TEXT, "", 14),
+    Field("Row", "row", INT, "", 8),
+    Field("Column", "column", TEXT, "", 20),
+    Field("Value", "value", TEXT, "Patient IDs masked.", 24),
+    Field("Problem", "problem", TEXT, "", 60),
+    Field("Fix", "fix", TEXT, "", 70),
+))
+
+RECONCILIATION = Output("reconciliation", "Remittance reconciliation (835 balancing)",
+                        "Each imported 835's totals and balancing failures, and payments with no claim line.", (
+    Field("Item", "item", TEXT, "835 file, Balancing failure or Unmatched payment."),
+    Field("Status", "status", STATUS),
+    Field("File", "file", TEXT),
+    Field("Imported At", "imported_at", DATE),
+    Field("Check No", "check_no", TEXT),
+    Field("Claim ID", "claim_id", TEXT),
+    Field("Line", "line", INT),
+    Field("Payor", "payor", TEXT),
+    Field("CPT", "cpt", TEXT),
+    _money("Paid", "paid", "Sum of CLP04."),
+    _money("Provider Adj Amount", "provider_adj_amount", "Sum of PLB amounts."),
+    _money("Payment Amount", "payment_amount", "BPR02: the money sent."),
+    _money("Difference Amount", "difference_amount", "Paid − PLB − payment: zero when the file balances."),
+    Field("Detail", "detail", TEXT),
+))
+
+IMPORT_LOG = Output("import_log", "ImportLog", "One row per imported 835/837P file; appended by `payorxl import`.", (
+    Field("Imported At", "imported_at", DATETIME, "When the file was imported.", 17),
+    Field("File", "file", TEXT, "The file's name.", 36),
+    Field("SHA-256", "sha256", TEXT, "Fingerprint of the file's bytes: the same file is never imported twice.",
+          20, "@"),
+    Field("Kind", "kind", TEXT, "835 (remittance) or 837P (professional claims).", 7),
+    Field("ISA13", "isa13", TEXT, "Interchange control number(s).", 11, "@"),
+    Field("GS06", "gs06", TEXT, "Group control number(s).", 9, "@"),
+    Field("ST count", "st_count", INT, "Transactions in the file.", 8, "0"),
+    Field("Claims", "claims", INT, "Claims (CLP or CLM) in the file.", 8, "#,##0"),
+    Field("Lines", "lines", INT, "Service lines (SVC or SV1) in the file.", 8, "#,##0"),
+    _money("Paid Total", "paid_total", "835: sum of CLP04, what the claims paid.", 14),
+    _money("BPR Total", "bpr_total", "835: sum of BPR02, the money sent (debits negative).", 14),
+    _money("PLB Total", "plb_total", "835: sum of PLB amounts (positive reduces the payment).", 14),
+    Field("Balanced", "balanced", TEXT, "835: Yes when every line, claim and transaction balances.", 9),
+    Field("Unmatched", "unmatched", INT, "835: payment rows with no claim line in Claims.", 10, "#,##0"),
+    Field("Balancing Failures", "failures", TEXT, "835: each balancing failure, one a line.", 60),
+))
+
+PAYER_MIX = Output("payer_mix", "Payer mix", "Claims, charges and payments by payor, with shares.", (
+    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Claims", "claims", INT), Field("Lines", "lines", INT), _money("Charges", "charges"), _money("Paid", "paid"),
+    Field("Share Of Charges", "share_of_charges", PERCENT), Field("Share Of Paid", "share_of_paid", PERCENT),
+))
+RENEWAL_CALENDAR = Output("calendar", "Contract renewal and notice calendar",
+                          "Each contract's term end and last day to give notice.", (
+    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Term End", "term_end", DATE), Field("Auto Renew", "auto_renew", TEXT),
+    Field("Notice Deadline", "notice_deadline", DATE), Field("Days Left", "days_left", INT),
+    Field("Status", "status", STATUS),
+))
+RATES = Output("rates", "Rates in force compared with Medicare", "Each contracted rate beside the Medicare rate.", (
+    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Fee Basis", "fee_basis", TEXT), Field("CPT", "cpt", TEXT), Field("Modifier", "modifier", TEXT),
+    _money("Allowed", "allowed"), _money("Medicare Rate", "medicare_rate"),
+    Field("% Of Medicare", "pct_of_medicare", PERCENT), _money("Gap To Medicare", "gap_to_medicare"),
+))
+WHAT_IF = Output("what_if", "What-if: proposed rates on the last 12 months' volume",
+                 "Revenue at current and proposed rates on the last 12 months' units.", (
+    Field("Payor", "payor", TEXT, "", 24), Field("CPT", "cpt", TEXT), Field("Modifier", "modifier", TEXT),
+    Field("Units", "units", INT), _money("Current Rate", "current_rate"), _money("Proposed Rate", "proposed_rate"),
+    _money("Current Revenue", "current_revenue"), _money("Proposed Revenue", "proposed_revenue"),
+    _money("Change", "change"),
+))
+REVENUE_BY_PAYOR_CPT = Output("revenue_by_payor_cpt", "Revenue and volume by payor and CPT",
+                              "Lines, units, charges and payments by payor and CPT.", (
+    Field("Payor", "payor", TEXT, "", 24), Field("CPT", "cpt", TEXT), Field("Lines", "lines", INT),
+    Field("Units", "units", INT), _money("Charges", "charges"), _money("Paid", "paid"),
+    _money("Paid Per Unit", "paid_per_unit"),
+))
+PORTFOLIO = (PAYER_MIX, RENEWAL_CALENDAR, RATES, WHAT_IF, REVENUE_BY_PAYOR_CPT)
+
+# Every per-line result (report --csv lines.csv): the Claims columns, then what the engine
+# adds. patient_id is written only as a pseudonym (report --deidentify).
+LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and every per-line result.", (
+    *(Field(c.name, c.key, TEXT if c.kind == CHOICE else c.kind, c.description) for c in CLAIMS.columns),
+    _money("Paid", "paid", "Sum of payor payments posted to the line."),
+    _money("Allowed", "allowed", "Sum of allowed amounts posted to the line."),
+    _money("Patient Resp", "patient_resp"), _money("Contractual Adj", "contractual_adj"),
+    _money("Denied Amount", "denied_amount"),
+    Field("Remittances", "n_remits", INT), Field("First Remit Date", "first_remit_date", DATE),
+    Field("Last Remit Date", "last_remit_date", DATE), _money("First Paid", "first_paid"),
+    Field("Denied First Pass", "denied_first_pass", BOOL), Field("Denial Date", "denial_date", DATE),
+    Field("Denial CARC", "denial_carc", TEXT), Field("Denial Group", "denial_group", TEXT),
+    Field("CARC 29", "carc29", BOOL), Field("Adjudicated", "adjudicated", BOOL), Field("Denied", "denied", BOOL),
+    Field("Fee Source", "fee_source", TEXT), _money("Unit Rate", "unit_rate"),
+    _money("Expected Allowed", "expected_allowed", "Contracted allowed × units."),
+    _money("Variance", "variance", "Expected allowed − allowed (positive: underpaid)."),
+    _money("Variance vs Paid", "variance_vs_paid"), Field("Underpaid", "underpaid", BOOL),
+    Field("Clock Start", "clock_start", DATE), Field("Filing Deadline", "filing_deadline", DATE),
+    Field("Filing Days Left", "filing_days_left", INT), Field("Filing Status", "filing_status", STATUS),
+    Field("Appeal Deadline", "appeal_deadline", DATE), Field("Appeal Days Left", "appeal_days_left", INT),
+    Field("Appeal Date", "appeal_date", DATE), Field("Appeal Status", "appeal_status", STATUS),
+    Field("Prompt Pay Due", "prompt_pay_due", DATE), Field("Prompt Pay Status", "prompt_pay_status", STATUS),
+    Field("Prompt Pay Days Late", "prompt_pay_days_late", INT),
+    _money("Prompt Pay Interest", "prompt_pay_interest", "Interest owed on a late clean claim."),
+    Field("Denial Category", "denial_category", TEXT), _money("Written Off", "written_off"),
+    Field("Write-off Reason", "writeoff_reason", TEXT),
+    _money("Balance", "balance", "Insurance A/R."), Field("Credit", "credit", BOOL),
+    Field("Aging Bucket", "aging_bucket", TEXT),
+    Field("Underpayment Deadline", "underpayment_deadline", DATE),
+    Field("Underpayment Days Left", "underpayment_days_left", INT), Field("Appealed", "appealed", BOOL),
+))
+
+
+@dataclass(frozen=True)
+class KPIDef:
+    """A headline figure: key, label, kind (percent, money, number, count), definition
+    (may name a Settings key in braces, e.g. {ar_period_days}) and the source it follows."""
+    key: str
+    label: str
+    kind: str
+    definition: str
+    source: str = ""
+
+
+KPIS = (
+    KPIDef("initial_denial_rate", "Initial denial rate", PERCENT,
+           "claims denied on first adjudication ÷ claims adjudicated", "HFMA MAP Key"),
+    KPIDef("charge_denial_rate", "Initial denial rate ($)", PERCENT,
+           "charges denied on first adjudication ÷ charges adjudicated", "HFMA MAP Key"),
+    KPIDef("final_denial_writeoff_rate", "Final denial write-off rate", PERCENT,
+           "denied dollars written off (appeal upheld or missed) ÷ charges adjudicated", "HFMA MAP Key"),
+    KPIDef("appeal_overturn_rate", "Appeal overturn rate", PERCENT, "appeals won (fully or partly) ÷ appeals decided"),
+    KPIDef("clean_claim_rate", "Clean claim rate", PERCENT,
+           "claims with no denial on first adjudication and never resubmitted ÷ claims adjudicated", "HFMA"),
+    KPIDef("first_pass_resolution_rate", "First-pass resolution rate", PERCENT,
+           "claims resolved by their first remittance ÷ claims adjudicated"),
+    KPIDef("net_collection_rate", "Net collection rate", PERCENT, "payments ÷ (charges − contractual adjustments)",
+           "MGMA"),
+    KPIDef("days_in_ar", "Days in A/R", NUMBER,
+           "A/R ÷ average daily gross charges over the last {ar_period_days} days", "MGMA"),
+    KPIDef("ar_total", "A/R (insurance)", MONEY,
+           "charge − paid − contractual adj. − patient resp. − write-offs, open lines"),
+    KPIDef("underpayment", "Underpayments", MONEY, "expected allowed − allowed on lines short beyond the tolerance"),
+    KPIDef("missed_deadlines", "Missed deadlines", COUNT,
+           "filing, appeal and prompt-pay deadlines passed, and contract notices missed"),
+    KPIDef("missed_amount", "Missed deadlines ($)", MONEY,
+           "dollars on lines whose filing or appeal deadline passed, or unpaid past prompt pay"),
+    KPIDef("at_risk", "Due soon", COUNT, "deadlines inside their due-soon window (Settings)"),
+    KPIDef("at_risk_amount", "Due soon ($)", MONEY, "dollars on lines whose deadline is inside its due-soon window"),
+)
+KPIS_BY_KEY = {k.key: k for k in KPIS}
+KPI_TABLE = Output("kpis", "KPIs", "Every headline figure, its definition and source.", (
+    Field("KPI", "kpi", TEXT), Field("Label", "label", TEXT), Field("Value", "value", NUMBER,
+                                                                    "Money in dollars, rates as fractions."),
+    Field("Kind", "kind", TEXT), Field("Definition", "definition", TEXT), Field("Source", "source", TEXT),
+))
+
+OUTPUTS: tuple[Output, ...] = (LINES, WORKLIST, SCORECARD, AGING, DENIALS, MONTHLY, DEADLINES, EXCEPTIONS,
+                               RECONCILIATION, IMPORT_LOG, *PORTFOLIO, KPI_TABLE)
+
+# What an 835 imported without balancing says in its Payments rows' Source column, and the
+# kinds of file the ImportLog records.
+UNBALANCED_SOURCE = "UNBALANCED: "
+KIND_835, KIND_837 = "835", "837P"

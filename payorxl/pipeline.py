@@ -1,7 +1,11 @@
-"""The recalculation pipeline: read, validate, calculate, write — one short function.
+"""The recalculation pipeline: read, validate, calculate, lay out, write.
 
-`recalc(path, ...)` is a plain, picklable function with no global state: the CLI runs it
-on one workbook or on a folder of them in a process pool.
+Every path that computes figures goes through these functions, so they cannot disagree:
+`payorxl recalc` and the Recalculate button (read_inputs → evaluate → lay_out → write),
+`payorxl import` (its Reconciliation sheet), `payorxl new`/`demo` (evaluate → lay_out),
+and the PX_ formulas (evaluate over the tables they are given). `recalc(path, ...)` is a
+plain, picklable function with no global state: the CLI runs it on one workbook or on a
+folder of them in a process pool.
 """
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import model as m
+import pandas as pd
+
 from .engine import Results, calculate
+from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
-from .importer import LOG_SHEET, reconciliation_frame
 from .validate import validate
-from .workbook.read import Inputs, read_inputs
+from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
+from .workbook.xlsxpart import Cell
 from .workbook.xlsxpart import file_state, refuse_if_open, write_owned_sheets
 
 
@@ -35,10 +42,26 @@ class Summary:
     failed: str = ""   # the message when the workbook could not be recalculated
 
 
-def evaluate(inputs: Inputs) -> Results:
-    """Validate the inputs and run the engine (no file is touched)."""
-    frames, rule_errors = validate(inputs.frames, inputs.settings)
+def evaluate(inputs: Inputs, given: set[str] | None = None) -> Results:
+    """Validate the inputs and run the engine (no file is touched). given: the tables
+    the caller really has, when not all (a PX_ formula), so that no rule judges a row
+    against a table it was not given."""
+    frames, rule_errors = validate(inputs.frames, inputs.settings, given)
     return calculate(frames, inputs.settings, inputs.errors + rule_errors)
+
+
+def log_of(inputs: Inputs) -> pd.DataFrame:
+    """The ImportLog read with the inputs (read_inputs(..., also=(LOG_SHEET,))), typed."""
+    return import_log(inputs.grids.get(LOG_SHEET))
+
+
+def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame | None = None
+            ) -> dict[str, list[Cell]]:
+    """The cells of every owned sheet: the results, and the Reconciliation of the
+    ImportLog `log` (see import_log) with the Payments and Claims `frames` as read."""
+    reconciliation = build_reconciliation(import_log([]) if log is None else log,
+                                          frames.get("Payments"), frames.get("Claims"))
+    return owned_sheets(results, reconciliation=reconciliation)
 
 
 def load(path: str | Path, as_of=None) -> Results:
@@ -69,9 +92,7 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     before = file_state(path)                   # to notice a save by someone else meanwhile
     inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
     results = evaluate(inputs)                  # validate + calculate
-    # lay the results out as cells; Reconciliation from the ImportLog and the Payments
-    reconciliation = reconciliation_frame(path, inputs.frames, inputs.grids.get(LOG_SHEET, []))
-    sheets = owned_sheets(results, reconciliation=reconciliation)
+    sheets = lay_out(results, inputs.frames, log_of(inputs))   # results as cells
     if backup and target.exists():
         shutil.copy2(target, backup_path(target))
     changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic
@@ -130,7 +151,7 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     os.close(fd)
     try:
         build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
-        changed = write_owned_sheets(tmp, owned_sheets(results), STYLES, tmp, ROW_HEIGHTS)
+        changed = write_owned_sheets(tmp, lay_out(results, frames), STYLES, tmp, ROW_HEIGHTS)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

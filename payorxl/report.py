@@ -16,51 +16,38 @@ import pandas as pd
 
 from . import model as m
 from . import pipeline
+from .codec import external_frame, to_external
 from .conversion import ROW
 from .errors import DataError
 from .pseudonym import IDENTIFIER_COLUMNS, Pseudonyms, canonical
 from .workbook.read import read_inputs
-
-MONEY_HINTS = ("charge", "paid", "allowed", "amount", "balance", "variance", "ar", "underpayment",
-               "written_off", "interest", "adj", "resp", "revenue", "rate", "total", "0-30", "31-60",
-               "61-90", "91-120", "120+", "change", "gap")
 
 # (sheet, column header) -> pseudonym kind, for the values in the Exceptions frame
 IDENTIFIER_CELLS = {(t.name, c.name): IDENTIFIER_COLUMNS[c.key]
                     for t in m.INPUT_TABLES for c in t.columns if c.key in IDENTIFIER_COLUMNS}
 
 
-def _dollars(frame: pd.DataFrame, money_columns) -> pd.DataFrame:
-    out = frame.copy()
-    for c in money_columns:
-        if c in out and pd.api.types.is_integer_dtype(out[c]):
-            out[c] = out[c].astype("Float64") / 100
-    return out
-
-
 def result_frames(results, pseudonymised: bool = False) -> dict[str, pd.DataFrame]:
-    """Name -> frame (money in dollars) for everything a recalculation computes.
+    """Name -> frame for everything a recalculation computes, laid out as model.OUTPUTS
+    declares each table (money in dollars).
 
     patient_id is dropped, unless `pseudonymised` says the results came from
     deidentify(), whose patient_id holds pseudonyms an analyst may group by."""
     from .workbook.sheets import exceptions_frame
-    drop = [ROW] + ([] if pseudonymised else ["patient_id"])
-    lines = results.lines.drop(columns=[c for c in drop if c in results.lines])
-    money = [c for c in lines.columns if any(h in c for h in ("charge", "paid", "allowed", "amount",
-             "balance", "variance", "written_off", "interest", "adj", "resp", "unit_rate", "expected"))]
+    lines = tuple(f for f in m.LINES.fields if pseudonymised or f.key != "patient_id")
     frames = {
-        "lines": _dollars(lines, money),
-        "worklist": _dollars(results.worklist, ["amount"]),
-        "scorecard": _dollars(results.scorecard, ["charges", "paid", "underpayment", "ar"]),
-        "aging": _dollars(results.aging, ["0-30", "31-60", "61-90", "91-120", "120+", "total"]),
-        "exceptions": exceptions_frame(results.errors),
+        m.LINES.name: external_frame(results.lines, lines),
+        m.WORKLIST.name: external_frame(results.worklist, m.WORKLIST.fields),
+        m.SCORECARD.name: external_frame(results.scorecard, m.SCORECARD.fields),
+        m.AGING.name: external_frame(results.aging, m.AGING.fields),
+        m.EXCEPTIONS.name: exceptions_frame(results.errors),
     }
     for by, f in results.denials_by.items():
-        frames[f"denials_by_{by}"] = _dollars(f, ["charges_adjudicated", "charges_denied"])
-    frames["kpis"] = pd.DataFrame([{"kpi": k, "label": v.label,
-                                    "value": (v.value / 100 if v.kind == "money" and v.value is not None else v.value),
-                                    "kind": v.kind, "definition": v.definition, "source": v.source}
-                                   for k, v in results.kpis.items()])
+        frames[f"denials_by_{by}"] = external_frame(f, m.DENIALS.grouped_by(m.DENIAL_GROUPS[by], by).fields)
+    frames[m.KPI_TABLE.name] = pd.DataFrame(
+        [{"kpi": k, "label": v.label, "value": to_external(v.value, v.kind), "kind": v.kind,
+          "definition": v.definition, "source": v.source} for k, v in results.kpis.items()],
+        columns=m.KPI_TABLE.keys)
     return frames
 
 

@@ -140,14 +140,22 @@ def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
 
 
 RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows]
+# The tables a rule judges against: where one was not given (a PX_ formula passed only
+# Claims and Payments), the rule cannot tell right from wrong and does not run.
+NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"Contracts"},
+                               fee_overlaps: {"FeeSchedule"}, orphan_rows: {"Claims"}}
 
 
-def validate(frames: Frames, settings: m.Settings) -> tuple[Frames, list[DataError]]:
+def validate(frames: Frames, settings: m.Settings,
+             given: set[str] | None = None) -> tuple[Frames, list[DataError]]:
     """Run every rule; drop the rows with errors (cascading: a contract left out makes
-    its claims unknown-payor errors) and return the clean frames and all errors."""
+    its claims unknown-payor errors) and return the clean frames and all errors.
+    given: the tables the caller really has (default: all)."""
     errors: list[DataError] = []
     frames = dict(frames)
     for rule in RULES:
+        if given is not None and not NEEDS.get(rule, set()) <= given:
+            continue
         found = rule(frames, settings)
         errors.extend(found)
         bad: dict[str, set[int]] = {}

@@ -38,6 +38,19 @@ def render() -> str:
             for s in m.SETTINGS]
     out += ["", "## Owned sheets", "",
             "Rewritten by every recalculation: " + ", ".join(m.OWNED_SHEETS) + ".", ""]
+    out += ["# Results", "",
+            "Every table payorxl writes: the owned sheets, the PX_ formulas' spilled tables, "
+            "`payorxl report --csv` (one `<name>.csv` each; money in dollars, dates YYYY-MM-DD) "
+            "and the JSON outputs. The denial tables are written once per grouping "
+            "(`denials_by_payor`, `_category`, `_cpt`, `_month`), the first column naming the group.", ""]
+    for o in m.OUTPUTS:
+        out += [f"## {o.title} (`{o.name}`)", "", o.description, "",
+                "| Column | Key | Kind | Description |", "|---|---|---|---|"]
+        out += [f"| {f.name} | {f.key} | {f.kind} | {f.description} |" for f in o.fields]
+        out.append("")
+    out += ["## KPIs", "", "| KPI | Label | Kind | Definition | Source |", "|---|---|---|---|---|"]
+    out += [f"| {k.key} | {k.label} | {k.kind} | {k.definition} | {k.source} |" for k in m.KPIS]
+    out.append("")
     return "\n".join(out)
 
 

@@ -4,7 +4,8 @@ import datetime as dt
 import pandas as pd
 
 from payorxl import model as m
-from payorxl.conversion import table_from_grid, to_cents, typed_frame
+from payorxl.codec import to_cents
+from payorxl.conversion import table_from_grid, typed_frame
 
 HEADER = ["Claim ID", "Line", "Patient ID", "Payor", "CPT", "Date of Service", "Charge", "My own column"]
 
@@ -94,7 +95,8 @@ def test_odd_numeric_types_convert_like_floats():
 
 def test_column_wise_conversion_equals_cell_by_cell():
     """The vectorised path gives what the per-cell converters give, value for value."""
-    from payorxl.conversion import CONVERTERS, is_blank
+    from payorxl.codec import is_blank
+    from payorxl.conversion import CONVERTERS
     values = [1.0, 2.675, -1.005, 0.125, 99999.995, None, "", 12, 3.3333333, 1e-9]
     col = m.PAYMENTS.column("allowed")
     c = typed_frame(m.PAYMENTS, [dict(claim_id="A", line=1, payor="X", remit_date=46000.0, paid=0, allowed=v)

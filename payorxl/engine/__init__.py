@@ -151,40 +151,26 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     def first(frame, column):
         return _nan_to_none(float(frame[column].iloc[0])) if len(frame) else None
 
-    kpis = {
-        "initial_denial_rate": KPI("Initial denial rate", first(overall, "denial_rate"), "percent",
-                                   "claims denied on first adjudication ÷ claims adjudicated", "HFMA MAP Key"),
-        "charge_denial_rate": KPI("Initial denial rate ($)", first(overall, "charge_denial_rate"), "percent",
-                                  "charges denied on first adjudication ÷ charges adjudicated", "HFMA MAP Key"),
-        "final_denial_writeoff_rate": KPI("Final denial write-off rate", _nan_to_none(writeoff_rate), "percent",
-                                          "denied dollars written off (appeal upheld or missed) ÷ charges adjudicated",
-                                          "HFMA MAP Key"),
-        "appeal_overturn_rate": KPI("Appeal overturn rate", first(overturn, "overturn_rate") if isinstance(overturn, pd.DataFrame) else None,
-                                    "percent", "appeals won (fully or partly) ÷ appeals decided", ""),
-        "clean_claim_rate": KPI("Clean claim rate", _nan_to_none(summary["clean_claim_rate"]), "percent",
-                                "claims with no denial on first adjudication and never resubmitted ÷ claims adjudicated",
-                                "HFMA"),
-        "first_pass_resolution_rate": KPI("First-pass resolution rate",
-                                          _nan_to_none(summary["first_pass_resolution_rate"]), "percent",
-                                          "claims resolved by their first remittance ÷ claims adjudicated", ""),
-        "net_collection_rate": KPI("Net collection rate", _nan_to_none(summary["net_collection_rate"]), "percent",
-                                   "payments ÷ (charges − contractual adjustments)", "MGMA"),
-        "days_in_ar": KPI("Days in A/R", _nan_to_none(summary["days_in_ar"]), "number",
-                          f"A/R ÷ average daily gross charges over the last {settings.ar_period_days} days",
-                          "MGMA"),
-        "ar_total": KPI("A/R (insurance)", summary["ar_total"], "money",
-                        "charge − paid − contractual adj. − patient resp. − write-offs, open lines", ""),
-        "underpayment": KPI("Underpayments", int(under.sum()), "money",
-                            "expected allowed − allowed on lines short beyond the tolerance", ""),
-        "missed_deadlines": KPI("Missed deadlines", int(dl["missed"].sum()), "count",
-                                "filing, appeal and prompt-pay deadlines passed, and contract notices missed", ""),
-        "missed_amount": KPI("Missed deadlines ($)", int(dl["missed_amount"].sum()), "money",
-                             "dollars on lines whose filing or appeal deadline passed, or unpaid past prompt pay", ""),
-        "at_risk": KPI("Due soon", int(dl["due_soon"].sum()), "count",
-                       "deadlines inside their due-soon window (Settings)", ""),
-        "at_risk_amount": KPI("Due soon ($)", int(dl["due_soon_amount"].sum()), "money",
-                              "dollars on lines whose deadline is inside its due-soon window", ""),
+    values = {
+        "initial_denial_rate": first(overall, "denial_rate"),
+        "charge_denial_rate": first(overall, "charge_denial_rate"),
+        "final_denial_writeoff_rate": _nan_to_none(writeoff_rate),
+        "appeal_overturn_rate": first(overturn, "overturn_rate") if isinstance(overturn, pd.DataFrame) else None,
+        "clean_claim_rate": _nan_to_none(summary["clean_claim_rate"]),
+        "first_pass_resolution_rate": _nan_to_none(summary["first_pass_resolution_rate"]),
+        "net_collection_rate": _nan_to_none(summary["net_collection_rate"]),
+        "days_in_ar": _nan_to_none(summary["days_in_ar"]),
+        "ar_total": summary["ar_total"],
+        "underpayment": int(under.sum()),
+        "missed_deadlines": int(dl["missed"].sum()),
+        "missed_amount": int(dl["missed_amount"].sum()),
+        "at_risk": int(dl["due_soon"].sum()),
+        "at_risk_amount": int(dl["due_soon_amount"].sum()),
     }
+    # Labels, kinds, definitions and sources are declared in model.KPIS.
+    kpis = {d.key: KPI(d.label, values[d.key], d.kind,
+                       d.definition.format(ar_period_days=settings.ar_period_days), d.source)
+            for d in m.KPIS}
     scorecard = _scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
     worklist = build_worklist(lines, notices, contracts, settings)
     pf = {

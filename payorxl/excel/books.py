@@ -28,13 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence
 
-import pandas as pd
 
-from .. import model as m
+from .. import importer, model as m
 from ..errors import PayorxlError
-from ..workbook.read import Inputs, inputs_from_book, read_inputs
+from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
-from ..workbook.xlsxpart import Cell, Style, rewrite_parts, sheet_parts, write_owned_sheets
+from ..workbook.xlsxpart import Cell, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
 
 
 
@@ -44,10 +43,8 @@ class PracticeBook(Protocol):
     name: str
 
     def read_inputs(self, as_of=None) -> Inputs:
-        """The input tables and Settings, read and converted (errors collected)."""
-
-    def reconciliation(self, frames: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-        """The Reconciliation view (ImportLog + Payments), or None without an importer."""
+        """The input tables and Settings, read and converted (errors collected), with the
+        ImportLog's cells in `grids` (pipeline.log_of)."""
 
     def write_sheets(self, sheets: dict[str, list[Cell]], heights: dict[str, dict[int, float]] | None = None) -> None:
         """Replace the cells of the named owned sheets; `heights`: row heights (points)
@@ -63,14 +60,6 @@ class PracticeBook(Protocol):
         """Import 835/837P files (importer.import_files) and return its result."""
 
 
-def _importer():
-    try:
-        from .. import importer
-    except ImportError:
-        return None
-    return importer
-
-
 # --- a file on disk ---------------------------------------------------------------------
 
 @dataclass
@@ -78,6 +67,7 @@ class FileBook:
     """A practice workbook file (.xlsx or .xlsm) that Excel does not have open."""
     path: Path
     messages: list[str] = field(default_factory=list)
+    read_state: tuple | None = None   # the file as it was read: a save since then is not overwritten
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -87,14 +77,13 @@ class FileBook:
         return self.path.name
 
     def read_inputs(self, as_of=None) -> Inputs:
-        return read_inputs(self.path, as_of)
-
-    def reconciliation(self, frames):
-        importer = _importer()
-        return importer.reconciliation_frame(self.path, frames) if importer else None
+        self.read_state = file_state(self.path)
+        return read_inputs(self.path, as_of, also=(LOG_SHEET,))
 
     def write_sheets(self, sheets, heights=None):
-        write_owned_sheets(self.path, sheets, STYLES, None, heights)
+        # as `payorxl recalc` writes: refused if the file changed since it was read
+        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state)
+        self.read_state = None
 
     def select(self, sheet: str) -> None:
         select_sheet(self.path, sheet)
@@ -103,14 +92,7 @@ class FileBook:
         self.messages.append(message)
 
     def import_files(self, files, allow_unbalanced=False):
-        return _require_importer().import_files(self.path, files, allow_unbalanced=allow_unbalanced)
-
-
-def _require_importer():
-    importer = _importer()
-    if importer is None:
-        raise PayorxlError("this payorxl has no importer (payorxl.importer); update payorxl")
-    return importer
+        return importer.import_files(self.path, files, allow_unbalanced=allow_unbalanced)
 
 
 _SHEET_VIEW = re.compile(r"<sheetView\b[^>]*?/?>")
@@ -261,14 +243,9 @@ class ExcelBook:
 
     def read_inputs(self, as_of=None) -> Inputs:
         names = [t.name for t in m.INPUT_TABLES] + [m.SETTINGS_SHEET]
-        return grids_to_inputs({name: self._grid(name) for name in names}, as_of)
-
-    def reconciliation(self, frames):
-        importer = _importer()
-        if importer is None:
-            return None
-        log = importer.log_frame(self._grid(importer.LOG_SHEET) or [])
-        return importer.build_reconciliation(log, frames.get("Payments"), frames.get("Claims"))
+        inputs = grids_to_inputs({name: self._grid(name) for name in names}, as_of)
+        inputs.grids = {LOG_SHEET: self._grid(LOG_SHEET)}
+        return inputs
 
     def write_sheets(self, sheets, heights=None):
         app = self.book.app
@@ -299,15 +276,14 @@ class ExcelBook:
     def import_files(self, files, allow_unbalanced=False):
         """The importer works on a file: save the workbook (as Ctrl+S would), import into
         a copy of it, then bring the rows the import wrote into the open workbook."""
-        importer = _require_importer()
         self.book.save()
         with tempfile.TemporaryDirectory(prefix="payorxl-import-") as tmp:
             copy = Path(tmp) / Path(self.book.fullname).name
             shutil.copyfile(self.book.fullname, copy)
-            log_rows = len(self._grid(importer.LOG_SHEET) or [])
+            log_rows = len(self._grid(LOG_SHEET) or [])
             result = importer.import_files(copy, files, allow_unbalanced=allow_unbalanced)
             if result.written:
-                for name, first, last in written_rows(result, importer.LOG_SHEET, log_rows):
+                for name, first, last in written_rows(result, LOG_SHEET, log_rows):
                     self._copy_rows(copy, name, first, last)
         return result
 

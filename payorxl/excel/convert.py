@@ -11,8 +11,9 @@ A formula cannot show a footnote, so it is strict: a cell that cannot be read (a
 typed as text, a blank required cell), a table passed without its header row, an option
 that names no column — each raises `UdfError`, and `readable_errors` turns it into a
 one-line message in the cell instead of a figure computed without that row. Cross-row
-checks (a payor with no contract, a duplicated claim line) stay the Check data button's
-job, as they are the recalculation's.
+checks (a payor with no contract, a duplicated claim line) run as in a recalculation
+(udfs._evaluate calls pipeline.evaluate): the rows they reject are left out of the
+formula's figures exactly as they are left out of the sheets, and Check data lists them.
 
 Results go back as 2-D lists, header row first: money in dollars, dates as ``datetime``,
 rates as fractions, and ``""`` for a blank (an empty Variant would show as 0 in a spill).
@@ -25,8 +26,9 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from .. import conversion, model as m
-from ..conversion import ROW, _Bad, _date, empty_frame, is_blank, table_from_grid
+from .. import codec, model as m
+from ..codec import is_blank
+from ..conversion import ROW, _Bad, _date, empty_frame, table_from_grid
 from ..errors import ERROR, PayorxlError
 from ..workbook.read import convert_settings, settings_from_values
 
@@ -100,15 +102,22 @@ def table(tbl: m.Table, value: Any, arg: str) -> pd.DataFrame:
     return converted.frame
 
 
+TABLE_ARGS = {"claims": m.CLAIMS, "payments": m.PAYMENTS, "contracts": m.CONTRACTS,
+              "fee_schedule": m.FEE_SCHEDULE, "appeals": m.APPEALS}
+
+
+def given_tables(args: dict[str, Any]) -> set[str]:
+    """The names of the tables a formula was given (by its parameter names)."""
+    return {TABLE_ARGS[arg].name for arg in args}
+
+
 def tables(**args: Any) -> dict[str, pd.DataFrame]:
     """Every input table the engine takes, from keyword arguments named like the UDF
     parameters (claims=, payments=, contracts=, fee_schedule=, appeals=); tables not
     given are empty."""
-    names = {"claims": m.CLAIMS, "payments": m.PAYMENTS, "contracts": m.CONTRACTS,
-             "fee_schedule": m.FEE_SCHEDULE, "appeals": m.APPEALS}
     frames = {t.name: empty_frame(t) for t in m.INPUT_TABLES}
     for arg, value in args.items():
-        frames[names[arg].name] = table(names[arg], value, arg)
+        frames[TABLE_ARGS[arg].name] = table(TABLE_ARGS[arg], value, arg)
     return frames
 
 
@@ -190,36 +199,30 @@ def only_payor(claims: pd.DataFrame, payor: Any) -> pd.DataFrame:
 
 def excel_value(value: Any, kind: str) -> Any:
     """One engine value as Excel should receive it; blanks as ""."""
-    return conversion.excel_value(value, kind, blank="")
+    return codec.to_excel(value, kind, blank="")
 
 
-# The owned sheets name kinds slightly differently (status is text, "money"...).
-_SHEET_KINDS = {"money": m.MONEY, "date": m.DATE, "int": m.INT, "percent": m.PERCENT,
-                "number": m.NUMBER, "text": m.TEXT, "status": m.TEXT}
-
-
-def table_out(frame: pd.DataFrame, columns: Iterable[tuple[str, str, str]], limit: int | None = None) -> list[list]:
-    """A result frame as a spilled table: header row, then one row per frame row.
-    columns: (header, frame column, kind) as the owned sheets declare them."""
-    columns = list(columns)
+def table_out(frame: pd.DataFrame, fields: Iterable[m.Field], limit: int | None = None) -> list[list]:
+    """A result frame as a spilled table: the declared fields' headers, then one row per
+    frame row."""
+    fields = list(fields)
     rows = frame if limit is None else frame.head(limit)
-    out = [[header for header, _, _ in columns]]
-    values = [rows[key].tolist() if key in rows else [None] * len(rows) for _, key, _ in columns]
-    kinds = [_SHEET_KINDS.get(kind, kind) for _, _, kind in columns]
+    out: list[list] = [[f.name for f in fields]]
+    values = [rows[f.key].tolist() if f.key in rows else [None] * len(rows) for f in fields]
     for row in zip(*values) if values else ():
-        out.append([excel_value(v, k) for v, k in zip(row, kinds)])
+        out.append([excel_value(v, f.kind) for v, f in zip(row, fields)])
     return out
 
 
 def aligned_out(argument: Any, rows: pd.DataFrame, result: pd.DataFrame,
-                columns: Iterable[tuple[str, str, str]]) -> list[list]:
+                fields: Iterable[m.Field]) -> list[list]:
     """Per-row results laid out row for row beside the table argument they came from:
     the header, then each argument row's results (blank where the row was empty).
     rows: the converted table (its ``_row`` says where each row was); result: the
     engine's per-row frame, same order."""
-    columns = list(columns)
-    table_rows = table_out(result, columns)
-    out = [table_rows[0]] + [[""] * len(columns) for _ in range(max(len(as_grid(argument)) - 1, 0))]
+    fields = list(fields)
+    table_rows = table_out(result, fields)
+    out = [table_rows[0]] + [[""] * len(fields) for _ in range(max(len(as_grid(argument)) - 1, 0))]
     for row, values in zip(rows[ROW].tolist(), table_rows[1:]):
         out[row - 1] = values
     return out
@@ -244,10 +247,6 @@ def count_arg(value: Any, arg: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != int(value):
         raise UdfError(f"{arg}: {value!r} is not a whole number of rows")
     return int(value)
-
-
-def aging_columns(header: str, key: str, buckets: Iterable[str]) -> list[tuple[str, str, str]]:
-    return [(header, key, "text")] + [(b, b, "money") for b in buckets] + [("Total", "total", "money")]
 
 
 def excel_grid(tbl: m.Table, records: Iterable[dict]) -> list[list]:

@@ -19,11 +19,10 @@ import inspect
 
 import xlwings as xw
 
-from .. import engine
 from .. import model as m
-from ..engine import collections, deadlines, denials, reimbursement
-from ..engine.lines import line_summary
-from ..workbook.sheets import SCORECARD_COLUMNS, WORKLIST_COLUMNS
+from .. import pipeline
+from ..engine import collections, denials
+from ..workbook.read import Inputs
 from . import convert as cv
 
 MODULE = __name__   # what the xlwings.conf sheet's "UDF Modules" names
@@ -46,13 +45,10 @@ ARG_DOCS = {
 }
 TABLE_ARGS = ("claims", "payments", "contracts", "fee_schedule", "appeals")
 
-FILING_COLUMNS = [("Filing Deadline", "filing_deadline", "date"),
-                  ("Filing Days Left", "filing_days_left", "int"),
-                  ("Filing Status", "filing_status", "text")]
-APPEAL_COLUMNS = [("Appeal Deadline", "appeal_deadline", "date"),
-                  ("Appeal Days Left", "appeal_days_left", "int"),
-                  ("Appeal Status", "appeal_status", "text")]
-EXPECTED_COLUMNS = [("Expected Allowed", "expected_allowed", "money")]
+# What each per-row formula spills: fields of the per-line results (model.LINES).
+FILING_COLUMNS = m.LINES.only("filing_deadline", "filing_days_left", "filing_status")
+APPEAL_COLUMNS = m.LINES.only("appeal_deadline", "appeal_days_left", "appeal_status")
+EXPECTED_COLUMNS = m.LINES.only("expected_allowed")
 
 
 def excel_args(func):
@@ -64,17 +60,25 @@ def excel_args(func):
     return func
 
 
+def _evaluate(settings=None, **tables):
+    """The recalculation's own read → validate → calculate (pipeline.evaluate) over the
+    tables passed, so a formula and its sheet agree on the same data: rows the checks
+    reject (a duplicated claim line, a payment for no claim line...) are left out of
+    both."""
+    frames = cv.tables(**tables)
+    given = cv.given_tables(tables)
+    return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given)
+
+
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
 def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
     """Initial denial rate (HFMA MAP Key): claims (or charges) denied on first
     adjudication ÷ adjudicated, for one payor and/or one month of first remittance."""
-    frames = cv.tables(claims=claims, payments=payments)
-    chosen = cv.only_payor(frames["Claims"], payor)
     month, basis = cv.month_arg(period), cv.choice_arg(basis, "basis", ("claims", "charges"), "claims")
-    rates = denials.initial_denial_rate(chosen, line_summary(chosen, frames["Payments"]),
-                                        by="month" if month else None)
+    lines = cv.only_payor(_evaluate(claims=claims, payments=payments).lines, payor)
+    rates = denials.initial_denial_rate(lines, lines, by="month" if month else None)
     return cv.pick_rate(rates, month, basis, payor)
 
 
@@ -84,11 +88,8 @@ def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
 def PX_FILING_DEADLINE(claims, payments, contracts, settings=None):
     """Timely filing deadline, days left and status of every claim line, row for row
     beside the Claims table (header first)."""
-    frames = cv.tables(claims=claims, payments=payments, contracts=contracts)
-    lines = frames["Claims"]
-    result = deadlines.filing_deadlines(lines, frames["Contracts"], line_summary(lines, frames["Payments"]),
-                                        cv.settings(settings))
-    return cv.aligned_out(claims, lines, result, FILING_COLUMNS)
+    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts).lines
+    return cv.aligned_out(claims, lines, lines, FILING_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -97,11 +98,8 @@ def PX_FILING_DEADLINE(claims, payments, contracts, settings=None):
 def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None):
     """Appeal deadline, days left and status of every denied claim line, row for row
     beside the Claims table (blank for lines not denied)."""
-    frames = cv.tables(claims=claims, payments=payments, contracts=contracts, appeals=appeals)
-    lines = frames["Claims"]
-    result = deadlines.appeal_deadlines(lines, frames["Contracts"], line_summary(lines, frames["Payments"]),
-                                        frames["Appeals"], cv.settings(settings))
-    return cv.aligned_out(claims, lines, result, APPEAL_COLUMNS)
+    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts, appeals=appeals).lines
+    return cv.aligned_out(claims, lines, lines, APPEAL_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -110,11 +108,8 @@ def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None):
 def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None):
     """Contracted allowed amount (rate × units) of every claim line, row for row beside
     the Claims table (blank where no rate applies)."""
-    frames = cv.tables(claims=claims, contracts=contracts, fee_schedule=fee_schedule)
-    lines = frames["Claims"]
-    result = reimbursement.expected_allowed(lines, frames["Contracts"], frames["FeeSchedule"],
-                                            cv.settings(settings))
-    return cv.aligned_out(claims, lines, result, EXPECTED_COLUMNS)
+    lines = _evaluate(settings, claims=claims, contracts=contracts, fee_schedule=fee_schedule).lines
+    return cv.aligned_out(claims, lines, lines, EXPECTED_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -122,10 +117,9 @@ def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None):
 @cv.readable_errors
 def PX_SCORECARD(claims, payments, contracts, fee_schedule, appeals, settings=None):
     """The payor scorecard (as on the Scorecard sheet), spilled: one row per payor."""
-    frames = cv.tables(claims=claims, payments=payments, contracts=contracts,
-                       fee_schedule=fee_schedule, appeals=appeals)
-    results = engine.calculate(frames, cv.settings(settings))
-    return cv.table_out(results.scorecard, SCORECARD_COLUMNS)
+    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+                        fee_schedule=fee_schedule, appeals=appeals)
+    return cv.table_out(results.scorecard, m.SCORECARD.fields)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -134,12 +128,11 @@ def PX_SCORECARD(claims, payments, contracts, fee_schedule, appeals, settings=No
 def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, by=None):
     """Insurance A/R aging (days from the date of service), spilled: one row per payor,
     or per value of another Claims column."""
-    frames = cv.tables(claims=claims, payments=payments, contracts=contracts,
-                       fee_schedule=fee_schedule, appeals=appeals)
-    chosen, key = cv.settings(settings), cv.claims_column(by, "by", "payor")
-    balances = engine.per_line(frames, chosen)[["balance"]]
-    aging = collections.aging(frames["Claims"], balances, chosen, by=key)
-    return cv.table_out(aging, cv.aging_columns(m.CLAIMS.column(key).name, key, collections.BUCKETS))
+    key = cv.claims_column(by, "by", "payor")
+    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+                        fee_schedule=fee_schedule, appeals=appeals)
+    aging = collections.aging(results.lines, results.lines[["balance"]], results.settings, by=key)
+    return cv.table_out(aging, m.AGING.grouped_by(m.CLAIMS.column(key).name, key).fields)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -147,10 +140,9 @@ def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, 
 @cv.readable_errors
 def PX_WORKLIST(claims, payments, contracts, fee_schedule, appeals, settings=None, top=None):
     """The worklist (as on the Worklist sheet), most urgent first, spilled."""
-    frames = cv.tables(claims=claims, payments=payments, contracts=contracts,
-                       fee_schedule=fee_schedule, appeals=appeals)
-    results = engine.calculate(frames, cv.settings(settings))
-    return cv.table_out(results.worklist, WORKLIST_COLUMNS, limit=cv.count_arg(top, "top"))
+    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+                        fee_schedule=fee_schedule, appeals=appeals)
+    return cv.table_out(results.worklist, m.WORKLIST.fields, limit=cv.count_arg(top, "top"))
 
 
 UDFS = (PX_DENIAL_RATE, PX_FILING_DEADLINE, PX_APPEAL_DEADLINE, PX_EXPECTED_ALLOWED,

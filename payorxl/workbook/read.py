@@ -8,10 +8,10 @@ them). Every problem becomes a `DataError`; only an unreadable file raises.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 import zlib
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
@@ -22,7 +22,8 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from .. import model as m
-from ..conversion import (Converted, convert_value, empty_frame, header_index, object_grid,
+from ..codec import is_blank, serial_to_datetime, to_cents
+from ..conversion import (ROW, Converted, convert_value, empty_frame, header_index, object_grid,
                           typed_columns, _Bad)
 from ..errors import CellRef, DataError, PayorxlError, WARNING
 from .xlsxpart import col_letter, sheet_parts
@@ -202,7 +203,7 @@ def convert_settings(raw: dict, sheet_rows: dict | None = None) -> tuple[dict, l
             continue
         col = m.Column(s.name, s.key, s.kind, default=s.default)
         if s.kind == m.MONEY and s.default is not None:
-            col = m.Column(s.name, s.key, s.kind, default=int(round(s.default * 100)))
+            col = m.Column(s.name, s.key, s.kind, default=to_cents(s.default))
         try:
             values[s.key] = convert_value(raw[s.key], col)
         except _Bad as bad:
@@ -392,3 +393,55 @@ def refuse_formulas(path: Path, found: dict[str, tuple[int, list[str]]],
             f"{path.name}: formulas where payorxl expects values: {'; '.join(described)}. payorxl reads "
             "the values Excel saved, and a formula's saved result may be stale or missing; nothing was "
             "written. Fix: select those cells, Copy, then Paste Special > Values (or type the values)")
+
+
+# --- the ImportLog ----------------------------------------------------------------------
+
+LOG_SHEET = m.IMPORT_LOG.title
+
+
+def _log_value(value, kind: str):
+    """One ImportLog cell as the frame holds it (lenient: the log is payorxl's own record,
+    and a cell a person edited must not stop an import or a recalculation)."""
+    if kind == m.DATETIME:
+        if isinstance(value, (dt.datetime, dt.date)):
+            return pd.Timestamp(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            return pd.Timestamp(serial_to_datetime(float(value)))
+        if isinstance(value, str) and value.strip():
+            try:
+                return pd.Timestamp(value.strip())
+            except ValueError:
+                pass
+        return pd.NaT
+    if kind in (m.MONEY, m.INT):
+        if is_blank(value) or isinstance(value, bool):
+            return pd.NA
+        try:
+            return to_cents(value) if kind == m.MONEY else int(float(value))
+        except (TypeError, ValueError, ArithmeticError):
+            return pd.NA
+    if is_blank(value):
+        return ""
+    return (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)).strip()
+
+
+def import_log(grid) -> pd.DataFrame:
+    """The ImportLog from its cells (a 2-D grid, header row first, as a reader or an
+    xlwings range gives them): the keys of model.IMPORT_LOG (money in cents,
+    imported_at a Timestamp) plus _row; columns are found by header, blank rows skipped."""
+    fields = m.IMPORT_LOG.fields
+    grid = grid or []
+    header = [" ".join(str(h).split()).lower() if h is not None else "" for h in (grid[0] if grid else [])]
+    index = {f.key: header.index(f.name.lower()) for f in fields if f.name.lower() in header}
+    records = []
+    for r, line in enumerate(grid[1:], start=2):
+        values = {k: (line[i] if i < len(line) else None) for k, i in index.items()}
+        if all(is_blank(v) for v in values.values()):
+            continue
+        records.append((r, values))
+    dtypes = {m.DATETIME: "datetime64[ns]", m.MONEY: "Int64", m.INT: "Int64"}
+    out = {f.key: pd.Series([_log_value(v.get(f.key), f.kind) for _, v in records],
+                            dtype=dtypes.get(f.kind, object)) for f in fields}
+    out[ROW] = pd.Series([r for r, _ in records], dtype="int64")
+    return pd.DataFrame(out)

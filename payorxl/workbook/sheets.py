@@ -2,8 +2,10 @@
 
 The Dashboard has a fixed layout (the charts the template puts on it read fixed ranges,
 so their positions live here, in `DASHBOARD`, for the template builder too); the other
-owned sheets are titled tables. Money arrives in cents and leaves in dollars; dates as
-dates; rates as fractions under a percent format.
+owned sheets are titled tables. Every table's headers and kinds come from its declaration
+in model.py (model.WORKLIST, model.SCORECARD, ...); values cross into cells through
+codec.to_excel (cents to dollars, dates as dates, rates as fractions under a percent
+format).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import model as m
+from ..codec import to_excel
 from ..engine import Results
 from .xlsxpart import Cell, Style
 
@@ -36,8 +39,8 @@ STYLES: dict[str, Style] = {
     "tile_alert": Style(num_format="#,##0", bold=True, size=20, color=RED, fill=LIGHT, align="center"),
     "tile_note": Style(italic=True, size=8, color=GREY, wrap=True),
 }
-KIND_STYLE = {"money": "money", "date": "date", "percent": "percent", "int": "int",
-              "number": "number", "text": ""}
+KIND_STYLE = {m.MONEY: "money", m.DATE: "date", m.PERCENT: "percent", m.INT: "int",
+              m.NUMBER: "number", m.TEXT: "", m.BOOL: "", m.DATETIME: "date"}
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,16 @@ class Block:
 
 TILE_ROWS = (3, 7)            # label rows of the two tile rows (value below, note below that)
 TILES_PER_ROW = 7
+DENIALS_BLOCK = m.DENIALS.only("payor", "claims_adjudicated", "claims_denied", "denial_rate", "charges_denied")
+AGING_BLOCK = m.AGING.only("payor", *m.AGING_BUCKETS, "total")
+CATEGORY_BLOCK = (m.Field("Category", "category", m.TEXT), m.DENIALS.field("claims_denied"),
+                  m.Field("Share of adjudicated", "denial_rate", m.PERCENT), m.DENIALS.field("charges_denied"))
 DASHBOARD = {
-    "denials": Block("Initial denial rate by payor", 11, 10,
-                     ("Payor", "Claims adjudicated", "Claims denied", "Denial rate", "Charges denied")),
-    "aging": Block("Insurance A/R aging by payor (days from date of service)", 24, 10,
-                   ("Payor", "0-30", "31-60", "61-90", "91-120", "120+", "Total")),
-    "categories": Block("Denials by root cause (CARC category)", 37, 13,
-                        ("Category", "Claims denied", "Share of adjudicated", "Charges denied")),
-    "monthly": Block("Charges, payments and denial rate by month of service", 53, 12,
-                     ("Month", "Charges", "Paid", "Denial rate")),
-    "deadlines": Block("Deadlines", 68, 4,
-                       ("Deadline", "Missed", "Missed $", "Due soon", "Due soon $")),
+    "denials": Block("Initial denial rate by payor", 11, 10, tuple(f.name for f in DENIALS_BLOCK)),
+    "aging": Block(m.AGING.title, 24, 10, tuple(f.name for f in AGING_BLOCK)),
+    "categories": Block("Denials by root cause (CARC category)", 37, 13, tuple(f.name for f in CATEGORY_BLOCK)),
+    "monthly": Block(m.MONTHLY.title, 53, 12, tuple(m.MONTHLY.headers)),
+    "deadlines": Block(m.DEADLINES.title, 68, 4, tuple(m.DEADLINES.headers)),
 }
 CHART_COLUMN = 8   # charts sit from column I, beside their block
 TILE_ORDER = ("initial_denial_rate", "net_collection_rate", "days_in_ar", "ar_total",
@@ -83,43 +85,21 @@ DASHBOARD_HEIGHTS = {r + k: h for r in TILE_ROWS for k, h in ((0, 28), (1, 34), 
 ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS}   # by sheet, for every writer of the owned sheets
 
 
-def dollars(cents):
-    if cents is None or cents is pd.NA or (isinstance(cents, float) and pd.isna(cents)):
-        return None
-    return int(cents) / 100
-
-
-def _value(v, kind: str):
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
-        return None
-    if kind == "money":
-        return dollars(v)
-    if kind == "date":
-        return v.date() if hasattr(v, "date") else v
-    if kind in ("int",):
-        return int(v)
-    if kind in ("percent", "number"):
-        return float(v)
-    return v if isinstance(v, str) else str(v)
-
-
 def _status_style(value) -> str:
     return {"Missed": "missed", "Due soon": "soon", "Filed late": "missed", "Overdue": "missed",
             "Appealed late": "missed"}.get(value, "")
 
 
-def table_cells(frame: pd.DataFrame, columns: list[tuple[str, str, str]], top: int, left: int = 0,
+def table_cells(frame: pd.DataFrame, fields: tuple[m.Field, ...], top: int, left: int = 0,
                 limit: int | None = None) -> list[Cell]:
-    """columns: (header, frame column, kind). Header at row `top`, data below."""
-    cells = [Cell(top, left + j, h, "header") for j, (h, _, _) in enumerate(columns)]
+    """The declared fields of `frame`: headers at row `top`, data below."""
+    cells = [Cell(top, left + j, f.name, "header") for j, f in enumerate(fields)]
     rows = frame if limit is None else frame.head(limit)
-    for j, (_, key, kind) in enumerate(columns):
-        values = rows[key].tolist() if key in rows else [None] * len(rows)
+    for j, f in enumerate(fields):
+        values = rows[f.key].tolist() if f.key in rows else [None] * len(rows)
         for i, v in enumerate(values):
-            val = _value(v, kind)
-            style = KIND_STYLE.get(kind, "")
-            if kind == "status":
-                style = _status_style(val)
+            val = to_excel(v, f.kind)
+            style = _status_style(val) if f.kind == m.STATUS else KIND_STYLE.get(f.kind, "")
             cells.append(Cell(top + 1 + i, left + j, val, style))
     return cells
 
@@ -148,7 +128,7 @@ def dashboard(results: Results) -> list[Cell]:
                  "count": "tile_count"}[kpi.kind]
         if key.startswith("missed") and kpi.value:
             style = "tile_alert" if kpi.kind == "count" else style
-        value = dollars(kpi.value) if kpi.kind == "money" else kpi.value
+        value = to_excel(kpi.value, kpi.kind)
         cells += [Cell(row, col, kpi.label, "tile_label"), Cell(row + 1, col, value, style),
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 
@@ -158,51 +138,23 @@ def dashboard(results: Results) -> list[Cell]:
         out += table_cells(frame, columns, b.row + 1, limit=b.slots)
         return out
 
-    cells += block("denials", results.denials_by["payor"],
-                   [("Payor", "payor", "text"), ("Claims adjudicated", "claims_adjudicated", "int"),
-                    ("Claims denied", "claims_denied", "int"), ("Denial rate", "denial_rate", "percent"),
-                    ("Charges denied", "charges_denied", "money")])
+    cells += block("denials", results.denials_by["payor"], DENIALS_BLOCK)
     aging = results.aging.sort_values("total", ascending=False) if len(results.aging) else results.aging
-    cells += block("aging", aging, [("Payor", "payor", "text")] +
-                   [(b, b, "money") for b in ("0-30", "31-60", "61-90", "91-120", "120+")] +
-                   [("Total", "total", "money")])
-    cells += block("categories", results.denials_by["category"],
-                   [("Category", "category", "text"), ("Claims denied", "claims_denied", "int"),
-                    ("Share of adjudicated", "denial_rate", "percent"),
-                    ("Charges denied", "charges_denied", "money")])
-    cells += block("monthly", results.monthly,
-                   [("Month", "month", "text"), ("Charges", "charges", "money"), ("Paid", "paid", "money"),
-                    ("Denial rate", "denial_rate", "percent")])
-    cells += block("deadlines", results.deadlines,
-                   [("Deadline", "deadline", "text"), ("Missed", "missed", "int"),
-                    ("Missed $", "missed_amount", "money"), ("Due soon", "due_soon", "int"),
-                    ("Due soon $", "due_soon_amount", "money")])
+    cells += block("aging", aging, AGING_BLOCK)
+    cells += block("categories", results.denials_by["category"], CATEGORY_BLOCK)
+    cells += block("monthly", results.monthly, m.MONTHLY.fields)
+    cells += block("deadlines", results.deadlines, m.DEADLINES.fields)
     return cells
 
 
-WORKLIST_COLUMNS = [("Rank", "rank", "int"), ("Action", "action", "text"), ("Payor", "payor", "text"),
-                    ("Claim ID", "claim_id", "text"), ("Line", "line", "int"), ("CPT", "cpt", "text"),
-                    ("Date of Service", "dos", "date"), ("Amount at Risk", "amount", "money"),
-                    ("Deadline", "deadline", "date"), ("Days Left", "days_left", "int"),
-                    ("Status", "status", "status"), ("Detail", "detail", "text")]
-SCORECARD_COLUMNS = [("Payor", "payor", "text"), ("Payor Type", "payor_type", "text"),
-                     ("Claims", "claims", "int"), ("Lines", "lines", "int"), ("Charges", "charges", "money"),
-                     ("Paid", "paid", "money"), ("Initial Denial Rate", "denial_rate", "percent"),
-                     ("Denial Rate ($)", "charge_denial_rate", "percent"),
-                     ("Net Collection Rate", "net_collection_rate", "percent"), ("A/R", "ar", "money"),
-                     ("Underpaid Lines", "underpaid_lines", "int"), ("Underpayment", "underpayment", "money"),
-                     ("Missed Filing", "missed_filing", "int"), ("Missed Appeals", "missed_appeals", "int"),
-                     ("Due Soon", "due_soon", "int")]
-
-
-def _sheet(title: str, results: Results, blocks: list[tuple[str, pd.DataFrame, list]]) -> list[Cell]:
+def _sheet(title: str, results: Results, blocks: list[tuple[str, pd.DataFrame, m.Output]]) -> list[Cell]:
     cells = _titled(title, _subtitle(results))
     row = 3
-    for heading, frame, columns in blocks:
+    for heading, frame, output in blocks:
         if heading:
             cells.append(Cell(row, 0, heading, "section"))
             row += 1
-        cells += table_cells(frame, columns, row)
+        cells += table_cells(frame, output.fields, row)
         row += len(frame) + 3
     return cells
 
@@ -211,69 +163,22 @@ def exceptions_frame(errors, show_phi: bool = False) -> pd.DataFrame:
     return pd.DataFrame([{"severity": e.severity.title(), "sheet": e.ref.sheet, "row": e.ref.row,
                           "column": e.ref.column or "", "value": e.shown_value(show_phi),
                           "problem": e.message, "fix": e.fix} for e in errors],
-                        columns=["severity", "sheet", "row", "column", "value", "problem", "fix"])
+                        columns=m.EXCEPTIONS.keys)
 
 
 def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -> dict[str, list[Cell]]:
     """Cells for every owned sheet."""
     pf = results.portfolio
-    aging_cols = [("Payor", "payor", "text")] + [(b, b, "money") for b in
-                                                 ("0-30", "31-60", "61-90", "91-120", "120+")] + \
-                 [("Total", "total", "money")]
     sheets = {
         "Dashboard": dashboard(results),
-        "Worklist": _sheet("Worklist — what to do next, most urgent first", results,
-                           [("", results.worklist, WORKLIST_COLUMNS)]),
-        "Scorecard": _sheet("Payor scorecard", results, [("", results.scorecard, SCORECARD_COLUMNS)]),
-        "Aging": _sheet("Insurance A/R aging by payor (days from date of service)", results,
-                        [("", results.aging, aging_cols)]),
-        "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results, [
-            ("Payer mix", pf["payer_mix"], _auto_columns(pf["payer_mix"])),
-            ("Contract renewal and notice calendar", pf["calendar"], _auto_columns(pf["calendar"])),
-            ("Rates in force compared with Medicare", pf["rates"], _auto_columns(pf["rates"])),
-            ("What-if: proposed rates on the last 12 months' volume", pf["what_if"], _auto_columns(pf["what_if"])),
-            ("Revenue and volume by payor and CPT", pf["revenue_by_payor_cpt"],
-             _auto_columns(pf["revenue_by_payor_cpt"])),
-        ]),
-        "Exceptions": _sheet("Exceptions — rows left out of the figures, and warnings", results,
-                             [("", exceptions_frame(results.errors),
-                               [("Severity", "severity", "text"), ("Sheet", "sheet", "text"),
-                                ("Row", "row", "int"), ("Column", "column", "text"),
-                                ("Value", "value", "text"), ("Problem", "problem", "text"),
-                                ("Fix", "fix", "text")])]),
+        "Worklist": _sheet(m.WORKLIST.title, results, [("", results.worklist, m.WORKLIST)]),
+        "Scorecard": _sheet(m.SCORECARD.title, results, [("", results.scorecard, m.SCORECARD)]),
+        "Aging": _sheet(m.AGING.title, results, [("", results.aging, m.AGING)]),
+        "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results,
+                            [(o.title, pf[o.name], o) for o in m.PORTFOLIO]),
+        "Exceptions": _sheet(m.EXCEPTIONS.title, results, [("", exceptions_frame(results.errors), m.EXCEPTIONS)]),
     }
     if reconciliation is not None:
-        sheets["Reconciliation"] = _sheet("Remittance reconciliation (835 balancing)", results,
-                                          [("", reconciliation, _auto_columns(reconciliation))])
+        sheets["Reconciliation"] = _sheet(m.RECONCILIATION.title, results,
+                                          [("", reconciliation, m.RECONCILIATION)])
     return sheets
-
-
-_MONEY_WORDS = ("charges", "paid", "revenue", "rate_", "change", "gap", "amount", "allowed", "medicare_rate",
-                "current_rate", "proposed_rate", "per_unit")
-
-
-def _auto_columns(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """Headers and kinds for a portfolio frame from its column names and dtypes."""
-    cols = []
-    for c in frame.columns:
-        s = frame[c]
-        header = c.replace("_", " ").title().replace("Cpt", "CPT").replace("Pct", "%")
-        if pd.api.types.is_datetime64_any_dtype(s):
-            kind = "date"
-        elif c.startswith("share") or c.startswith("pct") or c.endswith("_rate") and "per_unit" not in c \
-                and not c.startswith("current") and not c.startswith("proposed") and c != "medicare_rate":
-            kind = "percent"
-        elif pd.api.types.is_integer_dtype(s) and any(w in c for w in _MONEY_WORDS):
-            kind = "money"
-        elif pd.api.types.is_integer_dtype(s):
-            kind = "int"
-        elif pd.api.types.is_float_dtype(s):
-            kind = "number"
-        elif pd.api.types.is_bool_dtype(s):
-            kind = "text"
-        else:
-            kind = "text"
-        if c in ("status", "notice_status"):
-            kind = "status"
-        cols.append((header, c, kind))
-    return cols

@@ -18,20 +18,21 @@ import pandas as pd
 import xlsxwriter
 
 from .. import model as m
-from ..conversion import excel_value
+from ..codec import datetime_to_serial, to_excel
 from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
 from .sheets import CHART_COLUMN, DASHBOARD
 from .vba import add_excel_parts, embed_vba
 
 SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contracts", "FeeSchedule",
                "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
-OWNED_WIDTHS = {"Worklist": [6, 24, 22, 14, 6, 8, 12, 14, 12, 10, 10, 60],
-                "Scorecard": [24, 18] + [12] * 13, "Aging": [24] + [14] * 6,
+# Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
+# the Dashboard and the multi-table sheets have a grid of their own.
+OWNED_WIDTHS = {**{name: [f.width for f in out.fields] for name, out in (
+                    ("Worklist", m.WORKLIST), ("Scorecard", m.SCORECARD), ("Aging", m.AGING),
+                    ("Exceptions", m.EXCEPTIONS))},
                 "Portfolio": [24, 18] + [14] * 10, "Reconciliation": [14] * 12,
-                "Exceptions": [10, 14, 8, 20, 24, 60, 70], "Dashboard": [26] + [19] * 6 + [3]}
+                "Dashboard": [26] + [19] * 6 + [3]}
 TAB_COLORS = {"Dashboard": "#1F3864", "Worklist": "#C00000", "Settings": "#7F7F7F"}
-TEXT_KEYS = {"claim_id", "patient_id", "payor", "cpt", "modifier", "payor_claim_no", "line_control_no",
-             "check_no", "carc", "rarc", "payor_id", "source"}
 
 
 def _formats(wb) -> dict:
@@ -57,13 +58,13 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
     rows = max(n, 1)  # an Excel table needs at least one data row
     columns = []
     for c in table.columns:
-        columns.append({"header": c.name, "format": fmts.get("text" if c.key in TEXT_KEYS else c.kind)})
+        columns.append({"header": c.name, "format": fmts.get(c.kind)})
     for c in table.calculated:
         columns.append({"header": c.name, "formula": "=" + formulas[c.key],
                         "format": fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]})
     data = []
     if frame is not None and n:
-        data = [[excel_value(v, c.kind) for v, c in zip(vals, table.columns)]
+        data = [[to_excel(v, c.kind) for v, c in zip(vals, table.columns)]
                 for vals in frame[[c.key for c in table.columns]].itertuples(index=False, name=None)]
     ws.add_table(0, 0, rows, len(columns) - 1, {
         "name": table.name, "columns": columns, "style": "Table Style Medium 2",
@@ -73,7 +74,7 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
         # so dates show as dates and money as money.
         for i, vals in enumerate(data, start=1):
             for j, (v, c) in enumerate(zip(vals, table.columns)):
-                fmt = fmts.get("text" if c.key in TEXT_KEYS else c.kind)
+                fmt = fmts.get(c.kind)
                 if v is None:
                     ws.write_blank(i, j, None, fmt)
                 elif isinstance(v, dt.datetime):
@@ -88,9 +89,9 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
         fmt = fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]
         values = calculated[c.key].tolist() if calculated is not None and n else [None] * rows
         for i in range(rows):
-            v = excel_value(values[i], c.kind) if i < len(values) else None
+            v = to_excel(values[i], c.kind) if i < len(values) else None
             if isinstance(v, dt.datetime):
-                v = (v - dt.datetime(1899, 12, 30)).days
+                v = datetime_to_serial(v)
             cached = "" if v is None else v
             cell = ws.table.get(i + 1, {}).get(base + j)
             if hasattr(cell, "_replace") and getattr(cell, "formula", None) is not None:
@@ -155,11 +156,10 @@ def _settings_sheet(wb, fmts, values: dict) -> None:
 
 def _import_log_sheet(wb, fmts) -> None:
     """ImportLog: one row per imported 835/837 file, appended by `payorxl import` and
-    never rewritten by a recalculation (importer.LOG_COLUMNS declares its columns)."""
-    from ..importer import LOG_COLUMNS
-    ws = wb.add_worksheet("ImportLog")
-    for j, c in enumerate(LOG_COLUMNS):
-        ws.set_column(j, j, c.width, wb.add_format({"num_format": c.number_format}) if c.number_format else None)
+    never rewritten by a recalculation (model.IMPORT_LOG declares its columns)."""
+    ws = wb.add_worksheet(m.IMPORT_LOG.title)
+    for j, c in enumerate(m.IMPORT_LOG.fields):
+        ws.set_column(j, j, c.width, wb.add_format({"num_format": c.excel_format}) if c.excel_format else None)
         ws.write_string(0, j, c.name, fmts["bold"])
         ws.write_comment(0, j, f"{c.name}: {c.description}", {"x_scale": 2, "y_scale": 1.2})
     ws.freeze_panes(1, 0)

@@ -123,14 +123,15 @@ def test_scorecard():
 
 def test_aging_by_payor_and_by_cpt():
     # Days from the DOS to 05/01: C1/2 60 (31-60), C4 75 (61-90), C5 111 (91-120), C3 30 (0-30).
+    # Open lines and claims: Acme C1/2, C4, C5 (3 lines of 3 claims); Medicare C3 (1 of 1).
     assert PX_AGING(*ALL, AS_OF) == [
-        ["Payor", "0-30", "31-60", "61-90", "91-120", "120+", "Total"],
-        ["Acme Health", 0.0, 300.0, 150.0, 150.0, 0.0, 600.0],
-        ["Medicare", 20.0, 0.0, 0.0, 0.0, 0.0, 20.0]]
+        ["Payor", "0-30", "31-60", "61-90", "91-120", "120+", "Total", "Open Lines", "Open Claims"],
+        ["Acme Health", 0.0, 300.0, 150.0, 150.0, 0.0, 600.0, 3, 3],
+        ["Medicare", 20.0, 0.0, 0.0, 0.0, 0.0, 20.0, 1, 1]]
     assert PX_AGING(*ALL, AS_OF, "CPT") == [
-        ["CPT", "0-30", "31-60", "61-90", "91-120", "120+", "Total"],
-        ["99213", 0.0, 300.0, 150.0, 150.0, 0.0, 600.0],
-        ["36415", 20.0, 0.0, 0.0, 0.0, 0.0, 20.0]]
+        ["CPT", "0-30", "31-60", "61-90", "91-120", "120+", "Total", "Open Lines", "Open Claims"],
+        ["99213", 0.0, 300.0, 150.0, 150.0, 0.0, 600.0, 3, 3],
+        ["36415", 20.0, 0.0, 0.0, 0.0, 0.0, 20.0, 1, 1]]
 
 
 def test_worklist_most_urgent_first():
@@ -252,12 +253,11 @@ def test_the_same_figures_as_the_scorecard_sheet():
     from payorxl import pipeline
     from payorxl.demo import generate_demo
     from payorxl.workbook.read import Inputs
-    from payorxl.workbook.sheets import SCORECARD_COLUMNS
     d = generate_demo()
     tables = [cv.excel_grid(m.TABLES[n], d.records[n]) for n in
               ("Claims", "Payments", "Contracts", "FeeSchedule", "Appeals")]
     as_of = dt.datetime.combine(d.settings["as_of"], dt.time())
     spilled = PX_SCORECARD(*tables, as_of)
     results = pipeline.evaluate(Inputs(d.frames(), d.settings_obj()))
-    assert spilled == cv.table_out(results.scorecard, SCORECARD_COLUMNS)
+    assert spilled == cv.table_out(results.scorecard, m.SCORECARD.fields)
     assert len(spilled) == 1 + 8       # eight payors

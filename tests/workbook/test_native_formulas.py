@@ -9,7 +9,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from payorxl import libreoffice, model as m, pipeline
-from payorxl.conversion import EXCEL_EPOCH
+from payorxl.codec import EXCEL_EPOCH
 from payorxl.demo import generate_demo
 
 pytestmark = pytest.mark.skipif(libreoffice.soffice() is None,

@@ -1,0 +1,128 @@
+"""The one two-way value codec: how a single value crosses between the engine and the
+world outside it (Excel cells, sheet XML, CSV, JSON).
+
+Inside the engine money is integer cents, dates are pandas Timestamps at midnight,
+counts are ints, rates are float fractions and text is ``str``. Excel holds dollars as
+numbers and dates as serial day numbers counted from 1899-12-30 (the epoch that makes
+Lotus' phantom 1900-02-29 harmless for every date after March 1900). CSV and JSON hold
+dollars with two decimals and ISO dates. Every conversion between these lives here, so
+rounding, the epoch and what a blank is are decided once. Column-wise conversion of whole
+Excel tables into typed frames (with errors for bad cells) is conversion.py's job; it
+uses the scalar rules below.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from . import model as m
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_EPOCH_DATE = EXCEL_EPOCH.date()
+CENT = Decimal("0.01")
+
+
+def is_na(value: Any) -> bool:
+    """None, pandas NA/NaT or a float NaN: no value at all."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def is_blank(value: Any) -> bool:
+    """No value, or text that is only white space: what an empty cell reads as."""
+    return is_na(value) or (isinstance(value, str) and value.strip() == "")
+
+
+# --- money -----------------------------------------------------------------------------
+
+def to_cents(amount: Any) -> int:
+    """Dollars (float, int, str or Decimal) to integer cents, rounding half up (away from
+    zero), as a person rounds an amount on paper."""
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def cents_array(dollars: np.ndarray) -> np.ndarray:
+    """Float dollars to cents, vectorised, rounding half away from zero at the cent as
+    `to_cents` does: the 6-digit rounding first removes binary noise (2.675 * 100 is
+    267.49999...). Returns float64 whole numbers (the caller casts)."""
+    scaled = np.round(np.abs(dollars) * 100, 6)
+    return np.sign(dollars) * np.floor(scaled + 0.5)
+
+
+def dollars(cents: Any) -> float | None:
+    """Integer cents to float dollars (None when there is no value)."""
+    return None if is_na(cents) else int(cents) / 100
+
+
+def decimal_dollars(cents: Any) -> Decimal | None:
+    """Integer cents to exact Decimal dollars, for text that must not carry float noise
+    (sheet XML written by import, CSV)."""
+    return None if is_na(cents) else (Decimal(int(cents)) / 100).quantize(CENT)
+
+
+def dollars_series(cents: pd.Series) -> pd.Series:
+    """A Series of cents as nullable float dollars."""
+    return cents.astype("Float64") / 100
+
+
+# --- dates -----------------------------------------------------------------------------
+
+def serial_to_datetime(serial: float) -> dt.datetime:
+    """An Excel serial day number (fractions are the time of day) to a datetime."""
+    return EXCEL_EPOCH + dt.timedelta(days=float(serial))
+
+
+def datetime_to_serial(value: dt.date | dt.datetime) -> int | float:
+    """A date (whole days) or datetime (with the time as a fraction) as an Excel serial."""
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - EXCEL_EPOCH
+        serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+        return int(serial) if serial == int(serial) else round(serial, 10)
+    return (value - EXCEL_EPOCH_DATE).days
+
+
+# --- whole values ----------------------------------------------------------------------
+
+def to_excel(value: Any, kind: str, blank: Any = None) -> Any:
+    """An engine value as an Excel cell holds it: cents to dollars, dates to datetime,
+    counts to int, rates to float, everything else to text; no value to `blank`."""
+    if is_na(value):
+        return blank
+    if kind == m.MONEY:
+        return int(value) / 100
+    if kind == m.DATE:
+        return pd.Timestamp(value).to_pydatetime()
+    if kind in (m.INT, m.COUNT):
+        return int(value)
+    if kind in (m.PERCENT, m.NUMBER):
+        return float(value)
+    if kind == m.BOOL:
+        return bool(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def to_external(value: Any, kind: str) -> Any:
+    """An engine value as JSON and CSV carry it: money in dollars rounded to the cent,
+    dates as ISO strings (YYYY-MM-DD), NA as None."""
+    if is_na(value):
+        return None
+    if kind == m.MONEY:
+        return round(int(value) / 100, 2)
+    if kind == m.DATE:
+        return pd.Timestamp(value).date().isoformat()
+    return to_excel(value, kind)
+
+
+def external_frame(frame: pd.DataFrame, fields: Iterable[m.Field]) -> pd.DataFrame:
+    """The declared columns of a result frame, in order, for CSV: money in dollars,
+    other kinds as the engine holds them (pandas writes dates and NA itself)."""
+    out = pd.DataFrame(index=frame.index)
+    for f in fields:
+        s = frame[f.key] if f.key in frame else pd.Series(pd.NA, index=frame.index, dtype=object)
+        out[f.key] = dollars_series(s) if f.kind == m.MONEY and not s.dtype == object else s
+    return out.reset_index(drop=True)
