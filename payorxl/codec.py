@@ -118,6 +118,29 @@ def to_external(value: Any, kind: str) -> Any:
     return to_excel(value, kind)
 
 
+# A text cell starting with one of these is taken for a formula by Excel, LibreOffice and
+# Google Sheets when a CSV is opened (OWASP "CSV injection"): a claim ID of
+# =HYPERLINK("http://…") would become a live link. Such text leaves with a leading
+# apostrophe, which the spreadsheet shows as the text itself.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Text that a spreadsheet opening a CSV or JSON export will show as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell passed through safe_text (numbers stay numbers)."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(safe_text)
+    return out
+
+
 def external_frame(frame: pd.DataFrame, fields: Iterable[m.Field]) -> pd.DataFrame:
     """The declared columns of a result frame, in order, for CSV: money in dollars,
     other kinds as the engine holds them (pandas writes dates and NA itself)."""

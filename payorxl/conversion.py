@@ -75,7 +75,11 @@ def _int(value: Any, col: m.Column) -> int:
 
 
 def _money(value: Any, col: m.Column) -> int:
-    return to_cents(_number(value, col))
+    number = _number(value, col)
+    if abs(number) >= m.MONEY_LIMIT:
+        raise _Bad(f"{col.name} is {number:,.2f}, beyond any real amount (${m.MONEY_LIMIT:,} or more)",
+                   "check the amount for a stray digit, or an ID pasted into the amount column")
+    return to_cents(number)
 
 
 def _date(value: Any, col: m.Column) -> pd.Timestamp:
@@ -227,6 +231,8 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
         nums[rest[is_num]] = present[is_num].astype("float64")
         numeric[rest[is_num]] = True
     ok = numeric & np.isfinite(nums)
+    if col.kind == m.MONEY:
+        ok &= np.abs(nums) < m.MONEY_LIMIT
     if col.minimum is not None:
         ok &= nums >= col.minimum
     if col.kind == m.INT:

@@ -8,6 +8,14 @@ from dataclasses import dataclass, asdict
 from typing import Any
 
 ERROR, WARNING = "error", "warning"
+# Longest a quoted value, or a whole message, may print: a 40,000-character cell or a
+# 100 MB X12 element must not become a 100 MB line on the screen or in a log.
+MAX_VALUE, MAX_MESSAGE, MAX_COMMAND_MESSAGE = 120, 600, 2000
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -42,12 +50,19 @@ class DataError:
     severity: str = ERROR
     phi: bool = False
 
+    def __post_init__(self):
+        # A message may quote what it found; keep it, and the fix, to a readable length.
+        object.__setattr__(self, "message", cut(str(self.message), MAX_MESSAGE))
+        object.__setattr__(self, "fix", cut(str(self.fix), MAX_MESSAGE))
+
     def shown_value(self, show_phi: bool = False) -> str:
         if self.phi and not show_phi:
             return "<hidden: patient identifier>"
         if self.value is None or self.value == "":
             return "(blank)"
-        return repr(self.value) if isinstance(self.value, str) else str(self.value)
+        if isinstance(self.value, str):
+            return repr(cut(self.value, MAX_VALUE))
+        return cut(str(self.value), MAX_VALUE)
 
     def format(self, show_phi: bool = False) -> str:
         return f"{self.ref}: {self.message} (value: {self.shown_value(show_phi)})\n    fix: {self.fix}"
@@ -66,4 +81,8 @@ class DataError:
 class PayorxlError(Exception):
     """A problem that stops a whole command (unreadable file, workbook open in Excel).
     Its message names the file and says what to do; the CLI prints it without a
-    traceback."""
+    traceback. The message is cut to MAX_COMMAND_MESSAGE characters (it may quote a
+    value, and a list of cells with its fix runs to a few hundred)."""
+
+    def __init__(self, message: str = "", *args):
+        super().__init__(cut(str(message), MAX_COMMAND_MESSAGE), *args)

@@ -29,6 +29,10 @@ FMT_INT = "0"
 FMT_PERCENT = "0.0%"
 FMT_NUMBER = "0.00"
 FMT_DATETIME = "yyyy-mm-dd hh:mm"
+# No claim line, payment or rate of a practice comes near this; an amount at or beyond it
+# is a stray digit or an ID pasted into a money column (and past ~$92 trillion it would
+# overflow the engine's integer cents), so it is a data error, not a figure.
+MONEY_LIMIT = 10_000_000
 FORMATS = {DATE: FMT_DATE, MONEY: FMT_MONEY, INT: FMT_INT, PERCENT: FMT_PERCENT,
            NUMBER: FMT_NUMBER, DATETIME: FMT_DATETIME}
 

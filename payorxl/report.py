@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import model as m
 from . import pipeline
-from .codec import external_frame, to_external
+from .codec import external_frame, safe_frame, to_external
 from .conversion import ROW
 from .errors import DataError
 from .pseudonym import IDENTIFIER_COLUMNS, Pseudonyms, canonical
@@ -58,7 +58,8 @@ def write_frames(results, out: Path, pseudonymised: bool = False) -> list[Path]:
     written = []
     for name, frame in result_frames(results, pseudonymised).items():
         p = out / f"{name}.csv"
-        frame.to_csv(p, index=False, date_format="%Y-%m-%d")
+        # text that would open as a formula (=, +, -, @...) is written as text
+        safe_frame(frame).to_csv(p, index=False, date_format="%Y-%m-%d")
         written.append(p)
     return written
 

@@ -1,0 +1,93 @@
+"""Hostile values in real cells: amounts beyond any real claim, text that a spreadsheet
+would run as a formula when it opens an export, and values long enough to flood a
+terminal. Each is named or neutralised; none becomes a wrong figure."""
+from __future__ import annotations
+
+import csv
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from payorxl import model as m, pipeline
+from payorxl.cli import main
+from payorxl.demo import generate_demo
+
+
+@pytest.fixture(scope="module")
+def good_book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("values") / "good.xlsx"
+    d = generate_demo(claims=40)
+    pipeline.new_workbook(path, d.frames(), d.settings)
+    return path
+
+
+def edited(good_book, dst, cells):
+    """A copy of the workbook with Claims cells set through openpyxl (as another program
+    would write them): cells is {(excel row, header): value}."""
+    wb = openpyxl.load_workbook(good_book)
+    ws = wb["Claims"]
+    header = {c.value: c.column for c in ws[1]}
+    for (row, name), value in cells.items():
+        cell = ws.cell(row, header[name], value)
+        if isinstance(value, str):
+            cell.data_type = "s"       # text, even when it starts with "=" (an 837's CLM01)
+    wb.save(dst)
+    return dst
+
+
+def test_charges_beyond_any_real_claim_are_named_and_left_out(good_book, tmp_path):
+    # A 20-digit charge (an ID pasted into the amount) and 1e17: before, both passed
+    # `check` and A/R came out as -$92,233,720,368,488,... (int64 cents overflowed).
+    book = edited(good_book, tmp_path / "huge.xlsx",
+                  {(3, "Charge"): 12345678901234567890, (5, "Charge"): 1e17})
+    result = CliRunner().invoke(main, ["check", str(book), "--json"])
+    assert result.exit_code == 1
+    named = {(p["row"], p["column"]) for p in json.loads(result.output)
+             if p["sheet"] == "Claims" and "beyond any real amount" in p["message"]}
+    assert named == {(3, "Charge"), (5, "Charge")}
+
+    good = pipeline.load(good_book)
+    results = pipeline.load(book)
+    assert len(results.lines) == len(good.lines) - 2
+    # Every other line is computed as before: A/R falls by exactly the two rows' balances.
+    left_out = good.lines[good.lines["_row"].isin([3, 5])]
+    assert results.kpis["ar_total"].value == good.kpis["ar_total"].value - int(
+        left_out.loc[left_out["balance"] > 0, "balance"].sum())
+
+
+def test_an_amount_just_under_the_limit_is_a_figure(good_book, tmp_path):
+    book = edited(good_book, tmp_path / "big.xlsx", {(3, "Charge"): 9_999_999.99})
+    results = pipeline.load(book)
+    assert not [e for e in results.errors if e.ref.column == "Charge"]
+    assert results.lines.loc[results.lines["_row"] == 3, "charge"].iloc[0] == 999_999_999
+
+
+def test_exported_text_never_opens_as_a_formula(good_book, tmp_path):
+    payload = '=HYPERLINK("http://example.invalid","click")'
+    book = edited(good_book, tmp_path / "inject.xlsx",
+                  {(3, "Claim ID"): payload, (4, "Claim ID"): "+1-555", (5, "Claim ID"): "@SUM(A1)"})
+    out = tmp_path / "csv"
+    result = CliRunner().invoke(main, ["report", str(book), "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    files = list(out.rglob("*.csv"))
+    assert files
+    seen = False
+    for f in files:
+        with f.open(newline="") as fh:
+            for row in csv.reader(fh):
+                for field in row:
+                    assert not field.startswith(("=", "+", "@", "\t", "\r")), (f.name, field)
+                    seen |= field == "'" + payload
+    assert seen, "the claim ID is kept, as text"
+
+
+def test_a_huge_cell_gives_a_bounded_message(good_book, tmp_path):
+    book = edited(good_book, tmp_path / "long.xlsx", {(3, "Date of Service"): "x" * 40_000})
+    result = CliRunner().invoke(main, ["check", str(book)])
+    assert result.exit_code == 1
+    assert max(len(line) for line in result.output.splitlines()) < 1000
+    assert "…" in result.output
+    problems = json.loads(CliRunner().invoke(main, ["check", str(book), "--json"]).output)
+    assert all(len(p["value"]) < 200 for p in problems)
