@@ -36,7 +36,7 @@ from .conversion import ROW, typed_frame, upper
 from .errors import DataError, PayorxlError
 from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
 from .workbook.read import Inputs, open_workbook, read_grid, read_inputs
-from .workbook.xlsxpart import lock_file
+from .workbook.xlsxpart import file_state, lock_file
 from .x12 import X12Error, balance_835, match_payments, read_835, read_837, to_payments
 from .x12.segments import Segments, load_text
 
@@ -472,6 +472,7 @@ def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced
         raise PayorxlError(f"{book.name} is open in Excel (lock file {lock_file(book).name} is present); "
                            "close it in Excel, then import again")
     now = (now or dt.datetime.now()).replace(microsecond=0)
+    before = file_state(book)                # to notice a save by someone else meanwhile
     inputs = read_inputs(book)               # Claims to match, Contracts to name payers
     log = read_log(book)                     # what was imported before
     parsed = [_read_file(Path(f), allow_unbalanced) for f in files]   # every file, before any write
@@ -489,7 +490,7 @@ def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced
         new_log = _append_log(editor, todo, now)
         if not dry_run:
             result.notes += _rewrite_reconciliation(editor, inputs, typed, errors, pd.concat([log, new_log]))
-            result.changed_parts = editor.save()             # one atomic write
+            result.changed_parts = editor.save(expect=before)   # one atomic write; not over a newer save
             result.written = True
     for p in todo:
         p.result.status = WOULD_IMPORT if dry_run else IMPORTED

@@ -125,7 +125,6 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     `frames` (typed, valid) — recalculated, written atomically. A path ending in .xlsm
     gives the macro-enabled workbook (Dashboard buttons, PX_ formulas); .xlsx the plain one."""
     import os
-    import tempfile
 
     from .conversion import empty_frame
     from .workbook.read import convert_settings, settings_from_values
@@ -147,12 +146,12 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     # is left as given); created: the file's creation stamp (a fixed one makes the
     # shipped template reproducible byte for byte).
     results = evaluate(Inputs(frames, settings_from_values(values, as_of)))
-    fd, tmp = tempfile.mkstemp(prefix=f".~payorxl-{os.getpid()}-", suffix=path.suffix.lower(), dir=path.parent)
-    os.close(fd)
+    from .workbook.package import install, new_temp
+    tmp = new_temp(path)                        # beside the real file (through a symlink)
     try:
         build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
         changed = write_owned_sheets(tmp, lay_out(results, frames), STYLES, tmp, ROW_HEIGHTS)
-        os.replace(tmp, path)
+        install(tmp, path)                      # the one write layer: permissions, lock, rename
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -20,7 +20,8 @@ text directly, as xlsxpart.py does for the owned sheets:
 
 A plain sheet with headers in row 1 and no table (ImportLog) is appended to the same
 way, after its last used row. `WorkbookEditor` holds the changed parts and writes the
-workbook once, atomically, with every other part copied unchanged.
+workbook once through package.py (atomic, every other part copied raw, refused if the
+file changed since it was read).
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ from xml.sax.saxutils import escape, unescape
 from defusedxml import ElementTree as SafeET
 
 from ..errors import PayorxlError
-from .xlsxpart import NS, Style, atomic_write_bytes, clean_text, col_letter, ensure_styles, sheet_parts
+from .package import write_package
+from .xlsxpart import NS, Style, clean_text, col_letter, ensure_styles, sheet_parts
 
 REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -158,30 +160,20 @@ class WorkbookEditor:
                 added[name] = data
         return replaced, added
 
-    def save(self, dst: str | Path | None = None) -> list[str]:
+    def save(self, dst: str | Path | None = None, expect: tuple | None = None) -> list[str]:
         """Write the workbook (to `dst`, default in place) atomically with the changes,
         and close the editor; returns the names of the parts that changed or were added.
-        Every other part is copied with its content, name, order and compression
-        unchanged (as xlsxpart.rewrite_parts does). Nothing is written when nothing
-        changed."""
+        Written by package.write_package: every other part is copied raw (its compressed
+        bytes, name, order and compression unchanged), changed parts are rewritten in
+        place and new ones appended. `expect`: file_state(path) taken before the caller
+        read the workbook; if it has changed since (saved by someone else), nothing is
+        written and PayorxlError says so. Nothing is written when nothing changed."""
         dst = Path(dst) if dst else self.path
         replaced, added = self.changes()
         if not replaced and not added and dst == self.path:
             self.close()
             return []
-
-        def write(f):
-            with zipfile.ZipFile(f, "w") as zout:
-                for info in self.zip.infolist():
-                    data = replaced.get(info.filename)
-                    if data is None:
-                        data = self.zip.read(info)
-                    zout.writestr(info, data, compress_type=info.compress_type)
-                for name, data in added.items():
-                    zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
-            # Windows cannot rename over a file that is still open: let go of it first.
-            self.close()
-        atomic_write_bytes(dst, write)
+        write_package(self.zip, dst, replaced, added, expect)   # closes self.zip before the rename
         return sorted(replaced) + list(added)
 
     # --- styles ---------------------------------------------------------------------

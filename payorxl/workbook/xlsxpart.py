@@ -12,21 +12,16 @@ The styles the owned sheets need are looked up in ``xl/styles.xml`` by meaning (
 format, font, fill); only when one is missing is it appended, so a recalculation of a
 workbook payorxl has already written leaves styles.xml byte-identical.
 
-Writes are atomic: a temporary file beside the target, flushed and fsynced, then renamed
-over it. A workbook that Excel has open (its ``~$`` lock file is present) is refused.
+Every write goes through package.py, the one write layer (atomic, raw copy of untouched
+parts, refuse-if-changed, Excel lock, permissions, symlinks, read-only and .xlsm checks);
+its names (rewrite_parts, file_state, refuse_if_open, ...) stay importable from here.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import logging
 import math
 import os
 import re
-import stat
-import struct
-import tempfile
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -36,6 +31,10 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree as SafeET
 
 from ..errors import PayorxlError
+from .package import (STALE_ALWAYS, STALE_GRACE, TEMP_PREFIX, _TEMP_NAME, _commit, _copy_raw,  # noqa: F401
+                      _os_errors, _pid_alive, _unlink, _write_temp, atomic_write_bytes, file_state,
+                      lock_file, refuse_if_open, rewrite_parts, sweep_stale_temps, temp_prefix,
+                      write_package)
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -303,211 +302,7 @@ def _append(xml: str, tag: str, items: list[str], before: tuple[str, ...] = ()) 
     return xml[:block.start()] + new + xml[block.end():]
 
 
-# --- the atomic rewrite ---------------------------------------------------------------
-
-def lock_file(path: Path) -> Path:
-    return path.with_name("~$" + path.name)
-
-
-def refuse_if_open(path: Path) -> None:
-    lock = lock_file(path)
-    if lock.exists():
-        raise PayorxlError(f"{path.name} is open in Excel (lock file {lock.name} is present); "
-                           "close it in Excel, or write elsewhere with --output")
-
-
-TEMP_PREFIX = ".~payorxl-"
-# A temp file is TEMP_PREFIX + the writer's PID + "-" + mkstemp's 8 random characters +
-# the workbook's suffix; before the PID was in the name: TEMP_PREFIX + the 8 characters.
-_TEMP_NAME = re.compile(r"\.~payorxl-(?:([0-9]{1,10})-)?[a-z0-9_]{8}(?i:\.xls[xm])")
-STALE_GRACE = 10 * 60          # seconds: a dead writer's temp file is kept this long
-STALE_ALWAYS = 24 * 60 * 60    # seconds: any temp file this old is stale, writer or not
-log = logging.getLogger(__name__)
-
-
-def temp_prefix() -> str:
-    """The prefix of this process's temp files: the PID lets a later run tell a leftover."""
-    return f"{TEMP_PREFIX}{os.getpid()}-"
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether `pid` may be a running process on this machine; unknown counts as alive.
-    On Windows os.kill(pid, 0) is not a probe (0 is CTRL_C_EVENT there: it would send
-    Ctrl+C), so there the answer is always 'maybe' and only the 24-hour rule applies."""
-    if os.name == "nt" or pid <= 0:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError, ValueError):   # PermissionError: alive, another user's
-        return True
-    return True
-
-
-def sweep_stale_temps(folder: Path, now: float | None = None) -> list[Path]:
-    """Remove payorxl temp files left in `folder` by a writer that was killed (SIGKILL,
-    power loss) before it could rename or delete them: they can be as large as the
-    workbook and hold the same patient data, and nothing else would ever remove them.
-
-    A file is removed only if its name is exactly a payorxl temp name, it is a regular
-    file (symlinks, folders are left alone, never followed), and either its writer's PID
-    is not running here and it is older than STALE_GRACE (the grace covers a writer on
-    another machine sharing the folder), or it is older than STALE_ALWAYS whatever its
-    PID (old-style names without a PID go only by this rule). A removal that fails (no
-    permission, already gone) is skipped: the sweep never makes a write fail. Returns the
-    files removed; only their names are logged (never the folder, which may name a
-    patient or practice)."""
-    now = time.time() if now is None else now
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        match = _TEMP_NAME.fullmatch(entry.name)
-        if not match:
-            continue
-        try:
-            st = os.lstat(entry.path)
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            age = now - st.st_mtime
-            pid = match.group(1)
-            if age > STALE_ALWAYS or (pid is not None and age > STALE_GRACE and not _pid_alive(int(pid))):
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-                log.info("removed stale temporary file %s", entry.name)
-        except OSError:
-            continue
-    return removed
-
-
-def _write_temp(target: Path, write) -> str:
-    """Call write(fileobj) on a temp file beside `target`, flushed and fsynced. Stale
-    temp files of killed writers in that folder are removed first (sweep_stale_temps)."""
-    sweep_stale_temps(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return tmp
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _commit(tmp: str, target: Path) -> None:
-    """Rename the finished temp file over `target` and make the rename durable."""
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    try:
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-
-
-def atomic_write_bytes(target: Path, write) -> None:
-    """Call write(fileobj) on a temp file beside `target`, fsync, then rename over it."""
-    target = Path(target)
-    with _os_errors(target):
-        _commit(_write_temp(target, write), target)
-
-
-class _os_errors:
-    """Turn a failed write (disk full, read-only folder, no permission) into a message
-    that says the workbook was left as it was."""
-
-    def __init__(self, target: Path):
-        self.target = target
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, tb):
-        if isinstance(error, OSError):
-            raise PayorxlError(f"could not write {self.target.name} in {self.target.parent}: "
-                               f"{error.strerror or error}; the workbook was not changed. Free some "
-                               "space or choose a writable folder (--output)") from None
-        return False
-
-
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_DATA_DESCRIPTOR = 0x08
-
-
-def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Copy one member's compressed bytes unchanged (no inflate, no deflate): most of a
-    large workbook is the user's own sheets, and recompressing them is most of the cost
-    of a write. The CRC and sizes travel with it, so readers still verify the data."""
-    zin.fp.seek(info.header_offset)
-    header = _LOCAL_HEADER.unpack(zin.fp.read(_LOCAL_HEADER.size))
-    if header[0] != zipfile.stringFileHeader:
-        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
-    zin.fp.seek(info.header_offset + _LOCAL_HEADER.size + header[10] + header[11])
-    out = copy.copy(info)
-    out.flag_bits &= ~_DATA_DESCRIPTOR      # sizes go in the local header instead
-    out.extra = b""                          # FileHeader() writes a zip64 extra if needed
-    out.header_offset = zout.fp.tell()
-    zout.fp.write(out.FileHeader(zip64=out.file_size > zipfile.ZIP64_LIMIT
-                                 or out.compress_size > zipfile.ZIP64_LIMIT))
-    remaining = info.compress_size
-    while remaining:
-        chunk = zin.fp.read(min(remaining, 1 << 20))
-        if not chunk:
-            raise zipfile.BadZipFile(f"{info.filename} is truncated")
-        zout.fp.write(chunk)
-        remaining -= len(chunk)
-    zout.filelist.append(out)
-    zout.NameToInfo[out.filename] = out
-    zout.start_dir = zout.fp.tell()
-    zout._didModify = True
-
-
-def file_state(path: Path) -> tuple:
-    """What identifies this version of a file: inode, size and modification time."""
-    st = os.stat(path)
-    return st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def rewrite_parts(src: Path, dst: Path, replace: dict[str, bytes], expect: tuple | None = None) -> None:
-    """Copy the zip `src` to `dst` atomically, with the named parts' contents replaced.
-    Every other part keeps its name, order, compression and compressed bytes. The
-    source is closed before the rename (Windows cannot replace an open file)."""
-    dst = Path(dst)
-    with zipfile.ZipFile(src) as zin:
-        def write(f):
-            with zipfile.ZipFile(f, "w") as zout:
-                for info in zin.infolist():
-                    data = replace.get(info.filename)
-                    if data is None:
-                        _copy_raw(zin, zout, info)
-                    else:
-                        zout.writestr(info, data, compress_type=info.compress_type)
-        with _os_errors(dst):
-            tmp = _write_temp(dst, write)
-    if expect is not None and file_state(src) != expect:
-        _unlink(tmp)
-        raise PayorxlError(f"{Path(src).name} changed while payorxl was reading it (saved by "
-                           "someone else?); nothing was written. Run the command again")
-    with _os_errors(dst):
-        _commit(tmp, dst)
+# --- writing: package.py is the one write layer; its names are re-exported above ---
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],

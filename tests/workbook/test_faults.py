@@ -63,3 +63,28 @@ def test_read_only_folder(small_disk, book_bytes):
     assert "Read-only file system" in result.output and "was not changed" in result.output
     assert "Traceback" not in result.output
     assert book.read_bytes() == book_bytes
+
+
+def test_disk_full_during_import(small_disk, book_bytes, tmp_path):
+    """An import writes through the same layer (WorkbookEditor.save): the same message,
+    the original kept, no temp file left."""
+    from payorxl.importer import import_files
+    from test_kill import small_835
+    era = tmp_path / "era.835"
+    era.write_text(small_835("C100", 1, "99213", "120.00", "ACME HEALTH PLAN"))
+    disk = small_disk(len(book_bytes) // 1024 + 24)
+    book = disk / "book.xlsx"
+    book.write_bytes(book_bytes)
+    with pytest.raises(PayorxlError, match="book.xlsx .*; the workbook was not changed"):
+        import_files(book, [era])
+    assert book.read_bytes() == book_bytes
+    assert [p.name for p in disk.iterdir()] == ["book.xlsx"]
+
+
+def test_read_only_folder_for_a_new_workbook(small_disk):
+    """`payorxl new` into a read-only folder: the message, and nothing left behind."""
+    disk = small_disk(1024)
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    with pytest.raises(PayorxlError, match="Read-only file system; the workbook was not changed"):
+        pipeline.new_workbook(disk / "new.xlsx")
+    assert list(disk.iterdir()) == []

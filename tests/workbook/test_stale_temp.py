@@ -16,7 +16,7 @@ import pytest
 
 from payorxl import pipeline
 from payorxl.demo import generate_demo
-from payorxl.workbook import xlsxpart
+from payorxl.workbook import package, xlsxpart
 
 HOUR, DAY = 3600, 24 * 3600
 BOOK = "practice.xlsx"
@@ -128,7 +128,7 @@ def test_sweep_returns_what_it_removed_and_ignores_failures(folder, monkeypatch)
 
 
 def test_temp_files_carry_the_writer_pid(tmp_path, monkeypatch):
-    """Every temp file new_workbook writes (its own, pipeline.py's mkstemp, and those of
+    """Every temp file new_workbook writes (its own, from package.new_temp, and those of
     the atomic writes into it) is named so that a sweep recognises it, with this PID."""
     renamed = []
     real_replace = os.replace
@@ -150,26 +150,21 @@ def digest(path):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_leftover_of_a_killed_recalc_is_removed_by_the_next(folder, original, tmp_path_factory):
-    """The real case: SIGKILL `payorxl recalc` while its temp file exists (as in
-    test_kill.py); the workbook is the original, the temp file stays; once older than the
-    grace period, the next recalc removes it and writes the workbook as usual."""
+    """The real case: SIGKILL `payorxl recalc` while its temp file exists (at the write's
+    "temp-written" point: package.py's test-only kill hook, as in test_kill.py); the
+    workbook is the original, the temp file stays; once older than the grace period, the
+    next recalc removes it and writes the workbook as usual."""
     book = folder / BOOK
     reference = tmp_path_factory.mktemp("reference") / BOOK   # the same recalc, not killed
     shutil.copy(original, reference)
     pipeline.recalc(reference, as_of="2027-01-15")
-    left, codes = set(), []
-    for _attempt in range(10):      # the temp file lives a few ms: retry if the kill came late
-        shutil.copy(original, book)
-        proc = subprocess.Popen([sys.executable, "-m", "payorxl", "recalc", str(book), "--as-of", "2027-01-15"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while proc.poll() is None and not temps(folder):
-            pass
-        proc.send_signal(signal.SIGKILL)
-        codes.append(proc.wait())         # -9 killed, 0 finished first, 1 failed
-        left = temps(folder)
-        if left:
-            break
-    assert len(left) == 1, f"no kill landed while the temp file existed (exit codes {codes})"
+    shutil.copy(original, book)
+    proc = subprocess.Popen([sys.executable, "-m", "payorxl", "recalc", str(book), "--as-of", "2027-01-15"],
+                            env={**os.environ, package.KILL_ENV: "temp-written"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert proc.wait() == -signal.SIGKILL
+    left = temps(folder)
+    assert len(left) == 1, left
     tmp = folder / left.pop()
     assert tmp.name.startswith(f".~payorxl-{proc.pid}-") and tmp.suffix == ".xlsx"
     assert book.read_bytes() == original.read_bytes(), "the killed recalc changed the workbook"
