@@ -96,6 +96,8 @@ def to_excel(value: Any, kind: str, blank: Any = None) -> Any:
     if kind == m.MONEY:
         return int(value) / 100
     if kind == m.DATE:
+        return pd.Timestamp(value).normalize().to_pydatetime()   # a date: no time of day
+    if kind == m.DATETIME:
         return pd.Timestamp(value).to_pydatetime()
     if kind in (m.INT, m.COUNT):
         return int(value)

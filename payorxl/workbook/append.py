@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape, unescape
 
 from defusedxml import ElementTree as SafeET
 
+from ..codec import datetime_to_serial
 from ..errors import PayorxlError
 from .package import write_package
 from .xlsxpart import NS, Style, clean_text, col_letter, ensure_styles, sheet_parts
@@ -439,13 +440,7 @@ def _number_text(value) -> str | None:
 
 
 def _serial(value) -> float | int | None:
-    if isinstance(value, dt.datetime):
-        delta = value.replace(tzinfo=None) - dt.datetime(1899, 12, 30)
-        serial = delta.days + delta.seconds / 86400
-        return int(serial) if serial == int(serial) else round(serial, 10)
-    if isinstance(value, dt.date):
-        return (value - dt.date(1899, 12, 30)).days
-    return None
+    return datetime_to_serial(value) if isinstance(value, dt.date) else None
 
 
 def _plain(value: Any) -> Any:

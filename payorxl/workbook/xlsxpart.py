@@ -30,6 +30,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 
+from ..codec import datetime_to_serial
 from ..errors import PayorxlError
 from .package import (STALE_ALWAYS, STALE_GRACE, TEMP_PREFIX, _TEMP_NAME, _commit, _copy_raw,  # noqa: F401
                       _os_errors, _pid_alive, _unlink, _write_temp, atomic_write_bytes, file_state,
@@ -39,7 +40,6 @@ from .package import (STALE_ALWAYS, STALE_GRACE, TEMP_PREFIX, _TEMP_NAME, _commi
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
       "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
-EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Characters XML 1.0 forbids; imported text may carry them (X12, pasted data).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_CELL_TEXT = 32767
@@ -78,11 +78,8 @@ def col_letter(col: int) -> str:
 def _excel_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, dt.datetime):
-        delta = value - dt.datetime(1899, 12, 30)
-        return delta.days + delta.seconds / 86400
-    if isinstance(value, dt.date):
-        return float((value - EXCEL_EPOCH).days)
+    if isinstance(value, dt.date):      # datetime too: a serial day number (codec)
+        return float(datetime_to_serial(value))
     if isinstance(value, (int, float)):
         return None if (isinstance(value, float) and (math.isnan(value) or math.isinf(value))) else value
     return None
