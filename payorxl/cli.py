@@ -3,6 +3,23 @@
 Each command parses its options and calls one library function (pipeline.recalc,
 pipeline.new_workbook, ...); domain problems arrive as PayorxlError and leave as a
 one-line message with its fix and exit status 1 — never a traceback.
+
+What the user sees:
+- Text from the user or the workbook (paths, practice and payor names, cell values,
+  the messages that quote them) is never read as rich markup or emoji codes: both
+  consoles have markup and emoji off, and styled output is built from `Text` pieces,
+  so a payor `Medicare [/primary]` or a cell `[bold]x` prints as typed.
+- On a terminal, lines wrap and tables fit its width. When stdout or stderr is not a
+  terminal (piped to a file or a program, cron, click's CliRunner) its console has no
+  width limit, whatever COLUMNS says (_Console): an error is one line with its fix
+  ("error: <what>; <fix>"), `check` prints each problem on one line and its fix on the
+  next, and the KPI, worklist and recalc tables keep their columns with every cell in
+  full (never cut to "Deni…"). Programs should read --json rather than the tables.
+- Money in every JSON output is in dollars (a number with at most two decimals, as in
+  the CSV files and the workbook), never cents; rates are fractions.
+- Exit status 1 when the command failed: a PayorxlError, a workbook `recalc` could
+  not recalculate, errors found by `check`, a file `import` refused for a real problem.
+  A file `import` skips because it is already imported is not a failure.
 """
 from __future__ import annotations
 
@@ -12,15 +29,59 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import click
-from rich.console import Console
+import pandas as pd
+from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import pipeline
 from .errors import PayorxlError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+UNLIMITED = 1_000_000   # the width of a console that is not a terminal: lines are never wrapped or cut
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):   # no isatty, or a closed file
+        return False
+
+
+class _Console(Console):
+    """A rich Console that wraps at the terminal's width on a terminal, and never wraps
+    or cuts when its stream is not one (see the module docstring)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if _is_terminal(self.file) else ConsoleDimensions(UNLIMITED, size.height)
+
+
+console = _Console(highlight=False, markup=False, emoji=False)
+err_console = _Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def _error(message) -> None:
+    """'error: <message>' on stderr; the message is user text (never markup)."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", str(message)))
+
+
+def _text(value) -> Text:
+    """A table cell or line holding `value` as it is (None, NaN and NA as blank)."""
+    try:
+        blank = value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):   # a list or array: not one missing value
+        blank = False
+    return Text("" if blank else str(value))
+
+
+def _left_out(name: str, errors: int, where: str) -> Text | None:
+    """The note under a command's figures when rows were left out of them."""
+    if not errors:
+        return None
+    rows = "1 row with errors was" if errors == 1 else f"{errors:,} rows with errors were"
+    return Text.assemble(f"{name}: ", (f"{rows} left out of the figures", "yellow"), f": {where}")
 
 
 def _date(ctx, param, value):
@@ -46,7 +107,7 @@ class PayorxlGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PayorxlError as e:
-            err_console.print(f"[bold red]error:[/] {e}")
+            _error(e)
             sys.exit(1)
 
 
@@ -72,12 +133,13 @@ def _fmt_kpi(kpi) -> str:
 
 
 def print_kpis(results) -> None:
-    t = Table(title=f"{results.settings.practice_name or 'Practice'} — as of {results.settings.as_of:%m/%d/%Y}")
+    t = Table(title=Text(f"{results.settings.practice_name or 'Practice'} — as of "
+                         f"{results.settings.as_of:%m/%d/%Y}", style="table.title"))
     t.add_column("KPI")
     t.add_column("Value", justify="right")
     t.add_column("Definition", style="dim")
     for kpi in results.kpis.values():
-        t.add_row(kpi.label, _fmt_kpi(kpi), (kpi.source + ": " if kpi.source else "") + kpi.definition)
+        t.add_row(_text(kpi.label), _fmt_kpi(kpi), _text((kpi.source + ": " if kpi.source else "") + kpi.definition))
     console.print(t)
 
 
@@ -87,10 +149,10 @@ def print_worklist(results, top: int) -> None:
     for h in ("#", "Action", "Payor", "Claim", "Amount", "Deadline", "Days", "Status"):
         t.add_column(h, justify="right" if h in ("#", "Amount", "Days") else "left")
     for r in w.itertuples():
-        t.add_row(str(r.rank), r.action, r.payor, f"{r.claim_id}/{r.line}" if r.claim_id else "",
+        t.add_row(str(r.rank), _text(r.action), _text(r.payor), _text(f"{r.claim_id}/{r.line}" if r.claim_id else ""),
                   _money(None if r.amount is None or r.amount != r.amount else int(r.amount)),
                   "" if r.deadline is None or r.deadline != r.deadline else f"{r.deadline:%m/%d/%Y}",
-                  "" if r.days_left is None or r.days_left != r.days_left else str(r.days_left), r.status)
+                  "" if r.days_left is None or r.days_left != r.days_left else str(r.days_left), _text(r.status))
     console.print(t)
 
 
@@ -114,7 +176,7 @@ def workbook_path(path: Path, macros: bool | None) -> Path:
     return path
 
 
-@main.command()
+@main.command(short_help="Create a new, empty practice workbook.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @click.option("--practice", default="", help="Practice name for the Settings sheet.")
@@ -126,16 +188,18 @@ def new(path: Path, force: bool, practice: str, macros: bool | None):
     (Recalculate, Import remittance, Import claims, Check data) and the PX_ formulas
     for Excel: see docs/excel.md. PATH.xlsx, or --no-macros, is the plain workbook.
 
-    Example: payorxl new "Riverside FM.xlsm" --practice "Riverside Family Medicine"
+    \b
+    Example:
+      payorxl new "Riverside FM.xlsm" --practice "Riverside Family Medicine"
     """
     path = workbook_path(path, macros)
     pipeline.new_workbook(path, settings_values={"practice_name": practice}, overwrite=force)
-    console.print(f"created {path}: fill in Contracts, FeeSchedule and Claims, then run "
-                  f"'payorxl recalc \"{path}\"'" + (" or press Recalculate in Excel" if path.suffix.lower() == ".xlsm"
-                                                     else ""))
+    console.print(Text(f"created {path}: fill in Contracts, FeeSchedule and Claims, then run "
+                       f"'payorxl recalc \"{path}\"'" + (" or press Recalculate in Excel"
+                                                          if path.suffix.lower() == ".xlsm" else "")))
 
 
-@main.command()
+@main.command(short_help="Write the demo practice workbook and show its figures.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--force/--no-force", default=True, show_default=True, help="Replace an existing demo file.")
 @click.option("--top", default=10, show_default=True, help="Worklist rows to print.")
@@ -153,7 +217,7 @@ def demo(path: Path | None, force: bool, top: int, macros: bool | None):
     d = generate_demo()
     pipeline.new_workbook(path, d.frames(), d.settings, overwrite=force)
     results = pipeline.load(path)
-    console.print(f"wrote {path} ({len(results.lines):,} claim lines)")
+    console.print(Text(f"wrote {path} ({len(results.lines):,} claim lines)"))
     print_kpis(results)
     print_worklist(results, top)
 
@@ -163,7 +227,7 @@ def _recalc_many(paths, as_of, output, backup, jobs):
         return [pipeline.recalc_safely(paths[0], as_of, output, backup)]
     summaries = []
     with Progress(TextColumn("recalculating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=False) as progress:
+                  console=err_console, transient=False, disable=not _is_terminal(err_console.file)) as progress:
         task = progress.add_task("recalc", total=len(paths))
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(pipeline.recalc_safely, p, as_of, None, backup) for p in paths]
@@ -186,7 +250,7 @@ def _expand(books) -> list[Path]:
     return paths
 
 
-@main.command()
+@main.command(short_help="Recalculate workbooks and rewrite their owned sheets.")
 @click.argument("books", nargs=-1, required=True, type=click.Path(path_type=Path))
 @AS_OF
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -201,23 +265,34 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
 
     Only payorxl's sheets (Dashboard, Worklist, Scorecard, Aging, Portfolio,
     Exceptions) change; the user's sheets, formatting, VBA, buttons and charts are
-    left byte for byte. Exit status 1 when any workbook failed.
+    left byte for byte. Money in --json is in dollars. Exit status 1 when any workbook
+    failed (each failure is one line on stderr: the workbook, what is wrong, the fix).
 
-    Example: payorxl recalc practices/ --as-of 2026-10-31
+    \b
+    Example:
+      payorxl recalc practices/ --as-of 2026-10-31
     """
     paths = _expand(books)
+    if not paths:
+        raise PayorxlError(f"{', '.join(str(b) for b in books)}: no workbook (.xlsx or .xlsm) in this folder; "
+                           "give a workbook or a folder holding some")
     if output and len(paths) != 1:
         raise PayorxlError("--output takes exactly one workbook")
-    summaries = _recalc_many(paths, as_of, output, backup, jobs)
+    missing = {str(p) for p in paths if not p.exists()}
+    if len(paths) == 1 and missing:
+        raise PayorxlError(f"{paths[0]}: {_no_such_file(paths[0])}")
+    found = _recalc_many([p for p in paths if str(p) not in missing], as_of, output, backup, jobs) \
+        if len(missing) < len(paths) else []
+    by_path = {s.path: s for s in found}
+    summaries = [by_path.get(str(p)) or pipeline.Summary(path=str(p), failed=_no_such_file(p)) for p in paths]
     if csv_dir:
         from .report import write_csv
         for s in summaries:
             if not s.failed:
                 write_csv(Path(s.output), Path(csv_dir), as_of)
     if as_json:
-        from dataclasses import asdict
-        console.print_json(json.dumps([asdict(s) for s in summaries], default=str))
-    else:
+        click.echo(json.dumps([_summary_json(s) for s in summaries], indent=2, default=str))
+    elif len(summaries) > 1 or not summaries[0].failed:   # one failed workbook: only its error line
         t = Table(title="payorxl recalc")
         for h in ("Workbook", "Practice", "As of", "Lines", "Errors", "Denial rate", "Missed", "Due soon",
                   "Underpaid", "Result"):
@@ -225,20 +300,42 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
         for s in summaries:
             k = s.kpis
             rate = k.get("initial_denial_rate")
-            t.add_row(Path(s.path).name, s.practice, s.as_of, f"{s.claim_lines:,}" if not s.failed else "",
-                      str(s.errors) if not s.failed else "",
+            t.add_row(_text(Path(s.path).name), _text(s.practice), s.as_of,
+                      f"{s.claim_lines:,}" if not s.failed else "", str(s.errors) if not s.failed else "",
                       "" if rate is None else f"{rate:.1%}", str(k.get("missed_deadlines", "")),
                       str(k.get("at_risk", "")), _money(k.get("underpayment")) if k else "",
-                      "[red]failed[/]" if s.failed else "[green]ok[/]")
+                      Text("failed", style="red") if s.failed else Text("ok", style="green"))
         console.print(t)
+        for s in summaries:
+            note = None if s.failed else _left_out(
+                Path(s.path).name, s.errors,
+                f"see the Exceptions sheet (or run payorxl check \"{s.output or s.path}\")")
+            if note:
+                console.print(note)
     for s in summaries:
         if s.failed:   # in full, below the table: it says what to do
-            err_console.print(f"[bold red]error:[/] {Path(s.path).name}: {s.failed}", soft_wrap=True)
+            name = Path(s.path).name
+            _error(s.failed if s.failed.startswith((s.path, name)) else f"{s.path}: {s.failed}")
     if any(s.failed for s in summaries):
         sys.exit(1)
 
 
-@main.command()
+def _no_such_file(path: Path) -> str:
+    return f"no such file; check the name and the folder, or make the workbook with 'payorxl new \"{path}\"'"
+
+
+def _summary_json(s: pipeline.Summary) -> dict:
+    """A recalc Summary for JSON: its KPIs as the CSV files carry them (money in dollars)."""
+    from dataclasses import asdict
+
+    from . import model as m
+    from .codec import to_external
+    d = asdict(s)
+    d["kpis"] = {k: to_external(v, m.KPIS_BY_KEY[k].kind) if k in m.KPIS_BY_KEY else v for k, v in s.kpis.items()}
+    return d
+
+
+@main.command(short_help="Check a workbook's data: list every problem.")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @AS_OF
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
@@ -252,18 +349,18 @@ def check(book, as_of, as_json, show_phi):
     results = pipeline.load(book, as_of)
     problems = results.errors
     if as_json:
-        console.print_json(json.dumps([e.as_dict(show_phi) for e in problems], default=str))
+        click.echo(json.dumps([e.as_dict(show_phi) for e in problems], indent=2, default=str))
     else:
         for e in problems:
             color = "red" if e.severity == "error" else "yellow"
-            console.print(f"[{color}]{e.severity}[/] {e.format(show_phi)}")
+            console.print(Text.assemble((e.severity, color), " ", e.format(show_phi)))
         n_err = sum(e.severity == "error" for e in problems)
-        console.print(f"{book.name}: {n_err} error(s), {len(problems) - n_err} warning(s)")
+        console.print(Text(f"{book.name}: {n_err} error(s), {len(problems) - n_err} warning(s)"))
     if any(e.severity == "error" for e in problems):
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Print a workbook's KPIs and worklist; write CSV files.")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @AS_OF
 @click.option("--top", default=15, show_default=True, help="Worklist rows to print.")
@@ -286,9 +383,10 @@ def report(book, as_of, top, csv_dir, deidentify, key_file):
     still be grouped by patient or claim. Keep the key private: with it and a list of
     real IDs anyone can link pseudonyms back.
 
-    Example: payorxl report "Riverside FM.xlsx" --deidentify --csv shared/
+    \b
+    Example:
+      payorxl report "Riverside FM.xlsx" --deidentify --csv shared/
     """
-    from rich.markup import escape
     from . import report as rep
     pseudonyms = None
     if key_file and not deidentify:
@@ -296,39 +394,48 @@ def report(book, as_of, top, csv_dir, deidentify, key_file):
     if deidentify:
         from . import pseudonym
         pseudonyms = pseudonym.load(key_file)
-        err_console.print(escape(pseudonyms.notice()), soft_wrap=True)
+        err_console.print(Text(pseudonyms.notice()), soft_wrap=True)
     results = rep.load(book, as_of, pseudonyms)
     print_kpis(results)
     print_worklist(results, top)
+    note = _left_out(book.name, sum(e.severity == "error" for e in results.errors),
+                     f"run payorxl check \"{book}\" to list them")
+    if note:
+        console.print(note)
     if csv_dir:
         written = rep.write_frames(results, Path(csv_dir) / book.stem, pseudonymised=deidentify)
-        console.print(f"wrote {len(written)} CSV files to {escape(str(Path(csv_dir) / book.stem))}"
-                      + (" (identifiers pseudonymised)" if deidentify else " (no patient IDs)"), soft_wrap=True)
+        console.print(Text(f"wrote {len(written)} CSV files to {Path(csv_dir) / book.stem}"
+                           + (" (identifiers pseudonymised)" if deidentify else " (no patient IDs)")),
+                      soft_wrap=True)
 
 
-def _import_line(f) -> str:
+SKIPPED = "skipped"   # how a file refused as already imported (or given twice) is shown: not a failure
+
+
+def _import_line(f) -> Text:
     """One file's outcome, without patient identifiers (counts and totals only)."""
-    from rich.markup import escape
     kind = f" ({f.kind})" if f.kind else ""
-    head = f"{escape(f.name)}{kind}: "
+    head = Text(f"{f.name}{kind}: ")
     if not f.ok:
-        color = "yellow" if f.status == "not imported" else "red"
-        return head + f"[{color}]{f.status}[/]: {escape(f.message)}"
-    parts = [f"{f.claims:,} claim(s)", f"{f.lines:,} line(s)"]
+        status, color = (f.status, "red") if f.failed else (SKIPPED if f.reason in f.NOT_FAILURES else f.status,
+                                                              "yellow")
+        return Text.assemble(head, (status, color), f": {f.message}")
+    parts = [Text(f"{f.claims:,} claim(s)"), Text(f"{f.lines:,} line(s)")]
     if f.kind == "835":
-        parts.append(f"paid {_money(f.paid)}")
-        parts.append("balanced" if f.balanced else "[red]NOT balanced[/] (imported, marked UNBALANCED)")
-        parts.append(f"{f.matched:,} matched, {f.unmatched:,} unmatched")
+        parts.append(Text(f"paid {_money(f.paid)}"))
+        parts.append(Text("balanced") if f.balanced else
+                     Text.assemble(("NOT balanced", "red"), " (imported, marked UNBALANCED)"))
+        parts.append(Text(f"{f.matched:,} matched, {f.unmatched:,} unmatched"))
     else:
-        parts.append(f"charges {_money(f.charges)}")
+        parts.append(Text(f"charges {_money(f.charges)}"))
         if f.skipped:
-            parts.append(f"{f.skipped:,} line(s) already in Claims")
+            parts.append(Text(f"{f.skipped:,} line(s) already in Claims"))
     table = "Payments" if f.kind == "835" else "Claims"
     where = f" → {table} rows {f.first_row}–{f.last_row}" if f.rows else ""
-    return head + f"[green]{f.status}[/] " + ", ".join(parts) + where
+    return Text.assemble(head, (f.status, "green"), " ", Text(", ").join(parts), where)
 
 
-@main.command("import")
+@main.command("import", short_help="Import 835 remittances and 837P claim files.")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--allow-unbalanced", is_flag=True,
@@ -340,40 +447,43 @@ def import_(book, files, allow_unbalanced, dry_run, as_json):
 
     835 lines become Payments rows, matched to their claim lines (unmatched ones are
     kept and listed in Reconciliation); 837P lines become Claims rows. Each file is
-    recorded in the ImportLog sheet: a file already imported is refused, so importing it
-    again changes nothing. A file that is not readable, or an 835 that does not balance
-    (without --allow-unbalanced), stops the import before anything is written. Exit
-    status 1 when any file was refused.
+    recorded in the ImportLog sheet: a file already imported is skipped ("already
+    imported on ..."), so importing it again changes nothing, and is not an error. A
+    file that is not readable, not an 835 or 837P, or an 835 that does not balance
+    (without --allow-unbalanced), stops the import before anything is written, and the
+    exit status is 1. Money in --json is in dollars.
 
-    Example: payorxl import "Riverside FM.xlsx" downloads/era-2026-11-02.835 claims.837
+    \b
+    Example:
+      payorxl import "Riverside FM.xlsx" downloads/era-2026-11-02.835 claims.837
     """
     from .importer import import_files
     result = import_files(book, files, allow_unbalanced=allow_unbalanced, dry_run=dry_run)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, default=str))
     else:
-        from rich.markup import escape
         for f in result.files:
             console.print(_import_line(f), soft_wrap=True)
-            failures = f.failures[1:] if f.status == "refused" else f.failures   # the first is in the message
+            # balancing failures: the first is in the message of a file refused for them
+            failures = (f.failures if f.ok else f.failures[1:] if f.reason == f.UNBALANCED else [])
             for failure in failures[:20]:
-                console.print(f"    [red]×[/] {escape(failure)}", soft_wrap=True)
+                console.print(Text.assemble("    ", ("×", "red"), " ", failure), soft_wrap=True)
             if len(failures) > 20:
                 console.print(f"    … and {len(failures) - 20} more balancing failure(s)", soft_wrap=True)
             if f.ok:
                 for note in f.notes:
-                    console.print(f"    [yellow]![/] {escape(note)}", soft_wrap=True)
+                    console.print(Text.assemble("    ", ("!", "yellow"), " ", note), soft_wrap=True)
                 if f.reader_warnings:
                     console.print(f"    {len(f.reader_warnings)} reader warning(s) about values in the file",
                                   soft_wrap=True)
         for note in result.notes:
-            console.print(f"[yellow]![/] {escape(note)}", soft_wrap=True)
+            console.print(Text.assemble(("!", "yellow"), " ", note), soft_wrap=True)
         if result.written:
-            console.print(f"wrote {escape(book.name)}; run 'payorxl recalc \"{escape(str(book))}\"' to refresh "
-                          "the Dashboard and Worklist", soft_wrap=True)
+            console.print(Text(f"wrote {book.name}; run 'payorxl recalc \"{book}\"' to refresh "
+                               "the Dashboard and Worklist"), soft_wrap=True)
         elif dry_run:
             console.print("dry run: nothing was written", soft_wrap=True)
         else:
-            console.print(f"nothing was written to {escape(book.name)}", soft_wrap=True)
-    if not result.ok:
+            console.print(Text(f"nothing was written to {book.name}"), soft_wrap=True)
+    if any(f.failed for f in result.files):   # a file merely already imported is no failure
         sys.exit(1)

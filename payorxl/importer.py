@@ -101,12 +101,28 @@ class FileResult:
     claim lines already in Claims; notes: what needs the user's attention, safe to
     print (a payer with no contract, claim lines skipped, rows the figures will leave
     out until fixed); reader_warnings: what the X12 reader noticed (its messages may
-    quote values such as a patient control number, so the CLI prints only their count)."""
+    quote values such as a patient control number, so the CLI prints only their count).
+
+    reason: why a file was not imported, as a code (one of the constants below), for
+    programs to decide on instead of the message's words. ALREADY_IMPORTED and
+    DUPLICATE_IN_BATCH are not failures: the file's content is, or is being, in the
+    workbook, so they neither hold the other files back nor fail the command."""
+    # reason codes
+    ALREADY_IMPORTED = "already_imported"      # its SHA-256 is in the ImportLog: nothing to do
+    DUPLICATE_IN_BATCH = "duplicate_in_batch"  # same bytes as a file given earlier in the command
+    UNBALANCED = "unbalanced"                  # an 835 that does not balance, without allow_unbalanced
+    UNREADABLE = "unreadable"                  # not readable X12 (the message names the segment)
+    CANNOT_OPEN = "cannot_open"                # the file cannot be opened (missing, a folder, no permission)
+    UNSUPPORTED = "unsupported"                # an 837I or 837D, or not an 835 or 837 at all
+    HELD_BACK = "held_back"                    # fine, but another file of the command was refused
+    NOT_FAILURES = frozenset({ALREADY_IMPORTED, DUPLICATE_IN_BATCH})
+
     file: str
     name: str
     kind: str = ""
     sha256: str = ""
     status: str = ""
+    reason: str = ""
     message: str = ""
     claims: int = 0
     lines: int = 0
@@ -128,6 +144,15 @@ class FileResult:
     @property
     def ok(self) -> bool:
         return self.status in (IMPORTED, WOULD_IMPORT)
+
+    @property
+    def failed(self) -> bool:
+        """Refused or failed for a real problem (not merely already imported or given
+        twice): such a file holds the others back, and the command exits 1."""
+        return self.status in (REFUSED, FAILED) and self.reason not in self.NOT_FAILURES
+
+    def refuse(self, status: str, reason: str, message: str) -> None:
+        self.status, self.reason, self.message = status, reason, message
 
     def as_dict(self) -> dict:
         """For JSON: money in dollars, reader warnings as a count (see above)."""
@@ -152,8 +177,9 @@ class ImportResult:
 
     @property
     def refused(self) -> list[FileResult]:
-        """Files refused or failed (a command with any exits 1)."""
-        return [f for f in self.files if f.status in (REFUSED, FAILED)]
+        """Files refused or failed for a real problem (a command with any exits 1); a
+        file merely imported before, or given twice, is not one."""
+        return [f for f in self.files if f.failed]
 
     @property
     def ok(self) -> bool:
@@ -244,7 +270,7 @@ def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
     try:
         data = path.read_bytes()
     except OSError as e:
-        result.status, result.message = FAILED, f"cannot be read ({e.strerror or e}); check the path"
+        result.refuse(FAILED, result.CANNOT_OPEN, f"cannot be read ({e.strerror or e}); check the path")
         return parsed
     result.sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -256,22 +282,21 @@ def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
             result.kind = KIND_837
             if "X223" in env.version or "X224" in env.version:
                 what = "837I (institutional)" if "X223" in env.version else "837D (dental)"
-                result.status = REFUSED
-                result.message = (f"is an {what} claim file; payorxl imports 837P professional "
-                                  "claims: enter these claims by hand")
+                result.refuse(REFUSED, result.UNSUPPORTED, f"is an {what} claim file; payorxl imports 837P "
+                              "professional claims: enter these claims by hand")
                 return parsed
             claims = read_837(data, path.name)
         else:
-            result.status = REFUSED
-            result.message = (f"holds {'transaction set ' + env.kind if env.kind != 'none' else 'no transaction'}"
-                              f"; payorxl imports 835 remittances and 837P claims: choose one of those")
+            result.refuse(REFUSED, result.UNSUPPORTED,
+                          f"holds {'transaction set ' + env.kind if env.kind != 'none' else 'no transaction'}"
+                          "; payorxl imports 835 remittances and 837P claims: choose one of those")
             return parsed
     except X12Error as e:
         where = ""
         if e.segment is not None:
             where = f"segment {e.segment}" + (f" ({e.segment_id})" if e.segment_id else "") + ": "
-        result.status = FAILED
-        result.message = f"is not readable X12: {where}{e.message}" + (f"; {e.fix}" if e.fix else "")
+        result.refuse(FAILED, result.UNREADABLE,
+                      f"is not readable X12: {where}{e.message}" + (f"; {e.fix}" if e.fix else ""))
         return parsed
     if result.kind == KIND_835:
         result.reader_warnings += [w.message for w in rem.warnings]
@@ -291,11 +316,11 @@ def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
         parsed.log_failures = [describe_failure(f, with_claim_id=True) for f in failures]
         if not result.balanced and not allow_unbalanced:
             more = f"; and {len(failures) - 1} more" if len(failures) > 1 else ""
-            result.status = REFUSED
-            result.message = (f"does not balance ({len(failures)} failure{'s' if len(failures) != 1 else ''}: "
-                              f"{result.failures[0]}{more}); ask the payer for a corrected file, or import "
-                              "it anyway with --allow-unbalanced (its rows are then marked UNBALANCED in "
-                              "Payments' Source)")
+            result.refuse(REFUSED, result.UNBALANCED,
+                          f"does not balance ({len(failures)} failure{'s' if len(failures) != 1 else ''}: "
+                          f"{result.failures[0]}{more}); ask the payer for a corrected file, or import "
+                          "it anyway with --allow-unbalanced (its rows are then marked UNBALANCED in "
+                          "Payments' Source)")
     else:
         result.reader_warnings += [w.message for w in claims.attrs.get("warnings", [])]
         parsed.claims = claims
@@ -498,7 +523,8 @@ def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced
 
 
 def _refuse_repeats(parsed: list[_Parsed], log: pd.DataFrame) -> None:
-    """A file whose SHA-256 is in the ImportLog, or given twice, is refused."""
+    """A file whose SHA-256 is in the ImportLog, or given twice, is refused (reason
+    ALREADY_IMPORTED or DUPLICATE_IN_BATCH: not a failure, see FileResult)."""
     logged = {sha.lower(): (when, row) for sha, when, row in zip(log["sha256"], log["imported_at"], log[ROW])
               if sha}
     first_seen: dict[str, str] = {}
@@ -509,25 +535,26 @@ def _refuse_repeats(parsed: list[_Parsed], log: pd.DataFrame) -> None:
         if r.sha256 in logged:
             when, row = logged[r.sha256]
             stamp = f"{when:%m/%d/%Y %H:%M}" if not pd.isna(when) else "an earlier date"
-            r.status, r.message = REFUSED, f"already imported on {stamp} (ImportLog row {row}); nothing to do"
+            r.refuse(REFUSED, r.ALREADY_IMPORTED, f"already imported on {stamp} (ImportLog row {row}); nothing to do")
         elif r.sha256 in first_seen:
-            r.status, r.message = REFUSED, f"same content as {first_seen[r.sha256]}, given earlier in this command"
+            r.refuse(REFUSED, r.DUPLICATE_IN_BATCH, f"same content as {first_seen[r.sha256]}, given earlier in "
+                     "this command")
         else:
             first_seen[r.sha256] = r.name
 
 
 def _hold_if_any_refused(parsed: list[_Parsed], todo: list[_Parsed]) -> bool:
     """Nothing is written unless every file is importable or already imported: a file
-    that failed, or was refused for any other reason, holds the others back."""
-    blocking = [p.result for p in parsed if p.result.status == FAILED or
-                (p.result.status == REFUSED and not p.result.message.startswith(("already imported", "same content")))]
+    that failed, or was refused for any other reason (FileResult.failed, by its reason
+    code), holds the others back."""
+    blocking = [p.result for p in parsed if p.result.failed]
     if not blocking:
         return False
     names = ", ".join(b.name for b in blocking)
     which, it = (f"{names} was", "it") if len(blocking) == 1 else (f"{names} were", "them")
     for p in todo:
-        p.result.status = HELD
-        p.result.message = f"nothing was imported because {which} refused: fix {it} or leave {it} out, and run again"
+        p.result.refuse(HELD, p.result.HELD_BACK,
+                        f"nothing was imported because {which} refused: fix {it} or leave {it} out, and run again")
     return True
 
 

@@ -24,7 +24,7 @@ from payorxl import pipeline
 from payorxl.cli import main
 from payorxl.demo import generate_demo
 from payorxl.errors import PayorxlError
-from payorxl.importer import (FAILED, HELD, IMPORTED, LOG_COLUMNS, REFUSED, UNBALANCED, WOULD_IMPORT,
+from payorxl.importer import (FAILED, HELD, IMPORTED, LOG_COLUMNS, REFUSED, UNBALANCED, WOULD_IMPORT, FileResult,
                               import_files, read_log, reconciliation_frame)
 from payorxl.workbook import template
 from payorxl.workbook.append import WorkbookEditor, append_rows
@@ -188,8 +188,10 @@ def test_the_same_file_twice_is_refused_and_changes_nothing(empty_book, tmp_path
     renamed = write(tmp_path, "renamed.835", sample.read_bytes())   # same bytes, other name
     result = import_files(empty_book, [sample, renamed])
     assert [f.status for f in result.files] == [REFUSED, REFUSED]
+    assert [f.reason for f in result.files] == [FileResult.ALREADY_IMPORTED, FileResult.ALREADY_IMPORTED]
+    assert not any(f.failed for f in result.files), "already imported is not a failure"
     assert result.files[0].message.startswith("already imported on 11/02/2026 09:30 (ImportLog row 2)")
-    assert not result.written and not result.ok
+    assert not result.written and result.ok    # nothing to do is not a failure
     assert empty_book.read_bytes() == before
 
 
@@ -201,7 +203,7 @@ def test_an_unbalanced_file_is_refused_unless_allowed_and_then_marked(empty_book
     (f,) = result.files
     failure = ("segment 3, transaction 1 (check 081000607720126): sum of CLP04 paid − sum of PLB amounts "
                "should equal BPR02; the payer reports $1.78, the parts add up to $-3.22 (difference $-5.00)")
-    assert f.status == REFUSED and f.failures == [failure]
+    assert f.status == REFUSED and f.reason == FileResult.UNBALANCED and f.failed and f.failures == [failure]
     assert f.message.startswith(f"does not balance (1 failure: {failure}); ask the payer for a corrected file, "
                                 "or import it anyway with --allow-unbalanced")
     assert empty_book.read_bytes() == before
@@ -230,6 +232,7 @@ def test_a_malformed_file_changes_nothing_and_names_the_segment(empty_book, tmp_
     before = parts(empty_book)
     result = import_files(empty_book, [good, bad])
     assert [f.status for f in result.files] == [HELD, FAILED]
+    assert [f.reason for f in result.files] == [FileResult.HELD_BACK, FileResult.UNREADABLE]
     assert segment.search(result.files[1].message), result.files[1].message
     assert result.files[0].message.startswith(f"nothing was imported because {bad.name} was refused")
     assert not result.written
@@ -312,6 +315,7 @@ def test_files_payorxl_does_not_import_are_refused(empty_book, tmp_path):
     before = empty_book.read_bytes()
     result = import_files(empty_book, [institutional, ack])
     assert [f.status for f in result.files] == [REFUSED, REFUSED]
+    assert [f.reason for f in result.files] == [FileResult.UNSUPPORTED, FileResult.UNSUPPORTED]
     assert result.files[0].message.startswith("is an 837I (institutional) claim file")
     assert result.files[1].message.startswith("holds transaction set 999; payorxl imports 835 remittances")
     assert empty_book.read_bytes() == before
@@ -426,10 +430,16 @@ def test_cli_imports_reports_and_refuses_a_second_time(empty_book, tmp_path):
         assert identifier not in out.output, "patient identifiers are never printed"
 
     out = runner.invoke(main, ["import", str(empty_book), str(remit)])
-    assert out.exit_code == 1
-    assert re.search(r"remit\.835 \(835\): refused: already imported on \d\d/\d\d/\d{4} \d\d:\d\d "
-                     r"\(ImportLog row 3\)", out.output)
+    assert out.exit_code == 0, "a file already imported is reported, not a failure (cron: import && recalc)"
+    assert re.search(r"remit\.835 \(835\): skipped: already imported on \d\d/\d\d/\d{4} \d\d:\d\d "
+                     r"\(ImportLog row 3\); nothing to do", out.output)
     assert "nothing was written to practice.xlsx" in out.output
+
+    bad = write(tmp_path, "ack.999", interchange(["AK1*HC*1*005010X222A1", "AK9*A*1*1*1"], kind="999"))
+    out = runner.invoke(main, ["import", str(empty_book), str(remit), str(bad)])
+    assert out.exit_code == 1, "a real refusal still fails the command"
+    assert "remit.835 (835): skipped: already imported on" in out.output
+    assert "ack.999: refused: holds transaction set 999" in out.output
 
 
 @needs_samples
