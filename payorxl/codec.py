@@ -108,6 +108,22 @@ def to_excel(value: Any, kind: str, blank: Any = None) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+def to_cell(value: Any, kind: str) -> Any:
+    """An engine value as payorxl writes it into sheet XML itself (rows appended by
+    import): as to_excel, but money as exact Decimal dollars (no float noise in the
+    file), a date as a date, and empty text as no value."""
+    if is_na(value):
+        return None
+    if kind == m.MONEY:
+        return Decimal(int(value)) / 100
+    if kind == m.DATE:
+        return pd.Timestamp(value).date()
+    if kind in (m.TEXT, m.CHOICE, m.STATUS):
+        text = str(value)
+        return text if text != "" else None
+    return to_excel(value, kind)
+
+
 def to_external(value: Any, kind: str) -> Any:
     """An engine value as JSON and CSV carry it: money in dollars rounded to the cent,
     dates as ISO strings (YYYY-MM-DD), NA as None."""

@@ -24,26 +24,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import pandas as pd
 
 from . import model as m
-from .codec import EXCEL_EPOCH, is_blank, to_cents
-from .conversion import ROW, typed_frame, upper
+from . import pipeline
+from .codec import dollars, is_na, to_cell
+from .conversion import ROW, typed_frame
+from .engine.reconciliation import build_reconciliation
 from .errors import DataError, PayorxlError
 from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
-from .workbook.read import Inputs, open_workbook, read_grid, read_inputs
+from .workbook.read import LOG_SHEET, Inputs, import_log, open_workbook, read_grid, read_inputs
+from .workbook.sheets import STYLES
 from .workbook.xlsxpart import file_state, lock_file
 from .x12 import X12Error, balance_835, match_payments, read_835, read_837, to_payments
 from .x12.segments import Segments, load_text
 
-LOG_SHEET = "ImportLog"
 RECONCILIATION_SHEET = "Reconciliation"
-UNBALANCED = "UNBALANCED: "
-KIND_835, KIND_837 = "835", "837P"
+UNBALANCED = m.UNBALANCED_SOURCE
+KIND_835, KIND_837 = m.KIND_835, m.KIND_837
 MAX_LOGGED_FAILURES = 50   # one ImportLog cell holds at most 32,767 characters
 
 # What each file's status means.
@@ -53,34 +54,7 @@ REFUSED = "refused"            # already imported, does not balance, or not an 8
 FAILED = "failed"              # not readable (X12Error, missing file)
 HELD = "not imported"          # fine, but another file of the command was refused
 
-
-@dataclass(frozen=True)
-class LogColumn:
-    """One column of the ImportLog sheet: header, key, Excel number format, width."""
-    name: str
-    key: str
-    number_format: str | None
-    width: float
-    description: str
-
-
-LOG_COLUMNS: tuple[LogColumn, ...] = (
-    LogColumn("Imported At", "imported_at", "yyyy-mm-dd hh:mm", 17, "When the file was imported."),
-    LogColumn("File", "file", None, 36, "The file's name."),
-    LogColumn("SHA-256", "sha256", "@", 20, "Fingerprint of the file's bytes: the same file is never imported twice."),
-    LogColumn("Kind", "kind", None, 7, "835 (remittance) or 837P (professional claims)."),
-    LogColumn("ISA13", "isa13", "@", 11, "Interchange control number(s)."),
-    LogColumn("GS06", "gs06", "@", 9, "Group control number(s)."),
-    LogColumn("ST count", "st_count", "0", 8, "Transactions in the file."),
-    LogColumn("Claims", "claims", "#,##0", 8, "Claims (CLP or CLM) in the file."),
-    LogColumn("Lines", "lines", "#,##0", 8, "Service lines (SVC or SV1) in the file."),
-    LogColumn("Paid Total", "paid_total", m.FMT_MONEY, 14, "835: sum of CLP04, what the claims paid."),
-    LogColumn("BPR Total", "bpr_total", m.FMT_MONEY, 14, "835: sum of BPR02, the money sent (debits negative)."),
-    LogColumn("PLB Total", "plb_total", m.FMT_MONEY, 14, "835: sum of PLB amounts (positive reduces the payment)."),
-    LogColumn("Balanced", "balanced", None, 9, "835: Yes when every line, claim and transaction balances."),
-    LogColumn("Unmatched", "unmatched", "#,##0", 10, "835: payment rows with no claim line in Claims."),
-    LogColumn("Balancing Failures", "failures", None, 60, "835: each balancing failure, one a line."),
-)
+LOG_COLUMNS = m.IMPORT_LOG.fields   # the ImportLog sheet's columns, declared in the model
 LOG_HEADERS = {c.key: c.name for c in LOG_COLUMNS}
 
 
@@ -158,7 +132,7 @@ class FileResult:
         """For JSON: money in dollars, reader warnings as a count (see above)."""
         d = asdict(self)
         for key in ("paid", "bpr", "plb", "charges"):
-            d[key] = None if d[key] is None else d[key] / 100
+            d[key] = dollars(d[key])
         d["reader_warnings"] = len(self.reader_warnings)
         return d
 
@@ -245,7 +219,7 @@ class _Parsed:
 
 
 def _money(cents) -> str:
-    return "(blank)" if cents is None or pd.isna(cents) else f"${int(cents) / 100:,.2f}"
+    return "(blank)" if is_na(cents) else f"${dollars(cents):,.2f}"
 
 
 def describe_failure(f, with_claim_id: bool = False) -> str:
@@ -331,29 +305,11 @@ def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
 
 # --- Excel values --------------------------------------------------------------------
 
-def _excel_value(value, kind: str):
-    """A typed engine value as the cell should hold it (money as exact dollars)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and pd.isna(value):
-        return None
-    if kind == m.MONEY:
-        return Decimal(int(value)) / 100
-    if kind == m.DATE:
-        return pd.Timestamp(value).date()
-    if kind == m.INT:
-        return int(value)
-    if kind in (m.PERCENT, m.NUMBER):
-        return float(value)
-    text = str(value)
-    return text if text != "" else None
-
-
 def excel_records(table: m.Table, frame: pd.DataFrame) -> list[dict]:
     """Rows of a typed frame (model keys, money in cents) as Excel values keyed by the
     table's headers — what append_rows writes and conversion.typed_frame reads back."""
     keys = [c for c in table.columns if c.key in frame]
-    columns = [[_excel_value(v, c.kind) for v in frame[c.key].tolist()] for c in keys]
+    columns = [[to_cell(v, c.kind) for v in frame[c.key].tolist()] for c in keys]
     return [{c.name: col[i] for c, col in zip(keys, columns)} for i in range(len(frame))]
 
 
@@ -393,88 +349,14 @@ class _Payors:
 # --- the import ----------------------------------------------------------------------
 
 def read_log(book: str | Path) -> pd.DataFrame:
-    """The ImportLog sheet as a frame (column keys of LOG_COLUMNS, money in cents,
-    imported_at as a Timestamp, plus _row); empty when the sheet is missing."""
+    """The ImportLog sheet of the workbook file `book` as a frame (workbook.read.import_log);
+    empty when the sheet is missing."""
     wb = open_workbook(book)
     try:
         grid = read_grid(wb, LOG_SHEET)
     finally:
         wb.close()
-    return log_frame(grid or [])
-
-
-def log_frame(grid: Sequence[Sequence[Any]]) -> pd.DataFrame:
-    """The ImportLog from its cells (a 2-D grid, header row first, as a reader or an
-    xlwings range gives them); see read_log."""
-    keys = [c.key for c in LOG_COLUMNS]
-    if not grid:
-        return _typed_log(pd.DataFrame({k: [] for k in keys + [ROW]}))
-    header = [" ".join(str(h).split()).lower() if h is not None else "" for h in grid[0]]
-    index = {c.key: header.index(c.name.lower()) for c in LOG_COLUMNS if c.name.lower() in header}
-    rows = []
-    for r, line in enumerate(grid[1:], start=2):
-        values = {k: (line[i] if i < len(line) else None) for k, i in index.items()}
-        if all(is_blank(v) for v in values.values()):
-            continue
-        rows.append({**{k: values.get(k) for k in keys}, ROW: r})
-    return _typed_log(pd.DataFrame(rows, columns=keys + [ROW]))
-
-
-
-
-def _when(value) -> pd.Timestamp:
-    if isinstance(value, (dt.datetime, dt.date)):
-        return pd.Timestamp(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-        return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=float(value)))
-    if isinstance(value, str) and value.strip():
-        try:
-            return pd.Timestamp(value.strip())
-        except ValueError:
-            pass
-    return pd.NaT
-
-
-def _cents_or_na(value):
-    if is_blank(value) or isinstance(value, bool):
-        return pd.NA
-    try:
-        return to_cents(value)
-    except Exception:
-        return pd.NA
-
-
-def _count(value):
-    try:
-        return pd.NA if is_blank(value) else int(float(value))
-    except (TypeError, ValueError):
-        return pd.NA
-
-
-def _typed_log(df: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=df.index)
-    for c in LOG_COLUMNS:
-        s = df[c.key]
-        if c.key == "imported_at":
-            out[c.key] = pd.Series([_when(v) for v in s], index=df.index, dtype="datetime64[ns]")
-        elif c.key in ("paid_total", "bpr_total", "plb_total"):
-            out[c.key] = pd.Series([_cents_or_na(v) for v in s], index=df.index, dtype="Int64")
-        elif c.key in ("st_count", "claims", "lines", "unmatched"):
-            out[c.key] = pd.Series([_count(v) for v in s], index=df.index, dtype="Int64")
-        else:
-            out[c.key] = pd.Series(["" if is_blank(v) else (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                                             else str(v)).strip() for v in s],
-                                   index=df.index, dtype=object)
-    out[ROW] = df[ROW].astype("int64")
-    return out.reset_index(drop=True)
-
-
-def _line_keys(frame: pd.DataFrame | None) -> pd.MultiIndex:
-    """(claim ID in upper case, as matched; line) of each row, for set operations (text
-    arrives stripped from conversion)."""
-    if frame is None or frame.empty:
-        return pd.MultiIndex.from_arrays([[], []])
-    return pd.MultiIndex.from_arrays([upper(frame["claim_id"]), frame["line"].astype("int64")])
+    return import_log(grid or [])
 
 
 def _claim_keys(frame: pd.DataFrame) -> set:
@@ -636,9 +518,9 @@ def _append_log(editor: WorkbookEditor, todo: list[_Parsed], now: dt.datetime) -
     log_rows = [_log_record(p, now) for p in todo]
     if LOG_SHEET not in editor.sheets():
         add_sheet(editor, LOG_SHEET, [c.name for c in LOG_COLUMNS], [c.width for c in LOG_COLUMNS],
-                  [c.number_format for c in LOG_COLUMNS])
-    where = append_rows(editor, LOG_SHEET, log_rows, {c.name: c.number_format for c in LOG_COLUMNS})
-    new_log = log_frame([[c.name for c in LOG_COLUMNS]] + [[r.get(c.name) for c in LOG_COLUMNS] for r in log_rows])
+                  [c.excel_format for c in LOG_COLUMNS])
+    where = append_rows(editor, LOG_SHEET, log_rows, {c.name: c.excel_format for c in LOG_COLUMNS})
+    new_log = import_log([[c.name for c in LOG_COLUMNS]] + [[r.get(c.name) for c in LOG_COLUMNS] for r in log_rows])
     new_log[ROW] = range(where.first_row, where.first_row + len(log_rows))
     return new_log
 
@@ -646,19 +528,18 @@ def _append_log(editor: WorkbookEditor, todo: list[_Parsed], now: dt.datetime) -
 def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict, errors: list,
                             log: pd.DataFrame) -> list[str]:
     """Lay out the Reconciliation sheet as a recalculation of the imported workbook
-    would (same cells), from the frames read plus the rows appended. Returns notes."""
-    from .pipeline import evaluate           # pipeline imports this module for recalc
-    from .workbook.sheets import STYLES, owned_sheets
+    would (pipeline.evaluate and lay_out: the same cells), from the frames read plus the
+    rows appended. Returns notes."""
     if RECONCILIATION_SHEET not in editor.sheets():
         return []
     frames = dict(inputs.frames)
     for name, extra in typed.items():
         if extra:
             frames[name] = pd.concat([frames[name], *extra], ignore_index=True)
-    recon = build_reconciliation(log.reset_index(drop=True), frames["Payments"], frames["Claims"])
     try:
-        results = evaluate(Inputs(frames, inputs.settings, inputs.errors + errors, inputs.settings_values))
-        cells = owned_sheets(results, reconciliation=recon)[RECONCILIATION_SHEET]
+        results = pipeline.evaluate(Inputs(frames, inputs.settings, inputs.errors + errors,
+                                           inputs.settings_values))
+        cells = pipeline.lay_out(results, frames, log.reset_index(drop=True))[RECONCILIATION_SHEET]
     except Exception as e:   # the rows are imported all the same; the sheet waits for a recalc
         return [f"the Reconciliation sheet was not refreshed ({type(e).__name__}: {e}); "
                 "run 'payorxl recalc' after fixing the workbook's data"]
@@ -685,7 +566,7 @@ def _log_record(p: _Parsed, now: dt.datetime) -> dict:
         failures.append(f"… and {len(p.log_failures) - MAX_LOGGED_FAILURES} more")
 
     def dollars(cents):
-        return None if cents is None else Decimal(cents) / 100
+        return to_cell(cents, m.MONEY)
     values = {
         "imported_at": now, "file": r.name, "sha256": r.sha256, "kind": r.kind,
         "isa13": env.isa13 or None, "gs06": env.gs06 or None, "st_count": env.st_count,
@@ -702,75 +583,9 @@ def _log_record(p: _Parsed, now: dt.datetime) -> dict:
 
 # --- reconciliation ------------------------------------------------------------------
 
-RECONCILIATION_COLUMNS = {
-    "item": object, "status": object, "file": object, "imported_at": "datetime64[ns]", "check_no": object,
-    "claim_id": object, "line": "Int64", "payor": object, "cpt": object, "paid": "Int64",
-    "provider_adj_amount": "Int64", "payment_amount": "Int64", "difference_amount": "Int64", "detail": object}
-
-
-def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
-    """The Reconciliation view: for each 835 in the ImportLog, its totals (sum of CLP04
-    paid − PLB should equal the BPR payment) and each balancing failure; then every
-    Payments row whose claim line is not in Claims. Money in cents.
-
-    Columns: item ("835 file", "Balancing failure", "Unmatched payment"), status, file,
-    imported_at, check_no, claim_id, line, payor, cpt, paid, provider_adj_amount (PLB),
-    payment_amount (BPR), difference_amount (paid − PLB − BPR), detail."""
-    rows = []
-    eras = log[log["kind"] == KIND_835] if len(log) else log
-    when_by_file = {}
-    for r in eras.itertuples(index=False):
-        when_by_file.setdefault(r.file, r.imported_at)
-        balanced = r.balanced.strip().lower() == "yes"
-        parts = [pd.NA if pd.isna(x) else int(x) for x in (r.paid_total, r.plb_total, r.bpr_total)]
-        difference = pd.NA if any(pd.isna(x) for x in parts) else parts[0] - parts[1] - parts[2]
-        detail = f"{_n(r.claims)} claim(s), {_n(r.lines)} service line(s), {_n(r.unmatched)} payment row(s) unmatched"
-        if not balanced:
-            detail += f"; imported anyway: its Payments rows say {UNBALANCED}{r.file} in Source"
-        rows.append({"item": "835 file", "status": "Balanced" if balanced else "Does not balance",
-                     "file": r.file, "imported_at": r.imported_at, "paid": parts[0],
-                     "provider_adj_amount": parts[1], "payment_amount": parts[2],
-                     "difference_amount": difference, "detail": detail})
-        for line in (x for x in str(r.failures).split("\n") if x.strip()):
-            rows.append({"item": "Balancing failure", "status": "Does not balance", "file": r.file,
-                         "imported_at": r.imported_at, "detail": line.strip()})
-    if payments is not None and len(payments):
-        orphan = payments[~_line_keys(payments).isin(_line_keys(claims))]
-        for r in orphan.to_dict("records"):
-            source = str(r["source"])
-            file = source[len(UNBALANCED):] if source.startswith(UNBALANCED) else source
-            row = r.get(ROW)
-            rows.append({"item": "Unmatched payment", "status": "No claim line", "file": source,
-                         "imported_at": when_by_file.get(file, pd.NaT), "check_no": r["check_no"],
-                         "claim_id": r["claim_id"], "line": r["line"], "payor": r["payor"], "cpt": r["cpt"],
-                         "paid": r["paid"],
-                         "detail": (f"Payments row {row}: " if row is not None else "") +
-                                   "no claim line in Claims has this claim ID and line; enter the claim, "
-                                   "or correct the payment's Claim ID and Line"})
-    frame = pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
-    out = {}
-    for c, dtype in RECONCILIATION_COLUMNS.items():
-        s = frame[c]
-        if dtype == object:
-            out[c] = s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)).astype(object)
-        elif dtype == "Int64":
-            out[c] = pd.array([pd.NA if v is None or pd.isna(v) else int(v) for v in s], dtype="Int64")
-        else:
-            out[c] = pd.to_datetime(s).astype("datetime64[ns]")
-    return pd.DataFrame(out, columns=list(RECONCILIATION_COLUMNS))
-
-
-def _n(value) -> str:
-    return "?" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | None = None,
-                         log_grid: list | None = None) -> pd.DataFrame:
-    """The Reconciliation view of the workbook `book` (see build_reconciliation).
-
-    frames: the workbook's input frames when the caller has read them already (recalc),
-    so only the ImportLog is read here; log_grid: its cells, when read already too."""
+def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The Reconciliation view of the workbook file `book` (engine.reconciliation);
+    frames: its input frames when the caller has read them already."""
     if frames is None:
         frames = read_inputs(book).frames
-    log = read_log(book) if log_grid is None else log_frame(log_grid)
-    return build_reconciliation(log, frames.get("Payments"), frames.get("Claims"))
+    return build_reconciliation(read_log(book), frames.get("Payments"), frames.get("Claims"))
