@@ -36,6 +36,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import pipeline
+from .codec import dollars, is_na
 from .errors import PayorxlError
 
 UNLIMITED = 1_000_000   # the width of a console that is not a terminal: lines are never wrapped or cut
@@ -122,7 +123,7 @@ def main():
 
 
 def _money(cents) -> str:
-    return "" if cents is None else f"${cents / 100:,.2f}"
+    return "" if is_na(cents) else f"${dollars(cents):,.2f}"
 
 
 def _fmt_kpi(kpi) -> str:
