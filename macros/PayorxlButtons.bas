@@ -16,38 +16,81 @@ Sub PayorxlCheckData()
 End Sub
 
 Sub PayorxlImportRemittance()
-    Dim files As String
-    files = PickFiles("Choose 835 remittance files", _
-                      "Remittance files (*.835;*.edi;*.txt;*.x12),*.835;*.edi;*.txt;*.x12,All files (*.*),*.*")
-    If files = "" Then Exit Sub
-    RunPython "import payorxl.excel.macros as m; m.import_remittance('" & files & "')"
+    Dim listFile As String
+    listFile = PickFiles("Choose 835 remittance files", _
+                         "Remittance files (*.835;*.edi;*.txt;*.x12),*.835;*.edi;*.txt;*.x12,All files (*.*),*.*")
+    If listFile = "" Then Exit Sub
+    RunPython "import payorxl.excel.macros as m; m.import_remittance('@" & HexUtf16(listFile) & "')"
+    RemoveList listFile
 End Sub
 
 Sub PayorxlImportClaims()
-    Dim files As String
-    files = PickFiles("Choose 837P claim files", _
-                      "Claim files (*.837;*.edi;*.txt;*.x12),*.837;*.edi;*.txt;*.x12,All files (*.*),*.*")
-    If files = "" Then Exit Sub
-    RunPython "import payorxl.excel.macros as m; m.import_claims('" & files & "')"
+    Dim listFile As String
+    listFile = PickFiles("Choose 837P claim files", _
+                         "Claim files (*.837;*.edi;*.txt;*.x12),*.837;*.edi;*.txt;*.x12,All files (*.*),*.*")
+    If listFile = "" Then Exit Sub
+    RunPython "import payorxl.excel.macros as m; m.import_claims('@" & HexUtf16(listFile) & "')"
+    RemoveList listFile
 End Sub
 
 Private Function PickFiles(dialogTitle As String, fileFilter As String) As String
-    ' The files the user picks, each as hex of its UTF-16 code units, joined by "|":
-    ' nothing in a path (a quote, a backslash) can break the Python command.
-    ' "" when the user cancels.
-    Dim chosen As Variant, i As Long, out As String
+    ' The files the user picks, written to a new list file, one a line, each as hex of
+    ' its UTF-16 code units (plain ASCII, which no code page changes); returns the list
+    ' file's path, which the command sends as hex too: however many files, the command
+    ' stays short and holds no "|" (xlwings on Mac splits on it), quote or backslash.
+    ' Python reads the list and deletes it. "" when the user cancels.
+    Dim chosen As Variant, i As Long, listFile As String, f As Integer
     #If Mac Then
         chosen = Application.GetOpenFilename(, , dialogTitle, , True)  ' Mac ignores Windows filters
     #Else
         chosen = Application.GetOpenFilename(fileFilter, 1, dialogTitle, , True)
     #End If
     If Not IsArray(chosen) Then Exit Function
+    On Error GoTo failed
+    listFile = NewListFile()
+    f = FreeFile
+    Open listFile For Output As #f
     For i = LBound(chosen) To UBound(chosen)
-        If out <> "" Then out = out & "|"
-        out = out & HexUtf16(CStr(chosen(i)))
+        Print #f, HexUtf16(CStr(chosen(i)))
     Next i
-    PickFiles = out
+    Close #f
+    PickFiles = listFile
+    Exit Function
+failed:
+    MsgBox "payorxl could not write the list of files to " & listFile & ": " & Err.Description, vbExclamation
+    PickFiles = ""
 End Function
+
+Private Function NewListFile() As String
+    ' A new file, where Excel writes without asking: the temporary folder on Windows;
+    ' on Mac HOME, the sandbox's own folder (~/Library/Containers/com.microsoft.Excel/Data),
+    ' where xlwings writes its log for the same reason.
+    Dim folder As String, sep As String, candidate As String
+    #If Mac Then
+        folder = Environ("HOME")
+        sep = "/"
+    #Else
+        folder = Environ("TEMP")
+        sep = "\"
+    #End If
+    If Right$(folder, 1) = sep Then folder = Left$(folder, Len(folder) - 1)
+    Randomize
+    Do
+        candidate = folder & sep & "payorxl-paths-" & Format$(Now, "yyyymmdd-hhnnss") & "-" & _
+               CStr(Int(Rnd * 1000000)) & ".txt"
+    Loop While Dir(candidate) <> ""
+    NewListFile = candidate
+End Function
+
+Private Sub RemoveList(listFile As String)
+    ' Python deletes the list when it reads it. On Windows RunPython returns when Python
+    ' has finished, so a list still there (Python never started) goes now; on Mac it
+    ' returns at once, while Python runs, and the list is Python's alone to delete.
+    #If Not Mac Then
+        On Error Resume Next
+        If Dir(listFile) <> "" Then Kill listFile
+    #End If
+End Sub
 
 Private Function HexUtf16(path As String) As String
     Dim i As Long, out As String

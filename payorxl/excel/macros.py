@@ -103,17 +103,63 @@ def _tell(book: PracticeBook, s: pipeline.Summary) -> str:
     return message
 
 
-# Paths travel from VBA inside the Python command RunPython runs, so they are sent as
-# hex of their UTF-16 code units, joined by "|": no quote or backslash in a path can
-# break the command (macros/PayorxlButtons.bas, HexUtf16).
+# The picked paths reach Python through a list file, not in the command RunPython runs:
+# on Mac xlwings' AppleScript splits that command's parameters on "|", and on Windows
+# cmd.exe stops at 8,191 characters (Run-time error 53), which 20-odd long paths pass.
+# macros/PayorxlButtons.bas writes the list in a new file of its own (Windows: %TEMP%;
+# Mac: HOME, the sandbox's folder where xlwings writes its log too), one path a line,
+# each as hex of its UTF-16 code units (plain ASCII: no code page can change it, and a
+# newline in a name cannot split it), and sends "@" and the hex of the list's own path:
+# short, and with nothing a quote, "|", a backslash or a shell could break. Python reads
+# the list and deletes it. The older form, the paths' hex joined by "|", is still read.
 
-def encode_paths(paths: Sequence[str | Path]) -> str:
-    """What the VBA side sends for these paths (for tests and for calling by hand)."""
-    return "|".join(str(p).encode("utf-16-be").hex().upper() for p in paths)
+LIST_PREFIX, LIST_SUFFIX = "payorxl-paths-", ".txt"
+
+
+def _hex_utf16(text: str) -> str:
+    """macros/PayorxlButtons.bas HexUtf16: four hex digits per UTF-16 code unit."""
+    return text.encode("utf-16-be").hex().upper()
+
+
+def _unhex_utf16(text: str) -> str:
+    return bytes.fromhex(text).decode("utf-16-be")
+
+
+def encode_paths(paths: Sequence[str | Path], folder: str | Path | None = None) -> str:
+    """What the VBA side sends for these paths: it writes their list file (in `folder`,
+    by default the temporary folder) and returns the argument for the button's function.
+    For tests and for calling by hand; the function deletes the list when it reads it."""
+    import os
+    import tempfile
+    fd, name = tempfile.mkstemp(prefix=LIST_PREFIX, suffix=LIST_SUFFIX, dir=folder)
+    with os.fdopen(fd, "wb") as f:           # as VBA's Print # writes it on Windows
+        f.write(b"".join(_hex_utf16(str(p)).encode("ascii") + b"\r\n" for p in paths))
+    return "@" + _hex_utf16(name)
 
 
 def decode_paths(text: str) -> list[Path]:
+    """The paths `text` names: "@" and a list file's hex (read, then deleted), or the
+    older form, each path's hex joined by "|"."""
     try:
-        return [Path(bytes.fromhex(part).decode("utf-16-be")) for part in text.split("|") if part]
+        if not text.startswith("@"):
+            return [Path(_unhex_utf16(part)) for part in text.split("|") if part]
+        listing = Path(_unhex_utf16(text[1:]))
     except ValueError:
         raise PayorxlError("the file names from Excel could not be read; pick the files again") from None
+    try:
+        data = listing.read_bytes()
+    except OSError as e:
+        reason = " ".join((e.strerror or type(e).__name__).split())
+        raise PayorxlError(f"the list of files picked in Excel ({listing}) could not be read: {reason}; "
+                           "pick the files again") from None
+    finally:
+        if listing.name.startswith(LIST_PREFIX) and listing.name.endswith(LIST_SUFFIX):
+            try:
+                listing.unlink()
+            except OSError:
+                pass
+    try:
+        return [Path(_unhex_utf16(line.strip())) for line in data.decode("ascii").splitlines() if line.strip()]
+    except ValueError:    # UnicodeDecodeError too
+        raise PayorxlError(f"the list of files picked in Excel ({listing}) could not be read; "
+                           "pick the files again") from None

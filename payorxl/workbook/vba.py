@@ -14,7 +14,10 @@ What goes in:
 The recipe (TOOLCHAIN.md, "VBA in a workbook built on Linux"): xlsxwriter writes the
 buttons and the sheet (`add_excel_parts`, before it closes the workbook); pyOpenVBA then
 gives the file its VBA project and modules (`embed_vba`); last, the main part's content
-type is switched to the macro-enabled one, which pyOpenVBA leaves as an .xlsx's.
+type is switched to the macro-enabled one, which pyOpenVBA leaves as an .xlsx's, and the
+project's ``_VBA_PROJECT`` stream is written as MS-OVBA 2.3.4.1 says a writer writes it
+(`interoperable_vba_project`): version 0xFFFF and no performance cache, so that every
+Office version compiles the modules from their source instead of trusting a cache.
 """
 from __future__ import annotations
 
@@ -39,6 +42,12 @@ BUTTON_CELL = (0, 8)    # Dashboard I1: beside the title, above the charts (colu
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 CONTENT_TYPES = "[Content_Types].xml"
+VBA_PART = "xl/vbaProject.bin"
+# MS-OVBA 2.3.4.1, the whole _VBA_PROJECT stream as written: Reserved1 0x61CC, Version
+# 0xFFFF ("MUST be 0xFFFF on write": caches are then ignored and rebuilt), Reserved2 0x00,
+# Reserved3 (undefined, ignored) 0x0001 as in the spec's example (3.1.1) and in xlwings'
+# quickstart_standalone.xlsm; PerformanceCache "MUST NOT be present on write".
+VBA_PROJECT_STREAM = bytes.fromhex("CC61" "FFFF" "00" "0100")
 
 CONF_NOTES = (
     "xlwings reads this sheet's column A (setting) and column B (value), from A1 down to the first blank row.",
@@ -157,15 +166,39 @@ def embed_vba(path: str | Path) -> list[str]:
                 project.add_module(module.name, module.source,
                                    kind=VBAModuleKind.other if module.is_class else VBAModuleKind.standard)
             book.save(tmp)
+        rewrite_parts(tmp, tmp, {VBA_PART: interoperable_vba_project(_read_part(tmp, VBA_PART)),
+                                 CONTENT_TYPES: macro_enabled_types(tmp)})
         with ExcelFile(tmp) as saved:
             problems = saved.validate()
         if problems:
             raise PayorxlError(f"the VBA project of {path.name} came out inconsistent: {problems[0]}")
-        rewrite_parts(tmp, path, {CONTENT_TYPES: macro_enabled_types(tmp)})
+        os.replace(tmp, path)
     finally:
         if tmp.exists():
             os.unlink(tmp)
     return [m.name for m in modules]
+
+
+def interoperable_vba_project(vba_bin: bytes) -> bytes:
+    """`vba_bin` (a vbaProject.bin) with its VBA/_VBA_PROJECT stream replaced by
+    VBA_PROJECT_STREAM. pyOpenVBA keeps the version of the VBA that saved its template
+    and zeroes the cache after it, which a VBA of that version may still try to use."""
+    from pyopenvba.cfb import CFB
+    cfb = CFB.from_bytes(vba_bin)
+    try:
+        stream = cfb.get_stream_in_storage("VBA", "_VBA_PROJECT")
+    except KeyError:
+        raise PayorxlError("the VBA project written has no _VBA_PROJECT stream") from None
+    if stream[:2] != VBA_PROJECT_STREAM[:2]:
+        raise PayorxlError("the VBA project written has a _VBA_PROJECT stream of an unknown kind")
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return cfb.to_bytes()
+
+
+def _read_part(path: Path, name: str) -> bytes:
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        return z.read(name)
 
 
 def macro_enabled_types(path: str | Path) -> bytes:

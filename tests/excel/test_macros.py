@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from excel_helpers import sheet_values
 from payorxl.cli import main
 from payorxl.errors import PayorxlError
 from payorxl.excel import macros
@@ -15,8 +16,6 @@ from payorxl.excel.books import FileBook, select_sheet
 from payorxl.model import OWNED_SHEETS
 from payorxl.workbook.sheets import STYLES
 from payorxl.workbook.xlsxpart import rewrite_parts, sheet_parts, write_owned_sheets
-
-from excel_helpers import sheet_values
 
 X12 = Path(__file__).resolve().parents[1] / "x12" / "x12_helpers.py"
 
@@ -201,7 +200,8 @@ def test_import_button_equals_payorxl_import_then_recalc(importer, copy_of, tmp_
     handler = macros.import_claims if kind == "claims" else macros.import_remittance
     button, command = copy_of("small", "button.xlsm"), copy_of("small", "command.xlsm")
 
-    message = handler(macros.encode_paths([file]), book=FileBook(button))
+    message = handler(macros.encode_paths([file], tmp_path), book=FileBook(button))
+    assert not list(tmp_path.glob("payorxl-paths-*"))          # the list of picked files is gone
     cli("import", command, file)
     cli("recalc", command)
 
@@ -238,21 +238,4 @@ def test_the_rows_an_import_wrote_are_where_the_open_workbook_takes_them_from(im
         assert [[("" if v is None else v) for v in row] for row in got] == new_rows
 
 
-# --- paths from VBA ------------------------------------------------------------------------
-
-def vba_hex_utf16(text: str) -> str:
-    """macros/PayorxlButtons.bas HexUtf16, step for step: Right$("000" & Hex$(AscW(c)
-    And &HFFFF&), 4) for each UTF-16 code unit (VBA strings are UTF-16)."""
-    data = text.encode("utf-16-be")
-    units = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
-    return "".join(("000" + format(u & 0xFFFF, "X"))[-4:] for u in units)
-
-
-def test_paths_survive_the_trip_from_vba():
-    paths = [r"C:\Users\o'brien\Downloads\ERA \"May\".835", "/Users/zoë/Remits/era 1.835", "C:\\Ä\\🧾.837"]
-    sent = "|".join(vba_hex_utf16(p) for p in paths)
-    assert sent == macros.encode_paths(paths)
-    assert macros.decode_paths(sent) == [Path(p) for p in paths]
-    assert re.fullmatch(r"[0-9A-F|]+", sent)          # nothing to quote in a Python string
-    with pytest.raises(PayorxlError, match="could not be read"):
-        macros.decode_paths("ZZ")
+# --- paths from VBA: tests/excel/test_paths.py ------------------------------------------------

@@ -76,8 +76,8 @@ def test_content_types_declare_the_macro_enabled_workbook(template):
     with zipfile.ZipFile(template) as z:
         types = z.read("[Content_Types].xml").decode()
         rels = z.read("xl/_rels/workbook.xml.rels").decode()
-    assert '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>' \
-        in types
+    assert ('<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>') in types
     assert "spreadsheetml.sheet.main+xml" not in types
     assert 'Extension="bin" ContentType="application/vnd.ms-office.vbaProject"' in types
     assert 'Target="vbaProject.bin"' in rels and "relationships/vbaProject" in rels
@@ -141,6 +141,32 @@ def test_olevba_reads_back_exactly_the_modules_given(template):
     assert len(sheets) == 1 + 15          # ThisWorkbook and one document module per sheet
     for name, source in expected.items():
         assert lines(found[name]) == lines(source), name
+
+
+def test_the_vba_project_stream_is_written_as_ms_ovba_says(template):
+    """MS-OVBA 2.3.4.1: Reserved1 0x61CC, Version "MUST be 0xFFFF on write" (so Office
+    ignores every performance cache and compiles the source), Reserved2 0x00, Reserved3
+    undefined (0x0001, as the spec's example 3.1.1 and xlwings' quickstart_standalone.xlsm
+    have it), and PerformanceCache "MUST NOT be present on write": seven bytes in all."""
+    import io
+
+    import olefile
+    with zipfile.ZipFile(template) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    try:
+        stream = ole.openstream("VBA/_VBA_PROJECT").read()
+        assert not any(name[-1].startswith("__SRP_") for name in ole.listdir())   # no cache streams either
+    finally:
+        ole.close()
+    assert stream[0:2] == b"\xcc\x61"           # Reserved1 0x61CC, little-endian
+    assert stream[2:4] == b"\xff\xff"           # Version 0xFFFF
+    assert stream[4] == 0x00                    # Reserved2
+    assert stream[5:7] == b"\x01\x00"           # Reserved3
+    assert len(stream) == 7
+    with zipfile.ZipFile(XLWINGS / "quickstart_standalone.xlsm") as z:
+        xlwings_own = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    assert xlwings_own.openstream("VBA/_VBA_PROJECT").read() == stream
+    xlwings_own.close()
 
 
 @pytest.mark.libreoffice
