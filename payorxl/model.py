@@ -392,7 +392,7 @@ WORKLIST = Output("worklist", "Worklist — what to do next, most urgent first",
                   "One row per action: deadlines about to pass, denials to appeal, underpayments, notices.", (
     Field("Rank", "rank", INT, "Most urgent first: dollars at risk ÷ days left.", 6),
     Field("Action", "action", TEXT, "What to do.", 24),
-    Field("Payor", "payor", TEXT, "", 22),
+    Field("Payor", "payor", TEXT, "", 32),
     Field("Claim ID", "claim_id", TEXT, "", 14),
     Field("Line", "line", INT, "", 6),
     Field("CPT", "cpt", TEXT, "", 8),
@@ -401,34 +401,34 @@ WORKLIST = Output("worklist", "Worklist — what to do next, most urgent first",
     Field("Deadline", "deadline", DATE, "", 12),
     Field("Days Left", "days_left", INT, "Deadline − as-of date.", 10),
     Field("Status", "status", STATUS, "Missed, Due soon, Open...", 10),
-    Field("Detail", "detail", TEXT, "Why, in words.", 60),
+    Field("Detail", "detail", TEXT, "Why, in words.", 66),
 ))
 
 SCORECARD = Output("scorecard", "Payor scorecard", "One row per payor: volume, denials, collections, A/R, deadlines.", (
-    Field("Payor", "payor", TEXT, "", 24),
+    Field("Payor", "payor", TEXT, "", 32),
     Field("Payor Type", "payor_type", TEXT, "", 18),
-    Field("Claims", "claims", INT, "", 12),
-    Field("Lines", "lines", INT, "", 12),
-    _money("Charges", "charges", "", 12),
-    _money("Paid", "paid", "", 12),
-    Field("Initial Denial Rate", "denial_rate", PERCENT, "HFMA MAP Key, claims basis.", 12),
-    Field("Denial Rate ($)", "charge_denial_rate", PERCENT, "HFMA MAP Key, charges basis.", 12),
-    Field("Net Collection Rate", "net_collection_rate", PERCENT, "MGMA.", 12),
-    _money("A/R", "ar", "Insurance A/R.", 12),
-    Field("Underpaid Lines", "underpaid_lines", INT, "", 12),
-    _money("Underpayment", "underpayment", "", 12),
-    Field("Missed Filing", "missed_filing", INT, "", 12),
-    Field("Missed Appeals", "missed_appeals", INT, "", 12),
-    Field("Due Soon", "due_soon", INT, "", 12),
+    Field("Claims", "claims", INT, "", 10),
+    Field("Lines", "lines", INT, "", 10),
+    _money("Charges", "charges", "", 14),
+    _money("Paid", "paid", "", 14),
+    Field("Initial Denial Rate", "denial_rate", PERCENT, "HFMA MAP Key, claims basis.", 13),
+    Field("Denial Rate ($)", "charge_denial_rate", PERCENT, "HFMA MAP Key, charges basis.", 13),
+    Field("Net Collection Rate", "net_collection_rate", PERCENT, "MGMA.", 13),
+    _money("A/R", "ar", "Insurance A/R.", 14),
+    Field("Underpaid Lines", "underpaid_lines", INT, "", 10),
+    _money("Underpayment", "underpayment", "", 13),
+    Field("Missed Filing", "missed_filing", INT, "", 10),
+    Field("Missed Appeals", "missed_appeals", INT, "", 10),
+    Field("Due Soon", "due_soon", INT, "", 10),
 ))
 
 AGING = Output("aging", "Insurance A/R aging by payor (days from date of service)",
                "Open insurance balances by age from the date of service.", (
-    Field("Payor", "payor", TEXT, "", 24),
+    Field("Payor", "payor", TEXT, "", 32),
     *(_money(b, b, f"Balance on lines {b} days from the date of service.") for b in AGING_BUCKETS),
     _money("Total", "total", "All open balances."),
-    Field("Open Lines", "open_lines", INT, "Lines with a balance."),
-    Field("Open Claims", "open_claims", INT, "Claims with a balance."),
+    Field("Open Lines", "open_lines", INT, "Lines with a balance.", 11),
+    Field("Open Claims", "open_claims", INT, "Claims with a balance.", 11),
 ))
 
 DENIALS = Output("denials", "Initial denial rate", "HFMA initial denial rate, by payor, root cause, CPT or month.", (
@@ -465,20 +465,20 @@ EXCEPTIONS = Output("exceptions", "Exceptions — rows left out of the figures, 
 
 RECONCILIATION = Output("reconciliation", "Remittance reconciliation (835 balancing)",
                         "Each imported 835's totals and balancing failures, and payments with no claim line.", (
-    Field("Item", "item", TEXT, "835 file, Balancing failure or Unmatched payment."),
-    Field("Status", "status", STATUS),
-    Field("File", "file", TEXT),
-    Field("Imported At", "imported_at", DATE),
-    Field("Check No", "check_no", TEXT),
-    Field("Claim ID", "claim_id", TEXT),
-    Field("Line", "line", INT),
-    Field("Payor", "payor", TEXT),
-    Field("CPT", "cpt", TEXT),
-    _money("Paid", "paid", "Sum of CLP04."),
-    _money("Provider Adj Amount", "provider_adj_amount", "Sum of PLB amounts."),
-    _money("Payment Amount", "payment_amount", "BPR02: the money sent."),
-    _money("Difference Amount", "difference_amount", "Paid − PLB − payment: zero when the file balances."),
-    Field("Detail", "detail", TEXT),
+    Field("Item", "item", TEXT, "835 file, Balancing failure or Unmatched payment.", 17),
+    Field("Status", "status", STATUS, "", 15),
+    Field("File", "file", TEXT, "", 22),
+    Field("Imported At", "imported_at", DATE, "", 12),
+    Field("Check No", "check_no", TEXT, "", 11),
+    Field("Claim ID", "claim_id", TEXT, "", 13),
+    Field("Line", "line", INT, "", 6),
+    Field("Payor", "payor", TEXT, "", 30),
+    Field("CPT", "cpt", TEXT, "", 7),
+    _money("Paid", "paid", "Sum of CLP04.", 12),
+    _money("Provider Adj Amount", "provider_adj_amount", "Sum of PLB amounts.", 18),
+    _money("Payment Amount", "payment_amount", "BPR02: the money sent.", 16),
+    _money("Difference Amount", "difference_amount", "Paid − PLB − payment: zero when the file balances.", 17),
+    Field("Detail", "detail", TEXT, "", 60),
 ))
 
 IMPORT_LOG = Output("import_log", "ImportLog", "One row per imported 835/837P file; appended by `payorxl import`.", (
@@ -501,33 +501,33 @@ IMPORT_LOG = Output("import_log", "ImportLog", "One row per imported 835/837P fi
 ))
 
 PAYER_MIX = Output("payer_mix", "Payer mix", "Claims, charges and payments by payor, with shares.", (
-    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Payor", "payor", TEXT, "", 32), Field("Payor Type", "payor_type", TEXT, "", 18),
     Field("Claims", "claims", INT), Field("Lines", "lines", INT), _money("Charges", "charges"), _money("Paid", "paid"),
     Field("Share Of Charges", "share_of_charges", PERCENT), Field("Share Of Paid", "share_of_paid", PERCENT),
 ))
 RENEWAL_CALENDAR = Output("calendar", "Contract renewal and notice calendar",
                           "Each contract's term end and last day to give notice.", (
-    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Payor", "payor", TEXT, "", 32), Field("Payor Type", "payor_type", TEXT, "", 18),
     Field("Term End", "term_end", DATE), Field("Auto Renew", "auto_renew", TEXT),
     Field("Notice Deadline", "notice_deadline", DATE), Field("Days Left", "days_left", INT),
     Field("Status", "status", STATUS),
 ))
 RATES = Output("rates", "Rates in force compared with Medicare", "Each contracted rate beside the Medicare rate.", (
-    Field("Payor", "payor", TEXT, "", 24), Field("Payor Type", "payor_type", TEXT, "", 18),
+    Field("Payor", "payor", TEXT, "", 32), Field("Payor Type", "payor_type", TEXT, "", 18),
     Field("Fee Basis", "fee_basis", TEXT), Field("CPT", "cpt", TEXT), Field("Modifier", "modifier", TEXT),
     _money("Allowed", "allowed"), _money("Medicare Rate", "medicare_rate"),
     Field("% Of Medicare", "pct_of_medicare", PERCENT), _money("Gap To Medicare", "gap_to_medicare"),
 ))
 WHAT_IF = Output("what_if", "What-if: proposed rates on the last 12 months' volume",
                  "Revenue at current and proposed rates on the last 12 months' units.", (
-    Field("Payor", "payor", TEXT, "", 24), Field("CPT", "cpt", TEXT), Field("Modifier", "modifier", TEXT),
+    Field("Payor", "payor", TEXT, "", 32), Field("CPT", "cpt", TEXT), Field("Modifier", "modifier", TEXT),
     Field("Units", "units", INT), _money("Current Rate", "current_rate"), _money("Proposed Rate", "proposed_rate"),
     _money("Current Revenue", "current_revenue"), _money("Proposed Revenue", "proposed_revenue"),
     _money("Change", "change"),
 ))
 REVENUE_BY_PAYOR_CPT = Output("revenue_by_payor_cpt", "Revenue and volume by payor and CPT",
                               "Lines, units, charges and payments by payor and CPT.", (
-    Field("Payor", "payor", TEXT, "", 24), Field("CPT", "cpt", TEXT), Field("Lines", "lines", INT),
+    Field("Payor", "payor", TEXT, "", 32), Field("CPT", "cpt", TEXT), Field("Lines", "lines", INT),
     Field("Units", "units", INT), _money("Charges", "charges"), _money("Paid", "paid"),
     _money("Paid Per Unit", "paid_per_unit"),
 ))

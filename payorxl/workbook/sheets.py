@@ -19,11 +19,16 @@ from ..engine import Results
 from .xlsxpart import Cell, Style
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
+TOTAL_FILL = "F2F2F2"
 STYLES: dict[str, Style] = {
     "title": Style(bold=True, size=18, color=NAVY),
     "subtitle": Style(italic=True, size=10, color=GREY),
     "section": Style(bold=True, size=13, color=NAVY),
-    "header": Style(bold=True, fill=LIGHT),
+    "header": Style(bold=True, fill=LIGHT, wrap=True),   # a long header wraps; the column keeps its width
+    "header_num": Style(bold=True, fill=LIGHT, wrap=True, align="right"),   # over a column of figures
+    "header_center": Style(bold=True, fill=LIGHT, wrap=True, align="center"),
+    "int_center": Style(num_format="#,##0", align="center"),
+    "center": Style(align="center"),
     "money": Style(num_format=m.FMT_MONEY),
     "date": Style(num_format=m.FMT_DATE),
     "percent": Style(num_format=m.FMT_PERCENT),
@@ -38,9 +43,22 @@ STYLES: dict[str, Style] = {
     "tile_count": Style(num_format="#,##0", bold=True, size=20, color=NAVY, fill=LIGHT, align="center"),
     "tile_alert": Style(num_format="#,##0", bold=True, size=20, color=RED, fill=LIGHT, align="center"),
     "tile_note": Style(italic=True, size=8, color=GREY, wrap=True),
+    # The totals row under a table (totals_cells), and the line a table shows when it
+    # has nothing to list ("No problems found", "Nothing to do").
+    "total": Style(bold=True, fill=TOTAL_FILL),
+    "total_money": Style(num_format=m.FMT_MONEY, bold=True, fill=TOTAL_FILL),
+    "total_percent": Style(num_format=m.FMT_PERCENT, bold=True, fill=TOTAL_FILL),
+    "total_int": Style(num_format="#,##0", bold=True, fill=TOTAL_FILL),
+    "ok": Style(bold=True, color=GREEN),
+    "note": Style(italic=True, color=GREY),
 }
 KIND_STYLE = {m.MONEY: "money", m.DATE: "date", m.PERCENT: "percent", m.INT: "int",
               m.NUMBER: "number", m.TEXT: "", m.BOOL: "", m.DATETIME: "date"}
+RIGHT_ALIGNED = (m.MONEY, m.DATE, m.PERCENT, m.INT, m.NUMBER, m.DATETIME)   # figures: their header too
+# Short codes and small counts, centred (with their header): a right-aligned line number
+# beside a left-aligned CPT code would read as one figure ("1 99214").
+CENTERED = {"rank": "int_center", "line": "int_center", "days_left": "int_center", "cpt": "center",
+            "modifier": "center"}
 
 
 @dataclass(frozen=True)
@@ -74,15 +92,22 @@ DASHBOARD = {
     "deadlines": Block(m.DEADLINES.title, 68, 4, tuple(m.DEADLINES.headers)),
 }
 CHART_COLUMN = 8   # charts sit from column I, beside their block
+CHART_COLUMNS = 10  # ... and span about ten default-width columns (I:R): the print area's right edge
+BUTTON_ROW = 2      # the .xlsm's buttons: a bar under the subtitle, from column A (template.py)
+TABLE_HEADER_ROW = 3  # a one-table sheet: title, subtitle, a blank row, then the header row
 TILE_ORDER = ("initial_denial_rate", "net_collection_rate", "days_in_ar", "ar_total",
               "underpayment", "missed_deadlines", "at_risk",
               "charge_denial_rate", "clean_claim_rate", "first_pass_resolution_rate",
               "appeal_overturn_rate", "final_denial_writeoff_rate", "missed_amount", "at_risk_amount")
 
 
-# Row heights (points) of the Dashboard's tile rows: label, value, definition.
-DASHBOARD_HEIGHTS = {r + k: h for r in TILE_ROWS for k, h in ((0, 28), (1, 34), (2, 46))}
-ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS}   # by sheet, for every writer of the owned sheets
+# Row heights (points) of the Dashboard's tile rows: label, value, definition; and of the
+# button bar (buttons 28 px high, 2 px below the row's top: 26 pt is 35 px).
+DASHBOARD_HEIGHTS = {BUTTON_ROW: 26, **{r + k: h for r in TILE_ROWS for k, h in ((0, 28), (1, 34), (2, 46))}}
+# By sheet, for every writer of the owned sheets (and the template, for its anchors):
+# the Dashboard's, and two lines for the header rows whose long headers wrap.
+ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
+               "Worklist": {TABLE_HEADER_ROW: 30}, "Scorecard": {TABLE_HEADER_ROW: 30}}
 
 
 def _status_style(value) -> str:
@@ -93,13 +118,18 @@ def _status_style(value) -> str:
 def table_cells(frame: pd.DataFrame, fields: tuple[m.Field, ...], top: int, left: int = 0,
                 limit: int | None = None) -> list[Cell]:
     """The declared fields of `frame`: headers at row `top`, data below."""
-    cells = [Cell(top, left + j, f.name, "header") for j, f in enumerate(fields)]
+    def centered(f: m.Field) -> bool:
+        return f.key in CENTERED and f.kind in (m.INT, m.TEXT)
+
+    cells = [Cell(top, left + j, f.name, "header_center" if centered(f) else
+                  "header_num" if f.kind in RIGHT_ALIGNED else "header") for j, f in enumerate(fields)]
     rows = frame if limit is None else frame.head(limit)
     for j, f in enumerate(fields):
         values = rows[f.key].tolist() if f.key in rows else [None] * len(rows)
         for i, v in enumerate(values):
             val = to_excel(v, f.kind)
-            style = _status_style(val) if f.kind == m.STATUS else KIND_STYLE.get(f.kind, "")
+            style = (_status_style(val) if f.kind == m.STATUS else CENTERED[f.key] if centered(f)
+                     else KIND_STYLE.get(f.kind, ""))
             cells.append(Cell(top + 1 + i, left + j, val, style))
     return cells
 
@@ -147,6 +177,78 @@ def dashboard(results: Results) -> list[Cell]:
     return cells
 
 
+def totals_cells(totals: dict, fields: tuple[m.Field, ...], row: int, label: str = "Total") -> list[Cell]:
+    """A totals row: `label` in the first column, each field's total (a value as the
+    engine holds it: cents, counts, fractions) through codec.to_excel; a field not in
+    `totals` is left blank (but shaded, so the row reads as one)."""
+    cells = []
+    for j, f in enumerate(fields):
+        value = label if j == 0 else (to_excel(totals[f.key], f.kind) if f.key in totals else None)
+        kind = {m.MONEY: "total_money", m.PERCENT: "total_percent", m.INT: "total_int"}.get(f.kind, "total")
+        cells.append(Cell(row, j, value, kind))
+    return cells
+
+
+def _sum(frame: pd.DataFrame, key: str) -> int:
+    return int(pd.to_numeric(frame[key], errors="coerce").fillna(0).sum())
+
+
+def aging_totals(results: Results) -> dict:
+    """Every bucket, Total and Open Lines summed over the payors (Total is the A/R KPI,
+    ar_total, to the cent); Open Claims is the number of distinct claims with an open
+    balance (a claim is counted once even where its lines sit with two payors), not a sum."""
+    aging = results.aging
+    totals = {key: _sum(aging, key) for key in (*m.AGING_BUCKETS, "total", "open_lines")}
+    lines = results.lines
+    if "aging_bucket" in lines and "claim_id" in lines:
+        totals["open_claims"] = int(lines.loc[lines["aging_bucket"].astype(str) != "", "claim_id"].nunique())
+    return totals
+
+
+def scorecard_totals(results: Results) -> dict:
+    """The Scorecard's totals row. Counts and dollars are the column sums (each payor's
+    claims are its own, so Claims sums too). The three rates are never averaged over the
+    payors: they are the engine's all-payor figures (the Dashboard's KPIs), computed from
+    the sums of their numerators and denominators over every line."""
+    sc = results.scorecard
+    totals = {key: _sum(sc, key) for key in ("claims", "lines", "charges", "paid", "ar", "underpaid_lines",
+                                             "underpayment", "missed_filing", "missed_appeals", "due_soon")}
+    for key, kpi in (("denial_rate", "initial_denial_rate"), ("charge_denial_rate", "charge_denial_rate"),
+                     ("net_collection_rate", "net_collection_rate")):
+        totals[key] = results.kpis[kpi].value
+    return totals
+
+
+def _one_table(title: str, results: Results, frame: pd.DataFrame, output: m.Output,
+               totals: dict | None = None, none_note: str = "", ok_note: str = "") -> list[Cell]:
+    """A titled sheet of one table, header on TABLE_HEADER_ROW. Under the rows, after a
+    blank row (so that sorting the table, which takes the block around the cursor,
+    leaves it out), the `totals` row; an empty table shows `none_note` instead. A
+    non-empty `ok_note` is a line saying all is well ("No problems found"): in green,
+    where the rows would be, or under them."""
+    cells = _titled(title, _subtitle(results)) + table_cells(frame, output.fields, TABLE_HEADER_ROW)
+    below = TABLE_HEADER_ROW + 1 + len(frame) + (1 if len(frame) else 0)
+    if ok_note:
+        cells.append(Cell(below, 0, ok_note, "ok"))
+    elif not len(frame) and none_note:
+        cells.append(Cell(below, 0, none_note, "note"))
+    elif totals is not None and len(frame):
+        cells += totals_cells(totals, output.fields, below)
+    return cells
+
+
+NO_PROBLEMS = "No problems found"
+NOTHING_TO_DO = ("Nothing to do: no deadline missed or due soon, no denial to appeal, "
+                 "no underpayment or unpaid claim to chase.")
+
+
+def reconciliation_ok(reconciliation: pd.DataFrame) -> bool:
+    """Every imported 835 balances and every payment has its claim line."""
+    items = reconciliation["item"].astype(str) if len(reconciliation) else pd.Series(dtype=object)
+    return bool((items == "835 file").all()
+                and (reconciliation.loc[items == "835 file", "status"].astype(str) == "Balanced").all())
+
+
 def _sheet(title: str, results: Results, blocks: list[tuple[str, pd.DataFrame, m.Output]]) -> list[Cell]:
     cells = _titled(title, _subtitle(results))
     row = 3
@@ -169,16 +271,27 @@ def exceptions_frame(errors, show_phi: bool = False) -> pd.DataFrame:
 def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -> dict[str, list[Cell]]:
     """Cells for every owned sheet."""
     pf = results.portfolio
+    exceptions = exceptions_frame(results.errors)
     sheets = {
         "Dashboard": dashboard(results),
-        "Worklist": _sheet(m.WORKLIST.title, results, [("", results.worklist, m.WORKLIST)]),
-        "Scorecard": _sheet(m.SCORECARD.title, results, [("", results.scorecard, m.SCORECARD)]),
-        "Aging": _sheet(m.AGING.title, results, [("", results.aging, m.AGING)]),
+        "Worklist": _one_table(m.WORKLIST.title, results, results.worklist, m.WORKLIST,
+                               ok_note="" if len(results.worklist) else NOTHING_TO_DO),
+        "Scorecard": _one_table(m.SCORECARD.title, results, results.scorecard, m.SCORECARD,
+                                scorecard_totals(results), none_note="No claim lines yet."),
+        "Aging": _one_table(m.AGING.title, results, results.aging, m.AGING, aging_totals(results),
+                            none_note="No open insurance balances."),
         "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results,
                             [(o.title, pf[o.name], o) for o in m.PORTFOLIO]),
-        "Exceptions": _sheet(m.EXCEPTIONS.title, results, [("", exceptions_frame(results.errors), m.EXCEPTIONS)]),
+        "Exceptions": _one_table(m.EXCEPTIONS.title, results, exceptions, m.EXCEPTIONS,
+                                 ok_note="" if len(exceptions) else
+                                 f"{NO_PROBLEMS}: every row of every table is in the figures."),
     }
     if reconciliation is not None:
-        sheets["Reconciliation"] = _sheet(m.RECONCILIATION.title, results,
-                                          [("", reconciliation, m.RECONCILIATION)])
+        ok = ""
+        if reconciliation_ok(reconciliation):
+            files = int((reconciliation["item"].astype(str) == "835 file").sum()) if len(reconciliation) else 0
+            ok = (f"{NO_PROBLEMS}: every imported 835 balances and every payment has its claim line." if files
+                  else f"{NO_PROBLEMS}: every payment has its claim line (no 835 imported yet).")
+        sheets["Reconciliation"] = _one_table(m.RECONCILIATION.title, results, reconciliation,
+                                              m.RECONCILIATION, ok_note=ok)
     return sheets

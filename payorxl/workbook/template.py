@@ -5,34 +5,84 @@ headers and a note on every header; their calculated columns are native formulas
 (formulas.py) with the engine's values cached, so tools that do not recalculate still
 read the right figures. Settings holds the practice's choices, each value behind a
 defined name the formulas use. The owned sheets are created empty here — with column
-widths and, on the Dashboard, charts over fixed ranges — and filled by the same writer a
-recalculation uses (xlsxpart.py), so there is one way to write them.
+widths, print setup and, on the Dashboard, charts over fixed ranges — and filled by the
+same writer a recalculation uses (xlsxpart.py), so there is one way to write them. A
+recalculation replaces only their cells: everything set here stays.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
 from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
-from .sheets import CHART_COLUMN, DASHBOARD
-from .vba import add_excel_parts, embed_vba
+from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_HEADER_ROW
+from .vba import CONF_SHEET, add_excel_parts, embed_vba
 
 SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contracts", "FeeSchedule",
                "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
 # Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
 # the Dashboard and the multi-table sheets have a grid of their own.
-OWNED_WIDTHS = {**{name: [f.width for f in out.fields] for name, out in (
-                    ("Worklist", m.WORKLIST), ("Scorecard", m.SCORECARD), ("Aging", m.AGING),
-                    ("Exceptions", m.EXCEPTIONS))},
-                "Portfolio": [24, 18] + [14] * 10, "Reconciliation": [14] * 12,
-                "Dashboard": [26] + [19] * 6 + [3]}
+ONE_TABLE_SHEETS = {"Worklist": m.WORKLIST, "Scorecard": m.SCORECARD, "Aging": m.AGING,
+                    "Exceptions": m.EXCEPTIONS, "Reconciliation": m.RECONCILIATION}
+OWNED_WIDTHS = {**{name: [f.width for f in out.fields] for name, out in ONE_TABLE_SHEETS.items()},
+                # Portfolio's tables share its columns: each column as wide as its widest field.
+                "Portfolio": [max(o.fields[j].width for o in m.PORTFOLIO if j < len(o.fields))
+                              for j in range(max(len(o.fields) for o in m.PORTFOLIO))],
+                # Column A holds the payor names (and the first tile); B:G the other tiles.
+                "Dashboard": [32] + [19] * 6 + [2]}
 TAB_COLORS = {"Dashboard": "#1F3864", "Worklist": "#C00000", "Settings": "#7F7F7F"}
+
+# Print setup (every sheet but xlwings.conf): US Letter landscape, fitted to the page
+# width, the header row repeated on every page, "Sheet … Page n of N" in the footer.
+# A sheet wider than a page at PRINT_MIN_SCALE is spread over several pages across
+# (its first columns repeated on each: Claims' Claim ID and Line) rather than shrunk
+# past reading.
+PRINT_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.6}
+PRINT_WIDTH_PX = (11 - PRINT_MARGINS["left"] - PRINT_MARGINS["right"]) * 96
+PRINT_MIN_SCALE = 0.55
+PRINT_FOOTER = "&L&8&A&R&8Page &P of &N"
+REPEAT_COLUMNS = {"Claims": (0, 1)}
+PAYOR_WIDTH = 32         # "Silver Harbor Medicare Advantage", "Riverbend Community Health Plan"
+INPUT_HEADER_HEIGHT = 30  # points: an input table's header row, two lines of a wrapped header
+# Excel's own calculation engine id (Excel 2019 and Microsoft 365). A file with an older
+# calcId (xlsxwriter writes 124519, Excel 2007's) is recalculated in full when Excel opens
+# it, which leaves it "changed": Excel asks to save it on every close.
+CALC_ID = 191029
+
+
+def _print_setup(ws, widths: list[float], header_row: int | None = None, one_page: bool = False,
+                 area: str | None = None, repeat_columns: tuple[int, int] | None = None,
+                 spread: bool = False) -> None:
+    """Landscape Letter, fitted to the page width (to one page with `one_page`; over as
+    many pages across as keep PRINT_MIN_SCALE with `spread`), the header row repeated on
+    every page, the sheet's name and page number in the footer."""
+    ws.set_landscape()
+    ws.set_paper(1)   # US Letter
+    ws.set_margins(**PRINT_MARGINS)
+    ws.set_footer(PRINT_FOOTER)
+    if one_page:
+        ws.fit_to_pages(1, 1)
+        ws.center_horizontally()
+    else:
+        width_px = sum(w * 7 + 5 for w in widths)   # Excel's pixels for a column width
+        across = max(1, math.ceil(width_px * PRINT_MIN_SCALE / PRINT_WIDTH_PX)) if spread else 1
+        ws.fit_to_pages(across, 0)
+        if across > 1:
+            ws.print_across()   # all the pages of a band of rows in turn, then the next band
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    if repeat_columns is not None:
+        ws.repeat_columns(*repeat_columns)
+    if area:
+        ws.print_area(area)
 
 
 def _formats(wb) -> dict:
@@ -44,6 +94,7 @@ def _formats(wb) -> dict:
     fmts["title"] = wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"})
     fmts["wrap"] = wb.add_format({"text_wrap": True, "valign": "top", "font_color": "#595959"})
     fmts["bold"] = wb.add_format({"bold": True})
+    fmts["header_wrap"] = wb.add_format({"text_wrap": True, "valign": "vcenter"})   # the table style does the rest
     return fmts
 
 
@@ -58,9 +109,9 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
     rows = max(n, 1)  # an Excel table needs at least one data row
     columns = []
     for c in table.columns:
-        columns.append({"header": c.name, "format": fmts.get(c.kind)})
+        columns.append({"header": c.name, "format": fmts.get(c.kind), "header_format": fmts["header_wrap"]})
     for c in table.calculated:
-        columns.append({"header": c.name, "formula": "=" + formulas[c.key],
+        columns.append({"header": c.name, "formula": "=" + formulas[c.key], "header_format": fmts["header_wrap"],
                         "format": fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]})
     data = []
     if frame is not None and n:
@@ -100,8 +151,10 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                 ws.table[i + 1][base + j] = cell._replace(format=fmt, value=cached)
             else:
                 ws.write_formula(i + 1, base + j, "=" + formulas[c.key], fmt, cached)
+    widths = [max(c.width, PAYOR_WIDTH) if c.key == "payor" else c.width for c in table.columns]
+    ws.set_row(0, INPUT_HEADER_HEIGHT)
     for j, c in enumerate(table.columns):
-        ws.set_column(j, j, c.width)
+        ws.set_column(j, j, widths[j])
         ws.write_comment(0, j, f"{c.name}{' (required)' if c.required else ''}: {c.description}",
                          {"x_scale": 2, "y_scale": 1.2})
     for j, c in enumerate(table.calculated):
@@ -129,6 +182,8 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                                                "error_title": c.name,
                                                "error_message": f"Enter a number of at least {c.minimum:g}."})
     ws.freeze_panes(1, 2 if table.name == "Claims" else 1)
+    _print_setup(ws, widths + [c.width for c in table.calculated], header_row=0, spread=True,
+                 repeat_columns=REPEAT_COLUMNS.get(table.name))
 
 
 def _settings_sheet(wb, fmts, values: dict) -> None:
@@ -152,6 +207,7 @@ def _settings_sheet(wb, fmts, values: dict) -> None:
     ws.set_column(1, 1, 26)
     ws.set_column(2, 2, 80)
     ws.freeze_panes(1, 0)
+    _print_setup(ws, [28, 26, 80], header_row=0)
 
 
 def _import_log_sheet(wb, fmts) -> None:
@@ -163,46 +219,93 @@ def _import_log_sheet(wb, fmts) -> None:
         ws.write_string(0, j, c.name, fmts["bold"])
         ws.write_comment(0, j, f"{c.name}: {c.description}", {"x_scale": 2, "y_scale": 1.2})
     ws.freeze_panes(1, 0)
+    _print_setup(ws, [c.width for c in m.IMPORT_LOG.fields], header_row=0, spread=True)
 
 
 def _dashboard_charts(wb, ws) -> None:
+    """The four charts, each beside its block and reading the block's fixed slots.
+
+    A slot the results do not fill is a blank row: the category axes label every
+    category (interval 1), blank slots plot nothing (gaps, the default) and, reversed,
+    fall at the bottom; the pie names its slices on the slices, so a blank slot has no legend entry.
+    Axes start at zero and the rate axis runs 0-100%, so an empty workbook shows sensible
+    axes rather than a spreadsheet's default 0-12."""
     def rng(block, col):
         return ["Dashboard", block.first_data_row, col, block.last_data_row, col]
+
+    small = {"size": 9}
+    category = {"interval_unit": 1, "interval_tick": 1, "num_font": small, "major_tick_mark": "none"}
+    size = {"x_scale": 1.3, "y_scale": 0.85}
 
     b = DASHBOARD["denials"]
     chart = wb.add_chart({"type": "bar"})
     chart.add_series({"name": "Initial denial rate", "categories": rng(b, 0), "values": rng(b, 3),
-                      "fill": {"color": "#C00000"}, "data_labels": {"value": True, "num_format": "0%"}})
-    chart.set_title({"name": "Initial denial rate by payor"})
+                      "fill": {"color": "#C00000"}, "gap": 60,
+                      "data_labels": {"value": True, "num_format": "0.0%", "font": small}})
+    chart.set_title({"name": "Initial denial rate by payor", "name_font": {"size": 12}})
     chart.set_legend({"none": True})
-    chart.set_y_axis({"reverse": True})
-    chart.set_x_axis({"num_format": "0%"})
-    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+    chart.set_y_axis({"reverse": True, **category})           # a bar chart's y axis: the payors
+    chart.set_x_axis({"num_format": "0%", "min": 0, "max": 1, "major_unit": 0.2, "num_font": small,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, size)
 
     b = DASHBOARD["aging"]
     chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
     for j, (name, color) in enumerate(zip(b.headers[1:6], ("#A9D18E", "#FFD966", "#F4B183", "#E06666", "#990000")),
                                       start=1):
-        chart.add_series({"name": name, "categories": rng(b, 0), "values": rng(b, j), "fill": {"color": color}})
-    chart.set_title({"name": "Insurance A/R by payor and age"})
-    chart.set_y_axis({"reverse": True})
-    chart.set_x_axis({"num_format": '"$"#,##0'})
-    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+        chart.add_series({"name": name, "categories": rng(b, 0), "values": rng(b, j), "fill": {"color": color},
+                          "gap": 60})
+    chart.set_title({"name": "Insurance A/R by payor and age", "name_font": {"size": 12}})
+    chart.set_legend({"position": "bottom", "font": small})
+    chart.set_y_axis({"reverse": True, **category})
+    chart.set_x_axis({"num_format": '"$"#,##0', "min": 0, "num_font": small,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, size)
 
     b = DASHBOARD["categories"]
     chart = wb.add_chart({"type": "pie"})
     chart.add_series({"name": "Charges denied", "categories": rng(b, 0), "values": rng(b, 3),
-                      "data_labels": {"percentage": True}})
-    chart.set_title({"name": "Denied charges by root cause"})
+                      "data_labels": {"category": True, "percentage": True, "separator": "\n",
+                                      "leader_lines": True, "position": "best_fit", "font": small}})
+    chart.set_title({"name": "Denied charges by root cause", "name_font": {"size": 12}})
+    chart.set_legend({"none": True})   # the slices carry their names: no entry for a blank slot
     ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 1.0})
 
     b = DASHBOARD["monthly"]
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Charges", "categories": rng(b, 0), "values": rng(b, 1), "fill": {"color": "#9DC3E6"}})
     chart.add_series({"name": "Paid", "categories": rng(b, 0), "values": rng(b, 2), "fill": {"color": "#1F3864"}})
-    chart.set_title({"name": "Charges and payments by month of service"})
-    chart.set_y_axis({"num_format": '"$"#,##0'})
-    ws.insert_chart(b.row, CHART_COLUMN, chart, {"x_scale": 1.3, "y_scale": 0.85})
+    chart.set_title({"name": "Charges and payments by month of service", "name_font": {"size": 12}})
+    chart.set_legend({"position": "bottom", "font": small})
+    chart.set_x_axis({**category, "num_font": {"size": 8, "rotation": -45}})
+    chart.set_y_axis({"num_format": '"$"#,##0', "min": 0, "num_font": small,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    ws.insert_chart(b.row, CHART_COLUMN, chart, size)
+
+
+def _owned_sheet(wb, name: str) -> None:
+    """An owned sheet as the template leaves it for the writer: column widths, frozen
+    header, print setup; the Dashboard with its charts."""
+    ws = wb.add_worksheet(name)
+    widths = OWNED_WIDTHS.get(name, [])
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    # The writer gives these rows these heights; set here too, the buttons' and charts'
+    # anchors (computed from the row heights when the file is written) come out right.
+    for row, points in ROW_HEIGHTS.get(name, {}).items():
+        ws.set_row(row, points)
+    if name == "Dashboard":
+        ws.hide_gridlines(2)
+        last = max(b.last_data_row for b in DASHBOARD.values())
+        right = CHART_COLUMN + CHART_COLUMNS - 1
+        _print_setup(ws, widths, one_page=True, area=f"A1:{xl_col_to_name(right)}{last + 2}")
+        _dashboard_charts(wb, ws)
+        ws.activate()
+    elif name in ONE_TABLE_SHEETS:
+        ws.freeze_panes(TABLE_HEADER_ROW + 1, 0)
+        _print_setup(ws, widths, header_row=TABLE_HEADER_ROW)
+    else:   # Portfolio: several tables, no one header to repeat
+        _print_setup(ws, widths)
 
 
 def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = None,
@@ -236,18 +339,7 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
         elif name == "ImportLog":
             _import_log_sheet(wb, fmts)
         else:
-            ws = wb.add_worksheet(name)
-            for j, w in enumerate(OWNED_WIDTHS.get(name, [])):
-                ws.set_column(j, j, w)
-            if name == "Dashboard":
-                ws.hide_gridlines(2)
-                ws.set_landscape()
-                ws.fit_to_pages(1, 0)
-                ws.set_paper(1)  # Letter
-                _dashboard_charts(wb, ws)
-                ws.activate()
-            else:
-                ws.freeze_panes(4 if name in ("Worklist", "Scorecard", "Aging", "Exceptions") else 0, 0)
+            _owned_sheet(wb, name)
         if name in TAB_COLORS:
             wb.get_worksheet_by_name(name).set_tab_color(TAB_COLORS[name])
     if customize is not None:
@@ -257,6 +349,13 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
     macros = path.suffix.lower() == ".xlsm" and not wb.vba_project
     if macros:
         add_excel_parts(wb)
+        wb.get_worksheet_by_name(CONF_SHEET).hide()   # xlwings reads it by name, hidden or not
+    # The formulas' values are cached (the engine's), so Excel need not recalculate in
+    # full on opening (which would leave an unchanged workbook "changed": a save prompt
+    # on close); an import that appends formula rows sets fullCalcOnLoad itself
+    # (append.full_calc_on_load), keeping this calcId.
+    wb.set_calc_mode("auto", calc_id=CALC_ID)
+    wb.calc_on_load = False   # xlsxwriter has no other switch for fullCalcOnLoad
     wb.close()
     if macros:
         embed_vba(path)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PayorxlError
-from .xlsxpart import rewrite_parts
+from .package import install, new_temp, rewrite_parts
 
 CONF_SHEET = "xlwings.conf"
 UDF_MODULES = "payorxl.excel.udfs"
@@ -37,7 +37,7 @@ BUTTONS = (("Recalculate", "PayorxlRecalculate"),
            ("Import claims (837P)", "PayorxlImportClaims"),
            ("Check data", "PayorxlCheckData"))
 BUTTON_WIDTH, BUTTON_HEIGHT, BUTTON_GAP = 150, 28, 8
-BUTTON_CELL = (0, 8)    # Dashboard I1: beside the title, above the charts (column I on)
+BUTTON_CELL = (2, 0)    # Dashboard A3: under the title, in the first ~630 px (on a laptop's screen)
 
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -158,7 +158,7 @@ def embed_vba(path: str | Path) -> list[str]:
 
     path = Path(path)
     modules = vba_modules()
-    tmp = path.with_name(f".~vba-{path.name}")
+    tmp = Path(new_temp(path))       # named as the stale-temp sweep recognises
     try:
         with ExcelFile(path) as book:
             project = book.add_vba_project()
@@ -172,7 +172,7 @@ def embed_vba(path: str | Path) -> list[str]:
             problems = saved.validate()
         if problems:
             raise PayorxlError(f"the VBA project of {path.name} came out inconsistent: {problems[0]}")
-        os.replace(tmp, path)
+        install(tmp, path)
     finally:
         if tmp.exists():
             os.unlink(tmp)

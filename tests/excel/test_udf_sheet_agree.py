@@ -19,10 +19,16 @@ def _grid(path, sheet):
 
 
 def _table_on_sheet(path, sheet):
-    """The table under the title rows of an owned sheet (header on row 4)."""
+    """The table under the title rows of an owned sheet (header on row 4), down to the
+    first blank row (a Total row sits below that blank row)."""
     rows = _grid(path, sheet)[3:]
     width = len([h for h in rows[0] if h is not None])
-    return [["" if v is None else v for v in row[:width]] for row in rows if any(v is not None for v in row)]
+    table = []
+    for row in rows:
+        if all(v is None for v in row):
+            break
+        table.append(["" if v is None else v for v in row[:width]])
+    return table
 
 
 def _same_cells(rows):
