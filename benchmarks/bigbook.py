@@ -33,8 +33,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from payorxl import model as m
-from payorxl import pipeline
+from payorxl import model as m, pipeline
 from payorxl.workbook.read import Inputs, convert_settings, settings_from_values
 from payorxl.workbook.xlsxpart import col_letter, sheet_parts
 

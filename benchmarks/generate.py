@@ -233,7 +233,8 @@ def main(argv=None) -> int:
     ap.add_argument("--zip64", action="store_true", default=None,
                     help="allow ZIP64 (default: only above 200k lines, where the Claims XML passes 4 GiB)")
     ap.add_argument("--writer", choices=("auto", "xlsxwriter", "stream"), default="auto",
-                    help=f"auto: pipeline.new_workbook up to {STREAM_ABOVE:,} lines, bigbook.py's streaming writer above")
+                    help=f"auto: pipeline.new_workbook up to {STREAM_ABOVE:,} lines, "
+                         "bigbook.py's streaming writer above")
     ap.add_argument("--check", action="store_true", help="verify that the memoization changes no byte")
     ap.add_argument("--check-stream", action="store_true",
                     help="verify that the streaming writer gives the same values, formulas and tables")

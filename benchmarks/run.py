@@ -218,7 +218,7 @@ def code_state() -> dict:
         except Exception:
             return ""
     head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    status = [l for l in git("status", "--porcelain", "--", "payorxl").splitlines() if l.strip()]
+    status = [ln for ln in git("status", "--porcelain", "--", "payorxl").splitlines() if ln.strip()]
     h = hashlib.sha1(git("diff", "HEAD", "--", "payorxl").encode())
     for line in status:
         if line.startswith("??"):
@@ -301,7 +301,7 @@ def ratios(rows: list[Run]) -> dict[int, dict[str, float | None]]:
         by.setdefault(r.lines, {})[r.tool] = r
     out = {}
     for n, t in sorted(by.items()):
-        def s(tool):
+        def s(tool, t=t):
             r = t.get(tool)
             return r.seconds if r is not None and r.status == "ok" else None
         rec = s("recalc")
@@ -440,7 +440,7 @@ def profile_summary(prof: Path) -> str:
     # engine, per module: functions of payorxl/engine/* called directly from calculate/per_line
     parents = {k for k in stats if k[0].endswith("payorxl/engine/__init__.py")}
     per_module: dict[str, float] = {}
-    for (f, ln, fn), v in stats.items():
+    for (f, _ln, _fn), v in stats.items():
         if "payorxl/engine/" not in f or f.endswith("__init__.py"):
             continue
         for caller, edge in v[4].items():
@@ -477,8 +477,8 @@ def bench_profile(n: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     prof = SCRATCH / f"recalc-{generate.label(n)}.prof"
     before = load1()
-    status, secs, peak, tail, cpu = measure([PY, "-m", "cProfile", "-o", str(prof), "-m", "payorxl", "recalc", str(path),
-                                        "--output", str(out), "--as-of", AS_OF])
+    status, secs, peak, tail, cpu = measure([PY, "-m", "cProfile", "-o", str(prof), "-m", "payorxl", "recalc",
+                                             str(path), "--output", str(out), "--as-of", AS_OF])
     print(f"  cProfile: {status} {secs:.1f} s, load {before:.2f}->{load1():.2f}", flush=True)
     if status == "ok":
         text = profile_summary(prof)
@@ -643,7 +643,8 @@ def write_md(rows: list[Run], mach: dict, many: list[dict] | None, run_id: str, 
             many_rows = list(csv.DictReader(f))
     if many_rows:
         md += ["## Many workbooks (`payorxl recalc FOLDER --jobs J`)", "",
-               "| run | workbooks × lines | jobs | seconds | CPU s | s per workbook | speed-up vs --jobs 1 | peak RSS MB | load before→after |",
+               "| run | workbooks × lines | jobs | seconds | CPU s | s per workbook | speed-up vs --jobs 1 "
+               "| peak RSS MB | load before→after |",
                "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for d in many_rows:
             md.append(f"| {d['run']} | {d['workbooks']} × {int(d['lines_each']):,} | {d['jobs']} | {d['seconds']} | "
@@ -684,7 +685,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profile-size", type=int, default=100_000)
     ap.add_argument("--formula-cost", type=int, default=0, metavar="N",
                     help="also measure floor and recalc at N lines with and without the formula text")
-    ap.add_argument("--lo-timeout", type=float, default=1800, help="seconds before LibreOffice is stopped (default 1800)")
+    ap.add_argument("--lo-timeout", type=float, default=1800,
+                    help="seconds before LibreOffice is stopped (default 1800)")
     ap.add_argument("--lo-skip-above", type=int, default=None,
                     help="do not run LibreOffice above this many lines")
     ap.add_argument("--skip-libreoffice", action="store_true")
@@ -695,7 +697,10 @@ def main(argv=None) -> int:
                     help="run recalc with workbook/read.py's zip-bomb size limits lifted (before c5edbcf "
                          "a part over 4 GiB was refused: the 1M-line Claims sheet is 10.6 GB of XML)")
     args = ap.parse_args(argv)
-    sizes = [10_000] if args.quick else ([] if args.sizes.strip().lower() == "none" else generate.parse_sizes(args.sizes))
+    if args.quick:
+        sizes = [10_000]
+    else:
+        sizes = [] if args.sizes.strip().lower() == "none" else generate.parse_sizes(args.sizes)
     run_id = dt.datetime.now().isoformat(timespec="minutes")
     up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"run {run_id}; uptime: {up}", flush=True)
@@ -736,7 +741,8 @@ def main(argv=None) -> int:
         for n, d in rat.items():
             lo = fmt(d["libreoffice/recalc"], 1) or (f">{d['libreoffice/recalc >']:.0f} ({d['libreoffice status']})"
                                                       if d.get("libreoffice/recalc >") else "n/a")
-            print(f"  {n:>9,}: {fmt(d['recalc/floor']) or 'n/a':>6}  {lo:>8}  {fmt(d['openpyxl/recalc'], 1) or 'n/a':>6}")
+            floor, opx = fmt(d["recalc/floor"]) or "n/a", fmt(d["openpyxl/recalc"], 1) or "n/a"
+            print(f"  {n:>9,}: {floor:>6}  {lo:>8}  {opx:>6}")
     print(f"done in {time.perf_counter() - t_all:.0f} s; see {(RESULTS / 'results.md').relative_to(ROOT)}")
     return 0
 

@@ -85,6 +85,7 @@ def test_empty_grid_gives_typed_empty_frame():
 
 def test_odd_numeric_types_convert_like_floats():
     from decimal import Decimal
+
     import numpy as np
     c = typed_frame(m.CLAIMS, [claim(Charge=Decimal("12.345"), Units=np.int64(2)),
                                claim(**{"Claim ID": "C2", "Charge": True})])

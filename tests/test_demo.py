@@ -17,8 +17,7 @@ import pytest
 
 from payorxl import model as m
 from payorxl.conversion import typed_frame
-from payorxl.demo import (DEFAULT_AS_OF, Demo, Planted, generate_demo, generate_large,
-                          records_from_frame)
+from payorxl.demo import DEFAULT_AS_OF, Demo, Planted, generate_demo, generate_large, records_from_frame
 
 CASES = [(7, DEFAULT_AS_OF), (11, dt.date(2027, 3, 31))]
 
@@ -29,7 +28,7 @@ def demo() -> Demo:
 
 
 @pytest.fixture(scope="module", params=CASES, ids=lambda c: f"seed{c[0]}-{c[1]}")
-def case(request) -> tuple[Demo, "Book"]:
+def case(request) -> tuple[Demo, Book]:
     seed, as_of = request.param
     d = generate_demo(seed, as_of)
     return d, Book(d.records, as_of)
@@ -260,7 +259,7 @@ def test_fee_schedule_is_effective_dated(demo):
     for f in fees:
         by_key[(f["payor"], f["cpt"])].append(f)
     changes = set()
-    for (payor, cpt), rows in by_key.items():
+    for (payor, _cpt), rows in by_key.items():
         rows.sort(key=lambda f: f["effective_from"])
         assert all(f["effective_to"] is not None for f in rows[:-1]) and rows[-1]["effective_to"] is None
         for old, new in zip(rows, rows[1:]):
@@ -305,7 +304,8 @@ def test_denials_appeals_and_unpaid_claims(demo):
     first = {}
     for p in sorted(r["Payments"], key=lambda p: p["remit_date"]):
         first.setdefault(p["claim_id"], p["remit_date"])
-    denied_first = {p["claim_id"] for p in r["Payments"] if Book.is_denial(p) and p["remit_date"] == first[p["claim_id"]]}
+    denied_first = {p["claim_id"] for p in r["Payments"]
+                    if Book.is_denial(p) and p["remit_date"] == first[p["claim_id"]]}
     assert 0.07 <= len(denied_first) / len(first) <= 0.11
     carcs = {f'{p["group_code"]}-{p["carc"]}' for p in r["Payments"] if Book.is_denial(p)}
     assert {"CO-16", "CO-197", "CO-50", "CO-18", "CO-27", "CO-96", "CO-97", "CO-4"} <= carcs

@@ -44,7 +44,7 @@ def test_printed_kpis_count_the_planted_problems(demo_run):
     due = len(planted.filing_due_soon) + len(planted.appeal_due_soon) + len(planted.notice_due_soon)  # 4+3+1
     assert results.kpis["missed_deadlines"].value == missed == 16
     assert results.kpis["at_risk"].value == due == 8
-    lines = {l.split("│")[1].strip(): l.split("│")[2].strip() for l in output.splitlines() if l.count("│") >= 3}
+    lines = {ln.split("│")[1].strip(): ln.split("│")[2].strip() for ln in output.splitlines() if ln.count("│") >= 3}
     assert lines["Missed deadlines"] == "16"
     assert lines["Due soon"] == "8"
     L = results.lines

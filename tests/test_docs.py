@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from payorxl.cli import main
-from payorxl.engine import calculate
-from payorxl.conversion import empty_frame
 from payorxl import model as m
+from payorxl.cli import main
+from payorxl.conversion import empty_frame
+from payorxl.engine import calculate
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -19,7 +19,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_readme_starts_with_the_two_setup_commands_and_ci_runs_the_second():
     block = re.search(r"## Set up: two commands.*?```bash\n(.*?)```", README, re.S).group(1)
-    commands = [l.split("#")[0].strip() for l in block.strip().splitlines()]
+    commands = [ln.split("#")[0].strip() for ln in block.strip().splitlines()]
     assert commands == ["pip install -e . && payorxl demo", "bash .ci/run"]
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
 

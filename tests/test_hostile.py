@@ -77,7 +77,8 @@ def test_xml_entity_bomb(good_book, tmp_path):
     def bomb(name, data):
         if name in (part, "xl/workbook.xml"):
             data = doctype + data.split(b"?>", 1)[1]
-            return data.replace(b"<sheetData>", b"<sheetData><row r=\"1000\"><c r=\"A1000\" t=\"inlineStr\"><is><t>&lol9;</t></is></c></row>", 1)
+            row = b'<row r="1000"><c r="A1000" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+            return data.replace(b"<sheetData>", b"<sheetData>" + row, 1)
         return data
     rewrite(good_book, book, bomb)
     refused(book, "entit|DTD|could not be read")
@@ -269,6 +270,7 @@ def test_a_real_row_with_wrong_types_in_every_column(good_book, tmp_path):
     wb.close()
     assert {(4, c.name) for c in m.CLAIMS.columns} <= listed
     import io
+
     from payorxl.workbook.xlsxpart import sheet_parts
     with zipfile.ZipFile(io.BytesIO(before)) as z_before, zipfile.ZipFile(book) as z_after:
         parts = sheet_parts(z_before)

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from payorxl import model as m, pipeline
+from payorxl import pipeline
 from payorxl.cli import main
 from payorxl.demo import generate_demo
 

@@ -20,7 +20,10 @@ def frames(claims=(), contracts=None, fees=(), payments=(), appeals=()):
     return out
 
 
-def claim(cid, line=1, payor="Aetna", dos=D(2026, 3, 2), **kw):
+DOS = D(2026, 3, 2)
+
+
+def claim(cid, line=1, payor="Aetna", dos=DOS, **kw):
     return dict(claim_id=cid, line=line, patient_id="P1", payor=payor, cpt="99213", dos=dos, charge=100, **kw)
 
 

@@ -65,7 +65,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     # remittance on the line.
     terms = deadlines.contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
     window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
-    out["underpayment_deadline"] = (out["last_remit_date"] + pd.to_timedelta(window.astype(float), unit="D")).where(out["underpaid"])
+    out["underpayment_deadline"] = (out["last_remit_date"]
+                                    + pd.to_timedelta(window.astype(float), unit="D")).where(out["underpaid"])
     out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
     return out

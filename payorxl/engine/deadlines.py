@@ -64,7 +64,7 @@ def contract_terms(claims: pd.DataFrame, contracts: pd.DataFrame, columns: list[
             blank = table[key].isna() | (table[key].astype(object) == "")
             table[key] = table[key].mask(blank, default)
     # one hash lookup per claim line; position -1 (no contract) gives blank terms
-    position = table.index.get_indexer(match_key(claims["payor"]))
+    position = table.index.get_indexer(pd.Index(match_key(claims["payor"])))
     has_contract = pd.Series(position >= 0, index=claims.index)
     padded = table.reset_index(drop=True).reindex(range(len(table) + 1))  # last row: all blank
     terms = padded.take(np.where(position >= 0, position, len(table)))

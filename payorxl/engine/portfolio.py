@@ -10,10 +10,13 @@ whose denominator is zero is NaN.
 """
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
 from .. import model as m
+
 # The reimbursement engine prices claims with these; rates here must match its prices.
 from .deadlines import match_key, round_half_up
 
@@ -215,7 +218,8 @@ def what_if(claims: pd.DataFrame, fee_schedule: pd.DataFrame, contracts: pd.Data
                            "cpt": match_key(claims["cpt"]).to_numpy(),
                            "modifier": match_key(claims["modifier"]).to_numpy(),
                            "units": _cents(claims["units"].fillna(1))})[recent]
-    volume = volume.groupby(RATE_KEY, as_index=False)["units"].sum()
+    # as_index=False gives a DataFrame (the stubs type every column-groupby sum a Series)
+    volume = cast(pd.DataFrame, volume.groupby(RATE_KEY, as_index=False)["units"].sum())
     out = volume[volume["units"] > 0].merge(rates, on=RATE_KEY, how="inner")
 
     current = out["allowed"].astype("int64")

@@ -9,6 +9,8 @@ the ImportLog frame (workbook.read.import_log) and the typed Payments and Claims
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .. import model as m
@@ -36,10 +38,11 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
     rows = []
     eras = log[log["kind"] == m.KIND_835] if len(log) else log
     when_by_file: dict = {}
+    r: Any   # an ImportLog row: its cells are whatever the sheet held (the stubs say Scalar)
     for r in eras.itertuples(index=False):
         when_by_file.setdefault(r.file, r.imported_at)
         balanced = r.balanced.strip().lower() == "yes"
-        parts = [pd.NA if pd.isna(x) else int(x) for x in (r.paid_total, r.plb_total, r.bpr_total)]
+        parts: list[Any] = [pd.NA if pd.isna(x) else int(x) for x in (r.paid_total, r.plb_total, r.bpr_total)]
         difference = pd.NA if any(pd.isna(x) for x in parts) else parts[0] - parts[1] - parts[2]
         detail = f"{_n(r.claims)} claim(s), {_n(r.lines)} service line(s), {_n(r.unmatched)} payment row(s) unmatched"
         if not balanced:
@@ -65,7 +68,7 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
                                    "no claim line in Claims has this claim ID and line; enter the claim, "
                                    "or correct the payment's Claim ID and Line"})
     frame = pd.DataFrame(rows, columns=m.RECONCILIATION.keys)
-    out = {}
+    out: dict[str, Any] = {}
     for f in m.RECONCILIATION.fields:
         s = frame[f.key]
         if f.kind in (m.MONEY, m.INT):

@@ -24,8 +24,10 @@ COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount"
 
 
 def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, status, detail) -> pd.DataFrame:
+    def pick(v):
+        return v[mask] if isinstance(v, pd.Series) else pd.Series(v, index=frame.index)[mask]
+
     f = frame[mask]
-    pick = lambda v: (v[mask] if isinstance(v, pd.Series) else pd.Series(v, index=frame.index)[mask])
     return pd.DataFrame({
         "action": action, "payor": f["payor"], "claim_id": f["claim_id"], "line": f["line"],
         "cpt": f["cpt"], "dos": f["dos"], "amount": pick(amount).astype("Int64"),

@@ -10,8 +10,14 @@ from hypothesis import given, strategies as st
 from payorxl import model as m
 from payorxl.conversion import typed_frame
 from payorxl.engine.deadlines import (
-    add_months, appeal_deadlines, claim_deadlines, contract_notices, filing_deadlines, prompt_pay,
-    round_half_up)
+    add_months,
+    appeal_deadlines,
+    claim_deadlines,
+    contract_notices,
+    filing_deadlines,
+    prompt_pay,
+    round_half_up,
+)
 from payorxl.engine.lines import line_summary
 
 

@@ -51,22 +51,23 @@ line_st = st.fixed_dictionaries({
 def build(lines):
     start = dt.date(2025, 1, 1)
     claims, payments, appeals = [], [], []
-    for i, l in enumerate(lines):
-        dos = start + dt.timedelta(days=l["dos"])
-        filed = None if l["filed_after"] is None else dos + dt.timedelta(days=l["filed_after"])
+    for i, ln in enumerate(lines):
+        dos = start + dt.timedelta(days=ln["dos"])
+        filed = None if ln["filed_after"] is None else dos + dt.timedelta(days=ln["filed_after"])
         cid = f"C{i:04d}"
-        claims.append(dict(claim_id=cid, line=1, patient_id=f"P{i}", payor=l["payor"], cpt=l["cpt"],
-                           units=l["units"], dos=dos, charge=l["charge"] / 100, filed_date=filed))
+        claims.append(dict(claim_id=cid, line=1, patient_id=f"P{i}", payor=ln["payor"], cpt=ln["cpt"],
+                           units=ln["units"], dos=dos, charge=ln["charge"] / 100, filed_date=filed))
         base = filed or dos
-        for r in l["remits"]:
+        for r in ln["remits"]:
             paid = -r["paid"] if r["status"] == "22" else (0 if r["status"] == "4" else r["paid"])
-            payments.append(dict(claim_id=cid, line=1, payor=l["payor"], remit_date=base + dt.timedelta(days=r["after"]),
+            payments.append(dict(claim_id=cid, line=1, payor=ln["payor"],
+                                 remit_date=base + dt.timedelta(days=r["after"]),
                                  claim_status=r["status"], paid=paid / 100, patient_resp=r["pr"] / 100,
                                  contractual_adj=r["co45"] / 100, denied_amount=r["denied"] / 100,
                                  group_code="CO" if r["carc"] else None, carc=r["carc"] or None))
-        if l["appeal"] and l["remits"]:
-            appeals.append(dict(claim_id=cid, line=1, appeal_date=base + dt.timedelta(days=l["appeal"][0] + 1),
-                                outcome=l["appeal"][1]))
+        if ln["appeal"] and ln["remits"]:
+            appeals.append(dict(claim_id=cid, line=1, appeal_date=base + dt.timedelta(days=ln["appeal"][0] + 1),
+                                outcome=ln["appeal"][1]))
     frames = {}
     for table, rows in ((m.CONTRACTS, contracts()), (m.FEE_SCHEDULE, fees()), (m.CLAIMS, claims),
                        (m.PAYMENTS, payments), (m.APPEALS, appeals)):

@@ -8,7 +8,12 @@ from payorxl import model as m
 from payorxl.conversion import typed_frame
 from payorxl.engine.lines import line_summary
 from payorxl.engine.reimbursement import (
-    expected_allowed, fee_schedule_rate, overlapping_fee_rows, reimbursement, underpayments)
+    expected_allowed,
+    fee_schedule_rate,
+    overlapping_fee_rows,
+    reimbursement,
+    underpayments,
+)
 
 
 def d(text):
@@ -195,7 +200,7 @@ CLAIM_ROW = st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["1", "2"]), 
 def rule_by_hand(claim, rows):
     payor, cpt, modifier, dos = claim
     best = None
-    for order, (p, c, mod, start, length, allowed) in enumerate(rows):
+    for p, c, mod, start, length, allowed in rows:
         end = None if length is None else start + pd.Timedelta(days=length)
         if (p, c, mod) == (payor, cpt, modifier) and start <= dos and (end is None or dos <= end):
             if best is None or start >= best[0]:

@@ -45,12 +45,13 @@ def test_the_excel_adapters_load_without_a_key():
 def test_with_a_pro_key_a_formula_runs_through_the_remote_interpreter():
     """With a key (someone else's licence, not payorxl's), xlwings' own Office.js entry
     point calls PX_DENIAL_RATE as the web add-in would, arguments as 2-D lists."""
+    import datetime as dt
     import types
 
     import xlwings.server as server
-    from payorxl.excel import udfs
+
     from excel_helpers import CLAIMS, PAYMENTS
-    import datetime as dt
+    from payorxl.excel import udfs
     module = types.ModuleType("px_remote")
     module.PX_DENIAL_RATE = server.func(udfs.PX_DENIAL_RATE)
 

@@ -19,13 +19,18 @@ import datetime as dt
 
 import pytest
 
+from excel_helpers import ALL, APPEALS, AS_OF, CLAIMS, CONTRACTS, FEE_SCHEDULE, PAYMENTS, SETTINGS, D
 from payorxl import model as m
-from payorxl.excel import convert as cv
-from payorxl.excel import udfs
-from payorxl.excel.udfs import (PX_AGING, PX_APPEAL_DEADLINE, PX_DENIAL_RATE, PX_EXPECTED_ALLOWED,
-                                PX_FILING_DEADLINE, PX_SCORECARD, PX_WORKLIST)
-
-from excel_helpers import ALL, APPEALS, AS_OF, CLAIMS, CONTRACTS, D, FEE_SCHEDULE, PAYMENTS, SETTINGS
+from payorxl.excel import convert as cv, udfs
+from payorxl.excel.udfs import (
+    PX_AGING,
+    PX_APPEAL_DEADLINE,
+    PX_DENIAL_RATE,
+    PX_EXPECTED_ALLOWED,
+    PX_FILING_DEADLINE,
+    PX_SCORECARD,
+    PX_WORKLIST,
+)
 
 BLANK3 = ["", "", ""]
 
