@@ -271,7 +271,7 @@ def _holidays(first_year: int, last_year: int) -> np.ndarray:
     """Days the office is closed: US federal holidays a family practice observes."""
     days = []
     for y in range(first_year, last_year + 1):
-        def nth(month, weekday, n):
+        def nth(month, weekday, n, y=y):
             first = dt.date(y, month, 1)
             return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
 
@@ -347,7 +347,7 @@ def _make_book(rng: np.random.Generator, as_of: dt.date) -> _Book:
     rows = []
     first_year, last_year = start.year, as_of.year
     medicare = PAYOR_INDEX["Medicare"]
-    for c, (code, kind, cents_2026, yearly) in enumerate(CODES):
+    for c, (_code, _kind, cents_2026, yearly) in enumerate(CODES):
         if yearly:
             for y in range(first_year, last_year + 1):
                 cents = int(round(cents_2026 * PFS_YEARLY_CHANGE ** (y - 2026)))

@@ -4,7 +4,7 @@ checks collect them and keep computing the rows that are fine; the Exceptions sh
 `payorxl check` show them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 ERROR, WARNING = "error", "warning"

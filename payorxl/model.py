@@ -131,7 +131,8 @@ CONTRACTS = Table(
         Column("Payor ID", "payor_id", TEXT, False, "Payer ID used by the clearinghouse (835 N1*PR).", width=12),
         Column("Filing Limit", "filing_limit", INT, True,
                "Timely filing limit, in the unit of the next column (Medicare: 12 months).", minimum=1),
-        Column("Filing Unit", "filing_unit", CHOICE, False, "Unit of the filing limit.", FILING_UNITS, "days", width=10),
+        Column("Filing Unit", "filing_unit", CHOICE, False, "Unit of the filing limit.", FILING_UNITS, "days",
+               width=10),
         Column("Filing Clock", "filing_clock", CHOICE, False,
                "What starts the filing clock.", FILING_CLOCKS, "DOS", width=20),
         Column("Corrected Claim Days", "corrected_days", INT, False,
@@ -188,7 +189,8 @@ CLAIMS = Table(
         Column("Line", "line", INT, True, "Line number within the claim.", minimum=1, width=6),
         Column("Patient ID", "patient_id", TEXT, True, "Practice's patient account number.", phi=True, width=12),
         Column("Payor", "payor", TEXT, True, "Payor billed (as in Contracts).", width=24),
-        Column("Claim Type", "claim_type", CHOICE, False, "Primary or secondary claim.", CLAIM_TYPES, "Primary", width=10),
+        Column("Claim Type", "claim_type", CHOICE, False, "Primary or secondary claim.", CLAIM_TYPES, "Primary",
+               width=10),
         Column("Frequency", "frequency", CHOICE, False,
                "Claim frequency: 1 original, 7 replacement (corrected), 8 void.", FREQUENCIES, "1", width=9),
         Column("CPT", "cpt", TEXT, True, "CPT/HCPCS code billed.", width=8),
@@ -319,7 +321,7 @@ class Settings:
     ar_period_days: int = 90
 
     @classmethod
-    def make(cls, as_of=None, **values) -> "Settings":
+    def make(cls, as_of=None, **values) -> Settings:
         """Settings with defaults; as_of may be a date, string or None (today)."""
         import pandas as pd
         stamp = pd.Timestamp(as_of) if as_of is not None and as_of != "" else pd.Timestamp.today()
@@ -376,7 +378,7 @@ class Output:
     def only(self, *keys: str) -> tuple[Field, ...]:
         return tuple(self.field(k) for k in keys)
 
-    def grouped_by(self, name: str, key: str, kind: str = TEXT) -> "Output":
+    def grouped_by(self, name: str, key: str, kind: str = TEXT) -> Output:
         """The same table with its first (grouping) column replaced, e.g. aging by CPT."""
         return Output(self.name, self.title, self.description,
                       (Field(name, key, kind, self.fields[0].description, self.fields[0].width),) + self.fields[1:])

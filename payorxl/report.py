@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import model as m
-from . import pipeline
+from . import model as m, pipeline
 from .codec import external_frame, safe_frame, to_external
 from .conversion import ROW
 from .errors import DataError

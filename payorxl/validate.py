@@ -8,7 +8,7 @@ validations, adding a check is adding one function to ``RULES``. A rule that fin
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ import pandas as pd
 from . import model as m
 from .conversion import ROW, upper
 from .engine.lines import line_codes
-from .errors import CellRef, DataError, WARNING
+from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
 Rule = Callable[[Frames, m.Settings], list[DataError]]

@@ -24,8 +24,19 @@ from payorxl import pipeline
 from payorxl.cli import main
 from payorxl.demo import generate_demo
 from payorxl.errors import PayorxlError
-from payorxl.importer import (FAILED, HELD, IMPORTED, LOG_COLUMNS, REFUSED, UNBALANCED, WOULD_IMPORT, FileResult,
-                              import_files, read_log, reconciliation_frame)
+from payorxl.importer import (
+    FAILED,
+    HELD,
+    IMPORTED,
+    LOG_COLUMNS,
+    REFUSED,
+    UNBALANCED,
+    WOULD_IMPORT,
+    FileResult,
+    import_files,
+    read_log,
+    reconciliation_frame,
+)
 from payorxl.workbook import template
 from payorxl.workbook.append import WorkbookEditor, append_rows
 from payorxl.workbook.read import read_inputs
@@ -251,8 +262,8 @@ def test_formula_like_text_is_stored_as_text(empty_book, tmp_path):
         xml = sheet_xml(empty_book, sheet)
         for text in texts:
             escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            assert re.search(rf'<c r="[A-Z]+\d+"[^>]*t="inlineStr"><is><t xml:space="preserve">{re.escape(escaped)}</t>',
-                             xml), (sheet, text)
+            cell = rf'<c r="[A-Z]+\d+"[^>]*t="inlineStr"><is><t xml:space="preserve">{re.escape(escaped)}</t>'
+            assert re.search(cell, xml), (sheet, text)
         input_cells = re.findall(r'<c r="[A-Q]\d+"[^>]*?(?:/>|>.*?</c>)', xml[xml.find('<row r="2"'):], re.S)
         assert input_cells and not any("<f>" in c for c in input_cells)
     frames = read_inputs(empty_book).frames

@@ -24,17 +24,16 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
-
+from typing import Any, Protocol
 
 from .. import importer, model as m
 from ..errors import PayorxlError
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
 from ..workbook.xlsxpart import Cell, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
-
 
 
 class PracticeBook(Protocol):
@@ -114,7 +113,9 @@ def select_sheet(path: str | Path, sheet: str) -> None:
         xml = {name: zf.read(part).decode("utf-8") for name, part in parts.items()}
     replace: dict[str, bytes] = {}
 
-    def view(match, index=names.index(sheet)):
+    index = names.index(sheet)
+
+    def view(match):
         tag = re.sub(r'\sactiveTab="\d+"', "", match.group(0))
         return tag.replace("<workbookView", f'<workbookView activeTab="{index}"', 1)
     new = _WORKBOOK_VIEW.sub(view, workbook, count=1)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .. import pipeline
 from ..errors import PayorxlError

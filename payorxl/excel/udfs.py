@@ -19,8 +19,7 @@ import inspect
 
 import xlwings as xw
 
-from .. import model as m
-from .. import pipeline
+from .. import model as m, pipeline
 from ..engine import collections, denials
 from ..workbook.read import Inputs
 from . import convert as cv

@@ -23,19 +23,36 @@ import math
 import os
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 
 from ..codec import datetime_to_serial
 from ..errors import PayorxlError
-from .package import (STALE_ALWAYS, STALE_GRACE, TEMP_PREFIX, _TEMP_NAME, _commit, _copy_raw,  # noqa: F401
-                      _os_errors, _pid_alive, _unlink, _write_temp, atomic_write_bytes, file_state,
-                      lock_file, refuse_if_open, rewrite_parts, sweep_stale_temps, temp_prefix,
-                      write_package)
+from .package import (  # noqa: F401
+    _TEMP_NAME,
+    STALE_ALWAYS,
+    STALE_GRACE,
+    TEMP_PREFIX,
+    _commit,
+    _copy_raw,
+    _os_errors,
+    _pid_alive,
+    _unlink,
+    _write_temp,
+    atomic_write_bytes,
+    file_state,
+    lock_file,
+    refuse_if_open,
+    rewrite_parts,
+    sweep_stale_temps,
+    temp_prefix,
+    write_package,
+)
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -241,7 +258,8 @@ def ensure_styles(styles_xml: str, styles: dict[str, Style]) -> tuple[str, dict[
             fmt_id = next_fmt
             next_fmt += 1
             numfmts[s.num_format] = fmt_id
-            add_numfmts.append(f'<numFmt numFmtId="{fmt_id}" formatCode="{escape(s.num_format, {chr(34): "&quot;"})}"/>')
+            code = escape(s.num_format, {chr(34): "&quot;"})
+            add_numfmts.append(f'<numFmt numFmtId="{fmt_id}" formatCode="{code}"/>')
         font_id = next((i for i, f in enumerate(fonts) if _font_matches(f, s)), None)
         if font_id is None:
             font_id = len(fonts)

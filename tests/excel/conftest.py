@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from payorxl import pipeline
 from excel_helpers import AS_OF, small_frames
+from payorxl import pipeline
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,7 @@ from python_calamine import CalamineWorkbook
 from payorxl import model as m
 from payorxl.errors import PayorxlError
 from payorxl.pipeline import new_workbook
-from payorxl.workbook.append import (WorkbookEditor, add_sheet, append_rows, full_calc_on_load,
-                                     is_date_format)
+from payorxl.workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, is_date_format
 from payorxl.workbook.read import read_inputs
 from payorxl.workbook.template import build_workbook
 from payorxl.workbook.xlsxpart import sheet_parts

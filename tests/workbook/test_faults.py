@@ -57,6 +57,7 @@ def test_read_only_folder(small_disk, book_bytes):
     book.write_bytes(book_bytes)
     subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
     from click.testing import CliRunner
+
     from payorxl.cli import main
     result = CliRunner().invoke(main, ["recalc", str(book), "--as-of", "2027-01-15"])
     assert result.exit_code == 1

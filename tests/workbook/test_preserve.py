@@ -5,8 +5,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import xlwings
 import xlsxwriter.workbook
+import xlwings
 
 from payorxl import pipeline
 from payorxl.errors import PayorxlError

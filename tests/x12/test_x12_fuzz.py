@@ -3,8 +3,7 @@ another exception. Two strategies: arbitrary text (mostly rejected at the door) 
 text made of real segment ids with random elements (which reaches the loops)."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from payorxl.x12 import X12Error, balance_835, match_payments, read_835, read_837, to_payments
 from x12_helpers import isa
