@@ -223,6 +223,40 @@ def demo(path: Path | None, force: bool, top: int, macros: bool | None):
     print_worklist(results, top)
 
 
+@main.command("update-vba", short_help="Refresh a workbook's xlwings and payorxl VBA to the installed versions.")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the updated workbook here (.xlsm) instead of in place.")
+def update_vba(book: Path, output: Path | None):
+    """Replace the VBA that payorxl puts in BOOK (an .xlsm made by payorxl new) with the
+    versions installed here: xlwings' own modules (xlwings, Dictionary) and payorxl's
+    (PayorxlButtons, xlwings_udfs). Run it on each workbook after upgrading payorxl or
+    xlwings: the xlwings module names the xlwings DLL and AppleScript of one version.
+
+    Everything else stays as it is, byte for byte: sheets, data, buttons, ThisWorkbook
+    and the sheets' code, your own VBA modules. Changes you made inside those four
+    modules are replaced. The workbook must be closed in Excel.
+
+    \b
+    Example:
+      payorxl update-vba "Riverside FM.xlsm"
+    """
+    import xlwings
+
+    from .workbook.vba import update_vba as update
+    done = update(book, output)
+    installed = f"xlwings {xlwings.__version__}"
+    if not done.replaced and not done.added:
+        where = "nothing was written" if done.written is None else f"wrote a copy to {done.written}"
+        console.print(Text(f"{book.name}: its VBA is already the installed version ({installed}); {where}"),
+                      soft_wrap=True)
+        return
+    what = "; ".join(f"{verb} {', '.join(names)}" for verb, names in
+                     (("replaced", done.replaced), ("added", done.added)) if names)
+    console.print(Text(f"wrote {done.written}: {what} ({installed}); everything else is unchanged"),
+                  soft_wrap=True)
+
+
 def _recalc_many(paths, as_of, output, backup, jobs):
     if len(paths) == 1:
         return [pipeline.recalc_safely(paths[0], as_of, output, backup)]

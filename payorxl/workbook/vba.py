@@ -18,6 +18,11 @@ type is switched to the macro-enabled one, which pyOpenVBA leaves as an .xlsx's,
 project's ``_VBA_PROJECT`` stream is written as MS-OVBA 2.3.4.1 says a writer writes it
 (`interoperable_vba_project`): version 0xFFFF and no performance cache, so that every
 Office version compiles the modules from their source instead of trusting a cache.
+
+`update_vba` (``payorxl update-vba``) brings an existing workbook's embedded modules to
+the installed versions, for after an upgrade of xlwings or payorxl: the ``xlwings``
+module names the DLL and AppleScript of one xlwings version, which is why pyproject.toml
+pins xlwings to the version installed (tests/excel/test_xlwings_pin.py).
 """
 from __future__ import annotations
 
@@ -209,3 +214,129 @@ def macro_enabled_types(path: str | Path) -> bytes:
     if XLSM_MAIN not in xml and XLSX_MAIN not in xml:
         raise PayorxlError(f"{Path(path).name} declares no workbook part")
     return xml.replace(XLSX_MAIN, XLSM_MAIN).encode("utf-8")
+
+
+# --- refreshing the VBA of an existing workbook (`payorxl update-vba`) ---------------------
+
+NO_VBA_FIX = "run payorxl new to make a macro-enabled workbook (.xlsm)"
+
+
+@dataclass(frozen=True)
+class VBAUpdate:
+    """What `update_vba` did: the modules replaced, added (missing from the workbook)
+    and already current, and the file written (None: nothing needed writing)."""
+    replaced: list[str]
+    added: list[str]
+    current: list[str]
+    written: Path | None
+
+
+def _same_source(a: str, b: str) -> bool:
+    """The same module text, whatever the line endings or trailing blank lines."""
+    def norm(text: str) -> str:
+        return crlf(text).rstrip("\r\n \t")
+    return norm(a) == norm(b)
+
+
+def update_vba(book: str | Path, output: str | Path | None = None) -> VBAUpdate:
+    """Replace the xlwings and payorxl VBA modules of the macro-enabled workbook `book`
+    with the installed versions (`vba_modules`, what `payorxl new` embeds), writing the
+    result to `output` (default: `book` itself, in place).
+
+    Only ``xl/vbaProject.bin`` changes: every other part of the package is copied byte
+    for byte (package.write_package). In the VBA project, the modules payorxl embeds
+    (``xlwings``, ``Dictionary``, macros/*.bas) get the installed text, one missing is
+    added, and everything else stays as it is: ThisWorkbook and the sheets' document
+    modules, the user's own modules, classes and forms, the references. The
+    ``_VBA_PROJECT`` stream is written as `embed_vba` writes it. A workbook whose modules
+    are already the installed text is not written (unless `output` is given).
+
+    Refused, with a one-line message and nothing written: a file that is not an .xlsm,
+    a workbook with no VBA project or no ``xlwings`` module, a password-protected or
+    digitally signed project, a workbook open in Excel or read-only."""
+    import zipfile
+
+    from .package import file_state, refuse_if_open, write_package
+
+    pyopenvba = _pyopenvba()
+    src = Path(book)
+    dst = Path(output) if output is not None else src
+    if not src.is_file():
+        raise PayorxlError(f"{src}: no such file; check the name and the folder")
+    if src.suffix.lower() == ".xlsx":
+        raise PayorxlError(f"{src.name} is a plain workbook (.xlsx) with no VBA to update; {NO_VBA_FIX}")
+    if src.suffix.lower() != ".xlsm":
+        raise PayorxlError(f"{src.name} is not a macro-enabled workbook (.xlsm); give the .xlsm that "
+                           f"payorxl new made, or {NO_VBA_FIX}")
+    if dst.suffix.lower() != ".xlsm":
+        raise PayorxlError(f"{dst.name}: a workbook with VBA is macro-enabled; name it {dst.stem}.xlsm")
+    refuse_if_open(dst)                   # before any work: open in Excel, or read-only
+    expect = file_state(src)
+    try:
+        with zipfile.ZipFile(src) as z:
+            has_project = VBA_PART in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        raise PayorxlError(f"{src.name} is not a workbook payorxl can read (not an .xlsm package); "
+                           "give the .xlsm that payorxl new made") from None
+    if not has_project:
+        raise PayorxlError(f"{src.name} has no VBA project (saved without macros?); {NO_VBA_FIX}")
+
+    modules = vba_modules()
+    replaced, added, current = [], [], []
+    try:
+        with pyopenvba.ExcelFile(src) as wb:
+            project = wb.vba_project()
+            have = {m.name.casefold(): m for m in project.modules}
+            if "xlwings" not in have:
+                raise PayorxlError(f"{src.name} has a VBA project but no xlwings module, so it is not a "
+                                   f"workbook payorxl new made; {NO_VBA_FIX}")
+            if project.protection is not None and project.protection.has_password:
+                raise PayorxlError(f"{src.name}'s VBA project is password-protected; remove the password "
+                                   "(VBA editor › Tools › VBAProject Properties › Protection), save, close "
+                                   "and run the command again")
+            if wb.vba_signature().present:
+                raise PayorxlError(f"{src.name}'s VBA project is digitally signed, and new modules would "
+                                   "void the signature; remove it (VBA editor › Tools › Digital Signature), "
+                                   "save, close, run the command again, then sign it anew")
+            for module in modules:
+                kind = pyopenvba.VBAModuleKind.other if module.is_class else pyopenvba.VBAModuleKind.standard
+                old = have.get(module.name.casefold())
+                if old is None:
+                    project.add_module(module.name, module.source, kind=kind)
+                    added.append(module.name)
+                elif old.kind != kind:
+                    raise PayorxlError(f"{src.name} has a VBA {'module' if module.is_class else 'class'} "
+                                       f"named {old.name} where payorxl puts its own "
+                                       f"{'class' if module.is_class else 'module'}; rename yours in the "
+                                       "VBA editor and run the command again")
+                elif _same_source(old.source, module.source):
+                    current.append(module.name)
+                else:
+                    wb.set_module(old.name, module.source)
+                    replaced.append(module.name)
+            if not replaced and not added and output is None:
+                return VBAUpdate(replaced, added, current, None)
+            tmp = Path(new_temp(dst))    # beside the result, named as the stale-temp sweep recognises
+            try:
+                wb.save(tmp)
+                vba_bin = interoperable_vba_project(_read_part(tmp, VBA_PART))
+            finally:
+                if tmp.exists():
+                    os.unlink(tmp)
+    except pyopenvba.PyOpenVBAError as e:
+        raise PayorxlError(f"{src.name}: its VBA project could not be read or rewritten ({e}); the "
+                           f"workbook was not changed. Open it in Excel to check it, or {NO_VBA_FIX}") from None
+    problems = _project_problems(vba_bin)
+    if problems:
+        raise PayorxlError(f"the VBA project of {src.name} came out inconsistent ({problems[0]}); the "
+                           "workbook was not changed")
+    write_package(src, dst, replace={VBA_PART: vba_bin}, expect=expect)
+    return VBAUpdate(replaced, added, current, dst)
+
+
+def _project_problems(vba_bin: bytes) -> list[str]:
+    """pyOpenVBA's cross-structure check of a vbaProject.bin (as ExcelFile.validate)."""
+    from pyopenvba.cfb import CFB
+    from pyopenvba.vba import parse_vba_project
+    cfb = CFB.from_bytes(vba_bin)
+    return parse_vba_project(cfb).validate(cfb)
