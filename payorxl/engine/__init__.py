@@ -78,11 +78,12 @@ def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Da
     for name, status, amount in (("Timely filing", lines["filing_status"], value),
                                  ("Appeal", lines["appeal_status"], lines["denied_amount"]),
                                  ("Prompt pay", lines["prompt_pay_status"].replace({"Overdue": "Missed"}), value)):
+        missed, due_soon = status == "Missed", status == "Due soon"   # each compared once
         rows.append({"deadline": name,
-                     "missed": int((status == "Missed").sum()),
-                     "missed_amount": int(amount[status == "Missed"].fillna(0).sum()),
-                     "due_soon": int((status == "Due soon").sum()),
-                     "due_soon_amount": int(amount[status == "Due soon"].fillna(0).sum())})
+                     "missed": int(missed.sum()),
+                     "missed_amount": int(amount[missed].fillna(0).sum()),
+                     "due_soon": int(due_soon.sum()),
+                     "due_soon_amount": int(amount[due_soon].fillna(0).sum())})
     rows.append({"deadline": "Contract notice",
                  "missed": int((notices["notice_status"] == "Missed").sum()),
                  "missed_amount": 0,
@@ -113,14 +114,14 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     sc = sc.join(aging.set_index("payor")[["total"]].rename(columns={"total": "ar"}), how="left")
     sc = sc.reset_index().rename(columns={"index": "payor"})
     types = contracts.set_index("payor")["payor_type"]
-    sc.insert(1, "payor_type", sc["payor"].map(types).fillna(""))
+    sc.insert(1, "payor_type", sc["payor"].map(types).astype(object).fillna(""))
     return sc
 
 
 def _monthly(lines: pd.DataFrame, by_month: pd.DataFrame) -> pd.DataFrame:
     if lines.empty:
         return pd.DataFrame(columns=["month", "charges", "paid", "denial_rate"])
-    month = lines["dos"].dt.strftime("%Y-%m")
+    month = denials._per_distinct(lines["dos"].dt.to_period("M"), lambda months: months.dt.strftime("%Y-%m"))
     out = pd.DataFrame({"charges": lines["charge"].groupby(month).sum(),
                         "paid": lines["paid"].groupby(month).sum()})
     out.index.name = "month"

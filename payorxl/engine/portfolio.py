@@ -58,7 +58,7 @@ def payer_mix(claims: pd.DataFrame, lines: pd.DataFrame, contracts: pd.DataFrame
     # The first contract row of a payor, matched case-blind as Excel's MATCH does.
     types = pd.Series(_text(contracts["payor_type"]), index=match_key(contracts["payor"]).to_numpy())
     types = types[~types.index.duplicated()]
-    out.insert(1, "payor_type", match_key(out["payor"]).map(types).fillna("").astype(object))
+    out.insert(1, "payor_type", match_key(out["payor"]).map(types).astype(object).fillna(""))
     out["payor"] = out["payor"].astype(object)
     out["share_of_charges"] = _share(out["charges"])
     out["share_of_paid"] = _share(out["paid"])
