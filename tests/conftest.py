@@ -49,6 +49,10 @@ SLOW: list[tuple[str, str, bool]] = [
     ("tests/test_hostile.py::test_a_million_row_sheet_is_read_as_its_rows", "a million-row sheet", False),
     # inflates a zip bomb up to the reader's limit (~2 s)
     ("tests/test_hostile.py::test_zip_bomb", "a zip bomb", False),
+    # builds the sdist and wheel in a fresh build env, installs the wheel in a new venv and
+    # runs `payorxl new` and `payorxl demo` from it (~15 s)
+    ("tests/test_wheel.py::test_the_wheel_alone_builds_macro_workbooks_and_the_demo",
+     "builds, installs and runs the wheel", False),
 ]
 
 

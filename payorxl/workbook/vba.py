@@ -29,10 +29,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import PayorxlError
 from .package import install, new_temp, rewrite_parts
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 CONF_SHEET = "xlwings.conf"
 UDF_MODULES = "payorxl.excel.udfs"
@@ -81,15 +86,29 @@ def crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
-def macros_dir() -> Path:
-    """payorxl's VBA sources: macros/ beside the package (a source checkout or an
-    editable install), or inside it where a build has put them."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "macros", here.parent / "macros"):
-        if candidate.is_dir() and any(candidate.glob("*.bas")):
-            return candidate
-    raise PayorxlError("payorxl's VBA modules (macros/*.bas) are not installed; install payorxl from "
-                       "its source tree, or build a plain workbook with --no-macros")
+def _has_bas(folder: Traversable) -> bool:
+    return folder.is_dir() and any(f.name.endswith(".bas") for f in folder.iterdir())
+
+
+def macros_dir() -> Traversable:
+    """payorxl's VBA sources, edited in the repository's top-level macros/. Where payorxl
+    is imported from a source checkout (run in place or installed editable), that folder
+    beside the package, next to pyproject.toml; otherwise the package ``payorxl.macros``,
+    which a wheel ships as payorxl/macros/*.bas (pyproject.toml maps the package onto
+    macros/), read with importlib.resources. The checkout is asked first so that payorxl
+    always reads the modules of the tree it is imported from."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and _has_bas(checkout / "macros"):
+        return checkout / "macros"
+    try:
+        shipped = resources.files("payorxl.macros")
+    except ModuleNotFoundError:
+        pass
+    else:
+        if _has_bas(shipped):
+            return shipped
+    raise PayorxlError("payorxl's VBA modules (payorxl/macros/*.bas) are not installed; reinstall payorxl, "
+                       "or build a plain workbook with --no-macros")
 
 
 _NAME = re.compile(r'^Attribute VB_Name = "([^"]+)"', re.M)
@@ -98,7 +117,7 @@ _NAME = re.compile(r'^Attribute VB_Name = "([^"]+)"', re.M)
 def payorxl_modules() -> list[Module]:
     """macros/*.bas, each named by its Attribute VB_Name, in file-name order."""
     out = []
-    for path in sorted(macros_dir().glob("*.bas")):
+    for path in sorted((f for f in macros_dir().iterdir() if f.name.endswith(".bas")), key=lambda f: f.name):
         source = path.read_text(encoding="utf-8")
         name = _NAME.search(source)
         if not name:
