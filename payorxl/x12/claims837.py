@@ -1,29 +1,141 @@
-"""837P professional claims to rows of the Claims table.
-
-`read_837` walks the 837's hierarchy once: the subscriber loop (HL 22) gives the payer
-(NM1*PR), the claim's payer responsibility (SBR01) and the subscriber's member id
-(NM1*IL); a patient loop (HL 23) marks a dependent; each CLM starts a claim and each
-LX/SV1 a service line. Segments after CLM that look like the subscriber's (SBR, NM1*IL,
-NM1*PR) belong to other payers in coordination of benefits (loops 2320/2330) and do not
-change the claim's own payer. One row per service line, shaped as model.CLAIMS, money in
-integer cents; text is kept exactly as sent.
+"""837P professional claims to rows of the Claims table: `read_837` walks the 837's
+hierarchy once, handing each segment to the handler of its segment id. The subscriber loop
+(HL 22) gives the payer (NM1*PR), the claim's payer responsibility (SBR01) and the
+subscriber's member id (NM1*IL); a patient loop (HL 23) marks a dependent; each CLM starts
+a claim and each LX/SV1 a service line. Segments after CLM that look like the subscriber's
+(SBR, NM1*IL, NM1*PR) belong to other payers in coordination of benefits (loops 2320/2330)
+and do not change the claim's own payer. One row per service line, shaped as model.CLAIMS,
+money in integer cents; text is kept exactly as sent.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from .. import model as m
-from .segments import Segments, X12Error, load_text, warning
-from .values import (BadValue, Dates, cents, date_series, dollars, int_series, number,
-                     table_frame, text_series, whole_number)
+from .segments import Segment, Segments, X12Error, load_text, warning
+from .values import (
+    BadValue,
+    Dates,
+    cents,
+    date_series,
+    dollars,
+    int_series,
+    number,
+    table_frame,
+    text_series,
+    whole_number,
+)
 
 # HI qualifiers for diagnosis codes (ICD-10: ABK principal, ABF other; ICD-9: BK, BF).
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "ABN", "APR", "BK", "BF", "BJ", "BN",
                                   "PR", "DR"})
 SECONDARY_PAYER_CODES = frozenset("STABCDEFGH")  # SBR01: secondary, tertiary, 4th..11th
 CLAIM_EXTRAS = ("diagnoses", "modifiers", "payer_id", "claim_charge", "st", "segment")
+
+
+# The records the reader builds. Amounts are cents (None when blank or unreadable), dates
+# CCYYMMDD text already checked (None likewise); read_837 converts both.
+
+@dataclass(slots=True)
+class Subscriber:
+    """The subscriber loop (2000B) the claims that follow belong to, and its patient loop
+    (2000C) when the patient is a dependent.
+
+    Attributes:
+      payer: NM103 of NM1*PR (loop 2010BB), the payer's name.
+      payer_id: NM109 of NM1*PR, the payer's id.
+      member_id: NM109 of NM1*IL (loop 2010BA), the subscriber's member id.
+      patient_id: NM109 of NM1*QC (loop 2010CA), the patient's own member id, when sent.
+      responsibility: SBR01, the payer's place in the order of payment: P, S, T...
+      dependent: True after an HL*23: the patient is not the subscriber.
+    """
+    payer: str = ""
+    payer_id: str = ""
+    member_id: str = ""
+    patient_id: str = ""
+    responsibility: str = ""
+    dependent: bool = False
+
+
+@dataclass(slots=True)
+class Claim:
+    """A claim (loop 2300, from its CLM to the next CLM, HL or SE).
+
+    Attributes:
+      claim_id: CLM01, the patient control number.
+      charge: CLM02, the total claim charge.
+      frequency: CLM05-3, the claim frequency code ("1" when not sent).
+      patient_id: The patient's member id (see read_837), else claim_id.
+      payer: The subscriber loop's payer name.
+      payer_id: The subscriber loop's payer id.
+      claim_type: "Secondary" when SBR01 is S, or T and later payers; else "Primary".
+      segment: The CLM's segment number.
+      payor_claim_no: REF02 of REF*F8, the payer's number of the claim this one replaces
+        or voids.
+      diagnoses: The claim's HI codes, comma-joined.
+      dos: DTP03 of a claim-level DTP*472: the date of service of lines without their own.
+      through: The end of that DTP*472's range, when it is one.
+      lines: The claim's service lines, in order.
+    """
+    claim_id: str
+    charge: int | None
+    frequency: str
+    patient_id: str
+    payer: str
+    payer_id: str
+    claim_type: str
+    segment: int
+    payor_claim_no: str = ""
+    diagnoses: str = ""
+    dos: str | None = None
+    through: str | None = None
+    lines: list = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ClaimLine:
+    """A service line (loop 2400, LX and its SV1): one row of the frame read_837 returns,
+    under the same names (read_837's docstring says what each is).
+
+    Attributes:
+      claim_id, patient_id, payor, claim_type, frequency, payor_claim_no, diagnoses,
+        payer_id: Those of its claim when the SV1 was read.
+      line: LX01, else the line's position in the claim.
+      cpt: SV101-2, the procedure code.
+      modifiers: SV101-3 to SV101-6, the non-blank modifiers, comma-joined.
+      units: SV104 as a whole number (1 when blank); None when it is not one.
+      dos: DTP03 of the line's DTP*472 (else the claim's): the date of service.
+      through_date: The end of that date range, when it is one.
+      charge: SV102, the line charge.
+      filed_date: BHT04, the file's creation date.
+      line_control_no: REF02 of REF*6R, the line item control number.
+      claim_charge: CLM02 of its claim.
+      st: Position of the transaction's ST in the file.
+      segment: The SV1's segment number.
+    """
+    claim_id: str
+    line: int
+    patient_id: str
+    payor: str
+    claim_type: str
+    frequency: str
+    cpt: str
+    modifiers: str
+    units: int | None
+    dos: str | None
+    through_date: str | None
+    charge: int | None
+    filed_date: str | None
+    payor_claim_no: str
+    diagnoses: str
+    payer_id: str
+    claim_charge: int | None
+    st: int
+    segment: int
+    line_control_no: str = ""
 
 
 def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
@@ -49,25 +161,28 @@ def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
     name = source_name or name or "837"
     warnings: list = []
     segments = Segments(text, name, warnings)
-    rows = _read(segments, name, warnings)
-    columns = list(zip(*rows)) if rows else [()] * 19
-    (claim_id, line, patient_id, payor, claim_type, frequency, cpt, modifiers, units, dos,
-     through, charge, filed, payor_claim_no, line_control, diagnoses, payer_id, claim_charge,
-     st_seg) = columns
+    rows = _Reader837(segments, name, warnings).read()
+
+    def column(attribute: str) -> list:
+        return [getattr(row, attribute) for row in rows]
+
+    modifiers = column("modifiers")
     frame = table_frame(m.CLAIMS, {
-        "claim_id": text_series(claim_id), "line": int_series(line),
-        "patient_id": text_series(patient_id), "payor": text_series(payor),
-        "claim_type": text_series(claim_type), "frequency": text_series(frequency),
-        "cpt": text_series(cpt),
+        "claim_id": text_series(column("claim_id")), "line": int_series(column("line")),
+        "patient_id": text_series(column("patient_id")), "payor": text_series(column("payor")),
+        "claim_type": text_series(column("claim_type")),
+        "frequency": text_series(column("frequency")), "cpt": text_series(column("cpt")),
         "modifier": text_series([mods.split(",")[0] for mods in modifiers]),
-        "units": int_series(units), "dos": date_series(dos),
-        "through_date": date_series(through), "charge": int_series(charge),
-        "filed_date": date_series(filed), "payor_claim_no": text_series(payor_claim_no),
-        "line_control_no": text_series(line_control),
-        "diagnoses": text_series(diagnoses), "modifiers": text_series(modifiers),
-        "payer_id": text_series(payer_id), "claim_charge": int_series(claim_charge),
-        "st": pd.Series([s for s, _ in st_seg], dtype="int64"),
-        "segment": pd.Series([g for _, g in st_seg], dtype="int64"),
+        "units": int_series(column("units")), "dos": date_series(column("dos")),
+        "through_date": date_series(column("through_date")),
+        "charge": int_series(column("charge")), "filed_date": date_series(column("filed_date")),
+        "payor_claim_no": text_series(column("payor_claim_no")),
+        "line_control_no": text_series(column("line_control_no")),
+        "diagnoses": text_series(column("diagnoses")), "modifiers": text_series(modifiers),
+        "payer_id": text_series(column("payer_id")),
+        "claim_charge": int_series(column("claim_charge")),
+        "st": pd.Series(column("st"), dtype="int64"),
+        "segment": pd.Series(column("segment"), dtype="int64"),
     }, length=len(rows))
     _warn_duplicates(frame, name, warnings)
     frame.attrs["warnings"] = warnings
@@ -75,223 +190,279 @@ def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _read(segments: Segments, source: str, warnings: list) -> list:
-    dates = Dates()
-    rows: list = []
-    st = 0
-    filed = None
-    payer = payer_id = subscriber_id = patient_id = sbr = ""
-    dependent = False
-    claim: dict | None = None
-    line: list | None = None   # the current service line's row
-    lx_number = None           # LX01 waiting for its SV1
-    positions = 0              # service lines seen in the current claim
+class _Reader837:
+    """One read of an 837P: the subscriber, claim and line being read, and one method per
+    segment id (`_clm` for CLM...), each mapping the elements it uses to names once.
+    Segments with no method (N3, DMG, PAT...) carry nothing the Claims table holds."""
 
-    def warn(seg, element, value, message, fix):
-        warnings.append(warning(source, seg.number, seg.elements[0], element, value, message, fix))
+    def __init__(self, segments: Segments, source: str, warnings: list):
+        self.segments, self.source, self.warnings = segments, source, warnings
+        self.dates = Dates()
+        self.rows: list[ClaimLine] = []
+        self.st = 0                          # transactions so far
+        self.filed: str | None = None        # BHT04 of the transaction
+        self.subscriber = Subscriber()
+        self.claim: Claim | None = None
+        self.line: ClaimLine | None = None   # the current service line
+        self.lx_number: int | None = None    # LX01 waiting for its SV1
+        self.positions = 0                   # service lines seen in the current claim
 
-    def close_claim():
+    def read(self) -> list[ClaimLine]:
+        handlers = {"SV1": self._sv1, "DTP": self._dtp, "REF": self._ref, "LX": self._lx,
+                    "CLM": self._clm, "HI": self._hi, "NM1": self._nm1, "SBR": self._sbr,
+                    "HL": self._hl, "BHT": self._bht, "ST": self._st, "SE": self._se}.get
+        for seg in self.segments:
+            handler = handlers(seg.elements[0])
+            if handler is not None:
+                handler(seg)
+        for row in self.rows:
+            if row.dos is None:
+                self.warnings.append(warning(
+                    self.source, row.segment, "SV1", "DTP03", None,
+                    "the service line has no date of service (DTP*472)",
+                    "enter the date of service in the Claims sheet"))
+        return self.rows
+
+    def _warn(self, seg: Segment, element: str, value, message: str, fix: str) -> None:
+        self.warnings.append(warning(self.source, seg.number, seg.elements[0], element, value,
+                                     message, fix))
+
+    def _close_claim(self) -> None:
+        """Checks that need the whole claim: its total against its lines, and that it has
+        lines at all."""
+        claim = self.claim
         if claim is None:
             return
-        lines = claim["rows"]
-        total = sum(r[11] or 0 for r in lines)
-        if claim["charge"] is not None and lines and total != claim["charge"]:
-            warnings.append(warning(
-                source, claim["segment"], "CLM", "CLM02", dollars(claim["charge"]),
-                f"the claim's total charge CLM02 ({dollars(claim['charge'])}) is not the sum of "
+        lines = claim.lines
+        total = sum(line.charge or 0 for line in lines)
+        if claim.charge is not None and lines and total != claim.charge:
+            self.warnings.append(warning(
+                self.source, claim.segment, "CLM", "CLM02", dollars(claim.charge),
+                f"the claim's total charge CLM02 ({dollars(claim.charge)}) is not the sum of "
                 f"its lines' SV102 ({dollars(total)})", "check the claim's lines"))
         if not lines:
-            warnings.append(warning(source, claim["segment"], "CLM", "", None,
-                                    "the claim has no service lines (SV1); it is left out",
-                                    "check that this is an 837P professional claim"))
+            self.warnings.append(warning(self.source, claim.segment, "CLM", "", None,
+                                         "the claim has no service lines (SV1); it is left out",
+                                         "check that this is an 837P professional claim"))
 
-    for seg in segments:
+    # Envelope and hierarchy.
+
+    def _st(self, seg: Segment) -> None:
         e = seg.elements
-        sid = e[0]
+        kind = e[1] if len(e) > 1 else ""                 # ST01 transaction set: 837
+        if kind != "837":
+            raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 837 claim",
+                           "read 835 remittances with read_835; choose the 837 file here",
+                           segment=seg.number, segment_id="ST", source=self.source)
+        self.st += 1
+        self.claim = self.line = self.lx_number = None
+        self.filed = None
+        self.subscriber = Subscriber()
+
+    def _se(self, seg: Segment) -> None:
+        self._close_claim()
+        self.claim = self.line = self.lx_number = None
+
+    def _bht(self, seg: Segment) -> None:
+        e = seg.elements
+        created = e[4] if len(e) > 4 else ""              # BHT04 creation date
+        self.filed = None
+        if created:
+            try:
+                self.filed = self.dates.check(created)
+            except BadValue:
+                self._warn(seg, "BHT04", created, f"BHT04 (creation date) {created!r} is not "
+                           "a date", "enter the filed date by hand")
+
+    def _hl(self, seg: Segment) -> None:
+        e = seg.elements
+        level = e[3] if len(e) > 3 else ""   # HL03 20 billing provider, 22 subscriber, 23 patient
+        self._close_claim()
+        self.claim = self.line = self.lx_number = None
+        if level == "22" or level == "20":
+            self.subscriber = Subscriber()
+        elif level == "23":
+            self.subscriber.patient_id = ""
+            self.subscriber.dependent = True
+
+    def _sbr(self, seg: Segment) -> None:
+        if self.claim is None:  # after CLM, SBR is another payer's (loop 2320)
+            e = seg.elements
+            self.subscriber.responsibility = e[1] if len(e) > 1 else ""   # SBR01 P, S, T...
+
+    def _nm1(self, seg: Segment) -> None:
+        if self.claim is not None:
+            return  # 2310/2330/2420 loops: providers and other payers
+        e = seg.elements
         n = len(e)
-        if sid == "SV1":
-            if claim is None:
-                warn(seg, "", None, "SV1 outside a claim (no CLM before it); ignored",
-                     "the file's structure is damaged; export it again")
-                continue
-            positions += 1
-            if lx_number is not None:
-                number_from_lx, lx_number = lx_number, None
-            else:
-                number_from_lx = positions
-                warn(seg, "", None, "SV1 without its LX line number; numbered by position",
-                     "nothing to do")
-            composite = segments.split_components(e[1] if n > 1 else "", seg, "SV101")
-            cpt = composite[1] if len(composite) > 1 else ""
-            if not cpt:
-                warn(seg, "SV101", e[1] if n > 1 else None, "SV101 has no procedure code",
-                     "enter the CPT by hand")
-            units = 1
-            if n > 4 and e[4]:
-                try:
-                    value = number(e[4])
-                    if value.is_integer() and value >= 0:
-                        units = int(value)
-                    else:
-                        units = None
-                        warn(seg, "SV104", e[4], f"SV104 (units) {e[4]!r} is not a whole number; "
-                             "left blank", "enter the units by hand")
-                except BadValue:
-                    units = None
-                    warn(seg, "SV104", e[4], f"SV104 (units) {e[4]!r} is not a number; left blank",
-                         "enter the units by hand")
-            charge = None
-            if n > 2 and e[2]:
-                try:
-                    charge = cents(e[2])
-                except BadValue:
-                    warn(seg, "SV102", e[2], f"SV102 (line charge) {e[2]!r} is not an amount",
-                         "enter the charge by hand")
-            else:
-                warn(seg, "SV102", None, "SV102 (line charge) is blank", "enter the charge by hand")
-            # Row layout follows read_837's unpacking; [19] is the SV1's segment number.
-            line = [claim["claim_id"], number_from_lx, claim["patient_id"], claim["payer"],
-                    claim["claim_type"], claim["frequency"], cpt,
-                    ",".join(c for c in composite[2:6] if c), units, claim["dos"],
-                    claim["through"], charge, filed, claim["payor_claim_no"], "",
-                    claim["diagnoses"], claim["payer_id"], claim["charge"],
-                    (st, seg.number), seg.number]
-            rows.append(line)
-            claim["rows"].append(line)
-        elif sid == "DTP":
-            qualifier = e[1] if n > 1 else ""
-            if qualifier != "472" or claim is None:
-                continue
-            dos, through = _service_dates(seg, e, dates, warn)
-            if line is not None:
-                line[9], line[10] = dos, through
-            else:
-                claim["dos"], claim["through"] = dos, through
-        elif sid == "REF":
-            qualifier = e[1] if n > 1 else ""
-            value = e[2] if n > 2 else ""
-            if line is not None:
-                if qualifier == "6R":
-                    line[14] = value
-            elif claim is not None and lx_number is None and qualifier == "F8":
-                claim["payor_claim_no"] = value
-        elif sid == "LX":
-            if claim is None:
-                warn(seg, "", None, "LX outside a claim; ignored", "export the file again")
-                continue
-            value = whole_number(e[1] if n > 1 else "", 1, 99999)
-            if value is None:
-                warn(seg, "LX01", e[1] if n > 1 else None,
-                     "LX01 (line number) is not a whole number; numbered by position",
-                     "nothing to do")
-                value = positions + 1
-            lx_number, line = value, None
-        elif sid == "CLM":
-            close_claim()
-            claim_id = e[1] if n > 1 else ""
-            if not claim_id:
-                warn(seg, "CLM01", None, "CLM01 (patient control number) is blank",
-                     "fix the claim in the practice management system")
-            charge = None
-            if n > 2 and e[2]:
-                try:
-                    charge = cents(e[2])
-                except BadValue:
-                    warn(seg, "CLM02", e[2], f"CLM02 (total charge) {e[2]!r} is not an amount",
-                         "nothing to do: line charges are used")
-            facility = segments.split_components(e[5], seg, "CLM05") if n > 5 and e[5] else []
-            frequency = facility[2] if len(facility) > 2 else ""
-            if frequency and frequency not in m.FREQUENCIES:
-                warn(seg, "CLM05", frequency, f"claim frequency {frequency!r} is not one of "
-                     f"{', '.join(m.FREQUENCIES)}", "pick the frequency in the Claims sheet")
-            if not frequency:
-                frequency = "1"
-            own_id = patient_id if dependent else (patient_id or subscriber_id)
-            claim = {"claim_id": claim_id, "charge": charge, "frequency": frequency,
-                     "patient_id": own_id or claim_id, "payer": payer, "payer_id": payer_id,
-                     "claim_type": "Secondary" if sbr in SECONDARY_PAYER_CODES else "Primary",
-                     "payor_claim_no": "", "diagnoses": "", "dos": None, "through": None,
-                     "segment": seg.number, "rows": []}
-            line = lx_number = None
-            positions = 0
-        elif sid == "HI":
-            if claim is not None and line is None and lx_number is None:
-                codes = _diagnoses(segments, seg, warn)
-                claim["diagnoses"] = ",".join(c for c in (claim["diagnoses"], codes) if c)
-        elif sid == "NM1":
-            if claim is not None:
-                continue  # 2310/2330/2420 loops: providers and other payers
-            qualifier = e[1] if n > 1 else ""
-            if qualifier == "IL":
-                subscriber_id = e[9] if n > 9 else ""
-            elif qualifier == "PR":
-                payer = e[3] if n > 3 else ""
-                payer_id = e[9] if n > 9 else ""
-            elif qualifier == "QC":
-                patient_id = e[9] if n > 9 else ""
-        elif sid == "SBR":
-            if claim is None:
-                sbr = e[1] if n > 1 else ""
-        elif sid == "HL":
-            close_claim()
-            claim = line = lx_number = None
-            level = e[3] if n > 3 else ""
-            if level == "22":
-                payer = payer_id = subscriber_id = patient_id = sbr = ""
-                dependent = False
-            elif level == "23":
-                patient_id = ""
-                dependent = True
-            elif level == "20":
-                payer = payer_id = subscriber_id = patient_id = sbr = ""
-                dependent = False
-        elif sid == "BHT":
-            filed = None
-            if n > 4 and e[4]:
-                try:
-                    filed = dates.check(e[4])
-                except BadValue:
-                    warn(seg, "BHT04", e[4], f"BHT04 (creation date) {e[4]!r} is not a date",
-                         "enter the filed date by hand")
-        elif sid == "ST":
-            kind = e[1] if n > 1 else ""
-            if kind != "837":
-                raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 837 claim",
-                               "read 835 remittances with read_835; choose the 837 file here",
-                               segment=seg.number, segment_id="ST", source=source)
-            st += 1
-            claim = line = lx_number = None
-            filed = None
-            payer = payer_id = subscriber_id = patient_id = sbr = ""
-            dependent = False
-        elif sid == "SE":
-            close_claim()
-            claim = line = lx_number = None
-    for r in rows:
-        if r[9] is None:
-            warnings.append(warning(source, r[19], "SV1", "DTP03", None,
-                                    "the service line has no date of service (DTP*472)",
-                                    "enter the date of service in the Claims sheet"))
-    return [r[:19] for r in rows]
+        entity = e[1] if n > 1 else ""       # NM101 IL subscriber, PR payer, QC patient...
+        name = e[3] if n > 3 else ""         # NM103 last or organization name
+        identifier = e[9] if n > 9 else ""   # NM109 member or payer id
+        subscriber = self.subscriber
+        if entity == "IL":
+            subscriber.member_id = identifier
+        elif entity == "PR":
+            subscriber.payer, subscriber.payer_id = name, identifier
+        elif entity == "QC":
+            subscriber.patient_id = identifier
 
+    # Claims and service lines.
 
-def _service_dates(seg, e, dates: Dates, warn) -> tuple:
-    form = e[2] if len(e) > 2 else ""
-    value = e[3] if len(e) > 3 else ""
-    try:
-        if form == "RD8":
-            start, _, end = value.partition("-")
-            start, end = dates.check(start), dates.check(end)
-            if end < start:
-                warn(seg, "DTP03", value, "the service date range ends before it starts",
-                     "check the dates of service")
-            return start, (end if end != start else None)
-        return dates.check(value), None
-    except BadValue:
-        warn(seg, "DTP03", value, f"DTP03 (date of service) {value!r} is not a date "
-             f"({'CCYYMMDD-CCYYMMDD' if form == 'RD8' else 'CCYYMMDD'})",
-             "enter the date of service in the Claims sheet")
-        return None, None
+    def _clm(self, seg: Segment) -> None:
+        e = seg.elements
+        n = len(e)
+        claim_id = e[1] if n > 1 else ""      # CLM01 patient control number
+        charge_text = e[2] if n > 2 else ""   # CLM02 total charge
+        facility = e[5] if n > 5 else ""      # CLM05 place of service:qualifier:frequency
+        self._close_claim()
+        if not claim_id:
+            self._warn(seg, "CLM01", None, "CLM01 (patient control number) is blank",
+                       "fix the claim in the practice management system")
+        charge = None
+        if charge_text:
+            try:
+                charge = cents(charge_text)
+            except BadValue:
+                self._warn(seg, "CLM02", charge_text, f"CLM02 (total charge) {charge_text!r} "
+                           "is not an amount", "nothing to do: line charges are used")
+        place = self.segments.split_components(facility, seg, "CLM05") if facility else []
+        frequency = place[2] if len(place) > 2 else ""
+        if frequency and frequency not in m.FREQUENCIES:
+            self._warn(seg, "CLM05", frequency, f"claim frequency {frequency!r} is not one of "
+                       f"{', '.join(m.FREQUENCIES)}", "pick the frequency in the Claims sheet")
+        subscriber = self.subscriber
+        patient_id = subscriber.patient_id if subscriber.dependent else \
+            (subscriber.patient_id or subscriber.member_id)
+        self.claim = Claim(
+            claim_id, charge, frequency or "1", patient_id or claim_id, subscriber.payer,
+            subscriber.payer_id,
+            "Secondary" if subscriber.responsibility in SECONDARY_PAYER_CODES else "Primary",
+            seg.number)
+        self.line = self.lx_number = None
+        self.positions = 0
+
+    def _hi(self, seg: Segment) -> None:
+        claim = self.claim
+        if claim is not None and self.line is None and self.lx_number is None:
+            codes = _diagnoses(self.segments, seg, self._warn)
+            claim.diagnoses = ",".join(c for c in (claim.diagnoses, codes) if c)
+
+    def _lx(self, seg: Segment) -> None:
+        if self.claim is None:
+            self._warn(seg, "", None, "LX outside a claim; ignored", "export the file again")
+            return
+        e = seg.elements
+        text = e[1] if len(e) > 1 else ""                 # LX01 line number
+        value = whole_number(text, 1, 99999)
+        if value is None:
+            self._warn(seg, "LX01", text if len(e) > 1 else None,
+                       "LX01 (line number) is not a whole number; numbered by position",
+                       "nothing to do")
+            value = self.positions + 1
+        self.lx_number, self.line = value, None
+
+    def _sv1(self, seg: Segment) -> None:
+        claim = self.claim
+        if claim is None:
+            self._warn(seg, "", None, "SV1 outside a claim (no CLM before it); ignored",
+                       "the file's structure is damaged; export it again")
+            return
+        e = seg.elements
+        n = len(e)
+        procedure = e[1] if n > 1 else ""     # SV101 HC:code:modifier 1-4
+        charge_text = e[2] if n > 2 else ""   # SV102 line charge
+        units_text = e[4] if n > 4 else ""    # SV104 units (SV103 says of what: UN, MJ)
+        self.positions += 1
+        if self.lx_number is not None:
+            line_number, self.lx_number = self.lx_number, None
+        else:
+            line_number = self.positions
+            self._warn(seg, "", None, "SV1 without its LX line number; numbered by position",
+                       "nothing to do")
+        composite = self.segments.split_components(procedure, seg, "SV101")
+        cpt = composite[1] if len(composite) > 1 else ""
+        if not cpt:
+            self._warn(seg, "SV101", procedure if n > 1 else None,
+                       "SV101 has no procedure code", "enter the CPT by hand")
+        units = self._units(seg, units_text)
+        charge = None
+        if charge_text:
+            try:
+                charge = cents(charge_text)
+            except BadValue:
+                self._warn(seg, "SV102", charge_text, f"SV102 (line charge) {charge_text!r} "
+                           "is not an amount", "enter the charge by hand")
+        else:
+            self._warn(seg, "SV102", None, "SV102 (line charge) is blank",
+                       "enter the charge by hand")
+        self.line = ClaimLine(
+            claim.claim_id, line_number, claim.patient_id, claim.payer, claim.claim_type,
+            claim.frequency, cpt, ",".join(c for c in composite[2:6] if c), units, claim.dos,
+            claim.through, charge, self.filed, claim.payor_claim_no, claim.diagnoses,
+            claim.payer_id, claim.charge, self.st, seg.number)
+        self.rows.append(self.line)
+        claim.lines.append(self.line)
+
+    def _units(self, seg: Segment, text: str) -> int | None:
+        """SV104 as a whole number: 1 when blank, None (with a warning) when it is not."""
+        if not text:
+            return 1
+        try:
+            value = number(text)
+        except BadValue:
+            self._warn(seg, "SV104", text, f"SV104 (units) {text!r} is not a number; left blank",
+                       "enter the units by hand")
+            return None
+        if value.is_integer() and value >= 0:
+            return int(value)
+        self._warn(seg, "SV104", text, f"SV104 (units) {text!r} is not a whole number; "
+                   "left blank", "enter the units by hand")
+        return None
+
+    def _dtp(self, seg: Segment) -> None:
+        e = seg.elements
+        n = len(e)
+        qualifier = e[1] if n > 1 else ""     # DTP01 472: date of service
+        form = e[2] if n > 2 else ""          # DTP02 D8 (a date) or RD8 (a range)
+        value = e[3] if n > 3 else ""         # DTP03 the date or range
+        claim = self.claim
+        if qualifier != "472" or claim is None:
+            return
+        dos, through = self._service_dates(seg, form, value)
+        if self.line is not None:
+            self.line.dos, self.line.through_date = dos, through
+        else:
+            claim.dos, claim.through = dos, through
+
+    def _service_dates(self, seg: Segment, form: str, value: str) -> tuple:
+        """(date of service, through date or None) of a DTP*472; (None, None), with a
+        warning, when they are not dates."""
+        check = self.dates.check
+        try:
+            if form == "RD8":
+                start, _, end = value.partition("-")
+                start, end = check(start), check(end)
+                if end < start:
+                    self._warn(seg, "DTP03", value, "the service date range ends before it "
+                               "starts", "check the dates of service")
+                return start, (end if end != start else None)
+            return check(value), None
+        except BadValue:
+            self._warn(seg, "DTP03", value, f"DTP03 (date of service) {value!r} is not a date "
+                       f"({'CCYYMMDD-CCYYMMDD' if form == 'RD8' else 'CCYYMMDD'})",
+                       "enter the date of service in the Claims sheet")
+            return None, None
+
+    def _ref(self, seg: Segment) -> None:
+        e = seg.elements
+        n = len(e)
+        qualifier = e[1] if n > 1 else ""     # REF01 6R line item control number, F8 payer's
+        value = e[2] if n > 2 else ""         # REF02 the reference
+        if self.line is not None:
+            if qualifier == "6R":
+                self.line.line_control_no = value
+        elif self.claim is not None and self.lx_number is None and qualifier == "F8":
+            self.claim.payor_claim_no = value
 
 
 def _diagnoses(segments: Segments, seg, warn) -> str:

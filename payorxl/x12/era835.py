@@ -1,35 +1,27 @@
-"""835 remittance advice to frames: checks, claims, adjustments, service lines, PLB.
-
-`read_835` walks the segments once, keeping the loop it is in (header, claim CLP, service
-line SVC, provider-level PLB), and collects one row per check (ST/BPR), per claim (CLP),
-per adjustment reason (each CAS triplet), per service line (SVC) and per provider-level
-adjustment (each PLB pair). Amounts are integer cents, dates ``datetime64[ns]``; every row
-keeps the number of the segment it came from. A value that is not what its element should
-hold (an amount that is not a number, a date that is not a date) becomes a warning next to
-the result, and the read goes on; only a file that cannot be read as X12 at all raises
-`X12Error`. Text (payer names, claim numbers) is kept exactly as sent and never
-interpreted.
-
-`to_payments` turns a remittance into rows of the Payments table (model.py), one per
-service line, the way a biller posts an EOB: paid, allowed, patient responsibility (CAS
-group PR), contractual write-down and denied amount, with the denial's group and reason.
-
-Sign conventions are the 835's own: a reversal (CLP02 = 22) carries negative amounts; a
-positive PLB amount *reduces* the payment (BPR02 = sum of CLP04 − sum of PLB amounts), so
-interest paid to the provider (PLB L6) is negative and a recoupment (WO, 72) positive.
+"""835 remittance advice to frames: `read_835` walks the segments once, handing each to the
+handler of its segment id, which fills the record being built (a check per ST/BPR, a
+claim per CLP, a service line per SVC) or adds finished rows (an adjustment per CAS
+reason, a provider-level adjustment per PLB pair); `to_payments` turns the frames into
+Payments-table rows, one per service line, the way a biller posts an EOB. Amounts are
+integer cents and keep the 835's signs (a reversal, CLP02 = 22, is negative; a positive
+PLB amount reduces the payment, so BPR02 = sum of CLP04 − sum of PLB amounts); dates are
+``datetime64[ns]``; text is kept exactly as sent; every row keeps the number of its
+segment. A value an element should not hold becomes a warning and the read goes on; only
+a file that is not readable X12 raises `X12Error`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .. import model as m
 from .segments import Segment, Segments, X12Error, load_text, warning
-from .values import BadValue, Dates, cents, object_column, table_frame
-from .values import number as number_value
+from .values import BadValue, Dates, cents, number as number_value, object_column, table_frame, whole_number
 
 # CARCs that are contractual write-downs when the group is CO: the fee-schedule reduction
 # (45, and 42 which payers still send for it), multiple-procedure reduction (59),
@@ -41,12 +33,13 @@ CONTRACTUAL_CARCS = frozenset({"45", "42", "59", "253", "A2", "24", "131", "122"
 PRIOR_PAYER_CARC = "23"
 # A REF*6R that is a small whole number is the claim's line number; a larger one is an id.
 MAX_LINE_NUMBER = 999
-# Claim-level DTM qualifiers: the claim row's field index, and what the date is.
-_CLAIM_DATES = {"232": 11, "233": 12, "050": 13}
-_CLAIM_DATE_NAMES = {"232": "statement from date", "233": "statement to date",
-                     "050": "claim received date"}
-_HANDLED_835 = frozenset({"CAS", "DTM", "SVC", "REF", "AMT", "CLP", "LQ", "MOA", "MIA", "N1",
-                          "LX", "PLB", "BPR", "TRN", "ST", "SE", "GS", "ISA"})
+# Claim-level DTM01 qualifiers: the Claim attribute the date goes to, and what it is.
+_CLAIM_DATES = {"232": ("statement_from", "statement from date"),
+                "233": ("statement_to", "statement to date"),
+                "050": ("received_date", "claim received date")}
+# Where the remark codes are: MOA03-MOA07, and MIA05 and MIA20-MIA23.
+_MOA_REMARKS = (3, 4, 5, 6, 7)
+_MIA_REMARKS = (5, 20, 21, 22, 23)
 
 CHECK_COLUMNS = (
     ("st", "int"), ("st_control", "text"), ("version", "text"), ("release", "text"),
@@ -106,7 +99,8 @@ class Remittance:
     plb: one row per PLB adjustment: st, provider_id (PLB01), fiscal_period_end (PLB02),
         reason (L6 interest, WO overpayment recovery, FB forwarding balance, 72
         authorized return, CS adjustment...), reference, amount (positive reduces the
-        payment), segment.
+        payment, so interest paid to the provider, L6, is negative and a recoupment, WO
+        or 72, positive), segment.
     warnings: DataError warnings (values that could not be read, counts that disagree).
     source: the file name the rows came from.
     """
@@ -119,6 +113,190 @@ class Remittance:
     source: str = ""
 
 
+# The records the reader builds, one per row of a Remittance frame. Amounts are cents
+# (None when not sent or unreadable), dates CCYYMMDD text already checked (None likewise);
+# the frames convert both. `segment` is always the number of the segment the row starts at.
+
+@dataclass(slots=True)
+class Check:
+    """A transaction (ST ... SE): the payment it reports, its payer and payee.
+
+    Attributes:
+      st: The 1-based position of this ST in the file.
+      st_control: ST02, the transaction set control number.
+      version: GS08 (else ST03), the implementation guide: 005010X221A1...
+      release: "5010", "4010" or "", from version, else from ISA12.
+      bpr_amount: BPR02, the total payment.
+      credit_debit: BPR03, C (credit) or D (debit).
+      method: BPR04, the payment method: ACH, CHK, NON...
+      payment_date: BPR16, the check issue or EFT effective date.
+      production_date: DTM02 of DTM*405, when the payer produced the remittance.
+      trace_number: TRN02 of the first TRN: the check or EFT number.
+      payer_name: N102 of N1*PR.
+      payer_id: N104 of N1*PR, else REF02 of a REF*2U in the payer's loop.
+      payee_name: N102 of N1*PE.
+      payee_npi: N104 of N1*PE when N103 is XX (an NPI), else "".
+      payee_id: N104 of N1*PE, whatever its qualifier.
+      segment: The ST's segment number.
+    """
+    st: int
+    st_control: str
+    version: str
+    release: str
+    segment: int
+    bpr_amount: int | None = None
+    credit_debit: str = ""
+    method: str = ""
+    payment_date: str | None = None
+    production_date: str | None = None
+    trace_number: str = ""
+    payer_name: str = ""
+    payer_id: str = ""
+    payee_name: str = ""
+    payee_npi: str = ""
+    payee_id: str = ""
+
+
+@dataclass(slots=True)
+class Claim:
+    """A claim payment (loop 2100, from its CLP to the next CLP, LX, PLB or SE).
+
+    Attributes:
+      st: Position of the transaction's ST in the file.
+      claim_seq: 1-based position of the claim in the file.
+      claim_id: CLP01, the patient control number the provider sent on the claim.
+      status: CLP02, the claim status code (1 processed as primary, 4 denied, 22 reversal...).
+      charge: CLP03, the total claim charge.
+      paid: CLP04, the claim payment.
+      patient_resp: CLP05, the patient responsibility; None when blank.
+      filing_indicator: CLP06, the claim filing indicator (12 PPO, MC Medicaid...).
+      payer_claim_no: CLP07, the payer's claim control number.
+      facility_code: CLP08, the place of service or facility type.
+      frequency: CLP09, the claim frequency code.
+      statement_from: DTM*232, start of the claim's statement period.
+      statement_to: DTM*233, end of the claim's statement period.
+      received_date: DTM*050, when the payer received the claim.
+      rarc: The first remark code of the claim's MOA or MIA, else "".
+      segment: The CLP's segment number.
+    """
+    st: int
+    claim_seq: int
+    claim_id: str
+    status: str
+    charge: int | None
+    paid: int | None
+    patient_resp: int | None
+    filing_indicator: str
+    payer_claim_no: str
+    facility_code: str
+    frequency: str
+    segment: int
+    statement_from: str | None = None
+    statement_to: str | None = None
+    received_date: str | None = None
+    rarc: str = ""
+
+
+@dataclass(slots=True)
+class ServiceLine:
+    """A service line payment (loop 2110, from its SVC to the next SVC or the claim's end).
+
+    Attributes:
+      st: Position of the transaction's ST in the file.
+      claim_seq: claim_seq of the claim it belongs to.
+      claim_id: CLP01 of that claim.
+      line_seq: 1-based position of the SVC in its claim.
+      qualifier: SVC01-1, the code list of the procedure: HC (CPT/HCPCS), NU (revenue)...
+      cpt: SVC01-2, the procedure code paid.
+      modifiers: SVC01-3 to SVC01-6, the non-blank modifiers, comma-joined.
+      charge: SVC02, the line charge.
+      paid: SVC03, the line payment.
+      revenue_code: SVC04, the NUBC revenue code.
+      units: SVC05, the units paid (1 when blank).
+      billed_cpt: SVC06-2, the procedure billed when the payer paid another one, else cpt.
+      service_date: DTM*472, the date of service.
+      service_from: DTM*150, start of the service period.
+      service_to: DTM*151, end of the service period.
+      line_control_no: REF*6R REF02, the line item control number the provider sent.
+      allowed: AMT*B6 AMT02, the allowed amount; None when not sent.
+      remarks: The LQ*HE remark codes (LQ02), comma-joined.
+      segment: The SVC's segment number.
+    """
+    st: int
+    claim_seq: int
+    claim_id: str
+    line_seq: int
+    qualifier: str
+    cpt: str
+    modifiers: str
+    charge: int | None
+    paid: int | None
+    revenue_code: str
+    units: float
+    billed_cpt: str
+    segment: int
+    service_date: str | None = None
+    service_from: str | None = None
+    service_to: str | None = None
+    line_control_no: str = ""
+    allowed: int | None = None
+    remarks: str = ""
+
+
+class Adjustment(NamedTuple):
+    """One reason of a CAS: an amount the payer did not pay, and why.
+
+    Attributes:
+      st: Position of the transaction's ST in the file.
+      claim_seq: claim_seq of the claim.
+      claim_id: CLP01 of the claim.
+      level: "line" when the CAS follows an SVC, else "claim".
+      line_seq: line_seq of the service line; 0 at claim level.
+      group: CAS01, the claim adjustment group code: CO, PR, OA, PI, CR.
+      reason: CAS02 (or CAS05, CAS08...), the claim adjustment reason code (CARC).
+      amount: CAS03 (or CAS06, CAS09...), the amount adjusted.
+      quantity: CAS04 (or CAS07, CAS10...), the units adjusted; None when blank.
+      segment: The CAS's segment number.
+    """
+    st: int
+    claim_seq: int
+    claim_id: str
+    level: str
+    line_seq: int
+    group: str
+    reason: str
+    amount: int | None
+    quantity: float | None
+    segment: int
+
+
+class ProviderAdjustment(NamedTuple):
+    """One reason and amount of a PLB: money added to or taken from the whole payment.
+
+    Attributes:
+      st: Position of the transaction's ST in the file.
+      provider_id: PLB01, the provider identifier.
+      fiscal_period_end: PLB02, the last day of the provider's fiscal year.
+      reason: PLB03-1 (or PLB05-1...), the adjustment reason: L6 interest, WO overpayment
+        recovery, FB forwarding balance, 72 authorized return, CS adjustment...
+      reference: PLB03-2 (or PLB05-2...), the payer's reference for it, else "".
+      amount: PLB04 (or PLB06...): positive reduces the payment.
+      segment: The PLB's segment number.
+    """
+    st: int
+    provider_id: str
+    fiscal_period_end: str | None
+    reason: str
+    reference: str
+    amount: int | None
+    segment: int
+
+
+# CAS is the most frequent segment of an 835: its rows are made with tuple.__new__ (fields
+# in order), which costs half of calling Adjustment(...).
+_adjustment = partial(tuple.__new__, Adjustment)
+
+
 def read_835(source: Any, source_name: str | None = None) -> Remittance:
     """Read an 835 remittance from its text, bytes or path.
 
@@ -128,302 +306,429 @@ def read_835(source: Any, source_name: str | None = None) -> Remittance:
     name = source_name or name or "835"
     warnings: list = []
     segments = Segments(text, name, warnings)
-    return _read(segments, name, warnings)
+    return _Reader835(segments, name, warnings).read()
 
 
-def _frame(rows: list, spec) -> pd.DataFrame:
-    """Row lists to a typed frame; each spec entry is (column name, kind)."""
-    names = [name for name, _ in spec]
-    raw = pd.DataFrame(rows, columns=names, dtype=object) if rows else \
-        pd.DataFrame({name: pd.Series([], dtype=object) for name in names})
-    return pd.DataFrame({name: object_column(_KINDS[kind], raw[name].to_numpy())
-                         for name, kind in spec}, index=pd.RangeIndex(len(rows)))
+def _frame(records: list, spec) -> pd.DataFrame:
+    """Records to a typed frame; each spec entry is (attribute name, column kind)."""
+    count = len(records)
+    # One attribute of every record straight into an object array (numpy >= 1.23): no
+    # intermediate row tuples.
+    return pd.DataFrame({name: object_column(_KINDS[kind], np.fromiter(
+        map(attrgetter(name), records), dtype=object, count=count))
+        for name, kind in spec}, index=pd.RangeIndex(count))
 
 
-def _read(segments: Segments, source: str, warnings: list) -> Remittance:
-    checks: list = []
-    claims: list = []
-    adjustments: list = []
-    lines: list = []
-    plbs: list = []
-    dates = Dates()
-    check_date = dates.check
-    amounts: dict = {}   # amount text -> cents: remittances repeat the same few amounts
-    check = claim = line = None
-    isa_version = gs_version = ""
-    st = claim_seq = line_seq = number = 0
-    entity = ""          # the N1 loop we are in (PR payer, PE payee)
-    statuses = set(m.CLAIM_STATUS_CODES)
-    groups = set(m.GROUP_CODES)
-    split = segments.split_components
-    component = segments.delimiters.component
-    amount_of = amounts.get
-    units_seen: dict = {"": 1.0, "1": 1.0}
+class _Reader835:
+    """One read of an 835: the records under construction, where the read is in the loops,
+    and one method per segment id (`_clp` for CLP...), each mapping the elements it uses to
+    names once. Segments with no method (NM1, N3, PER...) carry nothing the frames hold."""
 
-    def warn(sid, element, value, message, fix):
-        warnings.append(warning(source, number, sid, element, value, message, fix))
+    def __init__(self, segments: Segments, source: str, warnings: list):
+        self.segments, self.source, self.warnings = segments, source, warnings
+        self.checks: list[Check] = []
+        self.claims: list[Claim] = []
+        self.adjustments: list[Adjustment] = []
+        self.lines: list[ServiceLine] = []
+        self.plbs: list[ProviderAdjustment] = []
+        self.check: Check | None = None      # the transaction being read
+        self.claim: Claim | None = None      # its current claim (None between claims)
+        self.line: ServiceLine | None = None  # the claim's current service line
+        self.st = 0                          # transactions so far
+        self.claim_seq = 0                   # claims so far, across the file
+        self.line_seq = 0                    # service lines so far in the current claim
+        self.number = 0                      # the segment being read
+        self.entity = ""                     # N101 of the N1 loop we are in: PR payer, PE payee
+        self.isa_version = self.gs_version = ""
+        self.split = segments.split_components
+        self.component = segments.delimiters.component
+        self.statuses = set(m.CLAIM_STATUS_CODES)
+        self.groups = set(m.GROUP_CODES)
+        # Remittances repeat the same few amounts, dates and units thousands of times:
+        # each distinct text is converted (and checked) once.
+        self.amounts: dict[str, int] = {}
+        self.check_date = Dates().check
+        self.good_dates: set[str] = set()
+        self.units_seen: dict[str, float] = {"": 1.0, "1": 1.0}
 
-    def money(e, i, element, what, required=True):
-        text = e[i] if i < len(e) else ""
-        value = amounts.get(text)
+    def read(self) -> Remittance:
+        handlers = {"CAS": self._cas, "DTM": self._dtm, "SVC": self._svc, "REF": self._ref,
+                    "AMT": self._amt, "CLP": self._clp, "LQ": self._lq, "MOA": self._moa,
+                    "MIA": self._mia, "N1": self._n1, "LX": self._lx, "PLB": self._plb,
+                    "BPR": self._bpr, "TRN": self._trn, "ST": self._st, "SE": self._se,
+                    "GS": self._gs, "ISA": self._isa}.get
+        number = 0
+        for e in self.segments.lists():
+            number += 1
+            handler = handlers(e[0])
+            if handler is not None:
+                self.number = number
+                handler(e)
+        return self._remittance()
+
+    def _remittance(self) -> Remittance:
+        frames = dict(checks=_frame(self.checks, CHECK_COLUMNS),
+                      claims=_frame(self.claims, CLAIM_COLUMNS),
+                      adjustments=_frame(self.adjustments, ADJUSTMENT_COLUMNS),
+                      service_lines=_frame(self.lines, LINE_COLUMNS),
+                      plb=_frame(self.plbs, PLB_COLUMNS))
+        traces = {check.st: check.trace_number for check in self.checks}
+        claims = frames["claims"]
+        claims.insert(len(claims.columns) - 1, "trace_number",
+                      pd.Series([traces[claim.st] for claim in self.claims], dtype=object))
+        sl = frames["service_lines"]
+        sl.insert(4, "line", line_numbers(sl["line_control_no"], sl["line_seq"]))
+        sl["service_date"] = sl["service_date"].fillna(sl["service_from"])
+        return Remittance(warnings=self.warnings, source=self.source, **frames)
+
+    # Values. Element names are the segment id and a two-digit position (CLP04), so a
+    # warning about an element names its segment too.
+
+    def _warn(self, segment_id: str, element: str, value, message: str, fix: str) -> None:
+        self.warnings.append(warning(self.source, self.number, segment_id, element, value,
+                                     message, fix))
+
+    def _money(self, text: str, element: str, what: str) -> int | None:
+        """Cents of an amount element's text; None, with a warning, when it is blank or not
+        an amount."""
+        value = self.amounts.get(text)
         if value is not None:
             return value
         if not text:
-            if required:
-                warn(e[0], element, None, f"{element} ({what}) is blank; taken as 0",
-                     "ask the payer for a corrected remittance")
+            self._warn(element[:-2], element, None, f"{element} ({what}) is blank; taken as 0",
+                       "ask the payer for a corrected remittance")
             return None
         try:
-            value = amounts[text] = cents(text)
+            value = self.amounts[text] = cents(text)
             return value
         except BadValue:
-            warn(e[0], element, text, f"{element} ({what}) {text!r} is not an amount; taken as 0",
-                 "ask the payer for a corrected remittance; post this one by hand")
+            self._warn(element[:-2], element, text,
+                       f"{element} ({what}) {text!r} is not an amount; taken as 0",
+                       "ask the payer for a corrected remittance; post this one by hand")
             return None
 
-    good_dates: set = set()   # dates already checked
-
-    def date(e, i, element, what):
-        text = e[i] if i < len(e) else ""
+    def _date(self, text: str, element: str, what: str) -> str | None:
+        """A date element's text once checked; None when blank, or (with a warning) not a
+        date."""
         if not text:
             return None
         try:
-            check_date(text)
-            good_dates.add(text)
+            self.check_date(text)
+            self.good_dates.add(text)
             return text
         except BadValue:
-            warn(e[0], element, text, f"{element} ({what}) {text!r} is not a date (CCYYMMDD)",
-                 "enter the date by hand after importing")
+            self._warn(element[:-2], element, text,
+                       f"{element} ({what}) {text!r} is not a date (CCYYMMDD)",
+                       "enter the date by hand after importing")
             return None
 
-    for e in segments.lists():
-        number += 1
-        sid = e[0]
-        if sid not in _HANDLED_835:
-            continue
-        n = len(e)
-        if sid == "CAS":
-            if claim is None:
-                warn(sid, "", None, "CAS outside a claim (no CLP before it); ignored",
-                     "the file's structure is damaged; ask the payer to resend it")
-                continue
-            group = e[1] if n > 1 else ""
-            if group not in groups:
-                warn(sid, "CAS01", group, f"CAS01 {group!r} is not a claim adjustment group "
-                     f"code ({', '.join(m.GROUP_CODES)})", "check this adjustment by hand")
-            level, lseq = ("line", line_seq) if line is not None else ("claim", 0)
-            claim_id = claim[2]
-            if n == 4 and e[2]:  # the usual CAS: one reason, no quantity
-                amount = amount_of(e[3])
-                if amount is None:
-                    amount = money(e, 3, "CAS03", "adjustment amount")
-                adjustments.append((st, claim_seq, claim_id, level, lseq, group, e[2],
-                                    amount, None, number))
-                continue
-            for i in range(2, min(n, 20), 3):
-                reason = e[i]
-                if not reason and (i + 1 >= n or not e[i + 1]):
-                    continue
-                quantity = None
-                if i + 2 < n and e[i + 2]:
-                    try:
-                        quantity = number_value(e[i + 2])
-                    except BadValue:
-                        warn(sid, f"CAS{i + 2:02d}", e[i + 2], f"CAS{i + 2:02d} (quantity) "
-                             f"{e[i + 2]!r} is not a number; left blank", "nothing to do")
-                amount = amount_of(e[i + 1]) if i + 1 < n else None
-                if amount is None:
-                    amount = money(e, i + 1, f"CAS{i + 1:02d}", "adjustment amount")
-                adjustments.append((st, claim_seq, claim_id, level, lseq, group, reason,
-                                    amount, quantity, number))
-        elif sid == "DTM":
-            qualifier = e[1] if n > 1 else ""
-            if line is not None:
-                if qualifier == "472":
-                    line[12] = e[2] if n > 2 and e[2] in good_dates else \
-                        date(e, 2, "DTM02", "service date")
-                elif qualifier == "150":
-                    line[13] = date(e, 2, "DTM02", "service period start")
-                elif qualifier == "151":
-                    line[14] = date(e, 2, "DTM02", "service period end")
-            elif claim is not None:
-                index = _CLAIM_DATES.get(qualifier)
-                if index is not None:
-                    claim[index] = date(e, 2, "DTM02", _CLAIM_DATE_NAMES[qualifier])
-            elif check is not None and qualifier == "405":
-                check[8] = date(e, 2, "DTM02", "production date")
-        elif sid == "SVC":
-            if claim is None:
-                warn(sid, "", None, "SVC outside a claim (no CLP before it); ignored",
-                     "the file's structure is damaged; ask the payer to resend it")
-                line = None
-                continue
-            line_seq += 1
-            procedure = e[1] if n > 1 else ""
-            composite = procedure.split(component) if component in procedure else \
-                split(procedure, Segment(number, e), "SVC01")
-            cpt = composite[1] if len(composite) > 1 else ""
-            if not cpt:
-                warn(sid, "SVC01", e[1] if n > 1 else None,
-                     "SVC01 has no procedure code", "check this service line by hand")
-            units = units_seen.get(e[5]) if n > 5 else 1.0
-            if units is None:
-                try:
-                    units = units_seen[e[5]] = number_value(e[5])
-                except BadValue:
-                    units = 1.0
-                    warn(sid, "SVC05", e[5], f"SVC05 (units paid) {e[5]!r} is not a number; "
-                         "taken as 1", "nothing to do")
-            billed = cpt
-            if n > 6 and e[6]:
-                original = split(e[6], Segment(number, e), "SVC06")
-                billed = original[1] if len(original) > 1 and original[1] else cpt
-            charge = amount_of(e[2]) if n > 2 else None
-            if charge is None:
-                charge = money(e, 2, "SVC02", "line charge")
-            paid = amount_of(e[3]) if n > 3 else None
-            if paid is None:
-                paid = money(e, 3, "SVC03", "line paid")
-            line = [st, claim_seq, claim[2], line_seq, composite[0], cpt,
-                    ",".join([c for c in composite[2:6] if c]) if len(composite) > 2 else "",
-                    charge, paid,
-                    e[4] if n > 4 else "", units, billed, None, None, None, "", None, "",
-                    number]
-            lines.append(line)
-        elif sid == "REF":
-            qualifier = e[1] if n > 1 else ""
-            if line is not None:
-                if qualifier == "6R":
-                    line[15] = e[2] if n > 2 else ""
-            elif claim is None and check is not None and entity == "PR" and qualifier == "2U" \
-                    and not check[11]:
-                check[11] = e[2] if n > 2 else ""
-        elif sid == "AMT":
-            if line is not None and n > 1 and e[1] == "B6":
-                allowed = amount_of(e[2]) if n > 2 else None
-                line[16] = allowed if allowed is not None else \
-                    money(e, 2, "AMT02", "allowed amount")
-        elif sid == "CLP":
-            if check is None:  # cannot happen: the tokenizer puts every segment in an ST
-                continue
-            claim_seq += 1
-            line_seq = 0
-            line = None
-            claim_id = e[1] if n > 1 else ""
-            status = e[2] if n > 2 else ""
-            if not claim_id:
-                warn(sid, "CLP01", None, "CLP01 (patient control number) is blank",
-                     "match this claim by hand")
-            if status not in statuses:
-                warn(sid, "CLP02", status, f"CLP02 (claim status) {status!r} is not one of "
-                     f"{', '.join(m.CLAIM_STATUS_CODES)}", "check this claim by hand")
-            charge = amount_of(e[3]) if n > 3 else None
-            paid = amount_of(e[4]) if n > 4 else None
-            patient = amount_of(e[5]) if n > 5 and e[5] else None
-            claim = [st, claim_seq, claim_id, status,
-                     charge if charge is not None else money(e, 3, "CLP03", "claim charge"),
-                     paid if paid is not None else money(e, 4, "CLP04", "claim paid"),
-                     patient if patient is not None or n <= 5 or not e[5] else
-                     money(e, 5, "CLP05", "patient responsibility", required=False),
-                     e[6] if n > 6 else "", e[7] if n > 7 else "", e[8] if n > 8 else "",
-                     e[9] if n > 9 else "", None, None, None, "", number]
-            claims.append(claim)
-        elif sid == "LQ":
-            if line is not None and n > 2 and e[1] == "HE" and e[2]:
-                line[17] = e[2] if not line[17] else f"{line[17]},{e[2]}"
-        elif sid == "MOA" or sid == "MIA":
-            if claim is not None and line is None and not claim[14]:
-                indexes = (3, 4, 5, 6, 7) if sid == "MOA" else (5, 20, 21, 22, 23)
-                claim[14] = next((e[i] for i in indexes if i < n and e[i]), "")
-        elif sid == "N1":
-            entity = e[1] if n > 1 else ""
-            if check is not None and claim is None:
-                if entity == "PR":
-                    check[10] = e[2] if n > 2 else ""
-                    check[11] = e[4] if n > 4 else ""
-                elif entity == "PE":
-                    check[12] = e[2] if n > 2 else ""
-                    check[14] = e[4] if n > 4 else ""
-                    check[13] = check[14] if n > 3 and e[3] == "XX" else ""
-        elif sid == "LX":
-            claim = line = None
-        elif sid == "PLB":
-            claim = line = None
-            seg = Segment(number, e)
-            provider = e[1] if n > 1 else ""
-            period = date(e, 2, "PLB02", "fiscal period date")
-            for i in range(3, min(n, 15), 2):
-                reason_text = e[i]
-                amount_text = e[i + 1] if i + 1 < n else ""
-                if not reason_text and not amount_text:
-                    continue
-                composite = split(reason_text, seg, f"PLB{i:02d}")
-                if not amount_text:
-                    warn(sid, f"PLB{i + 1:02d}", None, f"PLB{i:02d} ({reason_text!r}) has no "
-                         f"amount (PLB{i + 1:02d}); ignored",
-                         "ask the payer what this provider-level adjustment is")
-                    continue
-                plbs.append((st, provider, period, composite[0],
-                             composite[1] if len(composite) > 1 else "",
-                             money(e, i + 1, f"PLB{i + 1:02d}", "provider adjustment"), number))
-        elif sid == "BPR":
-            if check is not None:
-                check[4] = money(e, 2, "BPR02", "payment amount")
-                check[5] = e[3] if n > 3 else ""
-                check[6] = e[4] if n > 4 else ""
-                check[7] = date(e, 16, "BPR16", "payment date")
-        elif sid == "TRN":
-            if check is not None and not check[9]:
-                check[9] = e[2] if n > 2 else ""
-        elif sid == "ST":
-            kind = e[1] if n > 1 else ""
-            if kind != "835":
-                raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 835 "
-                               f"remittance", "read 837 claim files with read_837; choose the "
-                               "835 (ERA) file here", segment=number, segment_id="ST",
-                               source=source)
-            st += 1
-            claim = line = None
-            entity = ""
-            version = gs_version or (e[3] if n > 3 else "")
-            check = [st, e[2] if n > 2 else "", version, _release(version, isa_version),
-                     None, "", "", None, None, "", "", "", "", "", "", number]
-            checks.append(check)
-        elif sid == "SE":
-            if check is not None and check[4] is None:
-                warnings.append(warning(source, check[15], "ST", "BPR02", None,
-                                        "the transaction has no BPR payment amount; its total "
-                                        "cannot be checked", "ask the payer for the full 835"))
-            check = claim = line = None
-        elif sid == "GS":
-            gs_version = e[8] if n > 8 else ""
-        elif sid == "ISA":
-            isa_version = e[12] if n > 12 else ""
-            gs_version = ""
+    # Envelope and payment header.
 
-    frames = dict(checks=_frame(checks, CHECK_COLUMNS), claims=_frame(claims, CLAIM_COLUMNS),
-                  adjustments=_frame(adjustments, ADJUSTMENT_COLUMNS),
-                  service_lines=_frame(lines, LINE_COLUMNS), plb=_frame(plbs, PLB_COLUMNS))
-    traces = dict(zip(frames["checks"]["st"], frames["checks"]["trace_number"]))
-    claims_frame = frames["claims"]
-    claims_frame.insert(len(claims_frame.columns) - 1, "trace_number",
-                        pd.Series([traces.get(s, "") for s in claims_frame["st"]], dtype=object))
-    sl = frames["service_lines"]
-    sl.insert(4, "line", line_numbers(sl["line_control_no"], sl["line_seq"]))
-    sl["service_date"] = sl["service_date"].fillna(sl["service_from"])
-    return Remittance(warnings=warnings, source=source, **frames)
+    def _isa(self, e: list) -> None:
+        self.isa_version = e[12] if len(e) > 12 else ""   # ISA12 interchange version: 00501
+        self.gs_version = ""
+
+    def _gs(self, e: list) -> None:
+        self.gs_version = e[8] if len(e) > 8 else ""      # GS08 guide: 005010X221A1
+
+    def _st(self, e: list) -> None:
+        n = len(e)
+        kind = e[1] if n > 1 else ""                      # ST01 transaction set: 835
+        control = e[2] if n > 2 else ""                   # ST02 control number
+        guide = e[3] if n > 3 else ""                     # ST03 guide (5010), when GS08 is not sent
+        if kind != "835":
+            raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 835 "
+                           f"remittance", "read 837 claim files with read_837; choose the "
+                           "835 (ERA) file here", segment=self.number, segment_id="ST",
+                           source=self.source)
+        self.st += 1
+        self.claim = self.line = None
+        self.entity = ""
+        version = self.gs_version or guide
+        self.check = Check(self.st, control, version, _release(version, self.isa_version),
+                           self.number)
+        self.checks.append(self.check)
+
+    def _se(self, e: list) -> None:
+        check = self.check
+        if check is not None and check.bpr_amount is None:
+            # Named at the ST: the BPR that should follow it is missing.
+            self.warnings.append(warning(self.source, check.segment, "ST", "BPR02", None,
+                                         "the transaction has no BPR payment amount; its total "
+                                         "cannot be checked", "ask the payer for the full 835"))
+        self.check = self.claim = self.line = None
+
+    def _bpr(self, e: list) -> None:
+        check = self.check
+        if check is None:
+            return
+        n = len(e)
+        amount = e[2] if n > 2 else ""                    # BPR02 total payment
+        check.bpr_amount = self._money(amount, "BPR02", "payment amount")
+        check.credit_debit = e[3] if n > 3 else ""        # BPR03 C or D
+        check.method = e[4] if n > 4 else ""              # BPR04 ACH, CHK, NON...
+        paid_on = e[16] if n > 16 else ""                 # BPR16 payment date
+        check.payment_date = self._date(paid_on, "BPR16", "payment date")
+
+    def _trn(self, e: list) -> None:
+        check = self.check
+        if check is not None and not check.trace_number:
+            check.trace_number = e[2] if len(e) > 2 else ""   # TRN02 check or EFT number
+
+    def _n1(self, e: list) -> None:
+        n = len(e)
+        self.entity = entity = e[1] if n > 1 else ""     # N101 PR payer, PE payee...
+        check = self.check
+        if check is None or self.claim is not None:
+            return
+        name = e[2] if n > 2 else ""                      # N102 name
+        id_qualifier = e[3] if n > 3 else ""              # N103 XX (NPI), FI (tax id)...
+        identifier = e[4] if n > 4 else ""                # N104 id
+        if entity == "PR":
+            check.payer_name, check.payer_id = name, identifier
+        elif entity == "PE":
+            check.payee_name, check.payee_id = name, identifier
+            check.payee_npi = identifier if id_qualifier == "XX" else ""
+
+    def _lx(self, e: list) -> None:
+        self.claim = self.line = None     # a new header number: the claims before it are done
+
+    def _plb(self, e: list) -> None:
+        self.claim = self.line = None     # PLB follows the last claim
+        n = len(e)
+        provider = e[1] if n > 1 else ""                  # PLB01 provider id
+        period = e[2] if n > 2 else ""                    # PLB02 fiscal period end
+        fiscal_period_end = self._date(period, "PLB02", "fiscal period date")
+        segment = Segment(self.number, e)
+        # PLB03/PLB04 are a reason composite (reason:reference) and its amount; PLB05/06
+        # ... PLB13/14 repeat them.
+        for i in range(3, min(n, 15), 2):
+            reason_text = e[i]
+            amount_text = e[i + 1] if i + 1 < n else ""
+            if not reason_text and not amount_text:
+                continue
+            reason = self.split(reason_text, segment, f"PLB{i:02d}")
+            if not amount_text:
+                self._warn("PLB", f"PLB{i + 1:02d}", None,
+                           f"PLB{i:02d} ({reason_text!r}) has no amount (PLB{i + 1:02d}); "
+                           "ignored", "ask the payer what this provider-level adjustment is")
+                continue
+            self.plbs.append(ProviderAdjustment(
+                self.st, provider, fiscal_period_end, reason[0],
+                reason[1] if len(reason) > 1 else "",
+                self._money(amount_text, f"PLB{i + 1:02d}", "provider adjustment"),
+                self.number))
+
+    # Claims and service lines.
+
+    def _clp(self, e: list) -> None:
+        check = self.check
+        if check is None:  # cannot happen: the tokenizer puts every segment in an ST
+            return
+        n = len(e)
+        claim_id = e[1] if n > 1 else ""                  # CLP01 patient control number
+        status = e[2] if n > 2 else ""                    # CLP02 claim status
+        charge_text = e[3] if n > 3 else ""               # CLP03 total charge
+        paid_text = e[4] if n > 4 else ""                 # CLP04 payment
+        patient_text = e[5] if n > 5 else ""              # CLP05 patient responsibility
+        self.claim_seq += 1
+        self.line_seq = 0
+        self.line = None
+        if not claim_id:
+            self._warn("CLP", "CLP01", None, "CLP01 (patient control number) is blank",
+                       "match this claim by hand")
+        if status not in self.statuses:
+            self._warn("CLP", "CLP02", status, f"CLP02 (claim status) {status!r} is not one "
+                       f"of {', '.join(m.CLAIM_STATUS_CODES)}", "check this claim by hand")
+        amount_of = self.amounts.get
+        charge = amount_of(charge_text)
+        if charge is None:
+            charge = self._money(charge_text, "CLP03", "claim charge")
+        paid = amount_of(paid_text)
+        if paid is None:
+            paid = self._money(paid_text, "CLP04", "claim paid")
+        patient = None
+        if patient_text:  # a blank CLP05 is no patient responsibility, not an error
+            patient = amount_of(patient_text)
+            if patient is None:
+                patient = self._money(patient_text, "CLP05", "patient responsibility")
+        self.claim = Claim(
+            check.st, self.claim_seq, claim_id, status, charge, paid, patient,
+            e[6] if n > 6 else "",                        # CLP06 claim filing indicator
+            e[7] if n > 7 else "",                        # CLP07 payer claim control number
+            e[8] if n > 8 else "",                        # CLP08 facility code
+            e[9] if n > 9 else "",                        # CLP09 claim frequency
+            self.number)
+        self.claims.append(self.claim)
+
+    def _cas(self, e: list) -> None:
+        claim = self.claim
+        if claim is None:
+            self._warn("CAS", "", None, "CAS outside a claim (no CLP before it); ignored",
+                       "the file's structure is damaged; ask the payer to resend it")
+            return
+        n = len(e)
+        group = e[1] if n > 1 else ""                     # CAS01 group: CO, PR, OA, PI, CR
+        if group not in self.groups:
+            self._warn("CAS", "CAS01", group, f"CAS01 {group!r} is not a claim adjustment "
+                       f"group code ({', '.join(m.GROUP_CODES)})", "check this adjustment by hand")
+        line = self.line
+        if line is None:
+            level, line_seq = "claim", 0
+        else:
+            level, line_seq = "line", line.line_seq
+        if n == 4:
+            # The usual CAS is one reason (CAS02, a CARC) and its amount (CAS03): read here
+            # without the loop below, which gives the same row.
+            reason, amount_text = e[2], e[3]
+            if reason:
+                amount = self.amounts.get(amount_text)
+                if amount is None:
+                    amount = self._money(amount_text, "CAS03", "adjustment amount")
+                self.adjustments.append(_adjustment((
+                    claim.st, claim.claim_seq, claim.claim_id, level, line_seq, group, reason,
+                    amount, None, self.number)))
+                return
+        add, amount_of, number = self.adjustments.append, self.amounts.get, self.number
+        # CAS02, CAS03, CAS04 are a reason (CARC), its amount and quantity; CAS05-07 ...
+        # CAS17-19 repeat them.
+        for i in range(2, min(n, 20), 3):
+            reason = e[i]
+            amount_text = e[i + 1] if i + 1 < n else ""
+            quantity_text = e[i + 2] if i + 2 < n else ""
+            if not reason and not amount_text:
+                continue
+            quantity = None
+            if quantity_text:
+                try:
+                    quantity = number_value(quantity_text)
+                except BadValue:
+                    self._warn("CAS", f"CAS{i + 2:02d}", quantity_text,
+                               f"CAS{i + 2:02d} (quantity) {quantity_text!r} is not a number; "
+                               "left blank", "nothing to do")
+            amount = amount_of(amount_text)
+            if amount is None:
+                amount = self._money(amount_text, f"CAS{i + 1:02d}", "adjustment amount")
+            add(_adjustment((claim.st, claim.claim_seq, claim.claim_id, level, line_seq,
+                             group, reason, amount, quantity, number)))
+
+    def _moa(self, e: list) -> None:
+        self._remark(e, _MOA_REMARKS)
+
+    def _mia(self, e: list) -> None:
+        self._remark(e, _MIA_REMARKS)
+
+    def _remark(self, e: list, positions: tuple) -> None:
+        claim = self.claim
+        if claim is not None and self.line is None and not claim.rarc:
+            n = len(e)
+            claim.rarc = next((e[i] for i in positions if i < n and e[i]), "")
+
+    def _svc(self, e: list) -> None:
+        claim = self.claim
+        if claim is None:
+            self._warn("SVC", "", None, "SVC outside a claim (no CLP before it); ignored",
+                       "the file's structure is damaged; ask the payer to resend it")
+            self.line = None
+            return
+        n = len(e)
+        procedure = e[1] if n > 1 else ""    # SVC01 qualifier:code:modifier 1-4:description
+        charge_text = e[2] if n > 2 else ""               # SVC02 line charge
+        paid_text = e[3] if n > 3 else ""                 # SVC03 line payment
+        revenue_code = e[4] if n > 4 else ""              # SVC04 NUBC revenue code
+        units_text = e[5] if n > 5 else ""                # SVC05 units paid
+        billed = e[6] if n > 6 else ""       # SVC06 the procedure billed, when not the one paid
+        self.line_seq += 1
+        component = self.component
+        paid_code = procedure.split(component) if component in procedure else \
+            self.split(procedure, Segment(self.number, e), "SVC01")
+        cpt = paid_code[1] if len(paid_code) > 1 else ""
+        if not cpt:
+            self._warn("SVC", "SVC01", procedure if n > 1 else None,
+                       "SVC01 has no procedure code", "check this service line by hand")
+        units = self.units_seen.get(units_text)
+        if units is None:
+            try:
+                units = self.units_seen[units_text] = number_value(units_text)
+            except BadValue:
+                units = 1.0
+                self._warn("SVC", "SVC05", units_text, f"SVC05 (units paid) {units_text!r} is "
+                           "not a number; taken as 1", "nothing to do")
+        billed_cpt = cpt
+        if billed:
+            billed_code = self.split(billed, Segment(self.number, e), "SVC06")
+            if len(billed_code) > 1 and billed_code[1]:
+                billed_cpt = billed_code[1]
+        amount_of = self.amounts.get
+        charge = amount_of(charge_text)
+        if charge is None:
+            charge = self._money(charge_text, "SVC02", "line charge")
+        paid = amount_of(paid_text)
+        if paid is None:
+            paid = self._money(paid_text, "SVC03", "line paid")
+        modifiers = ",".join([c for c in paid_code[2:6] if c]) if len(paid_code) > 2 else ""
+        self.line = ServiceLine(claim.st, claim.claim_seq, claim.claim_id, self.line_seq,
+                                paid_code[0], cpt, modifiers, charge, paid, revenue_code,
+                                units, billed_cpt, self.number)
+        self.lines.append(self.line)
+
+    def _dtm(self, e: list) -> None:
+        n = len(e)
+        qualifier = e[1] if n > 1 else ""                 # DTM01 what the date is
+        text = e[2] if n > 2 else ""                      # DTM02 the date, CCYYMMDD
+        line = self.line
+        if line is not None:
+            if qualifier == "472":
+                line.service_date = text if text in self.good_dates else \
+                    self._date(text, "DTM02", "service date")
+            elif qualifier == "150":
+                line.service_from = self._date(text, "DTM02", "service period start")
+            elif qualifier == "151":
+                line.service_to = self._date(text, "DTM02", "service period end")
+        elif self.claim is not None:
+            claim_date = _CLAIM_DATES.get(qualifier)
+            if claim_date is not None:
+                attribute, what = claim_date
+                setattr(self.claim, attribute, self._date(text, "DTM02", what))
+        elif self.check is not None and qualifier == "405":
+            self.check.production_date = self._date(text, "DTM02", "production date")
+
+    def _ref(self, e: list) -> None:
+        n = len(e)
+        qualifier = e[1] if n > 1 else ""                 # REF01 what the reference is
+        value = e[2] if n > 2 else ""                     # REF02 the reference
+        if self.line is not None:
+            if qualifier == "6R":
+                self.line.line_control_no = value
+        elif self.claim is None and self.check is not None and self.entity == "PR" \
+                and qualifier == "2U" and not self.check.payer_id:
+            self.check.payer_id = value
+
+    def _amt(self, e: list) -> None:
+        n = len(e)
+        qualifier = e[1] if n > 1 else ""                 # AMT01 what the amount is
+        if self.line is not None and qualifier == "B6":
+            text = e[2] if n > 2 else ""                  # AMT02 the amount
+            allowed = self.amounts.get(text)
+            self.line.allowed = allowed if allowed is not None else \
+                self._money(text, "AMT02", "allowed amount")
+
+    def _lq(self, e: list) -> None:
+        n = len(e)
+        code_list = e[1] if n > 1 else ""                 # LQ01 HE: remark codes (RARC)
+        code = e[2] if n > 2 else ""                      # LQ02 the remark code
+        line = self.line
+        if line is not None and code_list == "HE" and code:
+            line.remarks = f"{line.remarks},{code}" if line.remarks else code
 
 
 def line_numbers(line_control_no: pd.Series, position: pd.Series) -> pd.Series:
     """The claim line each service line pays: REF*6R when it is a whole number from 1 to
     MAX_LINE_NUMBER (practice systems often send the line number there), else the SVC's
     position in the claim."""
-    ref = line_control_no.astype(str).str.strip()
-    digits = ref.str.fullmatch("[0-9]{1,9}").fillna(False).astype(bool)
-    numbers = pd.to_numeric(ref.where(digits, "0")).astype("int64")
-    usable = digits & (numbers >= 1) & (numbers <= MAX_LINE_NUMBER)
-    return pd.Series(np.where(usable, numbers, position.astype("int64")), dtype="int64",
-                     index=position.index)
+    numbers = [whole_number(str(ref), 1, MAX_LINE_NUMBER) or at
+               for ref, at in zip(line_control_no.tolist(), position.tolist())]
+    return pd.Series(numbers, dtype="int64", index=position.index)
 
 
 def _release(version: str, isa_version: str) -> str:
