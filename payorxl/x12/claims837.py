@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .. import model as m
-from .segments import Segment, Segments, X12Error, load_text, warning
+from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
 from .values import (
     BadValue,
     Dates,
@@ -33,6 +33,12 @@ from .values import (
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "ABJ", "ABN", "APR", "BK", "BF", "BJ", "BN",
                                   "PR", "DR"})
 SECONDARY_PAYER_CODES = frozenset("STABCDEFGH")  # SBR01: secondary, tertiary, 4th..11th
+# Patient ID of a claim whose 837 names no member id for its patient (a dependent without
+# NM1*QC NM109: 5010 dependents usually have none). Patient ID is required (model.CLAIMS),
+# so a blank one would make every line of the claim a conversion error, left out of the
+# figures; this constant keeps the claim and is plainly not an identifier. Never CLM01
+# (a claim id, not a patient's) nor anything from the patient's name or birth date.
+NO_PATIENT_ID = "(not in 837)"
 CLAIM_EXTRAS = ("diagnoses", "modifiers", "payer_id", "claim_charge", "st", "segment")
 
 
@@ -68,7 +74,7 @@ class Claim:
       claim_id: CLM01, the patient control number.
       charge: CLM02, the total claim charge.
       frequency: CLM05-3, the claim frequency code ("1" when not sent).
-      patient_id: The patient's member id (see read_837), else claim_id.
+      patient_id: The patient's member id (see read_837), else NO_PATIENT_ID.
       payer: The subscriber loop's payer name.
       payer_id: The subscriber loop's payer id.
       claim_type: "Secondary" when SBR01 is S, or T and later payers; else "Primary".
@@ -143,8 +149,8 @@ def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
 
     Columns (model.CLAIMS keys): claim_id (CLM01), line (LX01), patient_id (the
     patient's member id: NM1*QC NM109 when sent, the subscriber's NM1*IL NM109 when the
-    subscriber is the patient; else the patient control number CLM01, because a
-    dependent without an id of their own shares the subscriber's), payor (NM1*PR name of
+    subscriber is the patient; else NO_PATIENT_ID with a warning: never CLM01, which
+    identifies the claim, nor the subscriber's id for a dependent), payor (NM1*PR name of
     the subscriber loop), claim_type ("Secondary" when SBR01 is S, or T and later
     payers; else "Primary"), frequency (CLM05-3), cpt and modifier (SV101-2 and the first
     modifier SV101-3), units (SV104), dos and through_date (the line's DTP*472; D8 gives a
@@ -251,7 +257,7 @@ class _Reader837:
         e = seg.elements
         kind = e[1] if len(e) > 1 else ""                 # ST01 transaction set: 837
         if kind != "837":
-            raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 837 claim",
+            raise X12Error(f"this transaction is a {clipped(kind) or '(blank)'}, not an 837 claim",
                            "read 835 remittances with read_835; choose the 837 file here",
                            segment=seg.number, segment_id="ST", source=self.source)
         self.st += 1
@@ -271,7 +277,7 @@ class _Reader837:
             try:
                 self.filed = self.dates.check(created)
             except BadValue:
-                self._warn(seg, "BHT04", created, f"BHT04 (creation date) {created!r} is not "
+                self._warn(seg, "BHT04", created, f"BHT04 (creation date) {quoted(created)} is not "
                            "a date", "enter the filed date by hand")
 
     def _hl(self, seg: Segment) -> None:
@@ -323,18 +329,26 @@ class _Reader837:
             try:
                 charge = cents(charge_text)
             except BadValue:
-                self._warn(seg, "CLM02", charge_text, f"CLM02 (total charge) {charge_text!r} "
+                self._warn(seg, "CLM02", charge_text, f"CLM02 (total charge) {quoted(charge_text)} "
                            "is not an amount", "nothing to do: line charges are used")
         place = self.segments.split_components(facility, seg, "CLM05") if facility else []
         frequency = place[2] if len(place) > 2 else ""
         if frequency and frequency not in m.FREQUENCIES:
-            self._warn(seg, "CLM05", frequency, f"claim frequency {frequency!r} is not one of "
+            self._warn(seg, "CLM05", frequency, f"claim frequency {quoted(frequency)} is not one of "
                        f"{', '.join(m.FREQUENCIES)}", "pick the frequency in the Claims sheet")
         subscriber = self.subscriber
+        # The patient's own id (NM1*QC), else the subscriber's when the subscriber is the
+        # patient; a dependent without one gets NO_PATIENT_ID, not the subscriber's id.
         patient_id = subscriber.patient_id if subscriber.dependent else \
             (subscriber.patient_id or subscriber.member_id)
+        if not patient_id:
+            patient_id = NO_PATIENT_ID
+            loop = "NM1*QC" if subscriber.dependent else "NM1*IL"
+            self._warn(seg, "", None, f"the claim's patient has no member id ({loop} NM109); "
+                       f"Patient ID is {NO_PATIENT_ID!r}",
+                       "enter the patient's account number as Patient ID in the Claims sheet")
         self.claim = Claim(
-            claim_id, charge, frequency or "1", patient_id or claim_id, subscriber.payer,
+            claim_id, charge, frequency or "1", patient_id, subscriber.payer,
             subscriber.payer_id,
             "Secondary" if subscriber.responsibility in SECONDARY_PAYER_CODES else "Primary",
             seg.number)
@@ -390,7 +404,7 @@ class _Reader837:
             try:
                 charge = cents(charge_text)
             except BadValue:
-                self._warn(seg, "SV102", charge_text, f"SV102 (line charge) {charge_text!r} "
+                self._warn(seg, "SV102", charge_text, f"SV102 (line charge) {quoted(charge_text)} "
                            "is not an amount", "enter the charge by hand")
         else:
             self._warn(seg, "SV102", None, "SV102 (line charge) is blank",
@@ -410,12 +424,12 @@ class _Reader837:
         try:
             value = number(text)
         except BadValue:
-            self._warn(seg, "SV104", text, f"SV104 (units) {text!r} is not a number; left blank",
+            self._warn(seg, "SV104", text, f"SV104 (units) {quoted(text)} is not a number; left blank",
                        "enter the units by hand")
             return None
         if value.is_integer() and value >= 0:
             return int(value)
-        self._warn(seg, "SV104", text, f"SV104 (units) {text!r} is not a whole number; "
+        self._warn(seg, "SV104", text, f"SV104 (units) {quoted(text)} is not a whole number; "
                    "left blank", "enter the units by hand")
         return None
 
@@ -448,7 +462,7 @@ class _Reader837:
                 return start, (end if end != start else None)
             return check(value), None
         except BadValue:
-            self._warn(seg, "DTP03", value, f"DTP03 (date of service) {value!r} is not a date "
+            self._warn(seg, "DTP03", value, f"DTP03 (date of service) {quoted(value)} is not a date "
                        f"({'CCYYMMDD-CCYYMMDD' if form == 'RD8' else 'CCYYMMDD'})",
                        "enter the date of service in the Claims sheet")
             return None, None
@@ -498,5 +512,5 @@ def _warn_duplicates(frame: pd.DataFrame, source: str, warnings: list) -> None:
     dup = frame[frame.duplicated(["claim_id", "line"], keep="first")]
     for claim_id, line_no, seg_no in zip(dup["claim_id"], dup["line"], dup["segment"]):
         warnings.append(warning(source, int(seg_no), "SV1", "", None,
-                                f"claim {claim_id} line {line_no} appears more than once in the "
+                                f"claim {clipped(claim_id)} line {line_no} appears more than once in the "
                                 f"file", "keep one of them in the Claims sheet"))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m
-from .segments import Segment, Segments, X12Error, load_text, warning
+from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
 from .values import BadValue, Dates, cents, number as number_value, object_column, table_frame, whole_number
 
 # CARCs that are contractual write-downs when the group is CO: the fee-schedule reduction
@@ -403,7 +403,7 @@ class _Reader835:
             return value
         except BadValue:
             self._warn(element[:-2], element, text,
-                       f"{element} ({what}) {text!r} is not an amount; taken as 0",
+                       f"{element} ({what}) {quoted(text)} is not an amount; taken as 0",
                        "ask the payer for a corrected remittance; post this one by hand")
             return None
 
@@ -418,7 +418,7 @@ class _Reader835:
             return text
         except BadValue:
             self._warn(element[:-2], element, text,
-                       f"{element} ({what}) {text!r} is not a date (CCYYMMDD)",
+                       f"{element} ({what}) {quoted(text)} is not a date (CCYYMMDD)",
                        "enter the date by hand after importing")
             return None
 
@@ -437,7 +437,7 @@ class _Reader835:
         control = e[2] if n > 2 else ""                   # ST02 control number
         guide = e[3] if n > 3 else ""                     # ST03 guide (5010), when GS08 is not sent
         if kind != "835":
-            raise X12Error(f"this transaction is a {kind or '(blank)'}, not an 835 "
+            raise X12Error(f"this transaction is a {clipped(kind) or '(blank)'}, not an 835 "
                            f"remittance", "read 837 claim files with read_837; choose the "
                            "835 (ERA) file here", segment=self.number, segment_id="ST",
                            source=self.source)
@@ -510,7 +510,7 @@ class _Reader835:
             reason = self.split(reason_text, segment, f"PLB{i:02d}")
             if not amount_text:
                 self._warn("PLB", f"PLB{i + 1:02d}", None,
-                           f"PLB{i:02d} ({reason_text!r}) has no amount (PLB{i + 1:02d}); "
+                           f"PLB{i:02d} ({quoted(reason_text)}) has no amount (PLB{i + 1:02d}); "
                            "ignored", "ask the payer what this provider-level adjustment is")
                 continue
             self.plbs.append(ProviderAdjustment(
@@ -538,7 +538,7 @@ class _Reader835:
             self._warn("CLP", "CLP01", None, "CLP01 (patient control number) is blank",
                        "match this claim by hand")
         if status not in self.statuses:
-            self._warn("CLP", "CLP02", status, f"CLP02 (claim status) {status!r} is not one "
+            self._warn("CLP", "CLP02", status, f"CLP02 (claim status) {quoted(status)} is not one "
                        f"of {', '.join(m.CLAIM_STATUS_CODES)}", "check this claim by hand")
         amount_of = self.amounts.get
         charge = amount_of(charge_text)
@@ -570,7 +570,7 @@ class _Reader835:
         n = len(e)
         group = e[1] if n > 1 else ""                     # CAS01 group: CO, PR, OA, PI, CR
         if group not in self.groups:
-            self._warn("CAS", "CAS01", group, f"CAS01 {group!r} is not a claim adjustment "
+            self._warn("CAS", "CAS01", group, f"CAS01 {quoted(group)} is not a claim adjustment "
                        f"group code ({', '.join(m.GROUP_CODES)})", "check this adjustment by hand")
         line = self.line
         if line is None:
@@ -604,7 +604,7 @@ class _Reader835:
                     quantity = number_value(quantity_text)
                 except BadValue:
                     self._warn("CAS", f"CAS{i + 2:02d}", quantity_text,
-                               f"CAS{i + 2:02d} (quantity) {quantity_text!r} is not a number; "
+                               f"CAS{i + 2:02d} (quantity) {quoted(quantity_text)} is not a number; "
                                "left blank", "nothing to do")
             amount = amount_of(amount_text)
             if amount is None:
@@ -652,7 +652,7 @@ class _Reader835:
                 units = self.units_seen[units_text] = number_value(units_text)
             except BadValue:
                 units = 1.0
-                self._warn("SVC", "SVC05", units_text, f"SVC05 (units paid) {units_text!r} is "
+                self._warn("SVC", "SVC05", units_text, f"SVC05 (units paid) {quoted(units_text)} is "
                            "not a number; taken as 1", "nothing to do")
         billed_cpt = cpt
         if billed:

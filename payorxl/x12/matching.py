@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .segments import clipped
+
 KEYS = ("claim_id+line", "payor_claim_no+line", "line_control_no", "cpt+dos")
 REVERSAL = "22"
 BY_REVERSAL = "reversal of matched payment"
@@ -104,7 +106,7 @@ def match_payments(payments: pd.DataFrame, claims: pd.DataFrame
         for pid, claim_cpt, cpt in zip(cand.loc[~agree, "pid"], cand.loc[~agree, "cpt_c"],
                                        cand.loc[~agree, "cpt"]):
             reasons[pid] = (f"the claim line with the same {key.replace('+', ' and ')} is "
-                            f"CPT {claim_cpt}, the payment is for CPT {cpt}")
+                            f"CPT {clipped(claim_cpt)}, the payment is for CPT {clipped(cpt)}")
         settle(key, cand[agree], key.replace("+", " and "))
 
     left = open_rows("lcn")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import WARNING, CellRef, DataError, PayorxlError
+from ..errors import MAX_COMMAND_MESSAGE, MAX_VALUE, WARNING, CellRef, DataError, PayorxlError, cut
 
 ENVELOPE_IDS = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
 # Characters an X12 file never holds as data; finding one means the file is binary (a
@@ -34,6 +34,21 @@ _CONTROL = "".join(chr(c) for c in list(range(0, 9)) + [11, 12] + list(range(14,
 # Separators seen in the wild when a composite does not use the one ISA16 declares.
 _LIKELY_COMPONENT_SEPARATORS = ":>^<|\\!}@"
 ISA_LENGTH = 106  # a padded ISA, terminator included
+# Longest element text a message quotes: a 100 MB element must not become a 100 MB line.
+QUOTE_LIMIT = 40
+
+
+def quoted(text, limit: int = QUOTE_LIMIT) -> str:
+    """Element text as a message quotes it: cut to `limit` characters ("…" at the end when
+    cut), then repr'd so control characters show as escapes. Every message of the X12
+    readers that quotes an element goes through this (or `clipped`)."""
+    return repr(cut(str(text), limit))
+
+
+def clipped(text, limit: int = QUOTE_LIMIT) -> str:
+    """Element text cut to `limit` characters, for a message that shows it bare ("SE01
+    says the transaction has 12 segments")."""
+    return cut(str(text), limit)
 
 
 class X12Error(PayorxlError):
@@ -46,7 +61,9 @@ class X12Error(PayorxlError):
 
     def __init__(self, message: str, fix: str = "", segment: int | None = None,
                  segment_id: str = "", source: str = ""):
-        self.message, self.fix = message, fix
+        # Both may quote an element; the importer shows them apart from format().
+        self.message = cut(str(message), MAX_COMMAND_MESSAGE)
+        self.fix = cut(str(fix), MAX_COMMAND_MESSAGE)
         self.segment, self.segment_id, self.source = segment, segment_id, source
         super().__init__(self.format())
 
@@ -190,6 +207,8 @@ def warning(source: str, number: int | None, segment_id: str, element: str, valu
             fix: str) -> DataError:
     """A warning about one element of one segment, as the Exceptions sheet shows it."""
     where = f"segment {number} ({segment_id})" if number is not None else "file"
+    if isinstance(value, str):
+        value = cut(value, MAX_VALUE)   # all DataError.shown_value prints; no 100 MB copy kept
     return DataError(CellRef(source or "X12", number, element or None), value,
                      f"{where}: {message}", fix, severity=WARNING)
 
@@ -366,7 +385,7 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
             if sid == "ST":
                 if in_st:
                     raise err(f"a new transaction starts, but the one that starts at segment "
-                              f"{st_at} (ST {st_control}) has no SE: the file is cut short or "
+                              f"{st_at} (ST {clipped(st_control)}) has no SE: the file is cut short or "
                               f"two files were joined", "export the file again", "ST")
                 if d.has_isa and not in_gs:
                     raise err("ST outside a functional group (no GS before it)",
@@ -380,19 +399,19 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
                 count = _get(elements, 1)
                 if count != str(st_segments) and count.lstrip("0") != str(st_segments):
                     warn("SE", "SE01", count,
-                         f"SE01 says the transaction has {count or '(blank)'} segments; it has "
+                         f"SE01 says the transaction has {clipped(count) or '(blank)'} segments; it has "
                          f"{st_segments} (ST at segment {st_at} to this SE)",
                          "the sender's count is wrong or segments are missing; check the "
                          "totals of this transaction")
                 if _get(elements, 2) != st_control:
                     warn("SE", "SE02", _get(elements, 2),
-                         f"SE02 {_get(elements, 2)!r} does not match ST02 {st_control!r}",
+                         f"SE02 {quoted(_get(elements, 2))} does not match ST02 {quoted(st_control)}",
                          "the transaction may have been edited; check it")
                 in_st = False
             elif sid == "GS":
                 if in_st:
                     raise err(f"a functional group starts, but the transaction that starts at "
-                              f"segment {st_at} (ST {st_control}) has no SE",
+                              f"segment {st_at} (ST {clipped(st_control)}) has no SE",
                               "the file is cut short or joined from several files; export it "
                               "again", "GS")
                 if in_gs:
@@ -406,13 +425,13 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
             elif sid == "GE":
                 if in_st:
                     raise err(f"the functional group ends, but the transaction that starts at "
-                              f"segment {st_at} (ST {st_control}) has no SE",
+                              f"segment {st_at} (ST {clipped(st_control)}) has no SE",
                               "the file is cut short or damaged; export it again", "GE")
                 if not in_gs:
                     raise err("GE without a matching GS", "export the file again", "GE")
                 if _get(elements, 1).lstrip("0") != str(st_in_gs).lstrip("0"):
                     warn("GE", "GE01", _get(elements, 1),
-                         f"GE01 says the group has {_get(elements, 1) or '(blank)'} "
+                         f"GE01 says the group has {clipped(_get(elements, 1)) or '(blank)'} "
                          f"transactions; it has {st_in_gs}", "check that no transaction is missing")
                 in_gs = False
             elif sid == "ISA":
@@ -427,7 +446,7 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
             elif sid == "IEA":
                 if in_st:
                     raise err(f"the interchange ends, but the transaction that starts at segment "
-                              f"{st_at} (ST {st_control}) has no SE",
+                              f"{st_at} (ST {clipped(st_control)}) has no SE",
                               "the file is cut short or damaged; export it again", "IEA")
                 if in_gs:
                     raise err(f"the interchange ends, but the functional group that starts at "
@@ -436,11 +455,11 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
                     raise err("IEA without a matching ISA", "export the file again", "IEA")
                 if _get(elements, 1).lstrip("0") != str(gs_count).lstrip("0"):
                     warn("IEA", "IEA01", _get(elements, 1),
-                         f"IEA01 says the interchange has {_get(elements, 1) or '(blank)'} "
+                         f"IEA01 says the interchange has {clipped(_get(elements, 1)) or '(blank)'} "
                          f"functional groups; it has {gs_count}", "check that no group is missing")
                 if _get(elements, 2) != isa_control:
                     warn("IEA", "IEA02", _get(elements, 2),
-                         f"IEA02 {_get(elements, 2)!r} does not match ISA13 {isa_control!r}",
+                         f"IEA02 {quoted(_get(elements, 2))} does not match ISA13 {quoted(isa_control)}",
                          "the interchange may have been edited; check it")
                 in_isa = False
         elif not in_st:
@@ -458,7 +477,7 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
                   "the file was cut short; download or export it again", shown)
     if in_st:
         raise err(f"the file ends here, but the transaction that starts at segment {st_at} "
-                  f"(ST {st_control}) has no SE: the file is truncated",
+                  f"(ST {clipped(st_control)}) has no SE: the file is truncated",
                   "the file was cut short; download or export it again", sid)
     if in_gs:
         raise err(f"the file ends, but the functional group that starts at segment {gs_at} has "

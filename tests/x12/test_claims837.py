@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 
 from payorxl import model as m
+from payorxl.conversion import typed_frame
+from payorxl.importer import excel_records
 from payorxl.x12 import X12Error, read_837
-from payorxl.x12.claims837 import CLAIM_EXTRAS
+from payorxl.x12.claims837 import CLAIM_EXTRAS, NO_PATIENT_ID
 from x12_helpers import CLAIM_FILE, interchange, transaction
 
 T = pd.Timestamp
@@ -14,7 +16,9 @@ T = pd.Timestamp
 
 def test_claim_lines():
     claims = read_837(CLAIM_FILE, source_name="batch.837")
-    assert claims.attrs["warnings"] == []
+    # PCN200's patient is a dependent (NM1*QC) without a member id: a placeholder, not CLM01.
+    (w,) = claims.attrs["warnings"]
+    assert "no member id" in w.message and w.ref.row == 29
     assert list(claims.columns) == m.CLAIMS.keys + list(CLAIM_EXTRAS)
     rows = claims[["claim_id", "line", "patient_id", "payor", "claim_type", "frequency", "cpt",
                    "modifier", "units", "dos", "through_date", "charge", "filed_date",
@@ -24,7 +28,7 @@ def test_claim_lines():
          T("2024-01-05"), pd.NaT, 15000, T("2024-01-10"), "", "LC100-1", "E119,I10", "25,GT"],
         ["PCN100", 2, "MEM001", "ACME HEALTH PLAN", "Primary", "1", "36415", "", 2,
          T("2024-01-05"), T("2024-01-07"), 10000, T("2024-01-10"), "", "", "E119,I10", ""],
-        ["PCN200", 1, "PCN200", "SECOND PLAN", "Secondary", "7", "99213", "", 1,
+        ["PCN200", 1, NO_PATIENT_ID, "SECOND PLAN", "Secondary", "7", "99213", "", 1,
          T("2024-01-08"), pd.NaT, 8000, T("2024-01-10"), "PAYERCLM55", "", "J069", ""]]
     assert claims["payer_id"].tolist() == ["PAYER01", "PAYER01", "PAYER02"]
     assert claims["primary_remit_date"].isna().all()
@@ -39,7 +43,7 @@ def test_dtypes_follow_the_model():
 
 def test_claim_total_that_does_not_add_up_is_a_warning():
     claims = read_837(CLAIM_FILE.replace("CLM*PCN100*250", "CLM*PCN100*260"))
-    (w,) = claims.attrs["warnings"]
+    (w,) = [w for w in claims.attrs["warnings"] if "no member id" not in w.message]
     assert "CLM02" in w.message and "260.00" in w.message and w.ref.row == 13
 
 
@@ -76,3 +80,48 @@ def test_4010_claim_with_patient_member_id():
 def test_835_given_to_read_837():
     with pytest.raises(X12Error, match="not an 837"):
         read_837(interchange(transaction(["BPR*I*0*C*NON************20240115"])))
+
+
+def _patient_file(patient_loop: list[str], clm01: str = "PCN900") -> str:
+    """An 837P with one subscriber (member id SUB9) and one claim, the patient loop given."""
+    return interchange(transaction([
+        "BHT*0019*00*B1*20240110*1200*CH",
+        "HL*1**20*1", "NM1*85*2*MAIN STREET CLINIC*****XX*1234567893",
+        "HL*2*1*22*" + ("1" if patient_loop else "0"), "SBR*P*18*******CI",
+        "NM1*IL*1*ROE*RICHARD****MI*SUB9", "DMG*D8*19700101*M",
+        "NM1*PR*2*ACME HEALTH PLAN*****PI*PAYER01",
+        *patient_loop,
+        f"CLM*{clm01}*80***11:B:1*Y*A*Y*Y", "HI*ABK:J069",
+        "LX*1", "SV1*HC:99213*80*UN*1***1", "DTP*472*D8*20240108"], kind="837"), kind="837",
+        gs_version="005010X222A1")
+
+
+def test_dependent_without_member_id_is_not_given_the_claim_id():
+    """A dependent (HL 23, NM1*QC without NM109) has no id in the file: Patient ID is the
+    NO_PATIENT_ID placeholder, never CLM01, the subscriber's id, or the name or birth
+    date; a warning says so, and the claim still converts (Patient ID is required)."""
+    text = _patient_file(["HL*3*2*23*0", "PAT*19", "NM1*QC*1*ROE*TIMMY", "DMG*D8*20100203*M"])
+    claims = read_837(text)
+    assert claims["patient_id"].tolist() == [NO_PATIENT_ID]
+    patient_id = claims["patient_id"].iloc[0]
+    for identifying in ("PCN900", "SUB9", "ROE", "TIMMY", "20100203"):
+        assert identifying not in patient_id
+    (w,) = claims.attrs["warnings"]
+    assert "NM1*QC NM109" in w.message and w.ref.row == 16 and w.severity == "warning"
+    assert "PCN900" not in str(w)
+    # The claim is kept: the row it becomes in the Claims sheet converts without error.
+    converted = typed_frame(m.CLAIMS, excel_records(m.CLAIMS, claims))
+    assert converted.errors == [] and converted.frame["claim_id"].tolist() == ["PCN900"]
+
+
+def test_patient_id_sources():
+    # The subscriber is the patient: the subscriber's member id (NM1*IL NM109).
+    claims = read_837(_patient_file([]))
+    assert claims["patient_id"].tolist() == ["SUB9"] and claims.attrs["warnings"] == []
+    # A dependent with an id of their own: that id (NM1*QC NM109), not the subscriber's.
+    claims = read_837(_patient_file(["HL*3*2*23*0", "PAT*19", "NM1*QC*1*ROE*TIMMY****MI*DEP7"]))
+    assert claims["patient_id"].tolist() == ["DEP7"] and claims.attrs["warnings"] == []
+    # A subscriber-patient without a member id: the placeholder too, never CLM01.
+    claims = read_837(_patient_file([]).replace("MI*SUB9", "MI*"))
+    assert claims["patient_id"].tolist() == [NO_PATIENT_ID]
+    assert "NM1*IL NM109" in claims.attrs["warnings"][0].message

@@ -12,6 +12,7 @@ import pytest
 
 from payorxl import model as m
 from payorxl.x12 import balance_835, read_835, read_837, to_payments
+from payorxl.x12.claims837 import NO_PATIENT_ID
 from x12_helpers import SAMPLES
 
 pytestmark = pytest.mark.skipif(
@@ -188,8 +189,9 @@ def test_837_example1_lines():
     assert (claims["payor"] == "KEY INSURANCE COMPANY").all()
     assert (claims["filed_date"] == pd.Timestamp("2006-10-15")).all()
     assert (claims["diagnoses"] == "0340,V7389").all()
-    # The patient is a dependent (HL 23) with no member id of their own.
-    assert (claims["patient_id"] == "26463774").all()
+    # The patient is a dependent (HL 23) with no member id of their own: never CLM01
+    # ("26463774", the claim's ID) as the patient's; the placeholder, and a warning.
+    assert (claims["patient_id"] == NO_PATIENT_ID).all()
     assert claims["charge"].sum() == claims["claim_charge"].iloc[0]
 
 
