@@ -257,18 +257,32 @@ def update_vba(book: Path, output: Path | None):
                   soft_wrap=True)
 
 
-def _recalc_many(paths, as_of, output, backup, jobs):
+def _run_many(fn, args: list[tuple], jobs, scheduler, label: str) -> list:
+    """fn(*a) for each a of `args` on the process pool (`jobs` processes), or on a Dask
+    cluster with `scheduler` (cluster.py), behind the same progress bar; in any order."""
+    done = []
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=False, disable=not _is_terminal(err_console.file)) as progress:
+        task = progress.add_task(label, total=len(args))
+        if scheduler:
+            from . import cluster
+            for result in cluster.run(fn, args, scheduler, jobs):
+                done.append(result)
+                progress.advance(task)
+            return done
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(fn, *a) for a in args]
+            for f in as_completed(futures):
+                done.append(f.result())
+                progress.advance(task)
+    return done
+
+
+def _recalc_many(paths, as_of, output, backup, jobs, scheduler=None):
     if len(paths) == 1:
         return [pipeline.recalc_safely(paths[0], as_of, output, backup)]
-    summaries = []
-    with Progress(TextColumn("recalculating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=False, disable=not _is_terminal(err_console.file)) as progress:
-        task = progress.add_task("recalc", total=len(paths))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(pipeline.recalc_safely, p, as_of, None, backup) for p in paths]
-            for f in as_completed(futures):
-                summaries.append(f.result())
-                progress.advance(task)
+    summaries = _run_many(pipeline.recalc_safely, [(p, as_of, None, backup) for p in paths], jobs, scheduler,
+                          "recalculating")
     order = {str(p): i for i, p in enumerate(paths)}
     return sorted(summaries, key=lambda s: order[s.path])
 
@@ -285,6 +299,13 @@ def _expand(books) -> list[Path]:
     return paths
 
 
+SCHEDULER = click.option(
+    "--scheduler", metavar="ADDRESS",
+    help='Run the workbooks on a Dask cluster: a scheduler ADDRESS (tcp://host:8786), or "local" for '
+         'worker processes on this machine (--jobs of them, default 2). Needs pip install "payorxl[cluster]"; '
+         "the workers need payorxl and the files on a shared path.")
+
+
 @main.command(short_help="Recalculate workbooks and rewrite their owned sheets.")
 @click.argument("books", nargs=-1, required=True, type=click.Path(path_type=Path))
 @AS_OF
@@ -295,7 +316,8 @@ def _expand(books) -> list[Path]:
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write each workbook's results as CSV files into this folder.")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes for several workbooks (default: all cores).")
-def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
+@SCHEDULER
+def recalc(books, as_of, output, backup, as_json, csv_dir, jobs, scheduler):
     """Recalculate BOOKS (workbooks or folders of them) and rewrite their owned sheets.
 
     Only payorxl's sheets (Dashboard, Worklist, Scorecard, Aging, Portfolio,
@@ -316,7 +338,7 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
     missing = {str(p) for p in paths if not p.exists()}
     if len(paths) == 1 and missing:
         raise PayorxlError(f"{paths[0]}: {_no_such_file(paths[0])}")
-    found = _recalc_many([p for p in paths if str(p) not in missing], as_of, output, backup, jobs) \
+    found = _recalc_many([p for p in paths if str(p) not in missing], as_of, output, backup, jobs, scheduler) \
         if len(missing) < len(paths) else []
     by_path = {s.path: s for s in found}
     summaries = [by_path.get(str(p)) or pipeline.Summary(path=str(p), failed=_no_such_file(p)) for p in paths]
@@ -352,6 +374,92 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs):
             name = Path(s.path).name
             _error(s.failed if s.failed.startswith((s.path, name)) else f"{s.path}: {s.failed}")
     if any(s.failed for s in summaries):
+        sys.exit(1)
+
+
+@main.command(short_help="Roll many practice workbooks up into one portfolio workbook.")
+@click.argument("books", nargs=-1, required=True, type=click.Path(path_type=Path))
+@AS_OF
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write (or refresh) the portfolio workbook here (.xlsx); only its owned sheets change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the roll-up as JSON (money in dollars).")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also write the roll-up tables as CSV files into DIR.")
+@click.option("--deidentify", is_flag=True,
+              help="As in report: pseudonymise any patient or claim identifier. A roll-up holds none "
+                   "(practices, payors, CARC codes and counts only); practice names stay.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Secret key of the pseudonyms (as in report).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Append one line per workbook (time, ok/failed, file, lines, rows left out) to FILE; "
+                   "'-' for stderr. No patient identifiers.")
+@click.option("--jobs", "-j", type=int, default=None, help="Processes for several workbooks (default: all cores).")
+@SCHEDULER
+def rollup(books, as_of, output, as_json, csv_dir, deidentify, key_file, log_file, jobs, scheduler):
+    """Roll BOOKS (practice workbooks or folders of them) up into one portfolio: a row per
+    practice with every KPI and its numerator and denominator, totals recomputed from the
+    summed figures (never averaged), and a payor benchmark across practices (denial rate,
+    underpayment rate, days to pay, top denial reasons). Workbooks that cannot be read are
+    listed with the reason; the rest roll up. Exit status 1 when any workbook failed.
+
+    \b
+    Example:
+      payorxl rollup practices/ --output portfolio.xlsx --json --log rollup.log
+    """
+    from . import rollup as ru
+    if key_file and not deidentify:
+        raise click.UsageError("--key-file is used only with --deidentify")
+    if deidentify:
+        from . import pseudonym
+        err_console.print(Text(pseudonym.load(key_file).notice()), soft_wrap=True)
+    paths = [p for p in _expand(books) if output is None or not p.exists() or not output.exists()
+             or p.resolve() != output.resolve()]
+    if not paths:
+        raise PayorxlError(f"{', '.join(str(b) for b in books)}: no workbook (.xlsx or .xlsm) in this folder; "
+                           "give a workbook or a folder holding some")
+    missing = {str(p) for p in paths if not p.exists()}
+    present = [p for p in paths if str(p) not in missing]
+    found = [ru.practice_figures(p, as_of) for p in present] if len(present) == 1 else \
+        _run_many(ru.practice_figures, [(p, as_of) for p in present], jobs, scheduler, "rolling up")
+    by_path = {f.path: f for f in found}
+    figures = [by_path.get(str(p)) or ru.PracticeFigures(str(p), failed=_no_such_file(p)) for p in paths]
+    result = ru.roll_up(figures)
+    if log_file:
+        lines = "".join(ru.log_line(f) + "\n" for f in figures)
+        if str(log_file) == "-":
+            sys.stderr.write(lines)
+        else:
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write(lines)
+    if output:
+        ru.write_portfolio(result, output)
+    if csv_dir:
+        ru.write_csv(result, csv_dir)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, default=str))
+    else:
+        t = Table(title="payorxl rollup")
+        for h in ("Workbook", "Practice", "As of", "Lines", "Left out", "Denial rate", "Net collection",
+                  "Days in A/R", "A/R", "Underpaid"):
+            t.add_column(h)
+        rows = result.practices.to_dict("records") + ([result.totals] if len(result.practices) else [])
+        for r in rows:
+            def pct(v):
+                return "" if v is None or is_na(v) else f"{v:.1%}"
+            t.add_row(_text(r["workbook"]), _text(r["practice"]),
+                      "" if r.get("as_of") is None or is_na(r.get("as_of")) else f"{r['as_of']:%Y-%m-%d}",
+                      f"{int(r['claim_lines']):,}", f"{int(r['rows_left_out']):,}", pct(r["initial_denial_rate"]),
+                      pct(r["net_collection_rate"]),
+                      "" if r["days_in_ar"] is None or is_na(r["days_in_ar"]) else f"{r['days_in_ar']:.1f}",
+                      _money(r["ar_total"]), _money(r["underpayment"]))
+        console.print(t)
+        if output:
+            console.print(Text(f"wrote {output}"), soft_wrap=True)
+    for f in figures:
+        if f.failed:
+            name = Path(f.path).name
+            _error(f.failed if f.failed.startswith((f.path, name)) else f"{f.path}: {f.failed}")
+    if any(f.failed for f in figures):
         sys.exit(1)
 
 

@@ -619,3 +619,89 @@ OUTPUTS: tuple[Output, ...] = (LINES, WORKLIST, SCORECARD, AGING, DENIALS, MONTH
 # kinds of file the ImportLog records.
 UNBALANCED_SOURCE = "UNBALANCED: "
 KIND_835, KIND_837 = "835", "837P"
+
+
+# --- many practices: `payorxl rollup` (payorxl/rollup.py) --------------------------------
+# Every rate of a roll-up comes with its numerator and denominator, so the totals can
+# recompute it from the summed figures (never an average of the practices' rates).
+_PAYOR_BENCHMARK = (
+    Field("Claims Adjudicated", "claims_adjudicated", INT, "Distinct claims with a remittance.", 12),
+    Field("Claims Denied", "claims_denied", INT, "Distinct claims denied on first adjudication.", 10),
+    Field("Denial Rate", "denial_rate", PERCENT, "Claims denied ÷ claims adjudicated (HFMA, claims basis).", 10),
+    Field("Lines Adjudicated", "lines_adjudicated", INT, "Claim lines with a remittance.", 12),
+    Field("Underpaid Lines", "underpaid_lines", INT, "Lines paid short beyond the tolerance.", 11),
+    Field("Underpayment Rate", "underpayment_rate", PERCENT, "Underpaid lines ÷ lines adjudicated.", 12),
+    _money("Underpayment", "underpayment", "Expected allowed − allowed on the underpaid lines.", 13),
+    Field("Lines Timed", "lines_timed", INT, "Lines with both a filed date and a first remittance.", 10),
+    Field("Days Total", "days_total", INT, "Sum over the timed lines of days from filed date to first remittance.",
+          11),
+    Field("Days To Pay", "days_to_pay", NUMBER, "Average days from filed date to first remittance: "
+          "days total ÷ lines timed.", 10),
+    Field("Top Denial Reasons", "top_denial_reasons", TEXT,
+          "The most frequent denial reasons (CAS group-CARC) with their line counts.", 36),
+)
+ROLLUP_PRACTICES = Output("rollup_practices", "Practices — every KPI with its numerator and denominator",
+                          "One row per practice workbook; the totals row (rollup_totals) recomputes every rate "
+                          "from the summed numerators and denominators.", (
+    Field("Workbook", "workbook", TEXT, "The file's name.", 24),
+    Field("Practice", "practice", TEXT, "Practice Name (Settings).", 30),
+    Field("As Of", "as_of", DATE, "The date the figures are measured from.", 11),
+    Field("Claim Lines", "claim_lines", INT, "Claim lines in the figures.", 10),
+    Field("Rows Left Out", "rows_left_out", INT, "Rows with errors, left out of the figures.", 9),
+    Field("Warnings", "warnings", INT, "", 9),
+    Field("Initial Denial Rate", "initial_denial_rate", PERCENT, "Claims denied ÷ claims adjudicated.", 10),
+    Field("Claims Adjudicated", "claims_adjudicated", INT, "", 12),
+    Field("Claims Denied", "claims_denied", INT, "On first adjudication.", 10),
+    Field("Denial Rate ($)", "charge_denial_rate", PERCENT, "Charges denied ÷ charges adjudicated.", 10),
+    _money("Charges Adjudicated", "charges_adjudicated", "Charges of the lines with a remittance."),
+    _money("Charges Denied", "charges_denied", "Charges of the lines denied on first adjudication."),
+    Field("Clean Claim Rate", "clean_claim_rate", PERCENT, "Clean claims ÷ claims adjudicated.", 10),
+    Field("Clean Claims", "clean_claims", INT, "", 10),
+    Field("First-pass Resolution Rate", "first_pass_resolution_rate", PERCENT,
+          "Claims resolved by their first remittance ÷ claims adjudicated.", 11),
+    Field("First-pass Resolved", "first_pass_resolved", INT, "", 10),
+    Field("Appeal Overturn Rate", "appeal_overturn_rate", PERCENT, "Appeals overturned ÷ appeals decided.", 10),
+    Field("Appeals Decided", "appeals_decided", INT, "", 9),
+    Field("Appeals Overturned", "appeals_overturned", INT, "Fully or partly.", 10),
+    Field("Final Denial Write-off Rate", "final_denial_writeoff_rate", PERCENT,
+          "Denied dollars written off ÷ charges adjudicated.", 11),
+    _money("Written Off", "written_off", "Denied dollars written off (appeal upheld or missed)."),
+    Field("Net Collection Rate", "net_collection_rate", PERCENT, "Payments ÷ net charges.", 10),
+    _money("Payments", "payments", "Payor payments on the adjudicated lines."),
+    _money("Net Charges", "net_charges", "Charges adjudicated − contractual adjustments."),
+    _money("Contractual Adj", "contractual_adj", "On the adjudicated lines."),
+    Field("Days in A/R", "days_in_ar", NUMBER, "A/R ÷ average daily charges.", 9),
+    _money("A/R", "ar_total", "Insurance A/R (positive balances)."),
+    *(_money(b, b, f"A/R on lines {b} days from the date of service.", 12) for b in AGING_BUCKETS),
+    _money("Avg Daily Charges", "avg_daily_charges",
+           "Charges with a date of service in the A/R period ÷ its days (the totals: the practices' sum)."),
+    _money("Period Charges", "period_charges", "Charges with a date of service in the A/R period."),
+    Field("A/R Period Days", "ar_period_days", INT, "Days in A/R Period (Settings).", 9),
+    Field("Underpaid Lines", "underpaid_lines", INT, "", 10),
+    _money("Underpayment", "underpayment", "Expected allowed − allowed on lines short beyond the tolerance."),
+    Field("Missed Deadlines", "missed_deadlines", INT, "Filing, appeal, prompt pay and contract notices.", 10),
+    _money("Missed $", "missed_amount", "Dollars on lines whose deadline passed."),
+    Field("Due Soon", "due_soon", INT, "Deadlines inside their due-soon window.", 9),
+    _money("Due Soon $", "due_soon_amount", "Dollars on lines whose deadline is due soon."),
+))
+ROLLUP_PAYORS = Output("rollup_payors", "Payor benchmark — all practices",
+                       "One row per payor (by name) over every practice: rates from the summed counts.", (
+    Field("Payor", "payor", TEXT, "", 32),
+    Field("Practices", "practices", INT, "Practices with lines of this payor.", 10),
+    *_PAYOR_BENCHMARK,
+))
+ROLLUP_PAYOR_PRACTICES = Output("rollup_payor_practices", "Payor benchmark — by practice",
+                                "One row per practice and payor.", (
+    Field("Practice", "practice", TEXT, "", 30),
+    Field("Workbook", "workbook", TEXT, "", 24),
+    Field("Payor", "payor", TEXT, "", 32),
+    *_PAYOR_BENCHMARK,
+))
+ROLLUP_FAILED = Output("rollup_failed", "Workbooks not rolled up",
+                       "Each workbook that could not be read or calculated, and why.", (
+    Field("Workbook", "workbook", TEXT, "", 30),
+    Field("Path", "path", TEXT, "As given.", 50),
+    Field("Reason", "reason", TEXT, "What is wrong, and the fix.", 100),
+))
+ROLLUP_OUTPUTS = (ROLLUP_PRACTICES, ROLLUP_PAYORS, ROLLUP_PAYOR_PRACTICES, ROLLUP_FAILED)
+OUTPUTS = OUTPUTS + ROLLUP_OUTPUTS

@@ -53,6 +53,10 @@ SLOW: list[tuple[str, str, bool]] = [
     # runs `payorxl new` and `payorxl demo` from it (~15 s)
     ("tests/test_wheel.py::test_the_wheel_alone_builds_macro_workbooks_and_the_demo",
      "builds, installs and runs the wheel", False),
+    # starts a Dask LocalCluster of 2 worker processes, twice (recalc and rollup), and
+    # compares every part with the process pool's run (~12 s)
+    ("tests/test_rollup.py::test_a_local_dask_cluster_writes_what_the_process_pool_writes",
+     "two Dask LocalClusters of worker processes", False),
 ]
 
 

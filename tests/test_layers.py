@@ -20,7 +20,7 @@ BELOW = {
     "x12": {"model", "codec", "conversion", "errors", "x12"},
     "workbook": {"model", "codec", "conversion", "errors", "engine", "workbook"},
 }
-WORKFLOWS = {"pipeline", "importer", "report", "demo", "pseudonym", "libreoffice", "excel", "cli"}
+WORKFLOWS = {"pipeline", "importer", "report", "rollup", "cluster", "demo", "pseudonym", "libreoffice", "excel", "cli"}
 
 
 def _module(path: Path) -> str:
