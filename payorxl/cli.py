@@ -287,6 +287,26 @@ def _recalc_many(paths, as_of, output, backup, jobs, scheduler=None):
     return sorted(summaries, key=lambda s: order[s.path])
 
 
+def _recalc_log_line(s: pipeline.Summary, now=None) -> str:
+    """One line per workbook for a cron log: time, ok/failed, file name, counts; never a
+    patient identifier (a failure's reason is payorxl's message about the file)."""
+    import datetime as dt
+    stamp = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    name = Path(s.path).name
+    if s.failed:
+        return f"{stamp} failed {name}: {' '.join(s.failed.split())}"
+    return f"{stamp} ok {name} {s.claim_lines:,} lines {s.errors:,} left out"
+
+
+def _append_log(log_file: Path, lines: list[str]) -> None:
+    text = "".join(line + "\n" for line in lines)
+    if str(log_file) == "-":
+        sys.stderr.write(text)
+    else:
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write(text)
+
+
 def _expand(books) -> list[Path]:
     paths = []
     for b in books:
@@ -317,7 +337,10 @@ SCHEDULER = click.option(
               help="Also write each workbook's results as CSV files into this folder.")
 @click.option("--jobs", "-j", type=int, default=None, help="Processes for several workbooks (default: all cores).")
 @SCHEDULER
-def recalc(books, as_of, output, backup, as_json, csv_dir, jobs, scheduler):
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Append one line per workbook (time, ok/failed, file, lines, rows left out) to FILE; "
+                   "'-' for stderr. No patient identifiers: for cron.")
+def recalc(books, as_of, output, backup, as_json, csv_dir, jobs, scheduler, log_file):
     """Recalculate BOOKS (workbooks or folders of them) and rewrite their owned sheets.
 
     Only payorxl's sheets (Dashboard, Worklist, Scorecard, Aging, Portfolio,
@@ -342,6 +365,8 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs, scheduler):
         if len(missing) < len(paths) else []
     by_path = {s.path: s for s in found}
     summaries = [by_path.get(str(p)) or pipeline.Summary(path=str(p), failed=_no_such_file(p)) for p in paths]
+    if log_file:
+        _append_log(log_file, [_recalc_log_line(s) for s in summaries])
     if csv_dir:
         from .report import write_csv
         for s in summaries:
@@ -425,12 +450,7 @@ def rollup(books, as_of, output, as_json, csv_dir, deidentify, key_file, log_fil
     figures = [by_path.get(str(p)) or ru.PracticeFigures(str(p), failed=_no_such_file(p)) for p in paths]
     result = ru.roll_up(figures)
     if log_file:
-        lines = "".join(ru.log_line(f) + "\n" for f in figures)
-        if str(log_file) == "-":
-            sys.stderr.write(lines)
-        else:
-            with open(log_file, "a", encoding="utf-8") as fh:
-                fh.write(lines)
+        _append_log(log_file, [ru.log_line(f) for f in figures])
     if output:
         ru.write_portfolio(result, output)
     if csv_dir:

@@ -275,3 +275,20 @@ def test_help_reads_well(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and result.output.startswith("Usage: main " + command)
     assert "[/" not in result.output and "\\b" not in result.output
+
+
+def test_recalc_log_for_cron_has_a_line_per_workbook_and_no_identifiers(tmp_path):
+    folder = tmp_path / "books"
+    folder.mkdir()
+    d = generate_demo(claims=30)
+    pipeline.new_workbook(folder / "a.xlsx", d.frames(), d.settings)
+    (folder / "b.xlsx").write_text("not a workbook")
+    log = tmp_path / "recalc.log"
+    result = CliRunner().invoke(main, ["recalc", str(folder), "--jobs", "1", "--log", str(log)])
+    assert result.exit_code == 1                      # b.xlsx failed
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert " ok a.xlsx " in lines[0] and lines[0].endswith(f"{len(d.frames()['Claims']):,} lines 0 left out")
+    assert " failed b.xlsx: " in lines[1]
+    ids = set(d.frames()["Claims"]["patient_id"]) | set(d.frames()["Claims"]["claim_id"])
+    assert not any(i in log.read_text() for i in ids)
