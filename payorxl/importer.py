@@ -15,6 +15,13 @@ changed the way TOOLCHAIN.md requires — no library round trip: rows are append
 tables' XML (workbook/append.py), the Reconciliation sheet is rewritten, and the whole
 workbook is written once, atomically; every other part stays byte for byte.
 
+One import at a time: the workbook's lock (workbook/package.py) is held from the read to
+the write, so another import or a recalc waits or is refused; a file given that is a FIFO,
+a device or a folder is refused, never read. The appended sheets are streamed, never held
+whole, and the tables are read one sheet at a time: an import needs less memory than a
+recalculation of the same workbook (benchmarks/import_bench.py). A user's own sheet
+named Reconciliation is left alone (said in the result's notes).
+
 `reconciliation_frame(book)` rebuilds the Reconciliation view from the ImportLog and the
 Payments rows whose claim line is not in Claims; the import and every recalculation
 use it, so the sheet is always current.
@@ -23,19 +30,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
-from . import model as m
-from . import pipeline
+from . import model as m, pipeline
 from .codec import dollars, is_na, to_cell
 from .conversion import ROW, typed_frame
 from .engine.reconciliation import build_reconciliation
 from .errors import DataError, PayorxlError
-from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, replace_cells
+from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, is_payorxl_sheet, replace_cells
+from .workbook.package import file_kind, refuse_not_regular, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, open_workbook, read_grid, read_inputs
 from .workbook.sheets import STYLES
 from .workbook.xlsxpart import file_state, lock_file
@@ -242,11 +253,58 @@ def _read_file(path: Path, allow_unbalanced: bool) -> _Parsed:
     result = FileResult(file=str(path), name=path.name)
     parsed = _Parsed(result)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
+    except NotRegularFile as e:
+        result.refuse(FAILED, result.CANNOT_OPEN, f"is {e.kind}, not a file; give the X12 file itself")
+        return parsed
     except OSError as e:
         result.refuse(FAILED, result.CANNOT_OPEN, f"cannot be read ({e.strerror or e}); check the path")
         return parsed
+    except MemoryError:
+        result.refuse(FAILED, result.CANNOT_OPEN, "is too large to read into memory; ask the sender to split it "
+                      "into smaller files")
+        return parsed
     result.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        return _parse_file(parsed, data, path, allow_unbalanced)
+    except MemoryError:
+        del data
+        result.refuse(FAILED, result.CANNOT_OPEN, "is too large to read into memory; ask the sender to split it "
+                      "into smaller files")
+        return _Parsed(result)
+
+
+class NotRegularFile(OSError):
+    """An input that is not a regular file: a FIFO, a device, a socket, a folder."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of the regular file `path` (through a symlink). A FIFO, a device
+    (/dev/zero), a socket or a folder raises NotRegularFile instead of being read: the
+    file is opened without waiting (O_NONBLOCK: opening a FIFO would wait for a writer
+    forever) and its type checked on the open descriptor, so nothing can be swapped in
+    between the check and the read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise NotRegularFile("a folder") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(file_kind(st.st_mode))
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
+def _parse_file(parsed: _Parsed, data: bytes, path: Path, allow_unbalanced: bool) -> _Parsed:
+    result = parsed.result
     try:
         env = parsed.envelope = _envelope(data, path.name)
         if env.kind == KIND_835:
@@ -375,12 +433,22 @@ def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced
     workbook, open in Excel, a table it cannot grow); problems with files are reported
     in the result, file by file."""
     book = Path(book)
+    refuse_not_regular(book)                 # a FIFO named book.xlsx would hang the reader
     if not dry_run and lock_file(book).exists():   # before any work: Excel would lose our write
         raise PayorxlError(f"{book.name} is open in Excel (lock file {lock_file(book).name} is present); "
                            "close it in Excel, then import again")
-    now = (now or dt.datetime.now()).replace(microsecond=0)
+    # One payorxl run at a time on a workbook, from the read to the write (package.py):
+    # another import or a recalc waits for this one, or is refused naming it.
+    with nullcontext() if dry_run else workbook_lock(book, "import"):
+        return _import(book, list(files), allow_unbalanced, dry_run,
+                       (now or dt.datetime.now()).replace(microsecond=0))
+
+
+def _import(book: Path, files: list, allow_unbalanced: bool, dry_run: bool, now: dt.datetime) -> ImportResult:
     before = file_state(book)                # to notice a save by someone else meanwhile
-    inputs = read_inputs(book)               # Claims to match, Contracts to name payers
+    # Claims to match, Contracts to name payers; the sheets one after the other, so
+    # that at most one is held parsed at a time (an import's memory stays under a recalc's).
+    inputs = read_inputs(book, parallel=False)
     log = read_log(book)                     # what was imported before
     parsed = [_read_file(Path(f), allow_unbalanced) for f in files]   # every file, before any write
     result = ImportResult(str(book), [p.result for p in parsed], dry_run=dry_run)
@@ -440,7 +508,7 @@ def _hold_if_any_refused(parsed: list[_Parsed], todo: list[_Parsed]) -> bool:
     return True
 
 
-def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: "_Payors") -> list[pd.DataFrame]:
+def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> list[pd.DataFrame]:
     """Claims rows of each 837 (payer named as in Contracts), leaving out claim lines
     already in Claims or earlier in the command; returns the new lines."""
     known = _claim_keys(claims)
@@ -469,7 +537,7 @@ def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: "_Payors") ->
     return new_claims
 
 
-def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: "_Payors") -> None:
+def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> None:
     """Payments rows of each 835, matched to `claims`, in the file's order; an
     unmatched row keeps the remittance's patient control number and line."""
     for p in todo:
@@ -532,6 +600,9 @@ def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict,
     rows appended. Returns notes."""
     if RECONCILIATION_SHEET not in editor.sheets():
         return []
+    if not is_payorxl_sheet(editor, RECONCILIATION_SHEET):
+        return [f"the {RECONCILIATION_SHEET} sheet was not refreshed: it is not a payorxl sheet (it holds your "
+                "own data); rename it, then run 'payorxl recalc'"]
     frames = dict(inputs.frames)
     for name, extra in typed.items():
         if extra:

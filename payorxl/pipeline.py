@@ -9,7 +9,7 @@ folder of them in a process pool.
 """
 from __future__ import annotations
 
-import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
 from .workbook.xlsxpart import Cell
 from .workbook.xlsxpart import file_state, refuse_if_open, write_owned_sheets
+from .workbook.append import refuse_user_sheets
+from .workbook.package import atomic_copy, resolve, workbook_lock
 
 
 @dataclass
@@ -89,13 +91,17 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
     path = Path(path)
     target = Path(output) if output else path
     refuse_if_open(target)                      # before any work: Excel would lose our write
-    before = file_state(path)                   # to notice a save by someone else meanwhile
-    inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
-    results = evaluate(inputs)                  # validate + calculate
-    sheets = lay_out(results, inputs.frames, log_of(inputs))   # results as cells
-    if backup and target.exists():
-        shutil.copy2(target, backup_path(target))
-    changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic
+    with ExitStack() as held:                   # one payorxl run at a time per workbook (package.py)
+        for book in sorted({resolve(path), resolve(target)}):
+            held.enter_context(workbook_lock(path if book == resolve(path) else target, "recalc"))
+        before = file_state(path)               # to notice a save by someone else meanwhile
+        inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
+        refuse_user_sheets(path, m.OWNED_SHEETS, "recalc")   # never over a sheet of the user's own
+        results = evaluate(inputs)              # validate + calculate
+        sheets = lay_out(results, inputs.frames, log_of(inputs))   # results as cells
+        if backup and target.exists():          # atomic: a failed copy keeps the previous backup
+            atomic_copy(target, backup_path(target))
+        changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic
     return summarize(path, results, target, changed)
 
 

@@ -22,18 +22,31 @@ A plain sheet with headers in row 1 and no table (ImportLog) is appended to the 
 way, after its last used row. `WorkbookEditor` holds the changed parts and writes the
 workbook once through package.py (atomic, every other part copied raw, refused if the
 file changed since it was read).
+
+A sheet is never held whole: appending reads it once as a stream (`_sheet_events`),
+keeping only its head (``<cols>``, ``<dimension>``), the table's last rows (blank rows to
+fill, styles to copy) and any rows below the table; the new sheet is streamed again from
+the old one into the zip as the workbook is written. So an import's memory grows with
+the rows it appends, not with the size of Claims or Payments.
+
+`is_payorxl_sheet` tells payorxl's own sheets (A2 "… recalculated by payorxl", or a
+title payorxl writes in A1, or empty) from a user's sheet that has one of their names;
+`refuse_user_sheets` stops a recalculation before it would overwrite the user's data.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import math
 import os
 import re
 import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape, unescape
 
 from defusedxml import ElementTree as SafeET
@@ -98,12 +111,36 @@ def is_date_format(code: str) -> bool:
     return bool(re.search(r"[dmyhs]", plain, re.I)) and plain.strip().lower() != "general"
 
 
+CHUNK_CHARS = 4 << 20   # a sheet is streamed in pieces of this many characters
+
+
+def _decoded(pieces: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 bytes pieces as text pieces (a character may straddle two pieces)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for piece in pieces:
+        text = decoder.decode(piece)
+        if text:
+            yield text
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def _encoded(pieces: Iterable[str]) -> Iterator[bytes]:
+    for piece in pieces:
+        if piece:
+            yield piece.encode("utf-8")
+
+
 class WorkbookEditor:
     """The parts of one workbook zip, read on demand, changed in memory, written once.
 
     `read(name)` gives a part's text (as changed so far); `write(name, text)` changes or
-    adds it; `save(dst)` writes the workbook atomically with only the parts whose bytes
-    differ replaced (and any new ones added at the end). Use it as a context manager.
+    adds it; `write_stream(name, produce)` changes it to what `produce()` yields (bytes
+    pieces, made while the workbook is written: a large sheet is never held whole);
+    `chunks(name)` gives the text as changed so far in pieces; `save(dst)` writes the
+    workbook atomically with only the parts whose bytes differ replaced (and any new
+    ones added at the end). Use it as a context manager.
     """
 
     def __init__(self, path: str | Path):
@@ -114,11 +151,12 @@ class WorkbookEditor:
             raise PayorxlError(f"{self.path.name} is not a readable .xlsx/.xlsm workbook ({e})") from None
         self.names = [i.filename for i in self.zip.infolist()]
         self._texts: dict[str, str] = {}
+        self._streams: dict[str, Callable[[], Iterable[bytes]]] = {}
         self._written: list[str] = []
         self._sheets: dict[str, str] | None = None
         self._styles_parsed = None
 
-    def __enter__(self) -> "WorkbookEditor":
+    def __enter__(self) -> WorkbookEditor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -128,9 +166,11 @@ class WorkbookEditor:
         self.zip.close()
 
     def has(self, name: str) -> bool:
-        return name in self._texts or name in self.names
+        return name in self._texts or name in self._streams or name in self.names
 
     def read(self, name: str) -> str:
+        if name in self._streams:          # a streamed change read whole: made once, kept
+            self._texts[name] = "".join(_decoded(self._streams.pop(name)()))
         if name not in self._texts:
             try:
                 self._texts[name] = self.zip.read(name).decode("utf-8")
@@ -138,8 +178,36 @@ class WorkbookEditor:
                 raise PayorxlError(f"{self.path.name} has no part {name}; the workbook looks damaged") from None
         return self._texts[name]
 
+    def source(self, name: str) -> Callable[[], Iterator[str]]:
+        """A function giving the part's text as changed so far, in pieces, each time it
+        is called (a streamed change is made again: nothing is held whole)."""
+        if name in self._streams:
+            produce = self._streams[name]
+            return lambda: _decoded(produce())
+        if name in self._texts:
+            text = self._texts[name]
+            return lambda: iter([text[i:i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)] or [""])
+        if name not in self.names:
+            raise PayorxlError(f"{self.path.name} has no part {name}; the workbook looks damaged")
+
+        def member() -> Iterator[str]:
+            with self.zip.open(name) as f:
+                yield from _decoded(iter(lambda: f.read(CHUNK_CHARS), b""))
+        return member
+
+    def chunks(self, name: str) -> Iterator[str]:
+        return self.source(name)()
+
     def write(self, name: str, text: str) -> None:
         self._texts[name] = text
+        self._streams.pop(name, None)
+        if name not in self._written:
+            self._written.append(name)
+
+    def write_stream(self, name: str, produce: Callable[[], Iterable[bytes]]) -> None:
+        """Change the part to what produce() yields, made while the workbook is written."""
+        self._streams[name] = produce
+        self._texts.pop(name, None)
         if name not in self._written:
             self._written.append(name)
 
@@ -149,10 +217,15 @@ class WorkbookEditor:
             self._sheets = sheet_parts(self.zip)
         return self._sheets
 
-    def changes(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """(replaced parts whose bytes differ, added parts)."""
-        replaced, added = {}, {}
+    def changes(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(replaced parts whose bytes differ, added parts): bytes, or for a streamed
+        change the function that makes its bytes (package.write_package takes both)."""
+        replaced: dict[str, Any] = {}
+        added: dict[str, Any] = {}
         for name in self._written:
+            if name in self._streams:      # streamed: changed (rows were appended); made on writing
+                (replaced if name in self.names else added)[name] = self._streams[name]
+                continue
             data = self._texts[name].encode("utf-8")
             if name in self.names:
                 if data != self.zip.read(name):
@@ -308,37 +381,38 @@ def find_table(editor: WorkbookEditor, name: str) -> Target | None:
 
 def find_sheet_table(editor: WorkbookEditor, sheet: str) -> Target | None:
     """A plain sheet used as a table: headers in row 1 from the first non-blank cell, the
-    used rows below them."""
+    used rows below them (the sheet is streamed, never held whole)."""
     part = editor.sheets().get(sheet)
     if part is None:
         return None
-    xml = editor.read(part)
-    rows = _rows(xml)
-    header = next((r for r in rows if r.number == 1), None)
-    if header is None:
-        return None
-    strings = None
-    texts: dict[int, str] = {}
-    for c in header.cells():
-        text = c.text()
-        if text is None and c.attrs.get("t") == "s":
-            if strings is None:
-                strings = editor.shared_strings()
-            index = int(c.value_text() or -1)
-            text = strings[index] if 0 <= index < len(strings) else ""
-        if text:
-            texts[c.col] = text
-    if not texts:
-        return None
-    first = min(texts)
-    columns = []
-    for col in range(first, max(texts) + 1):
-        columns.append(texts.get(col, ""))
-    last_col = first + len(columns) - 1
+    first = last_col = None
+    columns: list[str] = []
     end = 1
-    for r in rows:
-        if r.number > 1 and any(not c.blank for c in r.cells() if first <= c.col <= last_col):
-            end = max(end, r.number)
+    for kind, item in _sheet_events(editor.chunks(part)):
+        if kind != "row":
+            continue
+        if item.number == 1 and first is None:
+            strings = None
+            texts: dict[int, str] = {}
+            for c in item.cells():
+                text = c.text()
+                if text is None and c.attrs.get("t") == "s":
+                    if strings is None:
+                        strings = editor.shared_strings()
+                    index = int(c.value_text() or -1)
+                    text = strings[index] if 0 <= index < len(strings) else ""
+                if text:
+                    texts[c.col] = text
+            if not texts:
+                return None
+            first = min(texts)
+            columns = [texts.get(col, "") for col in range(first, max(texts) + 1)]
+            last_col = first + len(columns) - 1
+        elif item.number > 1 and first is not None and item.number > end:
+            if any(not c.blank for c in item.cells() if first <= c.col <= last_col):
+                end = item.number
+    if first is None:
+        return None
     return Target(sheet, sheet, part, first, 1, end, columns)
 
 
@@ -379,9 +453,7 @@ def _unescape(text: str) -> str:
 class _Row:
     number: int
     attrs: str         # the attributes of <row ...> as written
-    start: int         # offset in the sheet XML
-    end: int
-    xml: str
+    xml: str           # from <row to the next row (or to </sheetData>)
 
     def cells(self) -> list[_Cell]:
         out = []
@@ -398,35 +470,83 @@ class _Row:
         return out
 
 
-def _sheet_data_span(xml: str) -> tuple[int, int, bool]:
-    """(start, end) of the inside of <sheetData>, and whether it was written <sheetData/>.
-    Plain string search: a regular expression over a 40 MB sheet takes a second."""
-    found = _SHEETDATA_OPEN.search(xml)
-    if found is None:
-        raise PayorxlError("a sheet has no <sheetData>; open the workbook in Excel and save it again")
+_SHEETDATA_CLOSE = "</sheetData>"
+
+
+def _sheet_events(chunks: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """A worksheet's XML, given in pieces, as events, holding one piece at a time:
+    ("head", text before <sheetData>), then either ("empty", the <sheetData/> tag) or
+    ("open", the <sheetData ...> tag), ("gap", text before the first row) and one ("row",
+    _Row) per row (its text runs to the next row or to </sheetData>, as _rows cuts it);
+    then ("tail", text) pieces from </sheetData> (or after <sheetData/>) to the end.
+    Joined back in order, the events are the XML unchanged."""
+    it = iter(chunks)
+    buf = ""
+    done = False
+
+    def more() -> bool:
+        nonlocal buf, done
+        for piece in it:
+            if piece:
+                buf += piece
+                return True
+        done = True
+        return False
+
+    while True:
+        found = _SHEETDATA_OPEN.search(buf)
+        if found is not None:
+            break
+        if not more():
+            raise PayorxlError("a sheet has no <sheetData>; open the workbook in Excel and save it again")
+    yield "head", buf[:found.start()]
     if found.group(1) == "/":
-        return found.start(), found.end(), True
-    end = xml.find("</sheetData>", found.end())
-    if end < 0:
-        raise PayorxlError("a sheet's <sheetData> is not closed; the workbook looks damaged")
-    return found.end(), end, False
-
-
-def _rows(xml: str) -> list[_Row]:
-    start, end, empty = _sheet_data_span(xml)
-    if empty:
-        return []
-    starts = list(_ROW_START.finditer(xml, start, end))
-    rows = []
-    for i, found in enumerate(starts):
-        stop = starts[i + 1].start() if i + 1 < len(starts) else end
-        number = re.search(r'\br="(\d+)"', found.group(1))
-        if number is None:
-            raise PayorxlError("a row in the workbook has no number (r attribute); "
-                               "open the workbook in Excel and save it again")
-        rows.append(_Row(int(number.group(1)), found.group(1), found.start(), stop,
-                         xml[found.start():stop]))
-    return rows
+        yield "empty", found.group(0)
+        if found.end() < len(buf):
+            yield "tail", buf[found.end():]
+        for piece in it:
+            yield "tail", piece
+        return
+    yield "open", found.group(0)
+    buf = buf[found.end():]
+    start = 0            # where the item in hand (the gap, then the current row) starts in buf
+    row = None           # the current row's (number, attributes), once one has started
+    search = 0
+    while True:
+        safe = len(buf) if done else buf.rfind("<")   # a tag at or after `safe` may be cut off
+        close = buf.find(_SHEETDATA_CLOSE, search)
+        if close >= 0 and not done and close >= safe:
+            close = -1
+        limit = close if close >= 0 else max(safe, search)
+        while True:
+            nxt = _ROW_START.search(buf, search, limit)
+            if nxt is None:
+                break
+            if row is None:
+                yield "gap", buf[start:nxt.start()]
+            else:
+                yield "row", _Row(row[0], row[1], buf[start:nxt.start()])
+            number = re.search(r'\br="(\d+)"', nxt.group(1))
+            if number is None:
+                raise PayorxlError("a row in the workbook has no number (r attribute); "
+                                   "open the workbook in Excel and save it again")
+            row = (int(number.group(1)), nxt.group(1))
+            start, search = nxt.start(), nxt.end()
+        if close >= 0:
+            if row is None:
+                yield "gap", buf[start:close]
+            else:
+                yield "row", _Row(row[0], row[1], buf[start:close])
+            yield "tail", buf[close:]
+            for piece in it:
+                yield "tail", piece
+            return
+        if done:
+            raise PayorxlError("a sheet's <sheetData> is not closed; the workbook looks damaged")
+        search = max(search, limit)      # every row start before `limit` has been seen
+        buf, search = buf[start:], max(search - start, 0)
+        start = 0
+        more()
 
 
 def _number_text(value) -> str | None:
@@ -528,11 +648,11 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
     if not rows:
         return Appended(name, target.sheet, target.end_row + 1, target.end_row)
 
-    xml = editor.read(target.sheet_part)
-    existing = _rows(xml)
-    by_number = {r.number: r for r in existing}
     c1, c2 = target.first_col, target.last_col
-    inputs = [j for j in range(len(target.columns)) if j not in target.formulas]
+    inputs = {j for j in range(len(target.columns)) if j not in target.formulas}
+    source = editor.source(target.sheet_part)   # the sheet as it is now, streamed
+    head, last_rows, below = _scan(source, target)
+    by_number = {r.number: r for r in last_rows}
 
     def blank_inputs(number: int) -> bool:
         row = by_number.get(number)
@@ -540,19 +660,25 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
 
     # Fill blank rows at the end of a table (the template's empty row) before growing it.
     start = target.end_row + 1
+    complete = len(last_rows) < _LAST_ROWS      # every row of the table was kept
     if target.table_part:
         while start - 1 > target.header_row and blank_inputs(start - 1):
             start -= 1
+            if not complete and start - 1 < last_rows[0].number:
+                # more blank rows than were kept: look at every row of the table
+                head, last_rows, below = _scan(source, target, keep=None)
+                by_number = {r.number: r for r in last_rows}
+                complete = True
     end = start + len(rows) - 1
     if end > MAX_ROWS:
         raise PayorxlError(f"the {name} sheet would pass Excel's limit of {MAX_ROWS:,} rows")
-    for r in existing:
+    for r in below:
         if target.end_row < r.number <= end and any(not c.blank for c in r.cells() if c1 <= c.col <= c2):
             raise PayorxlError(f"{target.sheet}!{col_letter(c1)}{r.number} and below hold data just under "
                                f"the {name} table, so it cannot grow; move that data elsewhere and "
                                "import again")
 
-    styles = _column_styles(editor, target, existing, start, number_formats or {})
+    styles = _column_styles(editor, target, last_rows, head, number_formats or {})
     date_style: dict[int, int] = {}
 
     def style_for(j: int, value) -> int | None:
@@ -586,13 +712,12 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
                 cells.append((c1 + j, text))
         new_rows[number] = cells
 
-    # Rebuild the sheet from the first row at or after `start`; rows before stay as written.
-    tail_rows = [r for r in existing if r.number >= start]
-    data_start, data_end, empty = _sheet_data_span(xml)
-    cut = tail_rows[0].start if tail_rows else data_end
+    # The rows from `start` on are rebuilt; the rows before them stay as written.
+    tail_rows = [r for r in last_rows if r.number >= start] + below
+    old_rows = {r.number: r for r in tail_rows}
     out = []
-    for number in sorted(set(new_rows) | {r.number for r in tail_rows}):
-        old = by_number.get(number) if number >= start else None
+    for number in sorted(set(new_rows) | set(old_rows)):
+        old = old_rows.get(number)
         if number not in new_rows:
             out.append(old.xml)
             continue
@@ -604,18 +729,60 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
         cells.sort(key=lambda c: c[0])
         out.append(f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>")
     body = "".join(out)
-    if empty:
-        new_xml = xml[:data_start] + "<sheetData>" + body + "</sheetData>" + xml[data_end:]
-    else:
-        new_xml = xml[:cut] + body + xml[data_end:]
-    new_xml = _grow_dimension(new_xml, c1, c2, end)
-    editor.write(target.sheet_part, new_xml)
+
+    def rebuilt() -> Iterator[str]:
+        """The sheet again, streamed: rows before `start` as they are, then the new body."""
+        placed = False
+        for kind, item in _sheet_events(source()):
+            if kind == "head":
+                yield _grow_dimension(item, c1, c2, end)
+            elif kind == "empty":
+                yield "<sheetData>" + body + "</sheetData>"
+                placed = True
+            elif kind == "row":
+                if placed:
+                    continue
+                if item.number >= start:
+                    yield body
+                    placed = True
+                else:
+                    yield item.xml
+            elif kind == "tail" and not placed:
+                yield body
+                placed = True
+                yield item
+            else:
+                yield item
+
+    editor.write_stream(target.sheet_part, lambda: _encoded(rebuilt()))
     if target.table_part and end > target.end_row:
         _grow_table(editor, target, end)
     return Appended(name, target.sheet, start, end)
 
 
-def _column_styles(editor: WorkbookEditor, target: Target, existing: list[_Row], start: int,
+_LAST_ROWS = 256   # the table's last rows kept by _scan: blank ones to fill, styles to copy
+
+
+def _scan(source: Callable[[], Iterator[str]], target: Target, keep: int | None = _LAST_ROWS
+          ) -> tuple[str, list[_Row], list[_Row]]:
+    """One streamed pass over the sheet: (the XML before <sheetData>, which holds <cols>;
+    the last `keep` rows of the table below its header (all of them: None); every row
+    below the table's end)."""
+    head = ""
+    last: deque[_Row] = deque(maxlen=keep)
+    below: list[_Row] = []
+    for kind, item in _sheet_events(source()):
+        if kind == "head":
+            head = item
+        elif kind == "row":
+            if item.number > target.end_row:
+                below.append(item)
+            elif item.number > target.header_row:
+                last.append(item)
+    return head, list(last), below
+
+
+def _column_styles(editor: WorkbookEditor, target: Target, existing: list[_Row], head: str,
                    declared: Mapping[str, str | None]) -> dict[int, int]:
     """Column offset -> cellXfs index for new cells: the style of the nearest cell above
     (scanning up to 50 rows back from the table's end), else the column's <col style>,
@@ -623,7 +790,7 @@ def _column_styles(editor: WorkbookEditor, target: Target, existing: list[_Row],
     c1 = target.first_col
     n = len(target.columns)
     styles: dict[int, int] = {}
-    last = max(target.end_row, start - 1)
+    last = target.end_row
     for row in reversed(existing):
         if row.number > last or row.number <= target.header_row:
             continue
@@ -633,9 +800,8 @@ def _column_styles(editor: WorkbookEditor, target: Target, existing: list[_Row],
             j = c.col - c1
             if 0 <= j < n and j not in styles and "s" in c.attrs:
                 styles[j] = int(c.attrs["s"])
-    xml = editor.read(target.sheet_part)
-    cols_start, cols_end = xml.find("<cols>"), xml.find("</cols>")
-    cols = xml[cols_start:cols_end] if 0 <= cols_start < cols_end else ""
+    cols_start, cols_end = head.find("<cols>"), head.find("</cols>")
+    cols = head[cols_start:cols_end] if 0 <= cols_start < cols_end else ""
     for found in re.finditer(r"<col\b([^>]*)/?>", cols):
         attrs = dict(_ATTR.findall(found.group(1)))
         if "style" not in attrs:
@@ -686,10 +852,10 @@ def full_calc_on_load(editor: WorkbookEditor) -> None:
     xml = editor.read("xl/workbook.xml")
     found = re.search(r"<calcPr\b([^>]*?)(/?)>", xml)
     if found is None:
-        anchor = min((i for i in (xml.find(t) for t in ("<oleSize", "<customWorkbookViews", "<pivotCaches",
+        anchor = min(i for i in (xml.find(t) for t in ("<oleSize", "<customWorkbookViews", "<pivotCaches",
                                                          "<smartTagPr", "<smartTagTypes", "<webPublishing",
                                                          "<fileRecoveryPr", "<webPublishObjects", "<extLst",
-                                                         "</workbook>")) if i >= 0))
+                                                         "</workbook>")) if i >= 0)
         editor.write("xl/workbook.xml", xml[:anchor] + '<calcPr fullCalcOnLoad="1"/>' + xml[anchor:])
         return
     attrs = found.group(1)
@@ -763,3 +929,116 @@ def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: M
         editor.write("xl/styles.xml", new_styles)
     data, dim = sheet_data_xml(cells, xf)
     editor.write(part, replace_sheet_data(editor.read(part), data, dim))
+
+
+# --- whose sheet is it? --------------------------------------------------------------
+
+# payorxl writes this into A2 of every sheet it owns (workbook/sheets.py's subtitle,
+# "<practice> · as of … · recalculated by payorxl"), and has since its first version;
+# A1 holds the sheet's title.
+PAYORXL_MARK = "recalculated by payorxl"
+
+
+def _payorxl_titles() -> tuple[set[str], tuple[str, ...], tuple[str, ...]]:
+    """(A1 titles of the one-table owned sheets, prefixes, suffixes) payorxl writes."""
+    from .. import model as m
+    titles = {t.title for t in (m.WORKLIST, m.SCORECARD, m.AGING, m.RECONCILIATION, m.EXCEPTIONS)}
+    return titles, ("Payor portfolio",), ("— payor dashboard",)
+
+
+def _shared_string(editor: WorkbookEditor, index: int) -> str:
+    """Shared string `index`, streamed from the shared strings part (it can be large)."""
+    from defusedxml.ElementTree import iterparse
+    rels = SafeET.fromstring(editor.read("xl/_rels/workbook.xml.rels"))
+    target = next((r.get("Target") for r in rels.findall("pr:Relationship", NS)
+                   if r.get("Type") == REL_SHARED_STRINGS), None)
+    if target is None or index < 0:
+        return ""
+    part = _resolve("xl/workbook.xml", target)
+    if part not in editor.names:
+        return ""
+    si, t = f"{{{NS['m']}}}si", f"{{{NS['m']}}}t"
+    seen = 0
+    with editor.zip.open(part) as f:
+        for _, element in iterparse(f, events=("end",)):
+            if element.tag != si:
+                continue
+            if seen == index:
+                return "".join(x.text or "" for x in element.iter(t))
+            seen += 1
+            element.clear()
+    return ""
+
+
+def _cell_text(editor: WorkbookEditor, cell: _Cell) -> str:
+    text = cell.text()
+    if text is None and cell.attrs.get("t") == "s":
+        try:
+            text = _shared_string(editor, int(cell.value_text() or -1))
+        except ValueError:
+            text = ""
+    return " ".join((text if text is not None else (cell.value_text() or "")).split())
+
+
+def is_payorxl_sheet(editor: WorkbookEditor, sheet: str) -> bool:
+    """Whether the sheet is payorxl's own, so that payorxl may rewrite its cells: its A2
+    says "recalculated by payorxl", or its A1 holds a title payorxl writes, or it holds
+    no value at all (an empty sheet made for payorxl to fill). A sheet with anything else
+    holds the user's own data. The sheet is streamed only until that is decided."""
+    part = editor.sheets().get(sheet)
+    if part is None:
+        return True
+    titles, prefixes, suffixes = _payorxl_titles()
+    a1 = a2 = ""
+    found = False
+    events = _sheet_events(editor.chunks(part))
+    try:
+        for kind, row in events:
+            if kind != "row":
+                continue
+            if found and row.number > 2:
+                break
+            cells = [c for c in row.cells() if not c.blank]
+            if not cells:
+                continue
+            found = True
+            if row.number > 2:
+                break
+            first = next((c for c in cells if c.col == 0), None)
+            if first is not None:
+                if row.number == 1:
+                    a1 = _cell_text(editor, first)
+                else:
+                    a2 = _cell_text(editor, first)
+    except PayorxlError:           # not a worksheet (a chart sheet): not one payorxl writes
+        return False
+    finally:
+        events.close()
+    if not found:
+        return True
+    return (PAYORXL_MARK in a2.lower() or a1 in titles or a1.startswith(prefixes) or a1.endswith(suffixes))
+
+
+def user_sheets(editor: WorkbookEditor, names: Iterable[str]) -> list[str]:
+    """Those of the sheets `names` (payorxl's owned sheets) that hold the user's own data."""
+    return [n for n in names if n in editor.sheets() and not is_payorxl_sheet(editor, n)]
+
+
+def user_sheet_message(sheet: str, command: str) -> str:
+    return f"{sheet} is not a payorxl sheet (it holds your own data); rename it, then run {command} again"
+
+
+def refuse_user_sheets(path: str | Path, names: Iterable[str], command: str) -> None:
+    """Refuse, before any work, to overwrite a sheet named like one of payorxl's own
+    (`names`) that holds the user's data (a user who deleted payorxl's Aging and made a
+    sheet of their own with that name): PayorxlError, nothing is written."""
+    with WorkbookEditor(path) as editor:
+        try:
+            found = user_sheets(editor, names)
+        except PayorxlError:
+            raise
+        except Exception as e:   # defusedxml refuses DTDs and entities; damaged XML
+            raise PayorxlError(f"{Path(path).name}: the workbook's structure could not be read "
+                               f"({type(e).__name__}); it was not changed") from None
+    if found:
+        raise PayorxlError(user_sheet_message(found[0], command))

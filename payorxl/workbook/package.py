@@ -22,6 +22,17 @@ in place; `atomic_write_bytes` writes any bytes. They guarantee:
 - a failed write (disk full, read-only folder) leaves the workbook as it was, no temp
   file behind, and a one-line message saying so.
 
+Around a whole read→write, `workbook_lock` serialises payorxl's own runs on one workbook
+(import and recalc take it): an advisory lock file ``.payorxl-<name>.lock`` beside the
+workbook (beside a symlink's target), held with flock (msvcrt.locking on Windows) and
+holding the holder's PID and command for the message. A second run waits up to
+LOCK_WAIT seconds, then is refused with a one-line message naming the other process;
+a lock left by a killed run is free (the OS drops a dead process's lock) and is taken
+over. `refuse_not_regular` refuses a workbook path that is a FIFO, device or folder
+before anything opens it (opening a FIFO waits forever). `atomic_copy` copies a file
+(the --backup) the atomic way: a temp file beside the copy, renamed over it, so a
+failed copy leaves the previous one intact.
+
 TEST-ONLY hook: when the environment variable PAYORXL_TEST_KILL_AT names one of
 KILL_POINTS, the writing process SIGKILLs itself at that point of a write, so that tests
 (tests/workbook/test_kill.py) can kill a write at an exact step instead of by timing:
@@ -33,17 +44,21 @@ that reaches the point (`payorxl new` makes several). Never set it outside tests
 from __future__ import annotations
 
 import copy
+import errno
 import logging
 import os
+import platform
 import re
+import shutil
 import signal
 import stat
 import struct
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import PayorxlError
 
@@ -120,6 +135,207 @@ def refuse_if_open(path: Path) -> None:
     ``~$`` lock file is present), or read-only."""
     _refuse_locked(Path(path))
     _refuse_read_only(Path(path))
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a FIFO (named pipe)", "a folder", ...)."""
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def refuse_not_regular(path: Path) -> None:
+    """Refuse a workbook path that names a FIFO, a device, a socket or a folder, before
+    anything opens it (opening a FIFO waits for a writer forever; a device reads without
+    end). A missing path passes: the reader says that it does not exist."""
+    path = Path(path)
+    try:
+        st = os.stat(path)          # stat never opens the file: no wait on a FIFO
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise PayorxlError(f"{path.name} is {file_kind(st.st_mode)}, not a workbook file; nothing was read "
+                           "or written. Give the .xlsx/.xlsm file itself")
+
+
+# --- one payorxl run at a time ----------------------------------------------------------
+
+LOCK_WAIT = 5.0                  # seconds a second run waits for the first before it is refused
+_LOCK_POLL = 0.05
+
+
+def workbook_lock_file(path: Path) -> Path:
+    """The advisory lock file of the workbook `path` (beside a symlink's target)."""
+    real = resolve(Path(path))
+    return real.with_name(f".payorxl-{real.name}.lock")
+
+
+try:   # POSIX: flock, dropped by the OS when its holder dies (no stale lock to judge)
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
+            return False
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return False
+            raise
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+    _UNLINK_WHILE_HELD = True
+except ImportError:   # Windows: a byte far past the PID text, so that others can read it
+    import msvcrt
+
+    _WIN_BYTE = 1 << 30
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, _WIN_BYTE, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, _WIN_BYTE, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+    _UNLINK_WHILE_HELD = False   # Windows cannot delete a file another process has open
+
+
+# Where these stop payorxl making its lock file, it cannot write the workbook there either
+# (or only reads there: the source of recalc --output): it goes on without the lock.
+_NO_LOCK_HERE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOSPC,
+                 getattr(errno, "EDQUOT", errno.ENOSPC), errno.ENOTDIR}
+
+
+def _open_lock(lock: Path, real: Path) -> int | None:
+    """The lock file opened (created with the workbook's mode and group if missing);
+    None when it vanished meanwhile (its holder removed it: try again)."""
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(lock, flags | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            _match_permissions(fd, str(lock), real)
+        except OSError:
+            pass
+        return fd
+    try:
+        fd = os.open(lock, flags)
+    except FileNotFoundError:
+        return None
+    except PermissionError:          # another user's lock file, readable only: flock needs no write
+        fd = os.open(lock, (flags & ~os.O_RDWR) | os.O_RDONLY)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise PayorxlError(f"{lock.name} beside {real.name} is not payorxl's lock file; nothing was written. "
+                           "Remove it and run the command again")
+    return fd
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, from the text its holder wrote: "payorxl import, process 4711"."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = os.read(fd, 200)
+    except OSError:
+        text = b""
+    fields = text.decode("utf-8", "replace").split()
+    if not fields or not fields[0].isdigit():
+        return "another payorxl run"
+    what = f"payorxl {fields[1]}" if len(fields) > 1 else "payorxl"
+    host = fields[2] if len(fields) > 2 else ""
+    where = f" on {host}" if host and host != platform.node() else ""
+    return f"{what}, process {fields[0]}{where}"
+
+
+@contextmanager
+def workbook_lock(path: Path, command: str = "run", wait: float | None = None):
+    """Hold payorxl's advisory lock on the workbook `path` for a whole read→write, so
+    that two payorxl runs (import, recalc; from the CLI, the buttons or Python) never
+    work on one workbook at once: a second run waits up to `wait` seconds (LOCK_WAIT)
+    for the first, then is refused with a message naming it. The workbook must be a
+    regular file (refuse_not_regular). A lock left by a killed run is free: the OS drops
+    a dead process's lock, and the next run takes the file over. Where no lock file can
+    be made (a read-only folder, a missing folder) the run goes on without one: it
+    cannot write a workbook there either, and the write says why. Not re-entrant: a
+    process that takes it twice for one workbook waits for itself and is refused."""
+    shown = Path(path)
+    refuse_not_regular(shown)
+    real = resolve(shown)
+    lock = real.with_name(f".payorxl-{real.name}.lock")
+    wait = LOCK_WAIT if wait is None else wait
+    deadline = time.monotonic() + wait
+    fd = None
+    while fd is None:
+        try:
+            fd = _open_lock(lock, real)
+        except OSError as e:
+            if e.errno in _NO_LOCK_HERE:     # read-only or missing folder, no space for an inode
+                break
+            raise PayorxlError(f"{lock.name} beside {real.name} cannot be used as payorxl's lock file "
+                               f"({e.strerror or e}); nothing was written. Remove it and run the command "
+                               "again") from None
+        if fd is None:
+            continue
+        if _try_lock(fd):
+            try:                     # the name must still be this file (not removed and made anew)
+                same = os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False))
+            except OSError:
+                same = False
+            if same:
+                break
+        else:
+            holder = _holder(fd)
+            os.close(fd)
+            fd = None
+            if time.monotonic() >= deadline:
+                raise PayorxlError(f"{shown.name} is being changed by {holder}; nothing was written. Wait "
+                                   "for it to finish, then run the command again")
+            time.sleep(_LOCK_POLL)
+            continue
+        os.close(fd)
+        fd = None
+    if fd is None:
+        yield None
+        return
+    try:
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {command.split()[0] if command.strip() else 'run'} "
+                         f"{platform.node() or '-'}\n".encode("utf-8", "replace"))
+        except OSError:              # a read-only descriptor, a full disk: the lock holds anyway
+            pass
+        yield lock
+    finally:
+        if _UNLINK_WHILE_HELD:
+            _unlink_quietly(lock)
+        try:
+            _unlock(fd)
+        except OSError:
+            pass
+        os.close(fd)
+        if not _UNLINK_WHILE_HELD:
+            _unlink_quietly(lock)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def file_state(path: Path) -> tuple:
@@ -268,17 +484,18 @@ def _match_permissions(fd: int, tmp: str, real: Path) -> None:
     chmod(mode)
 
 
-def _write_temp(target: Path, write) -> str:
+def _write_temp(target: Path, write, like: Path | None = None) -> str:
     """Call write(fileobj) on a temp file beside `target` (the real file, not a
-    symlink), with target's permissions, flushed and fsynced. Stale temp files of killed
-    writers in that folder are removed first (sweep_stale_temps)."""
+    symlink), with target's permissions (or those of the file `like`), flushed and
+    fsynced. Stale temp files of killed writers in that folder are removed first
+    (sweep_stale_temps)."""
     sweep_stale_temps(target.parent)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            _match_permissions(f.fileno(), tmp, target)
+            _match_permissions(f.fileno(), tmp, target if like is None else like)
             os.fsync(f.fileno())
     except BaseException:
         _unlink(tmp)
@@ -367,6 +584,30 @@ def atomic_write_bytes(target: Path, write) -> None:
         _commit(_write_temp(real, write), real, shown)
 
 
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy the file `src` to `dst` (the --backup) the way every write goes: into a temp
+    file beside dst's real file, with src's mode, group and modification time, fsynced,
+    then renamed over dst. A copy that cannot complete (disk full) leaves dst — the
+    previous backup — as it was, and no temp file; the message says so."""
+    src, shown = Path(src), Path(dst)
+    real = resolve(shown)
+    _refuse_locked(shown)
+    _refuse_read_only(shown)
+    refuse_not_regular(src)
+
+    def write(f):
+        with open(src, "rb") as fin:
+            shutil.copyfileobj(fin, f, 1 << 20)
+    with _os_errors(shown):
+        st = os.stat(src)
+        tmp = _write_temp(real, write, like=resolve(src))
+        try:
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        except OSError:
+            pass
+        _commit(tmp, real, shown)
+
+
 def install(tmp: str | Path, dst: Path) -> None:
     """Put the finished file `tmp` (from new_temp, beside dst's real file) in place of
     `dst` as every write does: fsynced, with dst's permissions (a new file: the umask
@@ -423,15 +664,28 @@ def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo
     zout._didModify = True
 
 
+def _write_streamed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks, size_hint: int) -> None:
+    """Write one member from `chunks()` (an iterable of bytes), compressed on the fly:
+    a large sheet is never held whole. size_hint: about how large it will be (ZIP64 is
+    used when it may pass 4 GiB)."""
+    info.file_size = 0
+    zip64 = size_hint + (256 << 20) > zipfile.ZIP64_LIMIT
+    with zout.open(info, "w", force_zip64=zip64) as out:
+        for chunk in chunks():
+            out.write(chunk)
+
+
 def write_package(src: str | Path | zipfile.ZipFile, dst: str | Path,
                   replace: Mapping[str, bytes] | None = None, add: Mapping[str, bytes] | None = None,
                   expect: tuple | None = None) -> None:
     """Write the zip package `src` (a path, or an open ZipFile: it is closed before the
     rename, as Windows cannot replace an open file) to `dst` atomically, with the parts in
     `replace` rewritten in place and those in `add` appended. Every other part keeps its
-    name, order, compression and compressed bytes. `expect`: file_state(src) taken before
-    the caller read it; if the file has changed since, nothing is written. See the module
-    docstring for every other refusal."""
+    name, order, compression and compressed bytes. A part's new content is bytes, or a
+    callable returning an iterable of bytes chunks (streamed: a large sheet is never
+    held whole; it may read `src`, which stays open until the temp file is complete).
+    `expect`: file_state(src) taken before the caller read it; if the file has changed
+    since, nothing is written. See the module docstring for every other refusal."""
     replace, add = dict(replace or {}), dict(add or {})
     shown = Path(dst)
     real = resolve(shown)
@@ -452,12 +706,18 @@ def write_package(src: str | Path | zipfile.ZipFile, dst: str | Path,
                     data = replace.get(info.filename)
                     if data is None:
                         _copy_raw(zin, zout, info)
+                    elif callable(data):
+                        _write_streamed(zout, copy.copy(info), data, info.file_size)
                     else:
                         zout.writestr(copy.copy(info), data, compress_type=info.compress_type)
                 for name, data in add.items():
                     new = zipfile.ZipInfo(name, date_time=stamp)
                     new.external_attr = 0o600 << 16
-                    zout.writestr(new, data, compress_type=zipfile.ZIP_DEFLATED)
+                    if callable(data):
+                        new.compress_type = zipfile.ZIP_DEFLATED
+                        _write_streamed(zout, new, data, 0)
+                    else:
+                        zout.writestr(new, data, compress_type=zipfile.ZIP_DEFLATED)
         with _os_errors(shown):
             tmp = _write_temp(real, write)
     with _os_errors(shown):

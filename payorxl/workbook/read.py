@@ -271,9 +271,11 @@ def _parse(path: Path, name: str):
         book.close()
 
 
-def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inputs:
+def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = (), parallel: bool = True) -> Inputs:
     """All input tables and the settings of the workbook at `path`; with `also`, the
     cells of those sheets too (in `grids`, when the workbook has them), in the same pass.
+    parallel=False parses the sheets one after the other at any size (less memory, as
+    above PARALLEL_MAX; `payorxl import` reads so).
 
     Refuses (PayorxlError) a workbook with formulas in input cells, so that no figure
     rests on a value payorxl cannot see being computed. The scan for them runs in a
@@ -294,7 +296,7 @@ def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = ()) -> Inp
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="payorxl-read") as pool:
             scan = pool.submit(formula_cells, path, parts, expected)
             sheets = {}
-            if xml_size <= PARALLEL_MAX:
+            if parallel and xml_size <= PARALLEL_MAX:
                 # The two big sheets on their own threads; the small ones are read here.
                 for name in ("Claims", "Payments"):
                     if name in book.sheet_names:
