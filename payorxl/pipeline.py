@@ -13,19 +13,18 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model as m
 import pandas as pd
 
+from . import model as m
 from .engine import Results, calculate
 from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
 from .validate import validate
-from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
-from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
-from .workbook.xlsxpart import Cell
-from .workbook.xlsxpart import file_state, refuse_if_open, write_owned_sheets
 from .workbook.append import refuse_user_sheets
 from .workbook.package import atomic_copy, resolve, workbook_lock
+from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
+from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
+from .workbook.xlsxpart import Cell, file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass

@@ -23,9 +23,8 @@ from python_calamine import CalamineWorkbook
 
 from .. import model as m
 from ..codec import is_blank, serial_to_datetime, to_cents
-from ..conversion import (ROW, Converted, convert_value, empty_frame, header_index, object_grid,
-                          typed_columns, _Bad)
-from ..errors import CellRef, DataError, PayorxlError, WARNING
+from ..conversion import ROW, Converted, _Bad, convert_value, empty_frame, header_index, object_grid, typed_columns
+from ..errors import WARNING, CellRef, DataError, PayorxlError
 from .xlsxpart import col_letter, sheet_parts
 
 
