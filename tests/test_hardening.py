@@ -506,3 +506,15 @@ def test_money_still_lands_as_money(book, tmp_path):
     import_files(book, [era_file])
     payments = read_inputs(book).frames["Payments"]
     assert payments["paid"].tolist() == [int(Decimal("100.00") * 100)]
+
+
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_check_and_report_refuse_a_fifo_named_like_a_workbook(tmp_path, command):
+    from click.testing import CliRunner
+
+    from payorxl.cli import main
+    fifo = tmp_path / "book.xlsx"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(main, [command, str(fifo)])
+    assert result.exit_code == 1
+    assert "book.xlsx is a FIFO" in result.output and "Traceback" not in result.output

@@ -25,6 +25,7 @@ from .. import model as m
 from ..codec import is_blank, serial_to_datetime, to_cents
 from ..conversion import ROW, Converted, _Bad, convert_value, empty_frame, header_index, object_grid, typed_columns
 from ..errors import WARNING, CellRef, DataError, PayorxlError
+from .package import refuse_not_regular
 from .xlsxpart import col_letter, sheet_parts
 
 
@@ -71,6 +72,7 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
     path = Path(path)
     if not path.exists():
         raise PayorxlError(f"{path} does not exist; create a workbook with 'payorxl new {path.name}'")
+    refuse_not_regular(path)      # a FIFO would hang the reader; a device never ends
     if not zipfile.is_zipfile(path):
         raise PayorxlError(f"{path.name} is not an .xlsx/.xlsm workbook (not a zip file); "
                            "save it from Excel as 'Excel Workbook (*.xlsx)' or 'Macro-Enabled (*.xlsm)'")
