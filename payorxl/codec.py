@@ -13,8 +13,9 @@ uses the scalar rules below.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,30 @@ def cents_array(dollars: np.ndarray) -> np.ndarray:
     267.49999...). Returns float64 whole numbers (the caller casts)."""
     scaled = np.round(np.abs(dollars) * 100, 6)
     return np.sign(dollars) * np.floor(scaled + 0.5)
+
+
+def decimal_cents(amounts: np.ndarray, floats: np.ndarray | None = None) -> np.ndarray:
+    """Decimal dollars (a 1-D object array of Decimals, as pywin32 gives currency-formatted
+    cells) to cents, vectorised, each exactly as `to_cents` rounds it (half up, on the
+    Decimal's own digits, not on a float near it). The amounts go through float and
+    `cents_array` in one step; the few whose cents lie within 0.001 of a half (0.125,
+    2.675, 1.0050), where a float could fall on the wrong side, and any beyond 10^12
+    cents, go through `to_cents` one by one. A NaN or infinite Decimal gives NaN or inf,
+    for the caller to reject. floats: the amounts as float64, when the caller has them
+    already. Returns float64 whole numbers (the caller casts)."""
+    if floats is None:
+        try:
+            floats = amounts.astype("float64")
+        except (ValueError, TypeError):    # a signalling NaN refuses float()
+            floats = np.array([float("nan") if a.is_snan() else float(a) for a in amounts], dtype="float64")
+    cents = cents_array(floats)
+    scaled = np.abs(floats) * 100
+    with np.errstate(invalid="ignore"):
+        exact = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3) | (scaled >= 1e12)
+    exact &= np.isfinite(scaled)
+    for i in np.flatnonzero(exact):
+        cents[i] = to_cents(amounts[i])
+    return cents
 
 
 def dollars(cents: Any) -> float | None:

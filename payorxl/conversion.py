@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import model as m
-from .codec import cents_array, is_blank, serial_to_datetime, to_cents
+from .codec import cents_array, decimal_cents, is_blank, is_na, serial_to_datetime, to_cents
 from .errors import CellRef, DataError
 
 ROW = "_row"  # the Excel row each record came from, kept on every frame
@@ -58,7 +60,7 @@ def _number(value: Any, col: m.Column) -> float:
         raise _Bad(f"{col.name} is {what}, expected a number",
                    "re-enter it as a number (no quotes or letters); Excel shows numbers stored "
                    "as text with a green corner, use 'Convert to Number'")
-    value = float(value)
+    value = _float_or_nan(value)
     if np.isnan(value) or np.isinf(value):
         raise _Bad(f"{col.name} is not a number", "enter a number")
     if col.minimum is not None and value < col.minimum:
@@ -79,7 +81,7 @@ def _money(value: Any, col: m.Column) -> int:
     if abs(number) >= m.MONEY_LIMIT:
         raise _Bad(f"{col.name} is {number:,.2f}, beyond any real amount (${m.MONEY_LIMIT:,} or more)",
                    "check the amount for a stray digit, or an ID pasted into the amount column")
-    return to_cents(number)
+    return to_cents(value if isinstance(value, Decimal) else number)   # a Decimal's own digits
 
 
 def _date(value: Any, col: m.Column) -> pd.Timestamp:
@@ -135,33 +137,93 @@ def _objects(values) -> np.ndarray:
 
 def _strip_all(strings: np.ndarray) -> np.ndarray:
     """Every string stripped (str.strip mapped at C speed, no Python loop)."""
-    return _objects(list(map(str.strip, strings)))
+    return np.fromiter(map(str.strip, strings), dtype=object, count=len(strings))
 
 
 def upper(values: pd.Series) -> pd.Series:
     """A text column in upper case, for matching keys regardless of case; mapped at C
     speed (pandas' .str methods call a Python function per cell)."""
     try:
-        out = list(map(str.upper, values))
+        out = list(map(str.upper, values.to_numpy(dtype=object)))   # not the Series: its iterator is slower
     except TypeError:   # not all str: a column that did not come through conversion
         out = [str(v).upper() for v in values]
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.ndarray]:
+def _missing(a: np.ndarray) -> np.ndarray:
+    """The cells that are no value at all (None, NaN, NaT, NA), as `is_na` says. pandas
+    finds them in one C pass; it also counts a Decimal or numpy NaN/NaT as missing,
+    which `is_na` does not, so those few are checked again one by one."""
+    na = pd.isna(a)
+    suspects = np.flatnonzero(na)
+    suspects = suspects[a[suspects] != None]  # noqa: E711 (elementwise; None is blank)
+    if len(suspects):
+        kept = np.fromiter((not is_na(v) for v in a[suspects]), dtype=bool, count=len(suspects))
+        na[suspects[kept]] = False
+    return na
+
+
+# What pandas infers for a column that holds no missing value at all (None, NaN, NaT).
+_NO_MISSING = ("string", "integer", "decimal", "empty")
+# What pandas infers for a column that holds no text (so no empty "" cell either).
+_NO_TEXT = ("floating", "integer", "mixed-integer-float", "decimal", "date", "datetime", "empty")
+
+
+_DATE_TYPES = (dt.datetime, dt.date, pd.Timestamp)
+
+
+def _day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of date/datetime objects (the date only, as written: a
+    time of day and a time zone are dropped), in one vectorised step."""
+    try:
+        stamps = pd.to_datetime(dates)
+        if stamps.tz is not None:
+            stamps = stamps.tz_localize(None)      # the wall-clock date, as toordinal() gives
+        return stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+    except (ValueError, TypeError, OverflowError):  # mixed time zones, out-of-range years
+        return np.fromiter((v.toordinal() for v in dates), dtype=np.int64, count=len(dates)) - _UNIX_ORDINAL
+
+
+def _floats(numbers: np.ndarray) -> np.ndarray:
+    """Decimals as float64 in one step (NaN for one that refuses, a signalling NaN)."""
+    try:
+        return numbers.astype("float64")
+    except (ValueError, TypeError, OverflowError):
+        return np.array([_float_or_nan(v) for v in numbers], dtype="float64")
+
+
+def _float_or_nan(value) -> float:
+    try:
+        return float(value)
+    except (ValueError, TypeError, OverflowError):
+        return float("nan")
+
+
+def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
     cells hold the default), the bad cells by position, and a mask of the blank cells.
 
-    The common cases — numbers in numeric columns, dates in date columns, text in text
-    columns — are converted a whole column at a time with pandas/numpy; any other cell
-    (a number in a text column, text in a date column, a bool, a whitespace-only cell)
-    goes through the per-cell converters, which also say what is wrong."""
+    The common cases — numbers (float, int, Decimal) in numeric columns, dates in date
+    columns, text in text columns, blanks anywhere — are converted a whole column at a
+    time with pandas/numpy; any other cell (a number in a text column, text in a date
+    column, a bool, a whitespace-only cell) goes through the per-cell converters, which
+    also say what is wrong."""
     a = _objects(values)
     n = len(a)
-    blank = a == "" if n else np.zeros(0, dtype=bool)     # calamine's empty cell
-    rest = np.flatnonzero(~blank)
-    present = a[rest]
-    inferred = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
+    inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
+    if inferred in _NO_MISSING:       # one type throughout and no None: no blank cell to look for
+        blank, rest, present = np.zeros(n, dtype=bool), np.arange(n), a
+    else:
+        blank = _missing(a)
+        rest = np.flatnonzero(~blank)
+        present = a[rest]
+        inferred = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
+    if inferred not in _NO_TEXT and not (inferred == "string" and col.kind in (m.TEXT, m.CHOICE)):
+        empty = present == ""                              # calamine's empty cell
+        if empty.any():
+            blank[rest[empty]] = True
+            rest, present = rest[~empty], present[~empty]
+            inferred = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
     bad: dict[int, _Bad] = {}
 
     def slow(i):
@@ -178,17 +240,22 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
     if col.kind in (m.TEXT, m.CHOICE):
         default = "" if col.default is None else col.default
         out = np.full(n, default, dtype=object)
+        # (calamine's "" cells are blank here because they strip to "")
         if inferred == "string":
             text, odd = rest, np.zeros(0, dtype=np.int64)
         else:
             is_str = np.fromiter((type(v) is str for v in present), dtype=bool, count=len(present))
             text, odd = rest[is_str], rest[~is_str]
-        stripped = _strip_all(a[text])
+        stripped = _strip_all(a if len(text) == n else a[text])
         empty = stripped == ""
-        blank[text[empty]] = True
-        text, stripped = text[~empty], stripped[~empty]
+        if empty.any():
+            blank[text[empty]] = True
+            text, stripped = text[~empty], stripped[~empty]
         if col.kind == m.TEXT:
-            out[text] = stripped
+            if len(text) == n:
+                out = stripped                             # every cell text: nothing to fill
+            else:
+                out[text] = stripped
         else:
             lookup = {c.lower(): c for c in col.choices}
             codes, distinct = pd.factorize(stripped)      # a handful of distinct choices
@@ -203,33 +270,43 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
 
     if col.kind == m.DATE:
         stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-        if inferred in ("date", "datetime") and not pd.isna(present).any():
+        if inferred in ("date", "datetime"):
             dated, odd = rest, np.zeros(0, dtype=np.int64)
         else:
-            is_date = np.fromiter((isinstance(v, dt.date) for v in present), dtype=bool, count=len(present))
+            is_date = np.fromiter((isinstance(v, _DATE_TYPES) for v in present), dtype=bool,
+                                  count=len(present))
             dated, odd = rest[is_date], rest[~is_date]
         if len(dated):
-            ordinals = np.fromiter((v.toordinal() for v in a[dated]), dtype=np.int64, count=len(dated))
-            stamps[dated] = (ordinals - _UNIX_ORDINAL).astype("datetime64[D]").astype("datetime64[ns]")
+            stamps[dated] = _day_numbers(a[dated]).astype("datetime64[D]").astype("datetime64[ns]")
         for i in odd:
             v = slow(i)
             if v is not None and v is not pd.NaT and int(i) not in bad:
                 stamps[i] = np.datetime64(pd.Timestamp(v).to_datetime64(), "ns")
         return pd.Series(stamps), bad, blank
 
-    # Numeric kinds: floats and ints (not bools) in one vectorised pass.
+    # Numeric kinds: floats and ints (not bools), and Decimals (currency-formatted cells
+    # through pywin32), each kind in one vectorised pass.
     nums = np.zeros(n, dtype="float64")
     numeric = np.zeros(n, dtype=bool)
+    decimals = np.zeros(0, dtype=np.int64)
     if inferred in ("floating", "integer", "mixed-integer-float"):
-        nums[rest] = present.astype("float64")
-        numeric[rest] = True
-        nan = rest[np.isnan(nums[rest])]
-        blank[nan], numeric[nan] = True, False
+        floats = rest
+    elif inferred == "decimal":
+        floats, decimals = np.zeros(0, dtype=np.int64), rest
     elif len(present):
-        is_num = np.fromiter((type(v) is float or type(v) is int for v in present), dtype=bool,
-                             count=len(present))
-        nums[rest[is_num]] = present[is_num].astype("float64")
-        numeric[rest[is_num]] = True
+        kinds = np.fromiter((1 if t is float or t is int else 2 if t is Decimal else 0
+                             for t in map(type, present)), dtype=np.int8, count=len(present))
+        floats, decimals = rest[kinds == 1], rest[kinds == 2]
+    else:
+        floats = rest
+    nums[floats] = a[floats].astype("float64")
+    numeric[floats] = True
+    exact_cents = None
+    if len(decimals):
+        nums[decimals] = _floats(a[decimals])
+        numeric[decimals] = True
+        if col.kind == m.MONEY:      # the cents of the Decimal itself, as to_cents rounds it
+            exact_cents = decimal_cents(a[decimals], nums[decimals])
     ok = numeric & np.isfinite(nums)
     if col.kind == m.MONEY:
         ok &= np.abs(nums) < m.MONEY_LIMIT
@@ -239,7 +316,7 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
         ok &= nums == np.floor(nums)
     overrides = {}
     for i in np.flatnonzero(~ok & ~blank):
-        value = slow(i)  # says why the cell is bad, or converts an odd type (Decimal)
+        value = slow(i)  # says why the cell is bad, or converts an odd type (a numpy bool...)
         if int(i) not in bad and not blank[i]:
             overrides[int(i)] = value
     default = col.default
@@ -247,15 +324,17 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, "_Bad"], np.nda
         if col.kind == m.MONEY:
             default = None if default is None else to_cents(default)
             whole = cents_array(nums)   # half away from zero, as to_cents rounds
+            if exact_cents is not None:
+                whole[decimals] = exact_cents
         else:
             whole = nums
-        series = pd.Series(np.where(ok, whole, 0).astype("int64"), dtype="Int64")
-        series[~ok] = pd.NA if default is None else default
+        data = np.where(ok, whole, 0 if default is None else default).astype("int64")
+        series = pd.Series(pd.arrays.IntegerArray(data, ~ok if default is None else np.zeros(n, dtype=bool)))
         for i, v in overrides.items():
             series.iat[i] = v
         return series, bad, blank
-    series = pd.Series(np.where(ok, nums, np.nan), dtype="Float64")
-    series[~ok] = pd.NA if default is None else default
+    data = np.where(ok, nums, np.nan if default is None else default)
+    series = pd.Series(pd.arrays.FloatingArray(data, ~ok if default is None else np.zeros(n, dtype=bool)))
     for i, v in overrides.items():
         series.iat[i] = v
     return series, bad, blank

@@ -109,7 +109,7 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 def _counts(frame: pd.DataFrame, group: str, mask: pd.Series) -> pd.DataFrame:
     """Distinct claims and summed charges of the rows under `mask`, per `group`."""
-    rows = frame[mask]
+    rows = frame.loc[mask, [group, "claim_id", "charge"]]     # only the columns counted
     grouped = rows.groupby(group, sort=False)
     return pd.DataFrame({"claims": grouped["claim_id"].nunique(),
                          "charges": grouped["charge"].sum()})

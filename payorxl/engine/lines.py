@@ -97,14 +97,17 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     totals["denial_group"] = last_denial["group_code"]
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
-    totals["carc29"] = (pay["carc"].astype(str) == "29").groupby(pay["_line"]).any()
+    # (The text compared once per distinct code; a line is flagged when any of its rows is.)
+    codes, distinct = pd.factorize(pay["carc"])
+    cites29 = np.append((pd.Series(distinct, dtype=object).astype(str) == "29").to_numpy(dtype=bool), False)[codes]
+    totals["carc29"] = totals.index.isin(pay_key[cites29])
     out = out.join(totals.reindex(claim_key).set_axis(out.index))
     for c in MONEY_SUMS + ["first_paid", "n_remits"]:
         out[c] = out[c].fillna(0).astype("int64")
     for c in ["denial_carc", "denial_group"]:
         out[c] = out[c].fillna("").astype(object)
     for c in ["denied_first_pass", "carc29"]:
-        out[c] = out[c].astype("boolean").fillna(False).astype(bool)
+        out[c] = out[c].eq(True)        # a line with no remittance (NaN here) is False
     out["adjudicated"] = out["n_remits"] > 0
     out["denied"] = out["denial_date"].notna() & (out["paid"] <= 0)
     return out

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m
-from .deadlines import contract_terms, match_key, round_half_up
+from .deadlines import contract_terms, match_codes, match_key, round_half_up
 
 FEE_KEY = ["payor", "cpt", "modifier"]
 FEE_SCHEDULE, PCT_OF_MEDICARE = m.FEE_BASES
@@ -33,23 +33,26 @@ def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos
     rows match (overlapping dates, a data error `overlapping_fee_rows` reports), the one
     with the latest Effective From wins, and among equal Effective From the lower row
     in the sheet. <NA> where no row matches."""
+    # (payor, CPT, modifier) as one integer, the same in both frames: a merge on one
+    # integer is several times faster than on three text columns.
+    n, key = len(payor), np.zeros(len(payor) + len(fee_schedule), dtype=np.int64)
+    for wanted_keys, fee_keys in ((payor, fee_schedule["payor"]), (cpt, fee_schedule["cpt"]),
+                                  (modifier, fee_schedule["modifier"])):
+        codes = np.concatenate(match_codes(wanted_keys, fee_keys))
+        key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
     wanted = pd.DataFrame({
-        "payor": match_key(payor).to_numpy(),
-        "cpt": match_key(cpt).to_numpy(),
-        "modifier": match_key(modifier).to_numpy(),
+        "_key": key[:n],
         "dos": dos.to_numpy(dtype="datetime64[ns]"),
         "_pos": np.arange(len(payor)),
     })
     rates = pd.DataFrame({
-        "payor": match_key(fee_schedule["payor"]).to_numpy(),
-        "cpt": match_key(fee_schedule["cpt"]).to_numpy(),
-        "modifier": match_key(fee_schedule["modifier"]).to_numpy(),
+        "_key": key[n:],
         "effective_from": fee_schedule["effective_from"].to_numpy(dtype="datetime64[ns]"),
         "effective_to": fee_schedule["effective_to"].to_numpy(dtype="datetime64[ns]"),
         "allowed": fee_schedule["allowed"].astype("Int64").to_numpy(),
         "_order": np.arange(len(fee_schedule)),
     })
-    hits = wanted.merge(rates, on=FEE_KEY, how="inner")
+    hits = wanted.merge(rates, on="_key", how="inner")
     in_effect = (hits["effective_from"] <= hits["dos"]) & (
         hits["effective_to"].isna() | (hits["dos"] <= hits["effective_to"]))
     hits = hits[in_effect].sort_values(["_pos", "effective_from", "_order"], kind="stable")

@@ -24,10 +24,15 @@ COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount"
 
 
 def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, status, detail) -> pd.DataFrame:
-    def pick(v):
-        return v[mask] if isinstance(v, pd.Series) else pd.Series(v, index=frame.index)[mask]
-
     f = frame[mask]
+
+    def pick(v):
+        if isinstance(v, pd.Series):
+            return v[mask]
+        if np.ndim(v) == 0:     # one value for every row: built for the rows picked only
+            return pd.Series(v, index=f.index)
+        return pd.Series(np.asarray(v)[np.asarray(mask, dtype=bool)], index=f.index)   # the rows picked
+
     return pd.DataFrame({
         "action": action, "payor": f["payor"], "claim_id": f["claim_id"], "line": f["line"],
         "cpt": f["cpt"], "dos": f["dos"], "amount": pick(amount).astype("Int64"),

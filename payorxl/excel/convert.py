@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import codec, model as m
@@ -55,14 +57,18 @@ def readable_errors(func):
 
 # --- arguments in ----------------------------------------------------------------------
 
-def as_grid(value: Any) -> list[list]:
+def as_grid(value: Any) -> Sequence[Sequence]:
     """A range argument as a 2-D list. xlwings gives a 2-D list with ``ndim=2``; without
-    it a one-row range is a flat list and one cell a scalar. None (omitted) is empty."""
+    it a one-row range is a flat list and one cell a scalar. None (omitted) is empty.
+    A 2-D argument is returned as it came, not copied (it is only read): copying 100,000
+    rows costs more than converting them, mostly in the garbage collector's passes over
+    the new lists."""
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
-        if value and all(isinstance(row, (list, tuple)) for row in value):
-            return [list(row) for row in value]
+        if value and (set(map(type, value)) <= {list, tuple}
+                      or all(isinstance(row, (list, tuple)) for row in value)):
+            return value
         return [list(value)]
     return [[value]]
 
@@ -202,16 +208,55 @@ def excel_value(value: Any, kind: str) -> Any:
     return codec.to_excel(value, kind, blank="")
 
 
+_NUMERIC_OUT = {m.MONEY, m.INT, m.COUNT, m.PERCENT, m.NUMBER}
+
+
+def excel_column(values: pd.Series, kind: str) -> list:
+    """A result column as Excel should receive it, value for value what `excel_value`
+    gives, but converted a whole column at a time where its dtype allows (numbers,
+    flags, dates, all-text); mixed object columns go cell by cell."""
+    dtype = values.dtype
+    blank = values.isna().to_numpy()
+    floats = pd.api.types.is_float_dtype(dtype)
+    if floats and np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)).any():
+        return [excel_value(v, kind) for v in values.tolist()]    # as excel_value fails, or not
+    if kind in _NUMERIC_OUT and (pd.api.types.is_integer_dtype(dtype) or floats):
+        is_int = pd.api.types.is_integer_dtype(dtype)
+        if kind in (m.PERCENT, m.NUMBER):
+            out = values.to_numpy(dtype="float64", na_value=np.nan).tolist()
+        elif is_int:
+            whole = values.to_numpy(dtype="int64", na_value=0)
+            out = (whole / 100).tolist() if kind == m.MONEY else whole.tolist()
+        else:   # int() of a float truncates toward zero
+            whole = np.trunc(values.to_numpy(dtype="float64", na_value=0.0))
+            whole[~np.isfinite(whole)] = 0
+            out = (whole / 100).tolist() if kind == m.MONEY else whole.astype("int64").tolist()
+    elif kind == m.BOOL and pd.api.types.is_bool_dtype(dtype):
+        out = values.to_numpy(dtype=bool, na_value=False).tolist()
+    elif kind in (m.DATE, m.DATETIME) and isinstance(dtype, np.dtype) and dtype.kind == "M":
+        stamps = values.to_numpy()
+        if kind == m.DATE:                   # a date: no time of day
+            stamps = stamps.astype("datetime64[D]")
+        out = stamps.astype("datetime64[us]").astype(object).tolist()
+    elif kind not in _NUMERIC_OUT | {m.DATE, m.DATETIME, m.BOOL} and not blank.any() \
+            and (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)) \
+            and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.tolist()
+    else:
+        return [excel_value(v, kind) for v in values.tolist()]
+    if blank.any():
+        for i in np.flatnonzero(blank):
+            out[i] = ""
+    return out
+
+
 def table_out(frame: pd.DataFrame, fields: Iterable[m.Field], limit: int | None = None) -> list[list]:
     """A result frame as a spilled table: the declared fields' headers, then one row per
     frame row."""
     fields = list(fields)
     rows = frame if limit is None else frame.head(limit)
-    out: list[list] = [[f.name for f in fields]]
-    values = [rows[f.key].tolist() if f.key in rows else [None] * len(rows) for f in fields]
-    for row in zip(*values) if values else ():
-        out.append([excel_value(v, f.kind) for v, f in zip(row, fields)])
-    return out
+    columns = [excel_column(rows[f.key], f.kind) if f.key in rows else [""] * len(rows) for f in fields]
+    return [[f.name for f in fields]] + (list(map(list, zip(*columns))) if columns else [])
 
 
 def aligned_out(argument: Any, rows: pd.DataFrame, result: pd.DataFrame,
@@ -222,10 +267,10 @@ def aligned_out(argument: Any, rows: pd.DataFrame, result: pd.DataFrame,
     engine's per-row frame, same order."""
     fields = list(fields)
     table_rows = table_out(result, fields)
-    out = [table_rows[0]] + [[""] * len(fields) for _ in range(max(len(as_grid(argument)) - 1, 0))]
+    out: list = [table_rows[0]] + [None] * max(len(as_grid(argument)) - 1, 0)
     for row, values in zip(rows[ROW].tolist(), table_rows[1:]):
         out[row - 1] = values
-    return out
+    return [[""] * len(fields) if r is None else r for r in out]
 
 
 def pick_rate(rates: pd.DataFrame, month: str | None, basis: str, payor: Any = None) -> float:
