@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from vba_helpers import olevba_modules
+
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")   # oletools on pyparsing 3
 ROOT = Path(__file__).resolve().parents[1]
 # what the sdist is made of: pyproject.toml names README.md (readme) and LICENSE (license-files)
@@ -43,15 +45,6 @@ def lines(text: str) -> list[str]:
     while out and not out[-1].strip():
         out.pop()
     return out
-
-
-def olevba_modules(path: Path) -> dict[str, str]:
-    from oletools.olevba import VBA_Parser
-    parser = VBA_Parser(str(path))
-    try:
-        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
-    finally:
-        parser.close()
 
 
 def build_distributions(tmp: Path) -> list[Path]:

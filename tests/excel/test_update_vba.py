@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from payorxl import pipeline
 from payorxl.cli import main
 from payorxl.workbook import vba
+from vba_helpers import olevba_modules
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")   # oletools on pyparsing 3
 XLWINGS = Path(xlwings.__file__).parent
@@ -42,15 +43,6 @@ def lines(text: str) -> list[str]:
     while out and not out[-1].strip():
         out.pop()
     return out
-
-
-def olevba_modules(path: Path) -> dict[str, str]:
-    from oletools.olevba import VBA_Parser
-    parser = VBA_Parser(str(path))
-    try:
-        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
-    finally:
-        parser.close()
 
 
 def raw_parts(path: Path) -> list[tuple]:

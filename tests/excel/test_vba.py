@@ -19,6 +19,7 @@ from payorxl.excel.vba_udfs import udf_module
 from payorxl.libreoffice import convert, soffice
 from payorxl.workbook import vba
 from payorxl.workbook.template import build_workbook
+from vba_helpers import olevba_modules
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")   # oletools on pyparsing 3
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,15 +60,6 @@ def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("xlsm") / "practice.xlsm"
     pipeline.new_workbook(path, settings_values={"practice_name": "Test Practice"})
     return path
-
-
-def olevba_modules(path: Path) -> dict[str, str]:
-    from oletools.olevba import VBA_Parser
-    parser = VBA_Parser(str(path))
-    try:
-        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
-    finally:
-        parser.close()
 
 
 # --- the package ----------------------------------------------------------------------------
