@@ -158,9 +158,15 @@ def _missing(a: np.ndarray) -> np.ndarray:
     suspects = np.flatnonzero(na)
     suspects = suspects[a[suspects] != None]  # noqa: E711 (elementwise; None is blank)
     if len(suspects):
-        kept = np.fromiter((not is_na(v) for v in a[suspects]), dtype=bool, count=len(suspects))
+        kept = np.fromiter((not is_na(v) or _is_nan(v) for v in a[suspects]), dtype=bool, count=len(suspects))
         na[suspects[kept]] = False
     return na
+
+
+def _is_nan(value) -> bool:
+    """A float NaN in a cell: a value that is not a number (a file written by another
+    program), not an empty cell — reported as such, never taken for a blank."""
+    return isinstance(value, float) and value != value
 
 
 # What pandas infers for a column that holds no missing value at all (None, NaN, NaT).
@@ -228,6 +234,11 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
 
     def slow(i):
         i = int(i)
+        if _is_nan(a[i]):
+            blank[i] = False
+            bad[i] = _Bad(f"{col.name} is NaN (not a number), not a value",
+                          "type the value, or clear the cell if it has none")
+            return col.default
         if is_blank(a[i]):
             blank[i] = True
             return col.default

@@ -91,3 +91,23 @@ def test_a_huge_cell_gives_a_bounded_message(good_book, tmp_path):
     assert "…" in result.output
     problems = json.loads(CliRunner().invoke(main, ["check", str(book), "--json"]).output)
     assert all(len(p["value"]) < 200 for p in problems)
+
+
+def test_nan_in_a_cell_is_named_not_taken_for_a_blank(good_book, tmp_path):
+    """A file written by another program can hold NaN in a numeric cell (<v>NaN</v>);
+    Excel has no such value. Before, a NaN Charge read as "required and blank" and a NaN
+    Units silently became the default 1."""
+    import zipfile
+    marked = edited(good_book, tmp_path / "marked.xlsx", {(3, "Charge"): 123456.78, (4, "Units"): 7654321})
+    book = tmp_path / "nan.xlsx"
+    with zipfile.ZipFile(marked) as zin, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<v>123456.78</v>", b"<v>NaN</v>").replace(b"<v>7654321</v>", b"<v>NaN</v>")
+            zout.writestr(info, data)
+    result = CliRunner().invoke(main, ["check", str(book), "--json"])
+    assert result.exit_code == 1
+    nan = {(p["row"], p["column"]) for p in json.loads(result.output) if "NaN" in p["message"]}
+    assert nan == {(3, "Charge"), (4, "Units")}
+    assert not [p for p in json.loads(result.output) if "blank" in p["message"] and p["row"] in (3, 4)]
