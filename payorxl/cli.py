@@ -36,7 +36,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import pipeline
-from .codec import dollars, is_na
+from .codec import dollars, is_na, safe_json
 from .errors import PayorxlError
 
 UNLIMITED = 1_000_000   # the width of a console that is not a terminal: lines are never wrapped or cut
@@ -298,6 +298,12 @@ def _recalc_log_line(s: pipeline.Summary, now=None) -> str:
     return f"{stamp} ok {name} {s.claim_lines:,} lines {s.errors:,} left out"
 
 
+def _json(value) -> str:
+    """JSON for other tools: text that a spreadsheet would run as a formula (=, +, -, @,
+    tab, CR first) leaves with a leading apostrophe, as in the CSV files (codec.safe_text)."""
+    return json.dumps(safe_json(value), indent=2, default=str)
+
+
 def _append_log(log_file: Path, lines: list[str]) -> None:
     text = "".join(line + "\n" for line in lines)
     if str(log_file) == "-":
@@ -373,7 +379,7 @@ def recalc(books, as_of, output, backup, as_json, csv_dir, jobs, scheduler, log_
             if not s.failed:
                 write_csv(Path(s.output), Path(csv_dir), as_of)
     if as_json:
-        click.echo(json.dumps([_summary_json(s) for s in summaries], indent=2, default=str))
+        click.echo(_json([_summary_json(s) for s in summaries]))
     elif len(summaries) > 1 or not summaries[0].failed:   # one failed workbook: only its error line
         t = Table(title="payorxl recalc")
         for h in ("Workbook", "Practice", "As of", "Lines", "Errors", "Denial rate", "Missed", "Due soon",
@@ -456,7 +462,7 @@ def rollup(books, as_of, output, as_json, csv_dir, deidentify, key_file, log_fil
     if csv_dir:
         ru.write_csv(result, csv_dir)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2, default=str))
+        click.echo(_json(result.as_json()))
     else:
         t = Table(title="payorxl rollup")
         for h in ("Workbook", "Practice", "As of", "Lines", "Left out", "Denial rate", "Net collection",
@@ -512,7 +518,7 @@ def check(book, as_of, as_json, show_phi):
     results = pipeline.load(book, as_of)
     problems = results.errors
     if as_json:
-        click.echo(json.dumps([e.as_dict(show_phi) for e in problems], indent=2, default=str))
+        click.echo(_json([e.as_dict(show_phi) for e in problems]))
     else:
         for e in problems:
             color = "red" if e.severity == "error" else "yellow"
@@ -623,7 +629,7 @@ def import_(book, files, allow_unbalanced, dry_run, as_json):
     from .importer import import_files
     result = import_files(book, files, allow_unbalanced=allow_unbalanced, dry_run=dry_run)
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        click.echo(_json(result.as_dict()))
     else:
         for f in result.files:
             console.print(_import_line(f), soft_wrap=True)

@@ -175,6 +175,16 @@ def safe_text(value: Any) -> Any:
     return value
 
 
+def safe_json(value: Any) -> Any:
+    """`value` (dicts, lists, scalars, as json.dumps takes them) with every string passed
+    through safe_text: JSON is pasted into spreadsheets too."""
+    if isinstance(value, dict):
+        return {k: safe_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_json(v) for v in value]
+    return safe_text(value)
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with every text cell passed through safe_text (numbers stay numbers)."""
     out = frame.copy()

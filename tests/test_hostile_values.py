@@ -111,3 +111,16 @@ def test_nan_in_a_cell_is_named_not_taken_for_a_blank(good_book, tmp_path):
     nan = {(p["row"], p["column"]) for p in json.loads(result.output) if "NaN" in p["message"]}
     assert nan == {(3, "Charge"), (4, "Units")}
     assert not [p for p in json.loads(result.output) if "blank" in p["message"] and p["row"] in (3, 4)]
+
+
+def test_json_text_never_opens_as_a_formula(tmp_path):
+    # A practice named like a formula (Settings' Practice Name): `recalc --json` is
+    # pasted into spreadsheets too, so the name leaves as text, as in the CSV files.
+    book = tmp_path / "evil.xlsx"
+    d = generate_demo(claims=20)
+    pipeline.new_workbook(book, d.frames(), {**d.settings, "practice_name": "=HYPERLINK(\"x\")"})
+    result = CliRunner().invoke(main, ["recalc", str(book), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)[0]
+    assert summary["practice"] == "'=HYPERLINK(\"x\")"
+    assert isinstance(summary["kpis"]["ar_total"], float)     # numbers stay numbers
