@@ -39,12 +39,14 @@ from .errors import PayorxlError
 from .validate import validate
 from .workbook.read import read_inputs
 from .workbook.sheets import (
+    CHART_COLUMN,
     DASHBOARD_HEIGHTS,
     STYLES,
     TABLE_HEADER_ROW,
     TILE_ORDER,
     TILE_ROWS,
     TILES_PER_ROW,
+    Block,
     table_cells,
     totals_cells,
 )
@@ -59,22 +61,6 @@ ONE_TABLE = {"Practices": m.ROLLUP_PRACTICES, "Payors": m.ROLLUP_PAYORS,
 HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS, **{name: {TABLE_HEADER_ROW: 45} for name in ONE_TABLE}}
 
 
-@dataclass(frozen=True)
-class Block:
-    title: str
-    row: int
-    slots: int
-    fields: tuple
-
-    @property
-    def first(self) -> int:
-        return self.row + 2
-
-    @property
-    def last(self) -> int:
-        return self.row + 1 + self.slots
-
-
 PRACTICE_BLOCK = Block("Practices (largest by charges adjudicated)", 11, 20, m.ROLLUP_PRACTICES.only(
     "practice", "claims_adjudicated", "claims_denied", "initial_denial_rate", "net_collection_rate",
     "days_in_ar", "ar_total"))
@@ -82,7 +68,6 @@ PAYOR_BLOCK = Block("Payor benchmark, all practices (largest by claims adjudicat
                     m.ROLLUP_PAYORS.only("payor", "practices", "claims_adjudicated", "denial_rate",
                                          "underpayment_rate", "days_to_pay", "top_denial_reasons"))
 FAILED_BLOCK = Block("Workbooks not rolled up", 52, 8, m.ROLLUP_FAILED.fields)
-CHART_COLUMN = 8
 DASHBOARD_WIDTHS = [32] + [19] * 6 + [2]
 
 
@@ -344,10 +329,9 @@ def dashboard(r: Rollup) -> list[Cell]:
     biggest = (r.practices.sort_values(["charges_adjudicated", "practice"], ascending=[False, True], kind="stable")
                if len(r.practices) else r.practices)
     for block, frame in ((PRACTICE_BLOCK, biggest), (PAYOR_BLOCK, r.payors), (FAILED_BLOCK, r.failed)):
-        cells.append(Cell(block.row, 0, block.title, "section"))
-        cells += table_cells(frame, block.fields, block.row + 1, limit=block.slots)
+        cells += block.cells(frame)
         if not len(frame):
-            cells.append(Cell(block.first, 0, "Every workbook was rolled up." if block is FAILED_BLOCK
+            cells.append(Cell(block.first_data_row, 0, "Every workbook was rolled up." if block is FAILED_BLOCK
                               else "Nothing to show.", "ok" if block is FAILED_BLOCK else "note"))
     return cells
 
@@ -378,7 +362,7 @@ def sheets(r: Rollup) -> dict[str, list[Cell]]:
 
 def _charts(wb, ws) -> None:
     def rng(block, col):
-        return ["Dashboard", block.first, col, block.last, col]
+        return ["Dashboard", block.first_data_row, col, block.last_data_row, col]
 
     small = {"size": 9}
     category = {"interval_unit": 1, "interval_tick": 1, "num_font": small, "major_tick_mark": "none"}

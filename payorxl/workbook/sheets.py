@@ -63,11 +63,21 @@ CENTERED = {"rank": "int_center", "line": "int_center", "days_left": "int_center
 
 @dataclass(frozen=True)
 class Block:
-    """A titled table on the Dashboard at a fixed place with a fixed number of slots."""
+    """A titled table on a Dashboard (the practice's, the portfolio's) at a fixed place with
+    a fixed number of slots: the charts the template puts beside it read those rows."""
     title: str
     row: int            # 0-based row of the title; header on row+1, data from row+2
     slots: int
-    headers: tuple[str, ...]
+    fields: tuple[m.Field, ...]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def cells(self, frame: pd.DataFrame) -> list[Cell]:
+        """The title, the header row and at most `slots` rows of `frame`."""
+        return [Cell(self.row, 0, self.title, "section"),
+                *table_cells(frame, self.fields, self.row + 1, limit=self.slots)]
 
     @property
     def first_data_row(self) -> int:
@@ -85,11 +95,11 @@ AGING_BLOCK = m.AGING.only("payor", *m.AGING_BUCKETS, "total")
 CATEGORY_BLOCK = (m.Field("Category", "category", m.TEXT), m.DENIALS.field("claims_denied"),
                   m.Field("Share of adjudicated", "denial_rate", m.PERCENT), m.DENIALS.field("charges_denied"))
 DASHBOARD = {
-    "denials": Block("Initial denial rate by payor", 11, 10, tuple(f.name for f in DENIALS_BLOCK)),
-    "aging": Block(m.AGING.title, 24, 10, tuple(f.name for f in AGING_BLOCK)),
-    "categories": Block("Denials by root cause (CARC category)", 37, 13, tuple(f.name for f in CATEGORY_BLOCK)),
-    "monthly": Block(m.MONTHLY.title, 53, 12, tuple(m.MONTHLY.headers)),
-    "deadlines": Block(m.DEADLINES.title, 68, 4, tuple(m.DEADLINES.headers)),
+    "denials": Block("Initial denial rate by payor", 11, 10, DENIALS_BLOCK),
+    "aging": Block(m.AGING.title, 24, 10, AGING_BLOCK),
+    "categories": Block("Denials by root cause (CARC category)", 37, 13, CATEGORY_BLOCK),
+    "monthly": Block(m.MONTHLY.title, 53, 12, m.MONTHLY.fields),
+    "deadlines": Block(m.DEADLINES.title, 68, 4, m.DEADLINES.fields),
 }
 CHART_COLUMN = 8   # charts sit from column I, beside their block
 CHART_COLUMNS = 10  # ... and span about ten default-width columns (I:R): the print area's right edge
@@ -162,18 +172,11 @@ def dashboard(results: Results) -> list[Cell]:
         cells += [Cell(row, col, kpi.label, "tile_label"), Cell(row + 1, col, value, style),
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 
-    def block(name, frame, columns):
-        b = DASHBOARD[name]
-        out = [Cell(b.row, 0, b.title, "section")]
-        out += table_cells(frame, columns, b.row + 1, limit=b.slots)
-        return out
-
-    cells += block("denials", results.denials_by["payor"], DENIALS_BLOCK)
     aging = results.aging.sort_values("total", ascending=False) if len(results.aging) else results.aging
-    cells += block("aging", aging, AGING_BLOCK)
-    cells += block("categories", results.denials_by["category"], CATEGORY_BLOCK)
-    cells += block("monthly", results.monthly, m.MONTHLY.fields)
-    cells += block("deadlines", results.deadlines, m.DEADLINES.fields)
+    for name, frame in (("denials", results.denials_by["payor"]), ("aging", aging),
+                        ("categories", results.denials_by["category"]), ("monthly", results.monthly),
+                        ("deadlines", results.deadlines)):
+        cells += DASHBOARD[name].cells(frame)
     return cells
 
 
