@@ -90,7 +90,7 @@ def _evaluate(path, as_of):
     from .workbook.xlsxpart import sheet_parts
     with zipfile.ZipFile(path) as z:
         names = sheet_parts(z)
-    missing = [t.name for t in m.INPUT_TABLES if t.name not in names]
+    missing = [t.name for t in m.INPUT_TABLES if t.name not in names and not t.optional]
     if missing:   # a spreadsheet, not a practice workbook: its figures would all be blank
         raise PayorxlError(f"{Path(path).name} is not a payorxl practice workbook (no {', '.join(missing)} "
                            f"sheet{'s' if len(missing) > 1 else ''}); make one with 'payorxl new'")
@@ -411,8 +411,10 @@ def build_portfolio(path: Path) -> None:
 
 def write_portfolio(r: Rollup, output: str | Path) -> list[str]:
     """Write the roll-up to `output`: a new portfolio workbook, or an existing one with only
-    its owned sheets rewritten (everything else byte for byte). Atomic; returns the parts
-    that changed."""
+    its owned sheets rewritten (everything else byte for byte). Atomic, and under the
+    workbook lock that recalc and import hold (package.workbook_lock): never over a
+    workbook one of them is changing (it waits, or is refused naming it). Returns the
+    parts that changed."""
     from .workbook.package import install, new_temp, workbook_lock
     from .workbook.xlsxpart import file_state, refuse_if_open, write_owned_sheets
     output = Path(output)

@@ -23,9 +23,11 @@ in place; `atomic_write_bytes` writes any bytes. They guarantee:
   file behind, and a one-line message saying so.
 
 Around a whole read→write, `workbook_lock` serialises payorxl's own runs on one workbook
-(import and recalc take it): an advisory lock file ``.payorxl-<name>.lock`` beside the
-workbook (beside a symlink's target), held with flock (msvcrt.locking on Windows) and
-holding the holder's PID and command for the message. A second run waits up to
+(import and recalc take it; so do `new --force` and the roll-up before they replace a
+workbook, so that neither overwrites one an import or recalc is changing): an advisory
+lock file ``.payorxl-<name>.lock`` beside the workbook (beside a symlink's target), held
+with flock (msvcrt.locking on Windows, on a byte far past the text) and holding the
+holder's PID and command for the message. A second run waits up to
 LOCK_WAIT seconds, then is refused with a one-line message naming the other process;
 a lock left by a killed run is free (the OS drops a dead process's lock) and is taken
 over. `refuse_not_regular` refuses a workbook path that is a FIFO, device or folder
@@ -195,13 +197,23 @@ except ImportError:   # Windows: a byte far past the PID text, so that others ca
     import msvcrt
 
     _WIN_BYTE = 1 << 30
+    # What msvcrt.locking(LK_NBLCK) raises when another handle holds the byte: the CRT maps
+    # ERROR_LOCK_VIOLATION to EACCES (EDEADLOCK is LK_LOCK's, after its ten retries).
+    _HELD = {errno.EACCES, errno.EDEADLK, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 
     def _try_lock(fd: int) -> bool:
+        # msvcrt.locking locks nbytes from the descriptor's current position (and leaves
+        # the position there): seek to the byte first, and back to 0 after, so that the
+        # PID text is written at the start of the file, not a gigabyte into it.
         os.lseek(fd, _WIN_BYTE, os.SEEK_SET)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
+        except OSError as e:
+            if e.errno in _HELD:
+                return False
+            raise
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
         return True
 
     def _unlock(fd: int) -> None:
@@ -229,6 +241,9 @@ def _open_lock(lock: Path, real: Path) -> int | None:
     else:
         try:
             _match_permissions(fd, str(lock), real)
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)
+            if not mode & stat.S_IWUSR:   # a read-only workbook's mode: Windows could not delete the lock file
+                os.chmod(fd if os.chmod in os.supports_fd else lock, mode | stat.S_IWUSR)
         except OSError:
             pass
         return fd
@@ -290,13 +305,24 @@ def workbook_lock(path: Path, command: str = "run", wait: float | None = None):
                                "again") from None
         if fd is None:
             continue
-        if _try_lock(fd):
+        try:
+            held = _try_lock(fd)
+        except OSError as e:         # not "held by another": locking itself failed (e.g. a share without locks)
+            os.close(fd)
+            raise PayorxlError(f"{lock.name} beside {real.name} could not be locked ({e.strerror or e}); nothing "
+                               "was written. Work on a copy in a local folder, or remove the file and run the "
+                               "command again") from None
+        if held:
             try:                     # the name must still be this file (not removed and made anew)
                 same = os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False))
             except OSError:
                 same = False
             if same:
                 break
+            try:                     # before the close: Windows frees a closed handle's locks only eventually
+                _unlock(fd)
+            except OSError:
+                pass
         else:
             holder = _holder(fd)
             os.close(fd)
@@ -313,6 +339,7 @@ def workbook_lock(path: Path, command: str = "run", wait: float | None = None):
         return
     try:
         try:
+            os.lseek(fd, 0, os.SEEK_SET)     # where _holder reads it (whatever _try_lock did)
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()} {command.split()[0] if command.strip() else 'run'} "
                          f"{platform.node() or '-'}\n".encode("utf-8", "replace"))

@@ -4,12 +4,16 @@ Values come from python-calamine (a Rust reader, several times faster than openp
 TOOLCHAIN.md); structure is known from the template: each input table starts at A1 of
 the sheet of the same name, headers in row 1. Columns are found by header, so users may
 reorder columns or add their own; calculated columns are ignored (the engine recomputes
-them). Every problem becomes a `DataError`; only an unreadable file raises.
+them). Every problem becomes a `DataError`; only an unreadable file raises, or one
+payorxl must not read: each sheet's XML is scanned before calamine parses it
+(`scan_sheet`), for formulas in input cells and for a value far outside a table, which
+would make calamine allocate the whole grid out to it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -84,9 +88,14 @@ def open_workbook(path: str | Path) -> CalamineWorkbook:
                            "open it in Excel and save it again, or restore a backup") from None
 
 
-def read_grid(book: CalamineWorkbook, sheet: str) -> list[list] | None:
+def read_grid(book: CalamineWorkbook, sheet: str, scanned: bool = False) -> list[list] | None:
+    """The cells of `sheet` from A1 (None: no such sheet). A calamine workbook's sheet is
+    scanned first (scan_sheet) unless the caller has (`scanned`): a value far outside
+    its table is refused before calamine builds the grid out to it."""
     if sheet not in book.sheet_names:
         return None
+    if not scanned and isinstance(book, CalamineWorkbook) and book.path:
+        _refuse_far_in(Path(book.path), sheet)
     try:
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as e:  # calamine's XmlError, ZipError...: the sheet's XML is damaged
@@ -179,7 +188,8 @@ def _no_sheet(table: m.Table) -> Converted:
 
 def read_table(book, table: m.Table) -> Converted:
     if table.name not in book.sheet_names:
-        return _no_sheet(table)
+        # A workbook made before an optional table existed: it simply has no rows.
+        return Converted(empty_frame(table), [], set(), {}) if table.optional else _no_sheet(table)
     try:
         sheet = book.get_sheet_by_name(table.name)
         return table_from_sheet(sheet, table)
@@ -272,44 +282,57 @@ def _parse(path: Path, name: str):
         book.close()
 
 
+def _scan_then_parse(path: Path, name: str, part: str, columns: set[str] | None,
+                     scans: dict, stop: threading.Event):
+    """In a worker thread: scan one big sheet (refusing a value far outside its table),
+    then parse it; not parsed when the read has already failed elsewhere (`stop`)."""
+    scans.update(scan_and_refuse(path, {name: part}, {name: columns or set()}))
+    return None if stop.is_set() else _parse(path, name)
+
+
 def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = (), parallel: bool = True) -> Inputs:
     """All input tables and the settings of the workbook at `path`; with `also`, the
     cells of those sheets too (in `grids`, when the workbook has them), in the same pass.
     parallel=False parses the sheets one after the other at any size (less memory, as
     above PARALLEL_MAX; `payorxl import` reads so).
 
-    Refuses (PayorxlError) a workbook with formulas in input cells, so that no figure
-    rests on a value payorxl cannot see being computed. The scan for them runs in a
-    thread beside the read."""
+    Each sheet's XML is scanned before calamine parses it (scan_sheet: one streamed
+    pass), and the read refused (PayorxlError) when a sheet holds a value far outside its
+    table, which would make calamine allocate the grid out to it; or formulas in input
+    cells, so that no figure rests on a value payorxl cannot see being computed."""
     path = Path(path)
     book = open_workbook(path)
     try:
         try:
             with zipfile.ZipFile(path) as z:
                 parts = {name: part for name, part in sheet_parts(z).items()
-                         if name in INPUT_SHEETS and part in z.NameToInfo}
-                xml_size = sum(z.getinfo(p).file_size for p in parts.values())
+                         if (name in INPUT_SHEETS or name in also) and part in z.NameToInfo}
+                xml_size = sum(z.getinfo(p).file_size for name, p in parts.items() if name in INPUT_SHEETS)
         except Exception as e:   # defusedxml refuses DTDs and entities; a damaged workbook.xml
             raise PayorxlError(f"{path.name}: the workbook's sheet list could not be read "
                                f"({type(e).__name__}: {str(e)[:200]}); open it in Excel and save it "
                                "again, or restore a backup") from None
         expected = input_columns(path)     # sheet -> input column letters, from the table parts
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="payorxl-read") as pool:
-            scan = pool.submit(formula_cells, path, parts, expected)
-            sheets = {}
-            if parallel and xml_size <= PARALLEL_MAX:
-                # The two big sheets on their own threads; the small ones are read here.
-                for name in ("Claims", "Payments"):
-                    if name in book.sheet_names:
-                        sheets[name] = pool.submit(_parse, path, name)
-            inputs = inputs_from_book(book, as_of, sheets)
-            inputs.grids = {name: read_grid(book, name) for name in also if name in book.sheet_names}
+        scans: dict[str, SheetScan] = {}
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="payorxl-read") as pool:
             try:
-                found = scan.result()
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:   # e.g. a bad CRC
-                raise PayorxlError(f"{path.name}: a sheet of the workbook is damaged ({type(e).__name__}: "
-                                   f"{str(e)[:200]}); open it in Excel and save it again, or restore a "
-                                   "backup") from None
+                sheets = {}
+                if parallel and xml_size <= PARALLEL_MAX:
+                    # The two big sheets are scanned then parsed on their own threads
+                    # (calamine releases the GIL); the small ones are scanned, then read, here.
+                    for name in ("Claims", "Payments"):
+                        if name in parts and name in book.sheet_names:
+                            sheets[name] = pool.submit(_scan_then_parse, path, name, parts[name],
+                                                       expected.get(name), scans, stop)
+                scans.update(scan_and_refuse(path, {n: p for n, p in parts.items() if n not in sheets}, expected))
+                inputs = inputs_from_book(book, as_of, sheets)
+                inputs.grids = {name: read_grid(book, name, scanned=True)
+                                for name in also if name in book.sheet_names}
+            except BaseException:
+                stop.set()              # a big sheet still being scanned is then not parsed
+                raise
+        found = {sheet: (scan.formulas, scan.formula_refs) for sheet, scan in scans.items() if expected.get(sheet)}
         # Where the headers read disagree with the table parts (or there is no table),
         # look again at those sheets for formulas in the columns actually read.
         read = {sheet: {col_letter(i) for i in cols.values()} for sheet, cols in inputs.columns.items()}
@@ -321,7 +344,6 @@ def read_inputs(path: str | Path, as_of=None, also: tuple[str, ...] = (), parall
         return inputs
     finally:
         book.close()
-
 
 
 def input_columns(path: Path) -> dict[str, set[str]]:
@@ -344,37 +366,230 @@ def input_columns(path: Path) -> dict[str, set[str]]:
     return letters
 
 
+# --- each sheet's XML, scanned before calamine parses it ---------------------------------
+#
+# python-calamine holds a sheet as one dense grid, from its first value to its last, at
+# 32 bytes a cell: one value typed in XFD1048576 of a 12-row Payments sheet asks for
+# 16,384 x 1,048,576 cells (512 GiB) and the process aborts without a word. Cells with no
+# value (styled, formatted, an empty row element) do not count, and neither does the
+# sheet's <dimension>. So before calamine parses a sheet, one streamed pass over its XML
+# (scan_sheet) looks at the r="..." of every cell holding a value (<v> or <is>) and
+# refuses the read, naming the cell, when one lies:
+#
+# - more than FAR_COLUMNS columns right of the table's last column: its last header in
+#   row 1, counting from A, each header at most FAR_COLUMNS from the one before; or
+# - beyond Excel's last row (1,048,576) or column (XFD), where only a hand-made file puts one.
+#
+# A value far *below* the table (A1048576 under 12 rows) is read: the grid is then at most
+# 1,048,576 rows of the table's width (+ FAR_COLUMNS), what a full sheet costs, and that
+# row is reported with its problems like any other. The same pass finds the formulas in
+# input cells (refuse_formulas). Not covered: cells without an r attribute (calamine
+# places them by position; no spreadsheet program writes them).
+FAR_COLUMNS = 26
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
+_PIECE = 16 << 20   # bytes of sheet XML inflated at a time (a 1,000,000-line sheet is 10 GB)
+
+# The rest of a cell's start tag, then, after an optional formula, a value as calamine
+# counts one: a <v> with something in it, an empty one of a text cell (t="str"), an
+# inline string (even empty). A cell that is only styled, or an empty number, is none.
+_FORMULA = rb'\s*(?:<f\b[^>]*(?:/>|>[^<]*</f>)\s*)?'
+_VALUE = (rb'(?:[^>]*?\st="str"[^>]*(?<!/)>' + _FORMULA + rb'<v>|[^>]*(?<!/)>' + _FORMULA
+          + rb'(?:<v>(?!</v>)|<is[\s>/]))')
+
+
+@dataclass
+class SheetScan:
+    """What one streamed pass over a sheet's XML found (scan_sheet)."""
+    sheet: str
+    formulas: int = 0                                   # cells of the given columns holding a formula
+    formula_refs: list[str] = field(default_factory=list)   # the first few, A1 style
+    far: int = 0                                        # values far outside the table (see above)
+    far_refs: list[str] = field(default_factory=list)
+    last_column: int = 0                                # the table's last column (1 = A; 0: no header)
+    widest: int = 0                                     # the far values' last column (1 = A) and row
+    deepest: int = 0
+
+
+def col_number(letters: str) -> int:
+    """The column number of A1-style letters: A -> 1, Z -> 26, AA -> 27, XFD -> 16,384."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def columns_after(n: int) -> bytes:
+    """A regular expression matching the letters of every column after column `n`
+    (1 = A), in either case (calamine reads a1 as A1): longer ones, then those of its
+    length that sort after it."""
+    if n <= 0:
+        return rb"[A-Za-z]+"
+    text = col_letter(n - 1).encode()
+    alts = [b"[A-Z]{%d,}" % (len(text) + 1)]
+    for i, ch in enumerate(text):
+        if ch < ord("Z"):
+            rest = len(text) - i - 1
+            alts.append(text[:i] + b"[%c-Z]" % (ch + 1) + (b"[A-Z]{%d}" % rest if rest else b""))
+    return b"(?i:" + b"|".join(alts) + b")"
+
+
+def rows_after(n: int) -> bytes:
+    """A regular expression matching every row number after `n` (leading zeros allowed)."""
+    text = str(n).encode()
+    alts = [b"[1-9][0-9]{%d,}" % len(text)]
+    for i, ch in enumerate(text):
+        if ch < ord("9"):
+            rest = len(text) - i - 1
+            alts.append(text[:i] + b"[%c-9]" % (ch + 1) + (b"[0-9]{%d}" % rest if rest else b""))
+    return b"0*(?:" + b"|".join(alts) + b")"
+
+
+def _cell(loose: bool) -> bytes:
+    """The start of a cell up to its reference's letters: r= first (Excel and most
+    writers), or anywhere among the attributes."""
+    return rb'<c (?:[^>]*? )?r="' if loose else rb'<c r="'
+
+
+def _scan_pattern(loose: bool, formula_columns: set[str], last_column: int) -> re.Pattern:
+    """One regular expression for a sheet's pass: a formula in one of `formula_columns`
+    (fc, fr); a value right of column last_column + FAR_COLUMNS (xc, xr) or below
+    MAX_ROW (yc, yr); and, for an r-first scan, a cell whose r is not first (odd: scan
+    again, loosely). Each alternative matches almost nothing in a normal sheet, and all
+    start with the literal '<c ', so the search runs at scanning speed."""
+    alts = []
+    if formula_columns:
+        letters = b"|".join(sorted((c.encode() for c in formula_columns), key=len, reverse=True))
+        alts.append(rb'(?P<fc>' + letters + rb')(?P<fr>[0-9]+)"[^>]*><f[\s>/]')
+    far = columns_after(min(last_column + FAR_COLUMNS, MAX_COLUMN))
+    alts.append(rb'(?P<xc>' + far + rb')(?P<xr>[0-9]+)"' + _VALUE)
+    # (the lookahead turns away a row of fewer than 7 digits at once)
+    alts.append(rb'(?P<yc>[A-Za-z]+)(?=0*[1-9][0-9]{6})(?P<yr>' + rows_after(MAX_ROW) + rb')"' + _VALUE)
+    refs = b'r="(?:' + b"|".join(alts) + b")"
+    if loose:
+        return re.compile(rb'<c (?:[^>]*? )?' + refs)
+    return re.compile(rb'<c (?:' + refs + rb'|(?P<odd>(?!r=)))')
+
+
+def _header_columns(data: bytes, loose: bool) -> list[int]:
+    """The columns (1 = A) of the values in row 1 found in `data`."""
+    pattern = re.compile(_cell(loose) + rb'([A-Za-z]+)0*1"' + _VALUE)
+    return sorted({col_number(c.decode()) for c in pattern.findall(data)})
+
+
+def table_end(headers: list[int]) -> int:
+    """The table's last column (1 = A; 0: none) from the columns of its header row's
+    values: tables start at A1, and each header is at most FAR_COLUMNS columns from the
+    one before it (a lone value at XFD1 is no header)."""
+    last = 0
+    for col in headers:
+        if col - last > FAR_COLUMNS:
+            break
+        last = col
+    return last
+
+
+def scan_sheet(z: zipfile.ZipFile, sheet: str, part: str, formula_columns: set[str] | None = None,
+               limit: int = 10, loose: bool | None = None) -> SheetScan:
+    """One streamed pass over the XML of `sheet` (the zip part `part`), in _PIECE pieces:
+    the cells of `formula_columns` (letters) that hold a formula, and the values far
+    outside the table (see above), each counted with the first `limit` named. The
+    regular expression names the columns it looks for, so it matches almost nothing
+    and runs at scanning speed."""
+    scan = SheetScan(sheet)
+    pattern, tail, odd = None, b"", False
+    with z.open(part) as f:
+        while True:
+            piece = f.read(_PIECE)
+            data = tail + piece
+            cut = data.rfind(b"<c ") if piece else len(data)   # a cell never straddles a cut
+            cut = len(data) if cut < 0 else cut
+            if pattern is None:   # Excel and most writers put r= first in a cell
+                if loose is None:
+                    loose = bool(re.search(rb"<c (?!r=)", data[:1 << 20]))
+                scan.last_column = table_end(_header_columns(data[:cut], loose))
+                pattern = _scan_pattern(loose, formula_columns or set(), scan.last_column)
+            for hit in pattern.finditer(data, 0, cut):
+                kind = hit.lastgroup
+                if kind == "fr":
+                    scan.formulas += 1
+                    if len(scan.formula_refs) < limit:
+                        scan.formula_refs.append((hit["fc"] + hit["fr"]).decode())
+                elif kind in ("xr", "yr"):
+                    col, row = (hit["xc"], hit["xr"]) if kind == "xr" else (hit["yc"], hit["yr"])
+                    scan.far += 1
+                    scan.widest = max(scan.widest, col_number(col.decode()))
+                    scan.deepest = max(scan.deepest, int(row))
+                    if len(scan.far_refs) < limit:
+                        scan.far_refs.append(f"{col.decode().upper()}{int(row)}")
+                elif kind == "odd":
+                    odd = True
+            tail = data[cut:]
+            if not piece:
+                break
+    if odd:   # a cell with attributes before r=, past the first megabyte: look at every cell so
+        return scan_sheet(z, sheet, part, formula_columns, limit, loose=True)
+    return scan
+
+
+def scan_sheets(path: Path, parts: dict[str, str], formula_columns: dict[str, set[str]],
+                limit: int = 10) -> dict[str, SheetScan]:
+    """scan_sheet for each sheet -> part of `parts`, in one open of the zip; a damaged
+    part (a bad CRC, a cut stream) is refused with a message saying so."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {sheet: scan_sheet(z, sheet, part, formula_columns.get(sheet), limit)
+                    for sheet, part in parts.items()}
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:   # e.g. a bad CRC
+        raise PayorxlError(f"{path.name}: a sheet of the workbook is damaged ({type(e).__name__}: "
+                           f"{str(e)[:200]}); open it in Excel and save it again, or restore a backup") from None
+
+
 def formula_cells(path: Path, parts: dict[str, str], columns: dict[str, set[str]],
                   limit: int = 10) -> dict[str, tuple[int, list[str]]]:
     """Sheet -> (how many cells, the first `limit` as A1 references) of the cells in the
-    given columns (letters) that hold a formula, from the sheet XML streamed in 16 MB
-    pieces (a 1,000,000-line sheet is 10 GB of XML). The pattern names the columns, so
-    the regular expression matches almost nothing and runs at scanning speed."""
-    found = {}
-    with zipfile.ZipFile(path) as z:
-        for sheet, part in parts.items():
-            if not columns.get(sheet):
-                continue
-            alternatives = b"|".join(sorted((c.encode() for c in columns[sheet]), key=len, reverse=True))
-            strict = re.compile(rb'<c r="(' + alternatives + rb')([0-9]+)"[^>]*><f[ >/]')
-            loose = re.compile(rb'<c [^>]*?r="(' + alternatives + rb')([0-9]+)"[^>]*><f[ >/]')
-            pattern, count, refs, tail = None, 0, [], b""
-            with z.open(part) as f:
-                while True:
-                    piece = f.read(16 << 20)
-                    data = tail + piece
-                    if pattern is None:   # Excel and most writers put r= first in a cell
-                        pattern = loose if re.search(rb"<c (?!r=)", data[:1 << 20]) else strict
-                    cut = data.rfind(b"<c ") if piece else len(data)  # a cell never straddles a cut
-                    cut = len(data) if cut < 0 else cut
-                    hits = pattern.findall(data, 0, cut)
-                    count += len(hits)
-                    refs += [(col + row).decode() for col, row in hits[:limit - len(refs)]]
-                    tail = data[cut:]
-                    if not piece:
-                        break
-            found[sheet] = (count, refs)
-    return found
+    given columns (letters) that hold a formula (scan_sheets)."""
+    scans = scan_sheets(path, {s: p for s, p in parts.items() if columns.get(s)}, columns, limit)
+    return {sheet: (scan.formulas, scan.formula_refs) for sheet, scan in scans.items()}
+
+
+def refuse_far_cells(path: Path, scans) -> None:
+    """Raise when a sheet holds a value far outside its table (scan_sheet), before
+    calamine would build the grid out to it."""
+    for scan in scans:
+        if not scan.far:
+            continue
+        refs = ", ".join(f"{scan.sheet}!{ref}" for ref in scan.far_refs)
+        more = f" and {scan.far - len(scan.far_refs):,} more" if scan.far > len(scan.far_refs) else ""
+        one = scan.far == 1
+        end = (f"which ends at column {col_letter(scan.last_column - 1)}" if scan.last_column
+               else "whose header row 1 is empty")
+        cells = max(scan.widest, scan.last_column) * scan.deepest
+        size = f", here at least {cells:,} cells" if cells >= 10_000_000 else ""
+        raise PayorxlError(
+            f"{path.name}: {refs}{more} {'holds a value' if one else 'hold values'} far outside the "
+            f"{scan.sheet} table ({end}); payorxl reads a sheet as the whole rectangle from A1 to its "
+            f"farthest value{size}, so the workbook was not read. Fix: delete {'it' if one else 'them'} "
+            "(select the cell, press Delete), save, and run again")
+
+
+def scan_and_refuse(path: Path, parts: dict[str, str], formula_columns: dict[str, set[str]]
+                    ) -> dict[str, SheetScan]:
+    """scan_sheets, refusing a sheet with values far outside its table (refuse_far_cells)."""
+    scans = scan_sheets(path, parts, formula_columns)
+    refuse_far_cells(path, scans.values())
+    return scans
+
+
+def _refuse_far_in(path: Path, sheet: str) -> None:
+    """scan_and_refuse the one sheet `sheet` of the workbook file `path` (read_grid)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = sheet_parts(z).get(sheet)
+            if part not in z.NameToInfo:
+                return                  # calamine says what is wrong
+    except Exception:                   # a damaged zip or workbook.xml: likewise
+        return
+    scan_and_refuse(path, {sheet: part}, {})
 
 
 def refuse_formulas(path: Path, found: dict[str, tuple[int, list[str]]],
