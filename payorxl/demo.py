@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import model as m
 from .codec import to_cents
-from .conversion import ROW, typed_frame
+from .conversion import ROW, empty_frame, typed_frame
 
 PRACTICE_NAME = "Riverside Family Medicine"
 CLAIM_PREFIX = "RFM"
@@ -749,13 +749,15 @@ def _simulate(rng, book: _Book, n_claims: int, plant: bool, n_lines: int | None 
     allowed_rows = np.where(is_denial, 0, pay_allowed[rows])
     share_rows = np.where(is_denial, 0, pay_share[rows])
     status = np.where(is_denial & (deny[rows] == 1), "4", "1").astype(object)
-    group = np.where(is_denial, claims["group"][lc][rows], np.where(share_rows > 0, "PR", "")).astype(object)
-    carc = np.where(is_denial, claims["carc"][lc][rows], np.where(share_rows > 0, share_carc[rows], "")).astype(object)
+    group = np.where(is_denial, claims["group"][lc][rows], "").astype(object)
+    carc = np.where(is_denial, claims["carc"][lc][rows], "").astype(object)
+    pr_carc = np.where(share_rows > 0, share_carc[rows], "").astype(object)
     rarc = np.where(is_denial, claims["rarc"][lc][rows], "").astype(object)
     p_order = np.lexsort((line_no[rows], number[lc][rows], when))
     rows, is_denial, when = rows[p_order], is_denial[p_order], when[p_order]
     allowed_rows, share_rows = allowed_rows[p_order], share_rows[p_order]
     status, group, carc, rarc = status[p_order], group[p_order], carc[p_order], rarc[p_order]
+    pr_carc = pr_carc[p_order]
     check, source = _remit_labels(payor[rows], when)
     payments_cols = {
         "claim_id": claims_cols["claim_id"][rows], "line": line_no[rows], "payor": _names(payor[rows]),
@@ -766,6 +768,8 @@ def _simulate(rng, book: _Book, n_claims: int, plant: bool, n_lines: int | None 
         "denied_amount": np.where(is_denial, charge[rows], 0),
         "group_code": group, "carc": carc, "rarc": rarc, "source": source,
     }
+
+    adjustments_cols = _adjustments(payments_cols, pr_carc)
 
     ap = np.flatnonzero(denied & ~np.isnat(claims["appeal"][lc]))
     ap = ap[np.lexsort((line_no[ap], number[lc][ap], claims["appeal"][lc][ap]))]
@@ -785,7 +789,34 @@ def _simulate(rng, book: _Book, n_claims: int, plant: bool, n_lines: int | None 
             lists[f.name] = tuple(sorted((str(ids[i]), int(nos[i])) for i in sel))
         lists["notice_due_soon"] = (NOTICE_DUE_PAYOR,)
         planted = Planted(**lists)
-    return {"Claims": claims_cols, "Payments": payments_cols, "Appeals": appeals_cols}, planted
+    return {"Claims": claims_cols, "Payments": payments_cols, "Adjustments": adjustments_cols,
+            "Appeals": appeals_cols}, planted
+
+
+def _adjustments(pay: dict, pr_carc: np.ndarray) -> dict:
+    """The Adjustments rows behind the demo's Payments rows, as an 835 would give them: the
+    contractual write-down (CO-45), the patient's share (its PR reason) and the denial (its
+    group and CARC), each where it is not zero, so every Payments row is their sum by rule."""
+    n = len(pay["line"])
+    parts = []
+    for amount, group, carc in (
+            (pay["contractual_adj"], np.full(n, "CO", dtype=object), np.full(n, "45", dtype=object)),
+            (pay["patient_resp"], np.full(n, "PR", dtype=object), pr_carc),
+            (pay["denied_amount"], pay["group_code"], pay["carc"])):
+        amount = np.asarray(amount)
+        picked = np.flatnonzero(amount != 0)
+        parts.append((picked, amount[picked], group[picked], carc[picked]))
+    rows = np.concatenate([p[0] for p in parts])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    amount, group, carc = (np.concatenate([p[i] for p in parts])[order] for i in (1, 2, 3))
+    return {
+        "claim_id": pay["claim_id"][rows], "line": pay["line"][rows], "payor": pay["payor"][rows],
+        "remit_date": pay["remit_date"][rows], "check_no": pay["check_no"][rows],
+        "claim_status": pay["claim_status"][rows], "level": "line", "group_code": group,
+        "reason": carc, "amount": amount, "quantity": np.full(len(rows), np.nan),
+        "rarc": pay["rarc"][rows], "payor_claim_no": pay["payor_claim_no"][rows], "source": pay["source"][rows],
+    }
 
 
 def _names(payor: np.ndarray) -> np.ndarray:
@@ -875,7 +906,7 @@ def generate_demo(seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, claims: int = D
     records = {"Contracts": book.contracts, "FeeSchedule": book.fees}
     for name, c in cols.items():
         records[name] = records_from_frame(m.TABLES[name], _frame(m.TABLES[name], c))
-    return Demo({name: records[name] for name in m.TABLES}, _settings(as_of), planted)
+    return Demo({name: records.get(name, []) for name in m.TABLES}, _settings(as_of), planted)
 
 
 def generate_large(n_lines: int, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) -> dict[str, pd.DataFrame]:
@@ -896,7 +927,7 @@ def generate_large(n_lines: int, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) 
               "FeeSchedule": typed_frame(m.FEE_SCHEDULE, book.fees).frame}
     for name, c in cols.items():
         frames[name] = _frame(m.TABLES[name], c)
-    return {name: frames[name] for name in m.TABLES}
+    return {name: frames[name] if name in frames else empty_frame(m.TABLES[name]) for name in m.TABLES}
 
 
 def demo_settings(as_of: dt.date = DEFAULT_AS_OF) -> m.Settings:

@@ -40,7 +40,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import model as m, pipeline
+from . import model as m, pipeline, remits
 from .codec import dollars, is_na, to_cell
 from .conversion import ROW, typed_frame
 from .engine.reconciliation import build_reconciliation
@@ -50,12 +50,14 @@ from .workbook.package import file_kind, refuse_not_regular, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, open_workbook, read_grid, read_inputs
 from .workbook.sheets import STYLES
 from .workbook.xlsxpart import file_state, lock_file
-from .x12 import X12Error, balance_835, match_payments, read_835, read_837, to_payments
+from .x12 import X12Error, balance_835, match_payments, read_835, read_837, remittance_rows
+from .x12.acks import read_277ca, read_999
 from .x12.segments import Segments, load_text
 
 RECONCILIATION_SHEET = "Reconciliation"
 UNBALANCED = m.UNBALANCED_SOURCE
-KIND_835, KIND_837 = m.KIND_835, m.KIND_837
+KIND_835, KIND_837, KIND_999, KIND_277CA = m.KIND_835, m.KIND_837, m.KIND_999, m.KIND_277CA
+ACK_KINDS = (KIND_999, KIND_277CA)
 MAX_LOGGED_FAILURES = 50   # one ImportLog cell holds at most 32,767 characters
 
 # What each file's status means.
@@ -208,6 +210,10 @@ def _envelope(data: bytes, name: str) -> _Envelope:
         kind = KIND_835
     elif found == ["837"]:
         kind = KIND_837
+    elif found == ["999"]:
+        kind = KIND_999
+    elif found == ["277"]:
+        kind = KIND_277CA
     else:
         kind = "/".join(found) or "none"
     return _Envelope(kind, ",".join(dict.fromkeys(i for i in isa13 if i)),
@@ -222,7 +228,11 @@ class _Parsed:
     result: FileResult
     envelope: _Envelope | None = None
     remittance: Any = None
-    payments: pd.DataFrame | None = None       # to_payments rows (before matching)
+    payments: pd.DataFrame | None = None       # remittance_rows' Payments rows (before matching)
+    adjustments: pd.DataFrame | None = None    # ... and its Adjustments rows
+    adjustment_records: list[dict] = field(default_factory=list)   # Excel rows for Adjustments
+    acks: pd.DataFrame | None = None           # read_999 / read_277ca rows
+    ack_records: list[dict] = field(default_factory=list)   # Excel rows for Acknowledgements
     failures: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None         # read_837 rows (new lines only)
     records: list[dict] = field(default_factory=list)   # Excel rows to append (by header)
@@ -318,10 +328,17 @@ def _parse_file(parsed: _Parsed, data: bytes, path: Path, allow_unbalanced: bool
                               "professional claims: enter these claims by hand")
                 return parsed
             claims = read_837(data, path.name)
+        elif env.kind in ACK_KINDS:
+            result.kind = env.kind
+            parsed.acks = (read_999 if env.kind == KIND_999 else read_277ca)(data, path.name)
+            result.reader_warnings += [w.message for w in parsed.acks.attrs.get("warnings", [])]
+            result.claims = len(parsed.acks)
+            return parsed
         else:
             result.refuse(REFUSED, result.UNSUPPORTED,
                           f"holds {'transaction set ' + env.kind if env.kind != 'none' else 'no transaction'}"
-                          "; payorxl imports 835 remittances and 837P claims: choose one of those")
+                          "; payorxl imports 835 remittances, 837P claims and their 999/277CA "
+                          "acknowledgements: choose one of those")
             return parsed
     except X12Error as e:
         where = ""
@@ -333,7 +350,7 @@ def _parse_file(parsed: _Parsed, data: bytes, path: Path, allow_unbalanced: bool
     if result.kind == KIND_835:
         result.reader_warnings += [w.message for w in rem.warnings]
         parsed.failures = balance_835(rem)
-        parsed.payments = to_payments(rem, path.name)
+        parsed.payments, parsed.adjustments = remittance_rows(rem, path.name)
         claims_frame = rem.claims
         result.claims, result.lines = len(claims_frame), len(rem.service_lines)
         result.paid = int(claims_frame["paid"].fillna(0).sum())
@@ -418,9 +435,19 @@ def read_log(book: str | Path) -> pd.DataFrame:
 
 
 def _claim_keys(frame: pd.DataFrame) -> set:
+    """The keys of Claims rows, as validate.duplicate_keys compares them: claim ID (case
+    ignored), line and claim type; a void (frequency 8) row is keyed as a void of its line."""
     if frame is None or frame.empty:
         return set()
-    return set(zip(frame["claim_id"].astype(str).str.strip().str.upper(), frame["line"].astype("int64")))
+    return set(_keys(frame))
+
+
+def _keys(frame: pd.DataFrame) -> list[tuple]:
+    kinds = frame["claim_type"].fillna("").astype(str).replace("", "Primary") if "claim_type" in frame else \
+        pd.Series("Primary", index=frame.index)
+    void = frame["frequency"].astype(str) == "8" if "frequency" in frame else pd.Series(False, index=frame.index)
+    return list(zip(frame["claim_id"].astype(str).str.strip().str.upper(), frame["line"].astype("int64"),
+                    kinds.where(~void, "void").str.upper()))
 
 
 def import_files(book: str | Path, files: Iterable[str | Path], allow_unbalanced: bool = False,
@@ -459,7 +486,9 @@ def _import(book: Path, files: list, allow_unbalanced: bool, dry_run: bool, now:
     payors = _Payors(inputs.frames["Contracts"])
     # Claims first, so that payments in the same command match the claims they pay.
     new_claims = _claim_rows(todo, inputs.frames["Claims"], payors)
-    _payment_rows(todo, pd.concat([inputs.frames["Claims"], *new_claims], ignore_index=True), payors)
+    _payment_rows(todo, pd.concat([inputs.frames["Claims"], *new_claims], ignore_index=True), payors,
+                  inputs.frames["Payments"])
+    _ack_rows(todo, payors, log, now)
     with WorkbookEditor(book) as editor:
         typed, errors = _append_rows(editor, todo)
         new_log = _append_log(editor, todo, now)
@@ -518,15 +547,24 @@ def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> l
             continue
         frame = p.claims.copy()
         frame["payor"] = [payors(n, i) for n, i in zip(frame["payor"], frame["payer_id"])]
-        keys = list(zip(frame["claim_id"].astype(str).str.strip().str.upper(), frame["line"].astype("int64")))
+        keys = _keys(frame)
         fresh, seen = [], set()
         for k in keys:
             fresh.append(k not in known and k not in seen)
             seen.add(k)
         p.result.skipped = len(keys) - sum(fresh)
         if p.result.skipped:
-            p.result.notes.append(f"{p.result.skipped} claim line(s) already in Claims (same claim ID and line) "
-                                  "were left out")
+            p.result.notes.append(f"{p.result.skipped} claim line(s) already in Claims (same claim ID, line and "
+                                  "claim type) were left out")
+        lines_known = {k[:2] for k in known}
+        later = sum(f and k[2] in ("SECONDARY", "TERTIARY") and k[:2] in lines_known for k, f in zip(keys, fresh))
+        if later:
+            p.result.notes.append(f"{later} secondary or tertiary claim line(s) of lines already in Claims were kept "
+                                  "as those lines' next payer (Role: Next payer), not as new lines")
+        voids = sum(f and k[2] == "VOID" for k, f in zip(keys, fresh))
+        if voids:
+            p.result.notes.append(f"{voids} void claim line(s) (frequency 8): those lines leave A/R and the "
+                                  "Worklist (Role: Void)")
         frame = frame[fresh].reset_index(drop=True)
         known.update(k for k, f in zip(keys, fresh) if f)
         p.claims = frame
@@ -537,23 +575,91 @@ def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> l
     return new_claims
 
 
-def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> None:
-    """Payments rows of each 835, matched to `claims`, in the file's order; an
-    unmatched row keeps the remittance's patient control number and line."""
+def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors,
+                  posted: pd.DataFrame | None = None) -> None:
+    """Payments and Adjustments rows of each 835, matched to `claims`, in the file's order;
+    an unmatched row keeps the remittance's patient control number and line. A claim paid
+    without service lines is spread over its lines in Claims (remits.spread_claim_rows);
+    each adjustment follows its payment row; a PLB naming a payer claim number takes that
+    claim's ID; a remittance whose CLP02 does not say its payer sequence takes the one the
+    line's earlier remittances from the same payor have (remits.fill_payer_seq)."""
+    kept = ["claim_id", "line", "payor", "payer_seq", "payor_claim_no"]
+    history = posted[kept] if posted is not None else pd.DataFrame(columns=kept)
     for p in todo:
         if p.result.kind != KIND_835:
             continue
         pays = p.payments.copy()
+        adjs = p.adjustments.copy()
         payer_ids = dict(zip(p.remittance.checks["st"], p.remittance.checks["payer_id"]))
         pays["payor"] = [payors(n, payer_ids.get(s, "")) for n, s in zip(pays["payor"], pays["st"])]
+        by_name = {n: payors(n, "") for n in adjs["payor"].unique()}
+        adjs["payor"] = adjs["payor"].map(by_name).astype(object)
         if not p.result.balanced:
             pays["source"] = UNBALANCED + p.result.name
+            adjs["source"] = UNBALANCED + p.result.name
         pays["_order"] = range(len(pays))
         matched, unmatched = match_payments(pays, claims)
         rows = pd.concat([matched, unmatched], ignore_index=True).sort_values("_order", kind="stable")
+        rows, adjs = remits.spread_claim_rows(rows.reset_index(drop=True), adjs, claims)
+        rows = remits.fill_payer_seq(rows, claims, history)
+        adjs = remits.follow_payments(adjs, pd.concat([rows, history], ignore_index=True), claims)
+        history = pd.concat([history, rows[kept]], ignore_index=True)
         p.result.matched, p.result.unmatched = len(matched), len(unmatched)
-        p.records = excel_records(m.PAYMENTS, rows.reset_index(drop=True))
+        p.records = excel_records(m.PAYMENTS, rows)
+        p.adjustment_records = excel_records(m.ADJUSTMENTS, adjs)
         p.result.rows = len(rows)
+        p.result.notes += payors.warnings()
+
+
+def _ack_rows(todo: list[_Parsed], payors: _Payors, log: pd.DataFrame, now: dt.datetime) -> None:
+    """Acknowledgements rows of each 999 and 277CA. A 277CA gives one row per claim-level
+    status (its line-level statuses are counted in the notes): Rejected for categories A3,
+    A4, A6, A7, A8 (or action U), Accepted for A1, A2, A5 (or WQ), else Pending. A 999 gives
+    a row per claim its rejected transaction sets name (CTX), else one row with no claim ID
+    naming the 837 file (by GS06, from the ImportLog): its claims were never received. A
+    status without a date takes the import's date."""
+    files_by_group: dict[str, list[str]] = {}
+    for file, group, kind in zip(log["file"], log["gs06"], log["kind"]):
+        if kind == KIND_837:
+            for g in str(group or "").split(","):
+                files_by_group.setdefault(g.strip(), []).append(str(file))
+    today = pd.Timestamp(now.date())
+    for p in todo:
+        if p.result.kind not in ACK_KINDS:
+            continue
+        a = p.acks
+        rows: list[dict] = []
+        if p.result.kind == KIND_277CA:
+            claim_level = a[a["line"] == 0]
+            if len(a) > len(claim_level):
+                p.result.notes.append(f"{len(a) - len(claim_level)} line-level status(es) read; the claim's own "
+                                      "status decides")
+            for rec in claim_level.to_dict("records"):
+                result = "Rejected" if rec["rejected"] else "Accepted" if rec["accepted"] else "Pending"
+                rows.append({"claim_id": rec["claim_id"], "payor": payors(rec["payer_name"] or "", ""),
+                             "status_date": rec["status_date"] if not pd.isna(rec["status_date"]) else today,
+                             "result": result, "category": rec["status_category"],
+                             "status_code": rec["status_code"], "message": rec["message"],
+                             "payor_claim_no": rec["payer_claim_no"], "kind": KIND_277CA, "source": p.result.name})
+        else:
+            for rec in a[~a["accepted"].astype(bool)].to_dict("records"):
+                files = files_by_group.get(str(rec["group_control"]).strip(), [])
+                which = (f"837 set {rec['set_control'] or '(all)'} of group {rec['group_control']}"
+                         + (f" ({', '.join(files)})" if files else ""))
+                message = f"999 rejected {which}: {rec['errors'] or 'no reason given'}"
+                ids = [c for c in str(rec["claim_ids"] or "").split(",") if c.strip()] or [""]
+                for claim_id in ids:
+                    rows.append({"claim_id": claim_id.strip(), "status_date": today, "result": "Rejected",
+                                 "category": str(rec["status"]), "message": message[:500], "kind": KIND_999,
+                                 "source": p.result.name})
+                if ids == [""]:
+                    p.result.notes.append(f"{which} was rejected by the clearinghouse: none of its claims was "
+                                          "received; correct the file and send it again")
+        p.ack_records = excel_records(m.ACKNOWLEDGEMENTS, pd.DataFrame(rows, columns=m.ACKNOWLEDGEMENTS.keys))
+        rejected = sum(1 for r in rows if r["result"] == "Rejected" and r.get("claim_id"))
+        if rejected:
+            p.result.notes.append(f"{rejected} claim(s) rejected: not received, so not filed; the Worklist says "
+                                  "'Correct and resubmit'")
         p.result.notes += payors.warnings()
 
 
@@ -576,6 +682,20 @@ def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, lis
                 errors += converted.errors
                 p.result.notes += _left_out(converted.errors, table.name)
             row += len(p.records)
+    for table, records in ((m.ADJUSTMENTS, [r for p in todo for r in p.adjustment_records]),
+                           (m.ACKNOWLEDGEMENTS, [r for p in todo for r in p.ack_records])):
+        if not records:
+            continue
+        if table.name not in editor.sheets():     # a workbook made before payorxl kept them
+            add_sheet(editor, table.name, [c.name for c in table.columns], [c.width for c in table.columns],
+                      [c.number_format for c in table.columns])
+        row = append_rows(editor, table.name, records, number_formats(table)).first_row
+        converted = typed_frame(table, records, table.name, rows=range(row, row + len(records)))
+        typed[table.name] = [converted.frame]
+        errors += converted.errors
+    for p in todo:
+        if p.result.kind in ACK_KINDS:
+            p.result.rows = len(p.ack_records)
     if any(typed.values()):
         full_calc_on_load(editor)            # the tables' formulas see the new rows on opening
     return typed, errors
@@ -659,4 +779,5 @@ def reconciliation_frame(book: str | Path, frames: dict[str, pd.DataFrame] | Non
     frames: its input frames when the caller has read them already."""
     if frames is None:
         frames = read_inputs(book).frames
-    return build_reconciliation(read_log(book), frames.get("Payments"), frames.get("Claims"))
+    return build_reconciliation(read_log(book), frames.get("Payments"), frames.get("Claims"),
+                                frames.get("Adjustments"))

@@ -42,13 +42,14 @@ FILING_UNITS = ("days", "months")
 FILING_CLOCKS = ("DOS", "Through Date", "Primary Remit", "Later of DOS and Primary Remit")
 FEE_BASES = ("Fee Schedule", "% of Medicare")
 YES_NO = ("Yes", "No")
-CLAIM_TYPES = ("Primary", "Secondary")
+CLAIM_TYPES = ("Primary", "Secondary", "Tertiary")
 FREQUENCIES = ("1", "7", "8")  # CLM05-3: original, replacement (corrected), void
 # CLP02 claim status codes (X12 835): 1-3 processed as primary/secondary/tertiary,
 # 4 denied, 19-21 processed as primary/secondary/tertiary forwarded, 22 reversal of
 # previous payment, 23 not our claim, forwarded.
 CLAIM_STATUS_CODES = ("1", "2", "3", "4", "19", "20", "21", "22", "23", "25")
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
+PAYER_SEQS = ("1", "2", "3")   # primary, secondary, tertiary
 APPEAL_OUTCOMES = ("Pending", "Overturned", "Partially Overturned", "Upheld", "Withdrawn")
 
 
@@ -106,6 +107,7 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()          # columns that identify a row (duplicates are errors)
     calculated: tuple[Calculated, ...] = field(default=())
+    optional: bool = False             # a workbook made before the table existed may lack its sheet
 
     def column(self, key: str) -> Column:
         for c in self.columns:
@@ -189,7 +191,9 @@ CLAIMS = Table(
         Column("Line", "line", INT, True, "Line number within the claim.", minimum=1, width=6),
         Column("Patient ID", "patient_id", TEXT, True, "Practice's patient account number.", phi=True, width=12),
         Column("Payor", "payor", TEXT, True, "Payor billed (as in Contracts).", width=24),
-        Column("Claim Type", "claim_type", CHOICE, False, "Primary or secondary claim.", CLAIM_TYPES, "Primary",
+        Column("Claim Type", "claim_type", CHOICE, False,
+               "Which payer of the line this bill goes to: a Secondary or Tertiary row with the same Claim ID "
+               "and Line as a Primary row is that line's next payer.", CLAIM_TYPES, "Primary",
                width=10),
         Column("Frequency", "frequency", CHOICE, False,
                "Claim frequency: 1 original, 7 replacement (corrected), 8 void.", FREQUENCIES, "1", width=9),
@@ -207,25 +211,32 @@ CLAIMS = Table(
         Column("Payor Claim No", "payor_claim_no", TEXT, False, "Payor's claim control number (CLP07).", width=16),
         Column("Line Control No", "line_control_no", TEXT, False, "Line item control number (REF*6R).", width=14),
     ),
-    key=("claim_id", "line"),
+    key=("claim_id", "line", "claim_type"),     # a void (frequency 8) row is exempt: validate.duplicate_keys
     calculated=(
+        Calculated("Role", "role", TEXT,
+                   "Line: the claim line, counted in every figure; Next payer: a Secondary/Tertiary bill of a "
+                   "line whose Primary row is here (its filing only); Void: the line was voided (frequency 8).",
+                   width=10),
         Calculated("Filing Deadline", "filing_deadline", DATE, "Clock start + filing limit."),
         Calculated("Filing Days Left", "filing_days_left", INT, "Filing deadline − as-of date.", width=10),
         Calculated("Filing Status", "filing_status", TEXT,
                    "Filed on time, Filed late, Open, Due soon or Missed.", width=14),
         Calculated("Expected Allowed", "expected_allowed", MONEY, "Contracted allowed × units."),
         Calculated("Paid", "paid", MONEY, "Sum of payor payments posted to the line."),
-        Calculated("Allowed", "allowed", MONEY, "Sum of allowed amounts posted to the line."),
+        Calculated("Allowed", "allowed", MONEY,
+                   "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row); blank Allowed: "
+                   "paid + patient resp. + sequestration."),
         Calculated("Variance", "variance", MONEY, "Expected allowed − allowed (positive: underpaid)."),
         Calculated("Balance", "balance", MONEY,
-                   "Insurance A/R: charge − paid − contractual adj. − patient resp. − write-offs."),
+                   "Insurance A/R: charge − paid − contractual adj. − the last payer's patient resp. "
+                   "(none while forwarded) − write-offs."),
         Calculated("Aging Bucket", "aging_bucket", TEXT, "Age of an open balance from the date of service.", width=9),
     ),
 )
 
 PAYMENTS = Table(
     "Payments",
-    "One row per remittance line (835 SVC) or manual posting.",
+    "One row per remittance line (835 SVC) or manual posting; its adjustments, one row each, are in Adjustments.",
     (
         Column("Claim ID", "claim_id", TEXT, True, "Patient control number (CLP01).", width=14),
         Column("Line", "line", INT, True, "Claim line paid (as in Claims).", minimum=1, width=6),
@@ -233,23 +244,97 @@ PAYMENTS = Table(
         Column("Remit Date", "remit_date", DATE, True, "Remittance (check/EFT) date."),
         Column("Check No", "check_no", TEXT, False, "Check or EFT trace number (TRN02).", width=14),
         Column("Claim Status", "claim_status", CHOICE, False,
-               "CLP02: 1 primary, 2 secondary, 4 denied, 22 reversal, ...", CLAIM_STATUS_CODES, "1", width=8),
+               "CLP02: 1/2/3 processed as primary/secondary/tertiary, 19/20/21 the same and forwarded "
+               "to the next payer, 4 denied, 22 reversal, ...", CLAIM_STATUS_CODES, "1", width=8),
+        Column("Payer Seq", "payer_seq", CHOICE, False,
+               "Which payer of the line this is: 1 primary, 2 secondary, 3 tertiary (from CLP02; blank: 1).",
+               PAYER_SEQS, "1", width=7),
         Column("Payor Claim No", "payor_claim_no", TEXT, False, "Payor's claim control number (CLP07).", width=16),
         Column("CPT", "cpt", TEXT, False, "Procedure paid (SVC01).", width=8),
         Column("Charge", "charge", MONEY, False, "Line charge as adjudicated.", default=0),
-        Column("Allowed", "allowed", MONEY, False, "Allowed amount (AMT*B6); blank: paid + patient resp.", ),
+        Column("Allowed", "allowed", MONEY, False,
+               "Allowed amount (AMT*B6); blank: paid + patient resp. + sequestration.", ),
         Column("Paid", "paid", MONEY, True, "Amount paid by the payor."),
         Column("Patient Resp", "patient_resp", MONEY, False, "Patient responsibility (CAS group PR).", default=0),
         Column("Contractual Adj", "contractual_adj", MONEY, False,
-               "Contractual write-down (CAS CO-45 and similar).", default=0),
+               "Contractual write-down (CO-45, 42, 59, 253, A2, 24, 131, 122, 144); not OA-23.", default=0),
+        Column("Sequestration", "sequestration", MONEY, False,
+               "Of the contractual adj.: Medicare sequestration (CO-253).", default=0),
         Column("Denied Amount", "denied_amount", MONEY, False,
-               "Amount denied (CAS CO/OA/PI other than contractual).", default=0),
-        Column("Group Code", "group_code", CHOICE, False, "CAS group of the denial reason.", GROUP_CODES, width=7),
-        Column("CARC", "carc", TEXT, False, "Claim adjustment reason code of the denial.", width=7),
+               "Amount denied: every other CO, OA, PI or CR reason (a part of a paid line too); not OA-23.",
+               default=0),
+        Column("Group Code", "group_code", CHOICE, False, "CAS group of the largest denial.", GROUP_CODES, width=7),
+        Column("CARC", "carc", TEXT, False, "Claim adjustment reason code of the largest denial.", width=7),
         Column("RARC", "rarc", TEXT, False, "Remittance advice remark code.", width=8),
         Column("Source", "source", TEXT, False, "Where the row came from (835 file or 'manual').", width=16),
     ),
     key=(),
+)
+
+# The columns that tie an Adjustments row to its Payments row.
+REMIT_KEY = ("claim_id", "line", "payor", "remit_date", "check_no", "claim_status")
+LEVELS = ("line", "claim", "provider")
+
+ADJUSTMENTS = Table(
+    "Adjustments",
+    "Every adjustment of every remittance: one row per CAS reason (line, or claim-level spread over "
+    "the claim's lines) and per PLB provider-level adjustment. Import fills it; the Payments row's "
+    "Patient Resp, Contractual Adj, Sequestration and Denied Amount are its sums by rule.",
+    (
+        Column("Claim ID", "claim_id", TEXT, False,
+               "Patient control number (CLP01); blank for a PLB that names no claim.", width=14),
+        Column("Line", "line", INT, False, "Claim line (as in Claims); blank for a PLB.", minimum=1, width=6),
+        Column("Payor", "payor", TEXT, True, "Payor of the remittance (as in Contracts).", width=24),
+        Column("Remit Date", "remit_date", DATE, True, "Remittance (check/EFT) date."),
+        Column("Check No", "check_no", TEXT, False, "Check or EFT trace number (TRN02).", width=14),
+        Column("Claim Status", "claim_status", CHOICE, False, "CLP02 of the claim.", CLAIM_STATUS_CODES,
+               width=8),
+        Column("Level", "level", CHOICE, False,
+               "line (CAS after an SVC), claim (claim-level CAS, spread over the lines) or provider (PLB).",
+               LEVELS, "line", width=8),
+        Column("Group", "group_code", CHOICE, True, "CAS group (CO, PR, OA, PI, CR), or PLB.",
+               GROUP_CODES + ("PLB",), width=7),
+        Column("Reason", "reason", TEXT, True, "CARC (CAS), or the PLB reason (WO, 72, FB, L6...).", width=8),
+        Column("Amount", "amount", MONEY, True,
+               "Amount adjusted (CAS); for a PLB, positive takes money back, negative pays more."),
+        Column("Quantity", "quantity", NUMBER, False, "Units adjusted (CAS04).", width=8),
+        Column("RARC", "rarc", TEXT, False, "Remark codes of the line (LQ*HE) or claim (MOA).", width=10),
+        Column("Payor Claim No", "payor_claim_no", TEXT, False,
+               "Payor's claim control number (CLP07; for a PLB, PLB03-2 when it names one).", width=16),
+        Column("Source", "source", TEXT, False, "The 835 file the row came from.", width=16),
+    ),
+    key=(),
+    calculated=(
+        Calculated("Applies To", "kind", TEXT,
+                   "What the adjustment does: Contractual, Sequestration, Patient Resp, Denied, Prior Payer "
+                   "(OA-23: informational) or Provider (PLB).", width=13),
+    ),
+    optional=True,
+)
+
+ACK_RESULTS = ("Accepted", "Rejected", "Pending")
+ACK_KINDS = ("277CA", "999")
+
+ACKNOWLEDGEMENTS = Table(
+    "Acknowledgements",
+    "What the clearinghouse and payer said of each claim sent: one row per 277CA claim status and per "
+    "999 rejection. A claim rejected after its Filed Date was never received: it counts as not filed.",
+    (
+        Column("Claim ID", "claim_id", TEXT, False,
+               "Patient control number (277CA TRN02, 999 CTX); blank: a whole 837 file.", width=14),
+        Column("Payor", "payor", TEXT, False, "Payer or clearinghouse that answered.", width=24),
+        Column("Status Date", "status_date", DATE, True, "Date of the status (STC02), else of the file."),
+        Column("Result", "result", CHOICE, True,
+               "Accepted (A1, A2, A5), Rejected (A3, A4, A6, A7, A8, 999 R) or Pending.", ACK_RESULTS, width=10),
+        Column("Category", "category", TEXT, False, "STC01-1 claim status category (A1, A7...).", width=9),
+        Column("Status Code", "status_code", TEXT, False, "STC01-2 claim status code.", width=9),
+        Column("Message", "message", TEXT, False, "Why, as sent (STC12 or the 999 errors).", width=40),
+        Column("Payor Claim No", "payor_claim_no", TEXT, False, "Payer's claim number (REF*1K).", width=16),
+        Column("Kind", "kind", CHOICE, False, "277CA or 999.", ACK_KINDS, "277CA", width=7),
+        Column("Source", "source", TEXT, False, "The file the row came from.", width=16),
+    ),
+    key=(),
+    optional=True,
 )
 
 APPEALS = Table(
@@ -267,7 +352,8 @@ APPEALS = Table(
     key=("claim_id", "line", "level"),
 )
 
-INPUT_TABLES: tuple[Table, ...] = (CONTRACTS, FEE_SCHEDULE, CLAIMS, PAYMENTS, APPEALS)
+INPUT_TABLES: tuple[Table, ...] = (CONTRACTS, FEE_SCHEDULE, CLAIMS, PAYMENTS, ADJUSTMENTS, ACKNOWLEDGEMENTS,
+                                    APPEALS)
 TABLES = {t.name: t for t in INPUT_TABLES}
 
 
@@ -467,7 +553,7 @@ EXCEPTIONS = Output("exceptions", "Exceptions — rows left out of the figures, 
 
 RECONCILIATION = Output("reconciliation", "Remittance reconciliation (835 balancing)",
                         "Each imported 835's totals and balancing failures, and payments with no claim line.", (
-    Field("Item", "item", TEXT, "835 file, Balancing failure or Unmatched payment.", 17),
+    Field("Item", "item", TEXT, "835 file, Balancing failure, Unmatched payment or Provider adjustment (PLB).", 19),
     Field("Status", "status", STATUS, "", 15),
     Field("File", "file", TEXT, "", 22),
     Field("Imported At", "imported_at", DATE, "", 12),
@@ -539,10 +625,22 @@ PORTFOLIO = (PAYER_MIX, RENEWAL_CALENDAR, RATES, WHAT_IF, REVENUE_BY_PAYOR_CPT)
 # adds. patient_id is written only as a pseudonym (report --deidentify).
 LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and every per-line result.", (
     *(Field(c.name, c.key, TEXT if c.kind == CHOICE else c.kind, c.description) for c in CLAIMS.columns),
-    _money("Paid", "paid", "Sum of payor payments posted to the line."),
-    _money("Allowed", "allowed", "Sum of allowed amounts posted to the line."),
-    _money("Patient Resp", "patient_resp"), _money("Contractual Adj", "contractual_adj"),
+    _money("Paid", "paid", "Sum of every payer's payments posted to the line."),
+    _money("Allowed", "allowed", "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row)."),
+    _money("Patient Resp", "patient_resp", "Patient responsibility, every payer's."),
+    _money("Contractual Adj", "contractual_adj"), _money("Sequestration", "sequestration"),
     _money("Denied Amount", "denied_amount"),
+    Field("Last Payer Seq", "last_payer_seq", INT, "The highest payer sequence that has remitted."),
+    Field("Forwarded", "forwarded", BOOL, "That payer forwarded the claim to the next payer (CLP02 19/20/21)."),
+    _money("Patient Share", "patient_share",
+           "What left insurance A/R as the patient's: the last payer's patient resp. (0 while forwarded)."),
+    Field("Partial Denial", "partial_denial", BOOL, "Paid, with part of the line denied."),
+    Field("Denial Open", "denial_open", BOOL, "Denied in full or in part: a denial to work."),
+    Field("Awaiting Reprocessing", "awaiting_reprocessing", BOOL,
+          "Every adjudication reversed (CLP02 22), no correction yet."),
+    Field("Rejected", "rejected", BOOL, "The latest acknowledgement since filing rejects the claim: not filed."),
+    Field("Rejected On", "rejected_on", DATE), Field("Rejection", "rejection", TEXT, "Category:code and message."),
+    Field("Accepted On", "accepted_on", DATE, "The latest acceptance (277CA A1/A2/A5) since filing."),
     Field("Remittances", "n_remits", INT), Field("First Remit Date", "first_remit_date", DATE),
     Field("Last Remit Date", "last_remit_date", DATE), _money("First Paid", "first_paid"),
     Field("Denied First Pass", "denied_first_pass", BOOL), Field("Denial Date", "denial_date", DATE),
@@ -581,9 +679,10 @@ class KPIDef:
 
 KPIS = (
     KPIDef("initial_denial_rate", "Initial denial rate", PERCENT,
-           "claims denied on first adjudication ÷ claims adjudicated", "HFMA MAP Key"),
+           "claims denied (in full or in part) on first adjudication ÷ claims adjudicated", "HFMA MAP Key"),
     KPIDef("charge_denial_rate", "Initial denial rate ($)", PERCENT,
-           "charges denied on first adjudication ÷ charges adjudicated", "HFMA MAP Key"),
+           "charges of the lines denied (in full or in part) on first adjudication ÷ charges adjudicated",
+           "HFMA MAP Key"),
     KPIDef("final_denial_writeoff_rate", "Final denial write-off rate", PERCENT,
            "denied dollars written off (appeal upheld or missed) ÷ charges adjudicated", "HFMA MAP Key"),
     KPIDef("appeal_overturn_rate", "Appeal overturn rate", PERCENT, "appeals won (fully or partly) ÷ appeals decided"),
@@ -596,7 +695,7 @@ KPIS = (
     KPIDef("days_in_ar", "Days in A/R", NUMBER,
            "A/R ÷ average daily gross charges over the last {ar_period_days} days", "MGMA"),
     KPIDef("ar_total", "A/R (insurance)", MONEY,
-           "charge − paid − contractual adj. − patient resp. − write-offs, open lines"),
+           "charge − paid − contractual adj. − the last payer's patient resp. − write-offs, open lines"),
     KPIDef("underpayment", "Underpayments", MONEY, "expected allowed − allowed on lines short beyond the tolerance"),
     KPIDef("missed_deadlines", "Missed deadlines", COUNT,
            "filing, appeal and prompt-pay deadlines passed, and contract notices missed"),
@@ -618,7 +717,7 @@ OUTPUTS: tuple[Output, ...] = (LINES, WORKLIST, SCORECARD, AGING, DENIALS, MONTH
 # What an 835 imported without balancing says in its Payments rows' Source column, and the
 # kinds of file the ImportLog records.
 UNBALANCED_SOURCE = "UNBALANCED: "
-KIND_835, KIND_837 = "835", "837P"
+KIND_835, KIND_837, KIND_999, KIND_277CA = "835", "837P", "999", "277CA"
 
 
 # --- many practices: `payorxl rollup` (payorxl/rollup.py) --------------------------------

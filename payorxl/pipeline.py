@@ -61,7 +61,7 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
     """The cells of every owned sheet: the results, and the Reconciliation of the
     ImportLog `log` (see import_log) with the Payments and Claims `frames` as read."""
     reconciliation = build_reconciliation(import_log([]) if log is None else log,
-                                          frames.get("Payments"), frames.get("Claims"))
+                                          frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
     return owned_sheets(results, reconciliation=reconciliation)
 
 
@@ -119,7 +119,8 @@ def _calculated_for_cache(results: Results) -> dict:
     calc = {}
     for table in m.INPUT_TABLES:
         if table.calculated:
-            source = results.lines if table is m.CLAIMS else results.contracts
+            source = {m.CLAIMS.name: results.claim_rows, m.CONTRACTS.name: results.contracts,
+                      m.ADJUSTMENTS.name: results.adjustments}[table.name]
             calc[table.name] = source[[c.key for c in table.calculated]]
     return calc
 
@@ -128,7 +129,9 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
                  overwrite: bool = False, as_of=None, created=None) -> Summary:
     """Build the practice workbook at `path` — the empty template, or filled with
     `frames` (typed, valid) — recalculated, written atomically. A path ending in .xlsm
-    gives the macro-enabled workbook (Dashboard buttons, PX_ formulas); .xlsx the plain one."""
+    gives the macro-enabled workbook (Dashboard buttons, PX_ formulas); .xlsx the plain one.
+    An existing workbook (`overwrite`) is replaced under its workbook lock, as recalc and
+    import hold it: never in the middle of one of theirs."""
     import os
 
     from .conversion import empty_frame
@@ -152,12 +155,18 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
     # shipped template reproducible byte for byte).
     results = evaluate(Inputs(frames, settings_from_values(values, as_of)))
     from .workbook.package import install, new_temp
-    tmp = new_temp(path)                        # beside the real file (through a symlink)
-    try:
-        build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
-        changed = write_owned_sheets(tmp, lay_out(results, frames), STYLES, tmp, ROW_HEIGHTS)
-        install(tmp, path)                      # the one write layer: permissions, lock, rename
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # The workbook lock, as recalc and import take it: --force never replaces a workbook
+    # while an import or recalc of it is between its read and its write (it waits for
+    # it, or is refused naming it).
+    with workbook_lock(path, "new"):
+        if path.exists() and not overwrite:     # made by another run while this one waited
+            raise PayorxlError(f"{path} already exists; choose another name, or pass --force to replace it")
+        tmp = new_temp(path)                    # beside the real file (through a symlink)
+        try:
+            build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
+            changed = write_owned_sheets(tmp, lay_out(results, frames), STYLES, tmp, ROW_HEIGHTS)
+            install(tmp, path)                  # the one write layer: permissions, Excel's lock, rename
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return summarize(path, results, path, changed)

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from . import model as m
+from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import line_codes
+from .engine.lines import adjustment_kinds, line_codes
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -28,15 +28,19 @@ def _err(table: m.Table, row: int, key: str, value, message: str, fix: str, seve
 
 
 def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
-    """A row that repeats another row's key (claim + line, payor, ...) is an error."""
+    """A row that repeats another row's key (claim + line + claim type, payor, ...) is an
+    error. A Claims row with frequency 8 is exempt: it voids the line it repeats."""
     errors = []
     for table in m.INPUT_TABLES:
-        df = frames[table.name]
-        if not table.key or df.empty:
+        df = frames.get(table.name)
+        if not table.key or df is None or df.empty:
             continue
         # Text arrives stripped (conversion.py); keys match regardless of case.
         keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
         dup = keys.duplicated(keep="first")
+        if table is m.CLAIMS:
+            void = df["frequency"].astype(str) == "8"
+            dup = keys[~void].duplicated(keep="first").reindex(df.index, fill_value=False)
         if not dup.any():
             continue
         first_row = df.groupby([keys[k] for k in table.key], sort=False)[ROW].transform("first")
@@ -139,7 +143,82 @@ def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
     return errors
 
 
-RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows]
+def _remit_keys(df: pd.DataFrame) -> pd.Series:
+    """One text key per row from model.REMIT_KEY: the columns that tie an Adjustments row
+    to its Payments row (claim ID and payor matched regardless of case)."""
+    parts = []
+    for k in m.REMIT_KEY:
+        col = df[k]
+        if k in ("claim_id", "payor"):
+            col = upper(col)
+        elif k == "remit_date":
+            col = col.dt.strftime("%Y-%m-%d")
+        parts.append(col.astype(object).where(col.notna(), "").astype(str))
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key
+
+
+def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """Each Payments row that has Adjustments rows must hold their sums by rule (rules.SUMMARY:
+    Patient Resp, Contractual Adj, Sequestration, Denied Amount): a row that does not is a
+    warning naming both, and the Payments figure is the one used (as the native formulas
+    do). An Adjustments row for a claim (level line or claim) needs its claim ID and line;
+    one that matches no Payments row is a warning. A CARC typed with its group ("CO-29")
+    is read without it, and said."""
+    adj, pay = frames.get("Adjustments"), frames["Payments"]
+    errors: list[DataError] = []
+    if pay is not None and len(pay):
+        typed = pay["carc"].fillna("").astype(str)
+        with_group = typed.str.upper().str.strip().str.match(r"^(CO|PR|OA|PI|CR)\s*-?\s*\S")
+        for i in pay.index[with_group]:
+            code = rules.reason_code(pay.at[i, "carc"])
+            errors.append(_err(m.PAYMENTS, pay.at[i, ROW], "carc", pay.at[i, "carc"],
+                               f"the CARC includes its group code; it is read as {code}",
+                               f"type {code} in CARC and the group in Group Code", WARNING))
+    if adj is None or adj.empty:
+        return errors
+    claim_level = adj["level"].fillna("line") != "provider"
+    missing = claim_level & ((adj["claim_id"].fillna("") == "") | adj["line"].isna())
+    for i in adj.index[missing]:
+        which = "claim_id" if adj.at[i, "claim_id"] in ("", None) else "line"
+        errors.append(_err(m.ADJUSTMENTS, adj.at[i, ROW], which, None,
+                           f"a {adj.at[i, 'level'] or 'line'}-level adjustment needs its claim ID and line",
+                           "enter the claim ID and line of the Payments row it belongs to, or set Level to "
+                           "provider for a PLB"))
+    linked = adj[claim_level & ~missing]
+    if linked.empty:
+        return errors
+    kinds = adjustment_kinds(linked)
+    adj_key = _remit_keys(linked)
+    pay_key = _remit_keys(pay) if len(pay) else pd.Series([], dtype=object)
+    orphans = ~adj_key.isin(set(pay_key))
+    for i in linked.index[orphans]:
+        errors.append(_err(m.ADJUSTMENTS, linked.at[i, ROW], "claim_id", linked.at[i, "claim_id"],
+                           "no Payments row has this claim ID, line, payor, remit date, check no and claim status",
+                           "correct this row to match its Payments row, or post the payment in Payments", WARNING))
+    amount = linked["amount"].fillna(0).astype("int64")
+    sums = pd.DataFrame({column: amount.where(kinds.isin(list(k)), 0).groupby(adj_key).sum()
+                         for column, k in rules.SUMMARY.items()})
+    posted = pd.DataFrame({c: pay[c].fillna(0).astype("int64") for c in rules.SUMMARY}).groupby(pay_key).sum()
+    both = posted.index.intersection(sums.index)
+    first_row = pay.groupby(pay_key)[ROW].first()
+    for key in both:
+        for column in rules.SUMMARY:
+            want, got = int(sums.at[key, column]), int(posted.at[key, column])
+            if want != got:
+                errors.append(_err(m.PAYMENTS, first_row[key], column, got / 100,
+                                   f"{m.PAYMENTS.column(column).name} ${got / 100:,.2f} is not the sum of this "
+                                   f"payment's Adjustments rows by rule (${want / 100:,.2f}); "
+                                   "the Payments figure is used",
+                                   "correct the Payments amount or the Adjustments rows so that they agree",
+                                   WARNING))
+    return errors
+
+
+RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows,
+                     adjustments_agree]
 # The tables a rule judges against: where one was not given (a PX_ formula passed only
 # Claims and Payments), the rule cannot tell right from wrong and does not run.
 NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"Contracts"},

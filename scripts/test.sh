@@ -20,7 +20,7 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 
 # >>> the paths mypy checks (config: [tool.mypy] in pyproject.toml): the model, the
 # codec and the engine, where a wrong type is a wrong figure. <<<
-MYPY_PATHS=(payorxl/model.py payorxl/codec.py payorxl/engine)
+MYPY_PATHS=(payorxl/model.py payorxl/codec.py payorxl/rules.py payorxl/engine)
 
 # The slow lane runs on 2 workers (pytest-xdist): its tests are safe in parallel (each
 # LibreOffice run has its own profile folder, every test its own tmp_path), it costs no

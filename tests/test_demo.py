@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 import pytest
 
-from payorxl import model as m
+from payorxl import model as m, rules
 from payorxl.conversion import typed_frame
 from payorxl.demo import DEFAULT_AS_OF, Demo, Planted, generate_demo, generate_large, records_from_frame
 
@@ -295,7 +295,26 @@ def test_remittance_lines_balance(demo):
             assert p["group_code"] in ("CO", "OA") and p["carc"]
         else:
             assert paid > 0 and paid + pr + co == charge and allowed == paid + pr and denied == 0
-            assert (p["group_code"] == "PR" and p["carc"] in ("1", "2", "3")) == (pr > 0)
+            assert p["group_code"] is None and p["carc"] is None     # no denial on the line
+
+
+def test_every_payment_is_the_sum_of_its_adjustments_by_rule(demo):
+    """Each Payments row's Patient Resp, Contractual Adj and Denied Amount are the sums of its
+    Adjustments rows (same claim, line, payor, date, check, status) by rules.adjustment_kind;
+    patient responsibility is a deductible, coinsurance or copay (PR-1/2/3)."""
+    sums: dict = {}
+    for a in demo.records["Adjustments"]:
+        key = tuple(a[k] for k in m.REMIT_KEY)
+        kind = rules.adjustment_kind(a["group_code"], a["reason"])
+        if kind == rules.PATIENT:
+            assert a["reason"] in ("1", "2", "3")
+        for column, kinds in rules.SUMMARY.items():
+            sums.setdefault(key, dict.fromkeys(rules.SUMMARY, 0))[column] += cents(a["amount"]) * (kind in kinds)
+    assert sums
+    for p in demo.records["Payments"]:
+        key = tuple(p[k] for k in m.REMIT_KEY)
+        got = sums.get(key, dict.fromkeys(rules.SUMMARY, 0))
+        assert got == {c: cents(p[c]) for c in rules.SUMMARY}, key
 
 
 def test_denials_appeals_and_unpaid_claims(demo):

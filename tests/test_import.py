@@ -322,13 +322,13 @@ def test_rows_are_imported_even_when_the_reconciliation_cannot_be_laid_out(empty
 
 def test_files_payorxl_does_not_import_are_refused(empty_book, tmp_path):
     institutional = write(tmp_path, "hospital.837", claim_file().replace("X222A1", "X223A2"))
-    ack = write(tmp_path, "ack.999", interchange(["AK1*HC*1*005010X222A1", "AK9*A*1*1*1"], kind="999"))
+    ack = write(tmp_path, "ack.997", interchange(["AK1*HC*1", "AK9*A*1*1*1"], kind="997"))
     before = empty_book.read_bytes()
     result = import_files(empty_book, [institutional, ack])
     assert [f.status for f in result.files] == [REFUSED, REFUSED]
     assert [f.reason for f in result.files] == [FileResult.UNSUPPORTED, FileResult.UNSUPPORTED]
     assert result.files[0].message.startswith("is an 837I (institutional) claim file")
-    assert result.files[1].message.startswith("holds transaction set 999; payorxl imports 835 remittances")
+    assert result.files[1].message.startswith("holds transaction set 997; payorxl imports 835 remittances")
     assert empty_book.read_bytes() == before
 
 
@@ -446,11 +446,11 @@ def test_cli_imports_reports_and_refuses_a_second_time(empty_book, tmp_path):
                      r"\(ImportLog row 3\); nothing to do", out.output)
     assert "nothing was written to practice.xlsx" in out.output
 
-    bad = write(tmp_path, "ack.999", interchange(["AK1*HC*1*005010X222A1", "AK9*A*1*1*1"], kind="999"))
+    bad = write(tmp_path, "ack.997", interchange(["AK1*HC*1", "AK9*A*1*1*1"], kind="997"))
     out = runner.invoke(main, ["import", str(empty_book), str(remit), str(bad)])
     assert out.exit_code == 1, "a real refusal still fails the command"
     assert "remit.835 (835): skipped: already imported on" in out.output
-    assert "ack.999: refused: holds transaction set 999" in out.output
+    assert "ack.997: refused: holds transaction set 997" in out.output
 
 
 @needs_samples

@@ -14,13 +14,15 @@ BELOW = {
     "model": set(),
     "errors": set(),
     "codec": {"model"},
+    "rules": {"model"},
     "conversion": {"model", "codec", "errors"},
-    "engine": {"model", "codec", "conversion", "errors", "engine"},
-    "validate": {"model", "codec", "conversion", "errors", "engine"},
-    "x12": {"model", "codec", "conversion", "errors", "x12"},
-    "workbook": {"model", "codec", "conversion", "errors", "engine", "workbook"},
+    "engine": {"model", "codec", "rules", "conversion", "errors", "engine"},
+    "validate": {"model", "codec", "rules", "conversion", "errors", "engine"},
+    "x12": {"model", "codec", "rules", "conversion", "errors", "x12"},
+    "workbook": {"model", "codec", "rules", "conversion", "errors", "engine", "workbook"},
 }
-WORKFLOWS = {"pipeline", "importer", "report", "rollup", "cluster", "demo", "pseudonym", "libreoffice", "excel", "cli"}
+WORKFLOWS = {"pipeline", "importer", "remits", "report", "rollup", "cluster", "demo", "pseudonym", "libreoffice",
+             "excel", "cli"}
 
 
 def _module(path: Path) -> str:

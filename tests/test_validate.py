@@ -33,9 +33,19 @@ S = m.Settings.make("2026-10-31")
 def test_duplicate_claim_line_is_an_error_on_the_second_row():
     f, errors = validate(frames([claim("A"), claim("B"), claim("a")]), S)   # keys compare case-blind
     (e,) = errors
-    assert (e.ref.sheet, e.ref.row, e.ref.column) == ("Claims", 4, "Line")
+    assert (e.ref.sheet, e.ref.row, e.ref.column) == ("Claims", 4, "Claim Type")
     assert "already on row 2" in e.message
     assert list(f["Claims"]["claim_id"]) == ["A", "B"]
+
+
+def test_a_secondary_bill_and_a_void_of_a_line_are_not_duplicates():
+    """The same claim line billed to its secondary (Claim Type) or voided (frequency 8) is
+    a row of its own; a second Primary row of it is still a duplicate."""
+    rows = [claim("A"), claim("A", claim_type="Secondary"), claim("A", frequency="8"),
+            claim("A", frequency="7")]
+    f, errors = validate(frames(rows), S)
+    assert [(e.ref.row, e.ref.column) for e in errors if "duplicate" in e.message] == [(5, "Claim Type")]
+    assert len(f["Claims"]) == 3
 
 
 def test_unknown_payor_is_an_error_and_the_row_is_left_out():

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import model as m
 from . import collections, deadlines, denials, portfolio, reimbursement
-from .lines import line_summary
+from .lines import LINE, NEXT_PAYER, VOID, adjustment_kinds, claim_roles, line_summary, service_codes
 from .worklist import build_worklist
 
 
@@ -42,6 +42,8 @@ class Results:
     portfolio: dict[str, pd.DataFrame]
     monthly: pd.DataFrame
     errors: list = field(default_factory=list)
+    adjustments: pd.DataFrame | None = None   # the Adjustments rows with what each does ("kind")
+    claim_rows: pd.DataFrame | None = None    # every Claims row's calculated columns (Role first)
 
 
 def _nan_to_none(x):
@@ -52,6 +54,7 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     """Every per-claim-line result, side by side with the claim's own columns."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     lines = line_summary(claims, frames["Payments"])
+    lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
                                    money["expected_allowed"], settings)
@@ -131,10 +134,63 @@ def _monthly(lines: pd.DataFrame, by_month: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("month").tail(12).reset_index(drop=True)
 
 
+def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFrame,
+                next_lines: pd.DataFrame | None) -> pd.DataFrame:
+    """The Claims sheet's calculated columns for every Claims row (index = all_claims.index):
+    a Line row's from `lines`; a Next payer row's filing and expected allowed (its money
+    is on its Line row); a Void row's Filing Status "Void" and nothing else."""
+    out = pd.DataFrame(index=all_claims.index)
+    role = roles["role"].to_numpy()
+    for c in m.CLAIMS.calculated:
+        if c.key == "role":
+            out[c.key] = roles["role"].astype(object)
+            continue
+        if c.kind == m.DATE:
+            column = pd.Series(pd.NaT, index=all_claims.index, dtype="datetime64[ns]")
+        elif c.kind in (m.MONEY, m.INT):
+            column = pd.Series(pd.NA, index=all_claims.index, dtype="Int64")
+        else:
+            column = pd.Series("", index=all_claims.index, dtype=object)
+        column[role == LINE] = lines[c.key].to_numpy()
+        if next_lines is not None and c.key in NEXT_PAYER_COLUMNS:
+            column[role == NEXT_PAYER] = next_lines[c.key].to_numpy()
+        if c.key == "filing_status":
+            column[role == VOID] = VOID
+        out[c.key] = column
+    return out
+
+
+# What a Next payer row of Claims shows: its own filing and its payer's expected allowed.
+NEXT_PAYER_COLUMNS = ("filing_deadline", "filing_days_left", "filing_status", "expected_allowed")
+
+
+def _owed_by_next_payer(claims: pd.DataFrame, lines: pd.DataFrame, next_rows: pd.DataFrame) -> np.ndarray:
+    """For each Next payer row: the patient responsibility on its line, what it is billed."""
+    both = pd.concat([claims[["claim_id", "line"]], next_rows[["claim_id", "line"]]], ignore_index=True)
+    codes = service_codes(both)
+    owed = pd.Series(lines["patient_resp"].to_numpy(), index=codes[:len(claims)])
+    owed = owed[~owed.index.duplicated()]
+    return owed.reindex(codes[len(claims):]).fillna(0).astype("int64").to_numpy()
+
+
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None) -> Results:
-    """Run the whole engine over validated frames."""
+    """Run the whole engine over validated frames.
+
+    Every figure counts each claim line once: the Claims rows whose Role is Line
+    (lines.claim_roles). A Next payer row (the line's Secondary or Tertiary bill) adds its
+    filing deadline and the worklist's "File claim"; a Void line is left out of every
+    figure and the worklist."""
+    all_claims = frames["Claims"]
+    roles = claim_roles(all_claims)
+    is_line = (roles["role"] == LINE).to_numpy()
+    frames = {**frames, "Claims": all_claims[is_line].assign(
+        next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
-    lines = per_line(frames, settings)
+    lines = per_line(frames, settings).drop(columns="next_payer_seq")
+    next_rows = all_claims[(roles["role"] == NEXT_PAYER).to_numpy()].reset_index(drop=True)
+    next_lines = per_line({**frames, "Claims": next_rows}, settings) if len(next_rows) else None
+    if next_lines is not None:
+        next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
     notices = deadlines.contract_notices(contracts, settings)
     contracts_out = pd.concat([contracts, notices], axis=1)
     contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
@@ -174,7 +230,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
                        d.definition.format(ar_period_days=settings.ar_period_days), d.source)
             for d in m.KPIS}
     scorecard = _scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
-    worklist = build_worklist(lines, notices, contracts, settings)
+    worklist = build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
     pf = {
         "payer_mix": portfolio.payer_mix(claims, lines, contracts),
         "revenue_by_payor_cpt": portfolio.revenue_by_payor_cpt(claims, lines),
@@ -182,5 +238,9 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
         "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings),
         "calendar": portfolio.renewal_calendar(contracts, notices),
     }
+    adjustments = frames.get("Adjustments")
+    if adjustments is not None:
+        adjustments = adjustments.assign(kind=adjustment_kinds(adjustments))
     return Results(settings, lines, contracts_out, kpis, denials_by, aging_by_payor, scorecard,
-                   worklist, dl, pf, _monthly(lines, denials_by["month"]), list(errors or []))
+                   worklist, dl, pf, _monthly(lines, denials_by["month"]), list(errors or []), adjustments,
+                   _claim_rows(all_claims, roles, lines, next_lines))

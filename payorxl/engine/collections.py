@@ -35,8 +35,10 @@ def _cents(series: pd.Series) -> pd.Series:
 def ar_balances(claims: pd.DataFrame, lines: pd.DataFrame, written_off) -> pd.DataFrame:
     """Insurance A/R per claim line (index = claims.index).
 
-    balance (cents) = charge − paid − contractual adj. − patient resp. − written off.
-    Patient responsibility leaves insurance A/R (it is billed to the patient); a denied
+    balance (cents) = charge − paid (every payer) − contractual adj. (every payer) − the
+    patient's share (``patient_share``: the last payer's patient responsibility; none while
+    that payer has forwarded the claim to the next one, which owes it) − written off.
+    The patient's share leaves insurance A/R (it is billed to the patient); a denied
     line stays in A/R at its full open amount until its denial is written off, because it
     can still be appealed or corrected. The balance is not floored: a negative balance
     is a credit (an overpayment to refund or a posting error) and ``credit`` is True.
@@ -44,7 +46,7 @@ def ar_balances(claims: pd.DataFrame, lines: pd.DataFrame, written_off) -> pd.Da
     written_off: the `denials.final_denial_writeoff` frame or its ``written_off`` Series.
     """
     balance = (_cents(claims["charge"]) - lines["paid"] - lines["contractual_adj"]
-               - lines["patient_resp"] - _cents(_series(written_off, "written_off")))
+               - lines["patient_share"] - _cents(_series(written_off, "written_off")))
     balance = balance.astype("int64")
     return pd.DataFrame({"balance": balance, "credit": balance < 0}, index=claims.index)
 
@@ -198,7 +200,7 @@ def first_pass_resolution_rate(claims: pd.DataFrame, lines: pd.DataFrame) -> flo
     # Every line must be on the claim's earliest remittance date.
     claim_first = first.groupby(codes, sort=False).transform("min")
     settled = (_cents(claims["charge"]) - lines["paid"] - lines["contractual_adj"]
-               - lines["patient_resp"]) == 0
+               - lines["patient_share"]) == 0
     line_resolved = (lines["adjudicated"].astype(bool) & (first == lines["last_remit_date"])
                      & (first == claim_first) & ~lines["denied_first_pass"].astype(bool)
                      & settled)

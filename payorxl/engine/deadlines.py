@@ -24,7 +24,7 @@ KEY = ["claim_id", "line"]
 # Contract vocabulary (model.FILING_UNITS, FILING_CLOCKS, CLAIM_TYPES, FREQUENCIES).
 MONTHS = "months"
 CLOCK_DOS, CLOCK_THROUGH, CLOCK_PRIMARY, CLOCK_LATER = m.FILING_CLOCKS
-SECONDARY = "Secondary"
+LATER_PAYERS = ("Secondary", "Tertiary")   # billed after a primary: the clock may start at its remit
 CORRECTED = "7"  # CLM05-3 frequency 7: replacement of a prior claim
 YES = "Yes"
 
@@ -173,7 +173,7 @@ def filing_clock_start(claims: pd.DataFrame, filing_clock: pd.Series) -> pd.Seri
     dos = claims["dos"]
     remit = claims["primary_remit_date"]
     through = claims["through_date"].fillna(dos)
-    from_remit = remit.where((claims["claim_type"].astype(str) == SECONDARY) & remit.notna(), dos)
+    from_remit = remit.where(claims["claim_type"].astype(str).isin(LATER_PAYERS) & remit.notna(), dos)
     later = remit.where(remit > dos, dos)  # NaT > dos is False, so no remit date gives the DOS
     clock = filing_clock.astype(str)
     start = dos.where(clock != CLOCK_THROUGH, through)
@@ -192,8 +192,9 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
         A corrected claim (frequency 7) with an Original Remit Date, under a contract
         with Corrected Claim Days: Original Remit Date + Corrected Claim Days instead.
     filing_days_left: filing_deadline − as-of date, in days (negative once passed).
-    filing_status: filed (Filed Date present): "Filed on time" if filed on or before
-        the deadline, else "Filed late"; not filed: "Missed" after the deadline, "Due
+    filing_status: filed (Filed Date present, and not rejected since: `acknowledgements`):
+        "Filed on time" if filed on or before the deadline, else "Filed late"; not filed,
+        or rejected: "Missed" after the deadline, "Due
         soon" with Filing Due Soon Days or fewer left, else "Open". A line the payor
         denied for timely filing (CARC 29) is "Missed" whatever the dates say.
     Claims whose payor has no contract: NaT, <NA> and "".
@@ -212,6 +213,8 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
 
     days_left = days_between(deadline, as_of)
     filed = claims["filed_date"].notna()
+    if "rejected" in lines:                     # a rejected claim was never received
+        filed &= ~lines["rejected"].astype(bool).to_numpy()
     status = _deadline_status(deadline, days_left, as_of, settings.filing_due_soon_days,
                               filed, claims["filed_date"], FILED_ON_TIME, FILED_LATE)
     carc29 = lines["carc29"].astype(bool) & deadline.notna()
@@ -222,6 +225,48 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
         "filing_days_left": days_left,
         "filing_status": status,
     }, index=claims.index)
+
+
+def acknowledgements(claims: pd.DataFrame, acks: pd.DataFrame | None) -> pd.DataFrame:
+    """What the clearinghouse and payer said of each filed claim line (index =
+    claims.index), from the Acknowledgements rows of its claim ID (case ignored) dated on
+    or after its Filed Date (an earlier one answered an earlier submission):
+
+    rejected: the latest such answer is a rejection (on the same date, a rejection wins):
+        the claim was never received, so it counts as not filed and its clock runs on;
+    rejected_on, rejection: that rejection's date and its category:code and message;
+    accepted_on: the latest acceptance, when the claim is not rejected.
+    A claim filed again after a rejection (a later Filed Date) is judged afresh."""
+    out = pd.DataFrame({"rejected": False, "rejected_on": pd.Series(pd.NaT, index=claims.index,
+                                                                      dtype="datetime64[ns]"),
+                        "rejection": "", "accepted_on": pd.Series(pd.NaT, index=claims.index,
+                                                                  dtype="datetime64[ns]")}, index=claims.index)
+    if acks is None or acks.empty or claims.empty:
+        return out
+    a = acks[acks["claim_id"].fillna("").astype(str) != ""]
+    if a.empty:
+        return out
+    ids = pd.Index(a["claim_id"].astype(str).str.strip().str.upper())
+    claim_ids = claims["claim_id"].astype(str).str.strip().str.upper()
+    pairs = pd.DataFrame({"_claim": np.arange(len(claims)), "claim_id": claim_ids.to_numpy(),
+                          "filed": claims["filed_date"].to_numpy()})
+    acked = pd.DataFrame({"claim_id": ids, "date": a["status_date"].to_numpy(), "result": a["result"].to_numpy(),
+                          "why": (a["category"].fillna("").astype(str) + ":" + a["status_code"].fillna("").astype(str)
+                                  + " " + a["message"].fillna("").astype(str)).str.strip(" :").to_numpy()})
+    rows = pairs.merge(acked, on="claim_id")
+    rows = rows[rows["filed"].notna() & (rows["date"] >= rows["filed"])]
+    rows = rows.sort_values(["_claim", "date"], kind="stable")
+    rejections = rows[rows["result"] == "Rejected"].groupby("_claim").tail(1).set_index("_claim")
+    acceptances = rows[rows["result"] == "Accepted"].groupby("_claim")["date"].max()
+    last_rej = pd.Series(rejections["date"]).reindex(range(len(claims)))
+    last_acc = acceptances.reindex(range(len(claims)))
+    rejected = (last_rej.notna() & (last_acc.isna() | (last_rej >= last_acc))).to_numpy()
+    out["rejected"] = rejected
+    out["rejected_on"] = last_rej.where(rejected).to_numpy()
+    out["rejection"] = pd.Series(rejections["why"]).reindex(range(len(claims))).where(rejected, "").fillna("") \
+        .astype(object).to_numpy()
+    out["accepted_on"] = last_acc.where(~rejected).to_numpy()
+    return out
 
 
 # --- appeals -------------------------------------------------------------------------
@@ -244,7 +289,8 @@ def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.Series
 
 def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
                      appeals: pd.DataFrame, settings: m.Settings) -> pd.DataFrame:
-    """Appeal windows for denied claim lines (index = claims.index):
+    """Appeal windows for denied claim lines, denied in full or in part (``denial_open``;
+    index = claims.index):
 
     appeal_deadline: denial date (the remittance date of the line's most recent
         denial, from `line_summary`) + Mailing Days + Appeal Days. Medicare allows 120
@@ -259,7 +305,7 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     """
     as_of = _as_of(settings)
     terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
-    denied = lines["denied"].astype(bool) & terms["has_contract"]
+    denied = lines["denial_open"].astype(bool) & terms["has_contract"]
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
     days_left = days_between(deadline, as_of)

@@ -79,7 +79,7 @@ def denied_lines(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """Per claim line (index = claims.index): ``denial_category``, the category of the
     line's denial CARC (``lines.denial_carc``, the most recent denial on file) when the
     line was denied on first adjudication or stands denied now; "" otherwise."""
-    was_denied = lines["denied_first_pass"] | lines["denied"]
+    was_denied = lines["denied_first_pass"] | lines["denial_open"]
     category = categorize(lines["denial_carc"]).where(was_denied, "")
     return pd.DataFrame({"denial_category": category.to_numpy()}, index=claims.index)
 
@@ -244,24 +244,25 @@ def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
                           appeal_status: pd.Series, appeals: pd.DataFrame) -> pd.DataFrame:
     """The denied dollars written off, per claim line (index = claims.index).
 
-    A line's denial is final when the line stands denied now (``lines.denied``) and
+    A line's denial is final when the line stands denied now, in full or in part
+    (``lines.denial_open``), and
     either its appeal was lost — the highest-level appeal on file for the line is
     "Upheld" (a level-1 loss followed by a pending level-2 appeal is still being worked)
     — or its appeal window was missed (`appeal_status` == "Missed"; a Series from the
     deadlines engine, one value per claims row in the same order).
 
     written_off: the line's denied amount (cents), but never more than its open balance
-    (charge − paid − contractual adj. − patient resp., at least 0), because a practice
+    (charge − paid − contractual adj. − the patient's share, at least 0), because a practice
     cannot write off what is not owed and an amount denied on two remittances would
     otherwise count twice. 0 for other lines.
     writeoff_reason: "Appeal upheld", "Appeal missed" or "".
     """
     lost = _appeal_lost(claims, appeals)
     missed = (appeal_status.astype(str) == MISSED).to_numpy()
-    denied = lines["denied"].astype(bool).to_numpy()
+    denied = lines["denial_open"].astype(bool).to_numpy()
     open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()
                     - lines["paid"].to_numpy() - lines["contractual_adj"].to_numpy()
-                    - lines["patient_resp"].to_numpy()).clip(min=0)
+                    - lines["patient_share"].to_numpy()).clip(min=0)
     amount = np.minimum(lines["denied_amount"].to_numpy().clip(min=0), open_balance)
     final = denied & (lost | missed)
     reason = np.where(final & lost, "Appeal upheld", np.where(final, "Appeal missed", ""))

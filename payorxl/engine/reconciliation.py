@@ -28,13 +28,57 @@ def _n(value) -> str:
     return "?" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
+# PLB reason codes (X12 005010X221A1, PLB03-1) the Reconciliation names in words.
+PLB_REASONS = {"WO": "overpayment recovery", "72": "authorized return", "FB": "forwarding balance",
+               "L6": "interest owed", "CS": "adjustment", "J1": "non-reimbursable", "50": "late charge",
+               "90": "early payment allowance", "L3": "penalty", "IR": "internal revenue service withholding",
+               "BD": "bad debt adjustment", "C5": "temporary allowance", "AP": "acceleration of benefits",
+               "B2": "rebate", "E3": "withholding"}
+
+
+def provider_adjustments(adjustments: pd.DataFrame | None, when_by_file: dict | None = None) -> pd.DataFrame:
+    """One row per PLB (Adjustments rows at level "provider"): money the payer took back from
+    a payment (a positive amount: a recoupment or takeback) or added to it (negative:
+    interest, L6, or another payment). Columns: item, status, file, imported_at, check_no,
+    claim_id (when the PLB's payer claim number names a claim), payor, provider_adj_amount
+    (cents, as the 835 signs it), detail."""
+    rows = []
+    if adjustments is not None and len(adjustments):
+        plb = adjustments[adjustments["level"].fillna("") == "provider"]
+        for rec in plb.to_dict("records"):
+            amount = 0 if pd.isna(rec["amount"]) else int(rec["amount"])
+            reason = str(rec["reason"] or "").strip().upper()
+            words = PLB_REASONS.get(reason, "provider-level adjustment")
+            status = "Recoupment" if amount > 0 else ("Interest paid" if reason == "L6" else "Payment added")
+            ref = str(rec.get("payor_claim_no") or "").strip()
+            claim = str(rec.get("claim_id") or "").strip()
+            took = f"the payer took ${amount / 100:,.2f} back" if amount > 0 else \
+                f"the payer added ${-amount / 100:,.2f}"
+            if amount > 0 and claim:
+                follow = f"; it names claim {claim}: check a reversal is posted for it, or dispute"
+            elif amount > 0:
+                follow = (f"; no claim in the workbook has payer claim number {ref}" if ref else
+                          "; it names no claim") + ": ask the payer which claim it recoups"
+            else:
+                follow = ""
+            source = str(rec.get("source") or "")
+            file = source[len(m.UNBALANCED_SOURCE):] if source.startswith(m.UNBALANCED_SOURCE) else source
+            rows.append({"item": "Provider adjustment", "status": status, "file": source,
+                         "imported_at": (when_by_file or {}).get(file, pd.NaT), "check_no": rec.get("check_no"),
+                         "claim_id": claim, "payor": rec.get("payor"), "provider_adj_amount": amount,
+                         "detail": f"PLB {reason} ({words}{', ref ' + ref if ref else ''}): {took}{follow}"})
+    return pd.DataFrame(rows, columns=["item", "status", "file", "imported_at", "check_no", "claim_id", "payor",
+                                       "provider_adj_amount", "detail"])
+
+
 def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
-                         claims: pd.DataFrame | None) -> pd.DataFrame:
+                         claims: pd.DataFrame | None, adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
     """The Reconciliation view, columns as model.RECONCILIATION declares (money in
     cents): one "835 file" row per imported 835 with paid (ΣCLP04), provider_adj_amount
     (ΣPLB), payment_amount (ΣBPR02) and difference_amount (paid − PLB − payment, zero
     when it balances); one "Balancing failure" row per failure the import logged; one
-    "Unmatched payment" row per Payments row with no claim line in Claims."""
+    "Unmatched payment" row per Payments row with no claim line in Claims; one "Provider
+    adjustment" row per PLB (`provider_adjustments`): recoupments, takebacks, interest."""
     rows = []
     eras = log[log["kind"] == m.KIND_835] if len(log) else log
     when_by_file: dict = {}
@@ -67,6 +111,8 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
                          "detail": (f"Payments row {row}: " if row is not None else "") +
                                    "no claim line in Claims has this claim ID and line; enter the claim, "
                                    "or correct the payment's Claim ID and Line"})
+    plb = provider_adjustments(adjustments, when_by_file)
+    rows += [{str(k): v for k, v in rec.items()} for rec in plb.to_dict("records")]
     frame = pd.DataFrame(rows, columns=m.RECONCILIATION.keys)
     out: dict[str, Any] = {}
     for f in m.RECONCILIATION.fields:

@@ -121,11 +121,14 @@ def overlapping_fee_rows(fee_schedule: pd.DataFrame) -> pd.DataFrame:
 def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, lines: pd.DataFrame,
                   settings: m.Settings) -> pd.DataFrame:
     """Underpayment per claim line (index = claims.index), measured on lines with an
-    expected allowed that have been adjudicated and are not denied (a denial is worked
-    as a denial, not as an underpayment):
+    expected allowed that have been adjudicated and are not denied in full or in part (a
+    denial is worked as a denial, never as an underpayment), not awaiting reprocessing (a
+    reversed payment with no correction yet), and not a Secondary claim row (a secondary
+    pays what the primary left; its contract rate is not what it allows):
 
-    variance: expected_allowed − allowed (the remittance's allowed amount, net of
-        reversals; positive: the payor allowed less than the contract says).
+    variance: expected_allowed − allowed (the allowed amount of the line's own payer's
+        remittances, net of reversals; positive: the payor allowed less than the
+        contract says).
     variance_vs_paid: expected_allowed − (paid + patient responsibility): catches a
         payor that reports the contracted allowed but pays less.
     underpaid: variance > Underpayment Tolerance $ and variance > Underpayment
@@ -137,7 +140,10 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
     if isinstance(expected, pd.DataFrame):
         expected = expected["expected_allowed"]
     expected = expected.astype("Int64")
-    measurable = expected.notna() & lines["adjudicated"].astype(bool) & ~lines["denied"].astype(bool)
+    secondary_row = (claims["claim_type"].astype(str).isin(["Secondary", "Tertiary"]).to_numpy()
+                     if "claim_type" in claims else False)
+    measurable = (expected.notna() & lines["adjudicated"].astype(bool) & ~lines["denial_open"].astype(bool)
+                  & ~lines["awaiting_reprocessing"].astype(bool) & ~secondary_row)
     variance = (expected - lines["allowed"].astype("Int64")).where(measurable)
     received = lines["paid"].astype("Int64") + lines["patient_resp"].astype("Int64")
     variance_vs_paid = (expected - received).where(measurable)

@@ -2,11 +2,19 @@
 
 Actions, each from a rule computed elsewhere in the engine:
 - File claim: an unfiled line whose filing deadline is due soon (Filing Status "Due soon").
+- Correct and resubmit: a filed claim the clearinghouse or payer rejected (277CA), its
+  filing window still open: it was never received, its clock runs on.
 - Appeal denial: a denied line whose appeal window is open (Appeal Status "Open"/"Due soon").
 - Chase underpayment: an underpaid line, not yet appealed, its appeal window still open
   (the window runs from the last remittance, as for a denial).
 - Follow up unpaid claim: a clean claim unpaid past its prompt-pay date (interest accrues).
+- Awaiting reprocessing: a payment the payer reversed (CLP02 22) with no corrected one
+  yet; the line is back in A/R; follow up 30 days after the reversal.
 - Give contract notice: a contract whose notice deadline is due soon.
+- Verify recoupment: money a payer took back from a payment (a PLB with a positive amount:
+  overpayment recovery WO, authorized return 72, forwarding balance FB...), while the
+  contract's appeal window from that payment is open: check the reversal it pays for, or
+  dispute it.
 - Missed items (filing or appeal already past) are listed after every open action, for
   write-off or a proof-of-timely-filing appeal, biggest first.
 
@@ -19,6 +27,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .deadlines import contract_terms
+from .reconciliation import provider_adjustments
+
+REPROCESS_FOLLOW_UP_DAYS = 30
 COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount",
            "deadline", "days_left", "status", "detail"]
 
@@ -48,21 +60,51 @@ def _text_where(shown: pd.Series, make) -> pd.Series:
     return text
 
 
+def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, settings) -> pd.DataFrame:
+    """Worklist rows for the recoupments still open to dispute (see the module docstring)."""
+    plb = provider_adjustments(adjustments)
+    if adjustments is None or plb.empty:
+        return pd.DataFrame(columns=COLUMNS[1:])
+    provider = adjustments[adjustments["level"].fillna("") == "provider"].reset_index(drop=True)
+    took = plb["provider_adj_amount"].astype("int64").to_numpy() > 0
+    terms = contract_terms(provider, contracts, ["appeal_days", "mailing_days"])
+    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
+    deadline = provider["remit_date"] + pd.to_timedelta(window.astype(float), unit="D")
+    days_left = (deadline - settings.as_of).dt.days
+    shown = took & terms["has_contract"].to_numpy() & (days_left >= 0).to_numpy()
+    status = np.where(days_left <= settings.appeal_due_soon_days, "Due soon", "Open")
+    return pd.DataFrame({
+        "action": "Verify recoupment", "payor": provider["payor"], "claim_id": plb["claim_id"], "line": pd.NA,
+        "cpt": "", "dos": pd.NaT, "amount": plb["provider_adj_amount"].astype("Int64"), "deadline": deadline,
+        "days_left": days_left.astype("Int64"), "status": status, "detail": plb["detail"]})[shown]
+
+
 def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame,
-                   settings) -> pd.DataFrame:
+                   settings, adjustments: pd.DataFrame | None = None,
+                   next_payer: pd.DataFrame | None = None) -> pd.DataFrame:
     """`lines`: the per-claim-line result frame (claims columns plus the engine's
     deadline, reimbursement and denial columns); `notices`: contract_notices() output
-    aligned with `contracts`. Returns COLUMNS, ranked (rank 1 = do first)."""
+    aligned with `contracts`; `adjustments`: the Adjustments rows (PLB recoupments);
+    `next_payer`: the per-line frame of the Next payer rows of Claims (their filing), with
+    "owed", the patient responsibility they are billed for. Returns COLUMNS, ranked (rank 1
+    = do first)."""
     if lines.empty and contracts.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     value = lines["expected_allowed"].fillna(lines["charge"]).astype("Int64")
     parts = []
-    due = lines["filing_status"] == "Due soon"
+    rejected = lines["rejected"].astype(bool) if "rejected" in lines else pd.Series(False, index=lines.index)
+    due = (lines["filing_status"] == "Due soon") & ~rejected
     parts.append(_rows(lines, due, "File claim", value, lines["filing_deadline"],
                        lines["filing_days_left"], lines["filing_status"], "not yet filed"))
+    resubmit = rejected & lines["filing_status"].isin(["Open", "Due soon"])
+    parts.append(_rows(lines, resubmit, "Correct and resubmit", value, lines["filing_deadline"],
+                       lines["filing_days_left"], lines["filing_status"], _text_where(resubmit, lambda rows: (
+                           "Rejected on " + lines.loc[rows, "rejected_on"].dt.strftime("%m/%d/%Y") + " ("
+                           + lines.loc[rows, "rejection"].astype(str) + "): correct and resubmit"))))
     appeal_open = lines["appeal_status"].isin(["Open", "Due soon"])
     reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed"), lambda rows: (
-        "denied " + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
+        lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
+        + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
         + " " + lines.loc[rows, "denial_category"].astype(str)))
     parts.append(_rows(lines, appeal_open, "Appeal denial", lines["denied_amount"].where(
         lines["denied_amount"] > 0, lines["charge"]), lines["appeal_deadline"],
@@ -77,6 +119,12 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
                        _text_where(overdue, lambda rows: "prompt-pay interest due " + (
                            lines.loc[rows, "prompt_pay_interest"].fillna(0).astype("int64") / 100)
                            .map("${:,.2f}".format).astype(object))))
+    awaiting = lines["awaiting_reprocessing"].astype(bool)
+    follow_up = lines["last_remit_date"] + pd.Timedelta(days=REPROCESS_FOLLOW_UP_DAYS)
+    parts.append(_rows(lines, awaiting, "Awaiting reprocessing", value, follow_up,
+                       (follow_up - settings.as_of).dt.days, "Open", _text_where(awaiting, lambda rows: (
+                           "payment reversed (CLP02 22) on " + lines.loc[rows, "last_remit_date"].dt.strftime(
+                               "%m/%d/%Y") + "; no corrected payment yet: ask the payer to reprocess"))))
     missed_filing = lines["filing_status"] == "Missed"
     parts.append(_rows(lines, missed_filing, "Missed filing deadline", value, lines["filing_deadline"],
                        lines["filing_days_left"], "Missed",
@@ -85,6 +133,16 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     missed_appeal = lines["appeal_status"] == "Missed"
     parts.append(_rows(lines, missed_appeal, "Missed appeal deadline", lines["denied_amount"],
                        lines["appeal_deadline"], lines["appeal_days_left"], "Missed", reason))
+    parts.append(_recoupments(adjustments, contracts, settings))
+    if next_payer is not None and len(next_payer):
+        later = next_payer["claim_type"].astype(str).str.lower() + " claim to " + next_payer["payor"].astype(str)
+        due = next_payer["filing_status"] == "Due soon"
+        parts.append(_rows(next_payer, due, "File claim", next_payer["owed"], next_payer["filing_deadline"],
+                           next_payer["filing_days_left"], next_payer["filing_status"], later + " not yet filed"))
+        missed = next_payer["filing_status"] == "Missed"
+        parts.append(_rows(next_payer, missed, "Missed filing deadline", next_payer["owed"],
+                           next_payer["filing_deadline"], next_payer["filing_days_left"], "Missed",
+                           later + " never filed: write off, or file with proof of an exception"))
     work = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=COLUMNS[1:])],
                      ignore_index=True)
 

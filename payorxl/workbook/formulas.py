@@ -12,7 +12,8 @@ docstring and the README, not here.
 """
 from __future__ import annotations
 
-from .. import model as m
+from .. import model as m, rules
+from ..engine import lines as roles
 
 # Defined names for the Settings values (Settings!B<row>); px_AsOf is the as-of date
 # with "blank = today" applied.
@@ -48,7 +49,8 @@ def _claims() -> dict[str, str]:
     clock = (f'IF({contract("Filing Clock")}="Through Date",'
              f'IF({this(T, "Through Date")}<>"",{this(T, "Through Date")},{DOS}),'
              f'IF({contract("Filing Clock")}="Primary Remit",'
-             f'IF(AND({this(T, "Claim Type")}="Secondary",{this(T, "Primary Remit Date")}<>""),'
+             f'IF(AND(OR({this(T, "Claim Type")}="Secondary",{this(T, "Claim Type")}="Tertiary"),'
+             f'{this(T, "Primary Remit Date")}<>""),'
              f'{this(T, "Primary Remit Date")},{DOS}),'
              f'IF({contract("Filing Clock")}="Later of DOS and Primary Remit",'
              f'MAX({DOS},{this(T, "Primary Remit Date")}),{DOS})))')
@@ -61,10 +63,21 @@ def _claims() -> dict[str, str]:
     days_left = this(T, "Filing Days Left")
 
     key = f'Payments[Claim ID],{ID},Payments[Line],{LINE}'
-    carc29 = f'COUNTIFS({key},Payments[CARC],"29")>0'
+    same_line = f'Claims[Claim ID],{ID},Claims[Line],{LINE}'
+    # CARC 29 as the import writes it, or typed with its group ("CO-29"; `check` asks for 29).
+    carc29 = f'(COUNTIFS({key},Payments[CARC],"29")+COUNTIFS({key},Payments[CARC],"CO-29"))>0'
+    # A claim rejected (Acknowledgements) on or after its Filed Date, and not accepted since,
+    # was never received: it is judged as not filed.
+    filed_date = this(T, "Filed Date")
+
+    def latest(result: str) -> str:
+        return (f'SUMPRODUCT(MAX((Acknowledgements[Claim ID]={ID})*(Acknowledgements[Result]="{result}")'
+                f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
+    rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
+    unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<=px_filing_due_soon_days,"Due soon","Open"))'
+    filed = f'IF({filed_date}<={deadline},"Filed on time","Filed late")'
     status = (f'IF({deadline}="","",IF({carc29},"Missed",'
-              f'IF({this(T, "Filed Date")}<>"",IF({this(T, "Filed Date")}<={deadline},"Filed on time","Filed late"),'
-              f'IF({days_left}<0,"Missed",IF({days_left}<=px_filing_due_soon_days,"Due soon","Open")))))')
+              f'IF({filed_date}<>"",IF({rejected},{unfiled},{filed}),{unfiled})))')
 
     def fee(payor: str, fn: str, what: str = "FeeSchedule[Allowed],") -> str:
         crit = (f'FeeSchedule[Payor],{payor},FeeSchedule[CPT],{this(T, "CPT")}&"",'
@@ -79,16 +92,29 @@ def _claims() -> dict[str, str]:
                 f'IF({fee(P, "COUNTIFS", "")}=0,"",{fee(P, "SUMIFS")}*{UNITS})),"")')
 
     paid, allowed = this(T, "Paid"), this(T, "Allowed")
+    later_row = f'OR({this(T, "Claim Type")}="Secondary",{this(T, "Claim Type")}="Tertiary")'
+    # Payer sequence criteria: a blank Payer Seq is the primary.
+    seq = {"1": 'Payments[Payer Seq],"<>2",Payments[Payer Seq],"<>3"',
+           "2": 'Payments[Payer Seq],"2"', "3": 'Payments[Payer Seq],"3"'}
+
+    def own_allowed(s: str) -> str:
+        blank = f'{key},Payments[Allowed],"",{seq[s]}'
+        return (f'SUMIFS(Payments[Allowed],{key},{seq[s]})+SUMIFS(Payments[Paid],{blank})'
+                f'+SUMIFS(Payments[Patient Resp],{blank})+SUMIFS(Payments[Sequestration],{blank})')
+
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
     n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
-                 f'+COUNTIFS({key},Payments[Paid],"<=0",Payments[Denied Amount],">0",'
+                 f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
-    denied = f'IF({paid}>0,FALSE,{n_denials}>0)'
-    variance = (f'IF({this(T, "Expected Allowed")}="","",IF(COUNTIFS({key})=0,"",IF({denied},"",'
-                f'{this(T, "Expected Allowed")}-{allowed})))')
+    denied_amount = f'SUMIFS(Payments[Denied Amount],{key})'
+    denial_open = f'IF({n_denials}>0,IF({paid}<=0,TRUE,{denied_amount}>0),FALSE)'
+    reversals = f'COUNTIFS({key},Payments[Claim Status],"22")'
+    awaiting = f'IF({reversals}>0,2*{reversals}>=COUNTIFS({key}),FALSE)'
+    variance = (f'IF({this(T, "Expected Allowed")}="","",IF(COUNTIFS({key})=0,"",IF({later_row},"",'
+                f'IF({denial_open},"",IF({awaiting},"",{this(T, "Expected Allowed")}-{allowed})))))')
     last_denial = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
-                   f'*(((Payments[Claim Status]&""="4")+(Payments[Paid]<=0)*(Payments[Denied Amount]>0))>0)'
+                   f'*(((Payments[Claim Status]&""="4")+(Payments[Denied Amount]>0))>0)'
                    f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     appeals = f'Appeals[Claim ID],{ID},Appeals[Line],{LINE}'
     # The denial is final when the highest-level appeal was upheld (a blank level is 1),
@@ -99,25 +125,51 @@ def _claims() -> dict[str, str]:
             f'+IF({top_level}=1,COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],""),0))>0')
     missed = (f'AND(COUNTIFS({appeals})=0,'
               f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")})')
-    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+SUMIFS(Payments[Patient Resp],{key})'
+
+    # The patient's share: the last payer's patient responsibility, none while that payer
+    # has forwarded the claim (CLP02 19/20/21) to the next one.
+    # ... or while a later payer billed for the line (a Secondary/Tertiary row) has not.
+    later_types = {"1": ("Secondary", "Tertiary"), "2": ("Tertiary",), "3": ()}
+
+    def share(s: str) -> str:
+        waiting = [f'COUNTIFS({key},{seq[s]},Payments[Claim Status],"{code}")' for code in rules.FORWARDED]
+        waiting += [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
+        return f'IF(({"+".join(waiting)})>0,0,SUMIFS(Payments[Patient Resp],{key},{seq[s]}))'
+    patient_share = (f'IF(COUNTIFS({key},{seq["3"]})>0,{share("3")},'
+                     f'IF(COUNTIFS({key},{seq["2"]})>0,{share("2")},{share("1")}))')
+    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{patient_share}'
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
-    written_off = (f'IF({paid}>0,0,IF({n_denials}=0,0,IF(OR({lost},{missed}),'
-                   f'MIN(MAX(0,SUMIFS(Payments[Denied Amount],{key})),{open_balance}),0)))')
+    written_off = (f'IF({denial_open},IF(OR({lost},{missed}),'
+                   f'MIN(MAX(0,{denied_amount}),{open_balance}),0),0)')
     balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_off},"")'
+    role = this(T, "Role")
+    kind = this(T, "Claim Type")
+    has_primary = (f'COUNTIFS({same_line},Claims[Claim Type],"Primary")'
+                   f'+COUNTIFS({same_line},Claims[Claim Type],"")')
+    role_formula = (f'IF(COUNTIFS({same_line},Claims[Frequency],"{roles.VOID_FREQUENCY}")>0,"{roles.VOID}",'
+                    f'IF(OR({kind}="",{kind}="Primary"),"{roles.LINE}",'
+                    f'IF({has_primary}>0,"{roles.NEXT_PAYER}","{roles.LINE}")))')
+
+    def line_only(formula: str) -> str:
+        return f'IF({role}<>"{roles.LINE}","",{formula})'
+
+    def not_void(formula: str, void: str = '""') -> str:
+        return f'IF({role}="{roles.VOID}",{void},{formula})'
     age = f'(px_AsOf-{DOS})'
     bucket = (f'IF(OR({this(T, "Balance")}="",{this(T, "Balance")}<=0),"",'
               f'IF({age}<=30,"0-30",IF({age}<=60,"31-60",IF({age}<=90,"61-90",'
               f'IF({age}<=120,"91-120","120+")))))')
     return {
-        "filing_deadline": f'IFERROR(IF({DOS}="","",{corrected}),"")',
+        "role": role_formula,
+        "filing_deadline": not_void(f'IFERROR(IF({DOS}="","",{corrected}),"")'),
         "filing_days_left": f'IF({deadline}="","",{deadline}-px_AsOf)',
-        "filing_status": status,
-        "expected_allowed": expected,
-        "paid": f'SUMIFS(Payments[Paid],{key})',
-        "allowed": (f'SUMIFS(Payments[Allowed],{key})+SUMIFS(Payments[Paid],{key},Payments[Allowed],"")'
-                    f'+SUMIFS(Payments[Patient Resp],{key},Payments[Allowed],"")'),
-        "variance": variance,
-        "balance": balance,
+        "filing_status": not_void(status, f'"{roles.VOID}"'),
+        "expected_allowed": not_void(expected),
+        "paid": line_only(f'SUMIFS(Payments[Paid],{key})'),
+        "allowed": line_only(f'IF({later_row},IF({kind}="Tertiary",{own_allowed("3")},{own_allowed("2")}),'
+                             f'{own_allowed("1")})'),
+        "variance": line_only(variance),
+        "balance": line_only(balance),
         "aging_bucket": bucket,
     }
 
@@ -134,6 +186,30 @@ def _contracts() -> dict[str, str]:
     return {"notice_deadline": f'IF({te}="","",{current}-{notice})'}
 
 
+def _array(values) -> str:
+    """An array constant of texts: {"CO","PR"}."""
+    return "{" + ",".join(f'"{v}"' for v in values) + "}"
+
+
+def _adjustments() -> dict[str, str]:
+    """What an adjustment does (rules.adjustment_kind), as a formula: the reason code read
+    as rules.reason_code reads it (trimmed, upper case, a group prefix such as "CO-" or
+    "CO " dropped)."""
+    T = "Adjustments"
+    group = this(T, "Group")
+    typed = f'UPPER(TRIM({this(T, "Reason")}&""))'
+    prefixed = f'ISNUMBER(MATCH(LEFT({typed},2),{_array(m.GROUP_CODES)},0))'
+    code = f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
+    contractual = f'ISNUMBER(MATCH({code},{_array(rules.CONTRACTUAL_CARCS)},0))'
+    kind = (f'IF({group}="{rules.PROVIDER_GROUP}","{rules.PROVIDER}",'
+            f'IF({group}="{rules.PATIENT_GROUP}","{rules.PATIENT}",'
+            f'IF(AND({group}="{rules.OTHER_GROUP}",{code}="{rules.PRIOR_PAYER_CARC}"),"{rules.PRIOR_PAYER}",'
+            f'IF(AND({group}="{rules.CONTRACTUAL_GROUP}",{contractual}),'
+            f'IF({code}="{rules.SEQUESTRATION_CARC}","{rules.SEQUESTRATION}","{rules.CONTRACTUAL}"),'
+            f'"{rules.DENIED}"))))')
+    return {"kind": kind}
+
+
 def table_formulas() -> dict[str, dict[str, str]]:
     """Table name -> calculated column key -> formula (without the leading '=')."""
-    return {"Claims": _claims(), "Contracts": _contracts()}
+    return {"Claims": _claims(), "Contracts": _contracts(), "Adjustments": _adjustments()}

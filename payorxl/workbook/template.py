@@ -26,7 +26,8 @@ from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
 from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_HEADER_ROW
 from .vba import CONF_SHEET, add_excel_parts, embed_vba
 
-SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Appeals", "Contracts", "FeeSchedule",
+SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Adjustments", "Appeals", "Acknowledgements",
+               "Contracts", "FeeSchedule",
                "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
 # Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
 # the Dashboard and the multi-table sheets have a grid of their own.

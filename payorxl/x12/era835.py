@@ -19,18 +19,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .. import model as m
+from .. import model as m, rules
 from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
 from .values import BadValue, Dates, cents, number as number_value, object_column, table_frame, whole_number
 
-# CARCs that are contractual write-downs when the group is CO: the fee-schedule reduction
-# (45, and 42 which payers still send for it), multiple-procedure reduction (59),
-# sequestration (253), contractual adjustment (A2), capitation (24), negotiated discount
-# (131), psychiatric reduction (122) and incentive adjustments (144). Every other CO, OA,
-# PI or CR reason is a denial, except OA-23 (what a prior payer paid or adjusted): that is
-# not this payor refusing anything, so it is written down with the contractual amounts.
-CONTRACTUAL_CARCS = frozenset({"45", "42", "59", "253", "A2", "24", "131", "122", "144"})
-PRIOR_PAYER_CARC = "23"
 # A REF*6R that is a small whole number is the claim's line number; a larger one is an id.
 MAX_LINE_NUMBER = 999
 # Claim-level DTM01 qualifiers: the Claim attribute the date goes to, and what it is.
@@ -740,102 +732,140 @@ def _release(version: str, isa_version: str) -> str:
 
 
 def classify_adjustments(adjustments: pd.DataFrame) -> pd.Series:
-    """Where each CAS amount goes on a Payments row: "patient_resp" (group PR),
-    "contractual_adj" (CO with a contractual CARC, and OA-23) or "denied_amount" (any
-    other CO, OA, PI or CR reason, or an unknown group)."""
+    """What each adjustment does to its line (rules.adjustment_kind, one of rules.KINDS):
+    worked out once per distinct (group, reason) pair."""
     seen: dict = {}
-
-    def bucket(group, reason) -> str:
-        group, reason = str(group).strip().upper(), str(reason).strip().upper()
-        if group == "PR":
-            return "patient_resp"
-        if (group == "CO" and reason in CONTRACTUAL_CARCS) or \
-                (group == "OA" and reason == PRIOR_PAYER_CARC):
-            return "contractual_adj"
-        return "denied_amount"
-
     out = []
     for key in zip(adjustments["group"], adjustments["reason"]):
         value = seen.get(key)
         if value is None:
-            value = seen[key] = bucket(*key)
+            value = seen[key] = rules.adjustment_kind(*key)
         out.append(value)
     return pd.Series(out, index=adjustments.index, dtype=object)
 
 
-# Columns to_payments adds after the Payments table's own, with their dtypes.
+# Columns to_payments adds after the Payments table's own, with their dtypes: claim_seq and
+# line_seq tie each row to its rows in to_adjustments.
 PAYMENT_EXTRAS = {"line_control_no": object, "service_date": "datetime64[ns]",
                   "billed_cpt": object, "modifier": object, "units": "Float64", "level": object,
-                  "st": "int64", "segment": "int64"}
+                  "st": "int64", "segment": "int64", "claim_seq": "int64", "line_seq": "int64"}
+ADJUSTMENT_EXTRAS = {"claim_seq": "int64", "line_seq": "int64", "segment": "int64"}
 
 
 def to_payments(remittance: Remittance, source_name: str | None = None) -> pd.DataFrame:
-    """Payments-table rows (model.PAYMENTS keys, money in cents) for a remittance.
+    """Payments-table rows (model.PAYMENTS keys, money in cents) for a remittance: the
+    first of `remittance_rows`."""
+    return remittance_rows(remittance, source_name)[0]
 
-    One row per SVC line: line (REF*6R when a whole number, else the SVC's position in the
-    claim), cpt (SVC01), charge and paid (SVC02/03), allowed (AMT*B6; blank when not
-    sent), patient_resp (CAS PR), contractual_adj (CO-45, 42, 59, 253, A2, 24, 131, 122,
-    144 and OA-23), denied_amount (every other CO/OA/PI/CR amount), group_code and carc
-    of the largest denial amount (for a denied claim, CLP02 = 4, of the largest
-    adjustment when none is a denial), rarc (first LQ*HE). A CLP without SVC lines gives
-    one row (line 1) with the claim's charge, paid and claim-level adjustments. A claim
-    with SVC lines *and* claim-level CAS gets one more row on its first line (cpt blank,
-    charge 0, paid = −claim-level adjustments), so the rows of a claim add up to CLP04,
-    the money actually paid.
 
-    Extra columns: line_control_no (REF*6R), service_date (DTM*472/150, else the claim's
-    statement date), billed_cpt (SVC06 when the payer changed the code), modifier (the
-    first), units, level ("line" or "claim"), st, segment (of the SVC or CLP: with source
-    it identifies the row, so importing a file twice can be recognised).
+def to_adjustments(remittance: Remittance, source_name: str | None = None) -> pd.DataFrame:
+    """Adjustments-table rows (model.ADJUSTMENTS keys) for a remittance: the second of
+    `remittance_rows`."""
+    return remittance_rows(remittance, source_name)[1]
+
+
+def _spread_claim_level(adj: pd.DataFrame, sl: pd.DataFrame) -> pd.DataFrame:
+    """Claim-level CAS of a claim that has service lines, spread over those lines pro rata by
+    their charge (SVC02), to the cent, the remainder on the largest line (rules.spread):
+    one row per adjustment and line, level "claim"."""
+    on_lines = (adj["level"] == "claim") & adj["claim_seq"].isin(sl["claim_seq"])
+    if not on_lines.any():
+        return adj
+    weights = {seq: (g["line_seq"].tolist(), g["charge"].fillna(0).astype("int64").tolist())
+               for seq, g in sl.groupby("claim_seq", sort=False)}
+    rows = []
+    for record in adj[on_lines].to_dict("records"):
+        line_seqs, charges = weights[record["claim_seq"]]
+        for line_seq, share in zip(line_seqs, rules.spread(record["amount0"], charges)):
+            rows.append({**record, "line_seq": line_seq, "amount": share, "amount0": share})
+    spread = pd.DataFrame(rows, columns=adj.columns).astype({"line_seq": "int64", "amount0": "int64"})
+    return pd.concat([adj[~on_lines], spread], ignore_index=True)
+
+
+def _summaries(adj: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Per payment row (key): the Payments money columns as the sums of its adjustments by
+    kind (rules.SUMMARY)."""
+    out = pd.DataFrame(index=pd.MultiIndex.from_frame(adj[key].drop_duplicates()))
+    for column, kinds in rules.SUMMARY.items():
+        picked = adj[adj["kind"].isin(kinds)]
+        out[column] = picked.groupby(key)["amount0"].sum().reindex(out.index).fillna(0).astype("int64")
+    return out.reset_index()
+
+
+def remittance_rows(remittance: Remittance, source_name: str | None = None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(payments, adjustments): the rows a remittance adds to the Payments and Adjustments
+    tables (model keys, money in cents), posted the way a biller posts an EOB.
+
+    Payments: one row per SVC line: line (REF*6R when a whole number, else the SVC's
+    position in the claim), cpt (SVC01), charge (SVC02), paid (SVC03 less the line's share
+    of claim-level adjustments), allowed (AMT*B6; blank when not sent), payer_seq (from
+    CLP02: 1/19 primary, 2/20 secondary, 3/21 tertiary; blank when CLP02 does not say),
+    and the money columns summed from the line's adjustments by rule (rules.SUMMARY:
+    patient_resp PR, contractual_adj CO-45 and the other contractual CARCs, sequestration
+    CO-253, denied_amount every other CO/OA/PI/CR; OA-23 is in none of them), group_code
+    and carc of the largest denial amount (for a denied claim, CLP02 = 4, of the largest
+    adjustment when none is a denial), rarc (first LQ*HE). A CLP without SVC lines gives one
+    row (line 1, level "claim") with the claim's charge, paid and adjustments: the importer
+    spreads it over the claim's lines in Claims.
+
+    Claim-level CAS on a claim with SVC lines is spread over its lines pro rata by charge
+    (rules.spread), so the rows of a claim still add up to CLP04, the money actually paid,
+    and every line carries its share.
+
+    Adjustments: one row per CAS reason (claim-level ones once per line they were spread
+    over) with the identifying columns of its Payments row, and one per PLB adjustment
+    (level "provider", group "PLB", payor_claim_no = PLB03-2).
+
+    Extra columns: see PAYMENT_EXTRAS and ADJUSTMENT_EXTRAS (claim_seq, line_seq tie an
+    adjustment to its payment row; segment with source identifies a row).
     """
     r = remittance
     source = source_name or r.source
     claims = r.claims
-    if claims.empty:
-        return table_frame(m.PAYMENTS, {name: pd.Series([], dtype=dtype)
-                                        for name, dtype in PAYMENT_EXTRAS.items()}, length=0)
-    sl = r.service_lines
     adj = r.adjustments.copy()
-    adj["bucket"] = classify_adjustments(adj)
+    adj["kind"] = classify_adjustments(adj)
     adj["amount0"] = adj["amount"].fillna(0).astype("int64")
+    if claims.empty:
+        payments = table_frame(m.PAYMENTS, {name: pd.Series([], dtype=dtype)
+                                            for name, dtype in PAYMENT_EXTRAS.items()}, length=0)
+        return payments, _adjustment_rows(r, adj.iloc[0:0], payments, source)
+    sl = r.service_lines
     key = ["claim_seq", "line_seq"]
+    adj = _spread_claim_level(adj, sl)
+    spread_share = adj[adj["level"] == "claim"].groupby(key)["amount0"].sum()
 
     has_lines = claims["claim_seq"].isin(sl["claim_seq"])
-    claim_adj = adj[adj["level"] == "claim"]
     line_rows = pd.DataFrame({
         "claim_seq": sl["claim_seq"], "line_seq": sl["line_seq"], "level": "line",
         "line": sl["line"], "cpt": sl["cpt"], "charge": sl["charge"], "paid": sl["paid"],
-        "allowed": sl["allowed"], "rarc": _first(sl["remarks"]),
+        "allowed": sl["allowed"], "rarc": _first(sl["remarks"]), "remarks": sl["remarks"],
         "line_control_no": sl["line_control_no"],
         "service_date": sl["service_date"], "billed_cpt": sl["billed_cpt"],
         "modifier": _first(sl["modifiers"]), "units": sl["units"],
         "segment": sl["segment"]})
+    share = pd.MultiIndex.from_frame(line_rows[key]).map(spread_share.to_dict()) if len(spread_share) \
+        else None
+    if share is not None:
+        share = pd.Series(share, index=line_rows.index).fillna(0).astype("int64")
+        line_rows["paid"] = (line_rows["paid"].astype("Int64") - share).astype("Int64")
     only = claims[~has_lines]
     claim_rows = pd.DataFrame({
         "claim_seq": only["claim_seq"], "line_seq": 0, "level": "claim", "line": 1,
         "cpt": "", "charge": only["charge"], "paid": only["paid"], "rarc": only["rarc"],
-        "segment": only["segment"]})
-    with_adj = claims[has_lines & claims["claim_seq"].isin(claim_adj["claim_seq"])]
-    first_line = sl.groupby("claim_seq")["line"].first()
-    claim_adj_total = claim_adj.groupby("claim_seq")["amount0"].sum()
-    extra_rows = pd.DataFrame({
-        "claim_seq": with_adj["claim_seq"], "line_seq": 0, "level": "claim",
-        "line": with_adj["claim_seq"].map(first_line), "cpt": "", "charge": 0,
-        "paid": -with_adj["claim_seq"].map(claim_adj_total), "rarc": with_adj["rarc"],
-        "segment": with_adj["segment"]})
-    frames = [frame for frame in (line_rows, claim_rows, extra_rows) if len(frame)]
+        "remarks": only["rarc"], "segment": only["segment"]})
+    frames = [frame for frame in (line_rows, claim_rows) if len(frame)]
     rows = pd.concat(frames, ignore_index=True) if frames else line_rows.iloc[0:0]
     rows = rows.reindex(columns=line_rows.columns)
     rows["line_seq"] = rows["line_seq"].astype("int64")
     rows["claim_seq"] = rows["claim_seq"].astype("int64")
 
-    sums = adj.pivot_table(index=key, columns="bucket", values="amount0", aggfunc="sum")
-    if len(sums):
-        rows = rows.merge(sums.reset_index(), on=key, how="left")
-    for bucket in ("patient_resp", "contractual_adj", "denied_amount"):
-        if bucket not in rows:
-            rows[bucket] = 0
-        rows[bucket] = rows[bucket].fillna(0).astype("int64")
+    if len(adj):
+        rows = rows.merge(_summaries(adj, key), on=key, how="left")
+    for column in rules.SUMMARY:
+        if column not in rows:
+            rows[column] = 0
+        rows[column] = rows[column].fillna(0).astype("int64")
 
     info = claims.set_index("claim_seq")
     checks = r.checks.set_index("st")
@@ -845,45 +875,94 @@ def to_payments(remittance: Remittance, source_name: str | None = None) -> pd.Da
     rows["group_code"], rows["carc"] = reason["group"], reason["reason"]
     rows["service_date"] = rows["service_date"].astype("datetime64[ns]").fillna(
         rows["claim_seq"].map(info["statement_from"]))
-    # A claim's own row (line_seq 0) comes after its service lines.
-    rows["order"] = rows["line_seq"].where(rows["line_seq"] > 0, 10**6)
-    rows = rows.sort_values(["claim_seq", "order"], kind="stable").reset_index(drop=True)
+    rows = rows.sort_values(["claim_seq", "line_seq"], kind="stable").reset_index(drop=True)
 
     remit_date = checks["payment_date"].fillna(checks["production_date"])
-
-    def text(s: pd.Series) -> pd.Series:
-        s = s.astype(object)
-        return s.where(s.notna(), "")
-
     columns = {
-        "claim_id": text(rows["claim_seq"].map(info["claim_id"])),
+        "claim_id": _text(rows["claim_seq"].map(info["claim_id"])),
         "line": rows["line"].astype("Int64"),
-        "payor": text(rows["st"].map(checks["payer_name"])),
+        "payor": _text(rows["st"].map(checks["payer_name"])),
         "remit_date": rows["st"].map(remit_date).astype("datetime64[ns]"),
-        "check_no": text(rows["st"].map(checks["trace_number"])),
+        "check_no": _text(rows["st"].map(checks["trace_number"])),
         "claim_status": rows["status"],
-        "payor_claim_no": text(rows["claim_seq"].map(info["payer_claim_no"])),
-        "cpt": text(rows["cpt"]),
+        "payer_seq": pd.Series([rules.payer_seq(s) for s in rows["status"]], index=rows.index, dtype=object),
+        "payor_claim_no": _text(rows["claim_seq"].map(info["payer_claim_no"])),
+        "cpt": _text(rows["cpt"]),
         "charge": rows["charge"].astype("Int64"),
         "allowed": rows["allowed"].astype("Int64"),
         "paid": rows["paid"].astype("Int64"),
         "patient_resp": rows["patient_resp"].astype("Int64"),
         "contractual_adj": rows["contractual_adj"].astype("Int64"),
+        "sequestration": rows["sequestration"].astype("Int64"),
         "denied_amount": rows["denied_amount"].astype("Int64"),
-        "group_code": text(rows["group_code"]),
-        "carc": text(rows["carc"]),
-        "rarc": text(rows["rarc"]),
+        "group_code": _text(rows["group_code"]),
+        "carc": _text(rows["carc"]),
+        "rarc": _text(rows["rarc"]),
         "source": pd.Series(source, index=rows.index, dtype=object),
-        "line_control_no": text(rows["line_control_no"]),
+        "line_control_no": _text(rows["line_control_no"]),
         "service_date": rows["service_date"],
-        "billed_cpt": text(rows["billed_cpt"]),
-        "modifier": text(rows["modifier"]),
+        "billed_cpt": _text(rows["billed_cpt"]),
+        "modifier": _text(rows["modifier"]),
         "units": rows["units"].astype("Float64"),
-        "level": text(rows["level"]),
+        "level": _text(rows["level"]),
         "st": rows["st"],
         "segment": rows["segment"].astype("int64"),
+        "claim_seq": rows["claim_seq"],
+        "line_seq": rows["line_seq"],
     }
-    return table_frame(m.PAYMENTS, columns, length=len(rows))
+    payments = table_frame(m.PAYMENTS, columns, length=len(rows))
+    payments.attrs["remarks"] = _text(rows["remarks"]).tolist()
+    return payments, _adjustment_rows(r, adj, payments, source)
+
+
+def _text(s: pd.Series) -> pd.Series:
+    s = s.astype(object)
+    return s.where(s.notna(), "")
+
+
+def _adjustment_rows(r: Remittance, adj: pd.DataFrame, payments: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Adjustments-table rows: each CAS reason with its payment row's identifying columns,
+    in the payments' order, then the PLB adjustments."""
+    key = ["claim_seq", "line_seq"]
+    ident = ["claim_id", "line", "payor", "remit_date", "check_no", "claim_status", "payor_claim_no"]
+    remarks = payments.attrs.get("remarks", [""] * len(payments))
+    owners = payments[key + ident].assign(rarc=remarks, _row=range(len(payments)))
+    cas = (adj.drop(columns=["claim_id", "st"]).merge(owners, on=key, how="inner")
+           .sort_values(["_row", "segment"], kind="stable"))
+    checks = r.checks.set_index("st")
+    plb = r.plb
+    remit_date = checks["payment_date"].fillna(checks["production_date"]) if len(checks) else None
+    n_cas, n_plb = len(cas), len(plb)
+
+    def of_check(values: pd.Series) -> list:
+        return plb["st"].map(values).tolist() if n_plb else []
+
+    def both(cas_values, plb_values, dtype=object) -> pd.Series:
+        values = pd.Series(list(cas_values) + list(plb_values), dtype=object)
+        if dtype == "datetime64[ns]":
+            return pd.to_datetime(values).astype(dtype)
+        return values.astype(dtype)
+
+    columns = {
+        "claim_id": both(cas["claim_id"], [""] * n_plb),
+        "line": both(cas["line"], [pd.NA] * n_plb, "Int64"),
+        "payor": both(cas["payor"], of_check(checks["payer_name"].fillna(""))),
+        "remit_date": both(cas["remit_date"], of_check(remit_date), "datetime64[ns]"),
+        "check_no": both(cas["check_no"], of_check(checks["trace_number"].fillna(""))),
+        "claim_status": both(cas["claim_status"], [""] * n_plb),
+        "level": both(cas["level"], ["provider"] * n_plb),
+        "group_code": both(cas["group"], [rules.PROVIDER_GROUP] * n_plb),
+        "reason": both(cas["reason"], plb["reason"]),
+        "amount": both(cas["amount"], plb["amount"], "Int64"),
+        "quantity": both(cas["quantity"], [None] * n_plb, "Float64"),
+        "rarc": both(cas["rarc"], [""] * n_plb),
+        "payor_claim_no": both(cas["payor_claim_no"], plb["reference"]),
+        "source": pd.Series(source, index=range(n_cas + n_plb), dtype=object),
+        "claim_seq": both(cas["claim_seq"], [0] * n_plb, "int64"),
+        "line_seq": both(cas["line_seq"], [0] * n_plb, "int64"),
+        "segment": both(cas["segment"], plb["segment"], "int64"),
+    }
+    return table_frame(m.ADJUSTMENTS, columns, length=n_cas + n_plb)
 
 
 def _first(values: pd.Series) -> pd.Series:
@@ -897,12 +976,12 @@ def _denial_reason(adj: pd.DataFrame, keys: pd.DataFrame, status: pd.Series) -> 
     key = ["claim_seq", "line_seq"]
     ranked = adj.assign(size=adj["amount0"].abs()).sort_values("size", ascending=False,
                                                                 kind="stable")
-    denial = ranked[ranked["bucket"] == "denied_amount"].drop_duplicates(key).set_index(key)
+    denial = ranked[ranked["kind"] == rules.DENIED].drop_duplicates(key).set_index(key)
     anything = ranked.drop_duplicates(key).set_index(key)
     index = pd.MultiIndex.from_frame(keys[key])
     group = np.array(denial["group"].reindex(index), dtype=object)
     reason = np.array(denial["reason"].reindex(index), dtype=object)
-    fallback = pd.isna(group) & (status.to_numpy(dtype=object) == "4")
+    fallback = pd.isna(group) & (status.to_numpy(dtype=object) == rules.DENIED_STATUS)
     group[fallback] = anything["group"].reindex(index).to_numpy(dtype=object)[fallback]
     reason[fallback] = anything["reason"].reindex(index).to_numpy(dtype=object)[fallback]
     return pd.DataFrame({"group": group, "reason": reason}, index=keys.index,

@@ -80,9 +80,9 @@ def test_the_template_blank_row_is_filled_then_the_table_grows(empty_book):
     where, _ = append(empty_book, "Payments", [dict(PAYMENT, Line=2), dict(PAYMENT, Line=3)])
     assert (where.first_row, where.last_row) == (3, 4)
     table = xml(empty_book, "xl/tables/table2.xml")
-    assert 'ref="A1:R4"' in table and '<autoFilter ref="A1:R4"/>' in table
+    assert 'ref="A1:T4"' in table and '<autoFilter ref="A1:T4"/>' in table
     sheet = xml(empty_book, part_of(empty_book, "Payments"))
-    assert '<dimension ref="A1:R4"/>' in sheet
+    assert '<dimension ref="A1:T4"/>' in sheet
     frame = read_inputs(empty_book).frames["Payments"]
     assert frame["line"].tolist() == [1, 2, 3]
     assert frame["paid"].tolist() == [6444] * 3 and frame["allowed"].tolist() == [8055] * 3
@@ -99,10 +99,10 @@ def test_dates_show_as_dates_and_money_as_money(empty_book):
         def fmt(ref):
             return editor.xf_format(int(re.search(r's="(\d+)"', cell(row, ref)).group(1)))
         assert is_date_format(fmt("D2")), fmt("D2")              # Remit Date
-        assert fmt("K2") == m.FMT_MONEY                             # Paid
+        assert fmt("L2") == m.FMT_MONEY                             # Paid
         assert fmt("B2") == m.FMT_INT                               # Line
     assert "<v>46095</v>" in cell(row, "D2"), "2026-03-14 as an Excel serial"
-    assert "<v>64.44</v>" in cell(row, "K2")
+    assert "<v>64.44</v>" in cell(row, "L2")
     # Read back through openpyxl too: the cell is a date to any reader.
     ws = openpyxl.load_workbook(empty_book, read_only=True)["Payments"]
     assert next(ws.iter_rows(min_row=2, max_row=2, values_only=True))[3] == dt.datetime(2026, 3, 14)
@@ -157,12 +157,12 @@ def test_calculated_columns_get_their_formula_without_a_cached_value(empty_book)
         cells = re.findall(r"<f>(.*?)</f>", row, re.S)
         assert cells == formulas, "each calculated column's formula, in column order"
         assert not re.search(r"<f>[^<]*</f><v>", row), "no cached value: Excel computes it"
-    assert 'ref="A1:Z3"' in table
+    assert 'ref="A1:AA3"' in table
     assert 'fullCalcOnLoad="1"' in xml(empty_book, "xl/workbook.xml")
     # openpyxl sees the formulas as formulas of the table's own column.
     ws = openpyxl.load_workbook(empty_book)["Claims"]
     assert ws["V3"].value == "=" + formulas[4].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    assert ws.tables["Claims"].ref == "A1:Z3"
+    assert ws.tables["Claims"].ref == "A1:AA3"
 
 
 def users_content(vba: Path):
@@ -177,7 +177,7 @@ def users_content(vba: Path):
         ws.insert_button("D20", {"macro": "MyMacro", "caption": "My button"})
         wb.define_name("MyVisits", "='My Notes'!$B$2")
         # The user's own note beside the Payments table (column T, outside it).
-        wb.get_worksheet_by_name("Payments").write_string(2, 19, "call payer")
+        wb.get_worksheet_by_name("Payments").write_string(2, 21, "call payer")
         wb.add_vba_project(str(vba))
     return customize
 
@@ -203,13 +203,13 @@ def test_every_other_part_is_byte_identical(user_book):
     # fullCalcOnLoad on, so the calculated columns fill the new rows when Excel opens it
     assert differ == {payments, "xl/tables/table2.xml", "xl/workbook.xml"} == set(changed)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
-    # The user's note in T3 shares a row with the new cells, and is kept.
+    # The user's note in V3 shares a row with the new cells, and is kept.
     row = row_xml(after[payments].decode(), 3)
-    assert "<c r=\"T3\"" in row and "<c r=\"A3\"" in row
+    assert "<c r=\"V3\"" in row and "<c r=\"A3\"" in row
     assert re.findall(r'<c r="([A-Z]+)3"', row) == sorted(re.findall(r'<c r="([A-Z]+)3"', row),
                                                           key=lambda s: (len(s), s))
     wb = openpyxl.load_workbook(user_book, keep_vba=True)
-    assert wb["Payments"]["T3"].value == "call payer" and wb["Payments"]["A3"].value == "C100"
+    assert wb["Payments"]["V3"].value == "call payer" and wb["Payments"]["A3"].value == "C100"
 
 
 def test_workbook_xml_changes_only_to_turn_on_full_recalculation(empty_book, tmp_path):

@@ -3,6 +3,7 @@ recalculation forced on load) must compute exactly what the engine computes, for
 row of the demo practice — and again after an input is edited."""
 import datetime as dt
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from payorxl import libreoffice, model as m, pipeline
 from payorxl.codec import EXCEL_EPOCH
+from payorxl.conversion import typed_frame
 from payorxl.demo import generate_demo
 
 pytestmark = pytest.mark.skipif(libreoffice.soffice() is None,
@@ -59,7 +61,8 @@ def compare(path, tmp_path, as_of):
     results = pipeline.load(path, as_of)
     book = CalamineWorkbook.from_path(str(libreoffice.convert(path, tmp_path / "lo")))
     mismatches = []
-    for table, engine in ((m.CLAIMS, results.lines), (m.CONTRACTS, results.contracts)):
+    for table, engine in ((m.CLAIMS, results.claim_rows), (m.CONTRACTS, results.contracts),
+                          (m.ADJUSTMENTS, results.adjustments)):
         lo = recalculated_table(book, table)
         assert len(lo) == len(engine), table.name
         for c in table.calculated:
@@ -111,3 +114,111 @@ def test_edited_inputs_recalculate_as_the_engine_says(demo_book, tmp_path):
     b = lines.set_index("_row")
     assert a.at[due_row, "filing_status"] == "Filed late" and b.at[due_row, "filing_status"] == "Due soon"
     assert a.at[paid_row, "balance"] == b.at[paid_row, "balance"] + 5000
+
+
+def random_practice(seed: int, n_claims: int = 100) -> dict:
+    """Claims with the remittance patterns of real practices, drawn at random: a clean
+    payment, a Medicare crossover (CLP02 19 then a secondary's CLP02 2 with OA-23), a
+    secondary claim row, a partial denial, a full denial (CLP02 4), a reversal alone or with
+    its correction, sequestration without an allowed amount, several adjustments on a line,
+    a CARC typed with its group; and Adjustments rows with groups and reasons typed every way."""
+    rng = np.random.default_rng(seed)
+    d = dt.datetime
+    contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": 365, "Appeal Days": 90, "Mailing Days": 5}
+                 for p, t in (("Medicare", "Medicare"), ("Medigap", "Commercial"), ("Keystone", "Commercial"))]
+    fees = [{"Payor": p, "CPT": c, "Effective From": d(2025, 1, 1), "Allowed": a}
+            for p in ("Medicare", "Keystone") for c, a in (("99213", 100), ("99214", 140))]
+    claims, payments, adjustments, acks = [], [], [], []
+
+    def pay(cid, line, payor, status, seq, paid, day, **more):
+        row = {"Claim ID": cid, "Line": line, "Payor": payor, "Remit Date": d(2026, 3, 1) + dt.timedelta(days=day),
+               "Check No": f"K{day}", "Claim Status": status, "Payer Seq": seq, "Charge": 150.0, "Paid": paid}
+        row.update(more)
+        payments.append(row)
+
+    for k in range(n_claims):
+        cid = f"C{k:03d}"
+        payor = ["Medicare", "Keystone"][k % 2]
+        cpt = ["99213", "99214"][int(rng.integers(2))]
+        claims.append({"Claim ID": cid, "Line": 1, "Patient ID": f"P{k}", "Payor": payor, "CPT": cpt,
+                       "Date of Service": d(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 120))),
+                       "Charge": 150.0, "Claim Type": "Secondary" if rng.random() < 0.1 else "Primary",
+                       "Filed Date": d(2026, 2, 1) if rng.random() < 0.8 else None})
+        if claims[-1]["Filed Date"] is not None:                        # what the 277CA said
+            ack = rng.random()
+            filed = claims[-1]["Filed Date"]
+            for days, result in {0: [], 1: [(5, "Rejected")], 2: [(5, "Rejected"), (9, "Accepted")],
+                                 3: [(-3, "Rejected")], 4: [(4, "Accepted"), (4, "Rejected")],
+                                 5: [(6, "Accepted")]}[int(ack * 6)]:
+                acks.append({"Claim ID": cid, "Status Date": filed + dt.timedelta(days=days), "Result": result,
+                             "Category": "A7" if result == "Rejected" else "A2"})
+        extra = rng.random() if claims[-1]["Claim Type"] == "Primary" else 1.0
+        if extra < 0.2:                                                 # billed to the next payer too
+            claims.append(dict(claims[-1], Payor="Medigap", **{"Claim Type": "Secondary" if extra < 0.15 else
+                                                               "Tertiary", "Primary Remit Date": d(2026, 4, 1)}))
+        elif extra < 0.26:                                              # voided
+            claims.append(dict(claims[-1], Frequency="8", **{"Claim Type": "Primary"}))
+        allowed = float(rng.choice([100.0, 140.0, 95.0]))
+        pattern = int(rng.integers(0, 9))
+        day = int(rng.integers(0, 60))
+        if pattern == 0:
+            continue                                                    # not remitted
+        if pattern == 1:                                                # clean, several adjustments
+            pay(cid, 1, payor, "1", "1", allowed - 20, day, Allowed=allowed, **{
+                "Contractual Adj": 150 - allowed, "Patient Resp": 20.0})
+        elif pattern == 2:                                              # crossover
+            pay(cid, 1, payor, "19", "1", allowed - 20, day, **{"Contractual Adj": 150 - allowed,
+                                                                "Patient Resp": 20.0})
+            if k % 4 != 0:                                              # else: still forwarded
+                pay(cid, 1, "Medigap", "2", "2", 15.0, day + 20, **{"Patient Resp": 5.0})
+        elif pattern == 3:                                              # partial denial
+            pay(cid, 1, payor, "1", "", allowed - 50, day, **{"Contractual Adj": 150 - allowed,
+                                                              "Denied Amount": 50.0, "Group Code": "CO",
+                                                              "CARC": "97"})
+        elif pattern == 4:                                              # full denial
+            pay(cid, 1, payor, "4", "1", 0.0, day, **{"Denied Amount": 150.0, "Group Code": "CO",
+                                                      "CARC": ["50", "29", "CO-29"][int(rng.integers(3))]})
+        elif pattern in (5, 6):                                         # reversal (+ correction)
+            pay(cid, 1, payor, "1", "1", allowed, day, **{"Contractual Adj": 150 - allowed})
+            pay(cid, 1, payor, "22", "1", -allowed, day + 10, **{"Contractual Adj": allowed - 150,
+                                                                 "Charge": -150.0})
+            if pattern == 6:
+                pay(cid, 1, payor, "1", "1", allowed - 5, day + 12, **{"Contractual Adj": 155 - allowed})
+        elif pattern == 7:                                              # sequestration, no Allowed
+            pay(cid, 1, payor, "1", "", round((allowed - 20) * 0.98, 2), day, **{
+                "Contractual Adj": round(150 - allowed + (allowed - 20) * 0.02, 2),
+                "Sequestration": round((allowed - 20) * 0.02, 2), "Patient Resp": 20.0})
+        else:                                                           # a secondary alone
+            pay(cid, 1, "Medigap", "2", "2", 10.0, day, **{"Patient Resp": 10.0})
+    for j, (group, reason) in enumerate([("CO", "45"), ("CO", "CO-45"), ("CO", " co 253 "), ("OA", "23"),
+                                         ("OA", "oa-23"), ("PR", "2"), ("CO", "97"), ("PI", "45"),
+                                         ("PLB", "WO"), ("CR", "A2"), ("CO", "A2"), ("CO", "CO59")]):
+        adjustments.append({"Claim ID": "C000", "Line": 1, "Payor": "Keystone", "Remit Date": d(2026, 4, 1),
+                            "Group": group, "Reason": reason, "Amount": 1.0 + j,
+                            "Level": "provider" if group == "PLB" else "line"})
+    return {"Contracts": contracts, "FeeSchedule": fees, "Claims": claims, "Payments": payments,
+            "Adjustments": adjustments, "Acknowledgements": acks}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_remittance_patterns_compute_natively_as_the_engine_says(tmp_path, seed):
+    records = random_practice(seed)
+    frames = {}
+    for t in m.INPUT_TABLES:
+        converted = typed_frame(t, records.get(t.name, []))
+        assert not converted.errors, converted.errors[:3]
+        frames[t.name] = converted.frame
+    path = tmp_path / "patterns.xlsx"
+    pipeline.new_workbook(path, frames, {"practice_name": "Patterns", "as_of": dt.date(2026, 6, 30)})
+    results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
+    lines = results.lines
+    # the draw holds every pattern the columns must get right
+    assert lines["forwarded"].any() and lines["partial_denial"].any() and lines["denied"].any()
+    assert lines["awaiting_reprocessing"].any() and (lines["sequestration"] > 0).any()
+    assert (lines["last_payer_seq"] == 2).any() and (lines["claim_type"] == "Secondary").any()
+    assert set(results.claim_rows["role"]) == {"Line", "Next payer", "Void"}
+    assert lines["rejected"].any() and lines["accepted_on"].notna().any()
+    assert (lines["patient_share"] < lines["patient_resp"]).any()      # a next payer still to pay
+    assert set(results.adjustments["kind"]) == {"Contractual", "Sequestration", "Prior Payer", "Patient Resp",
+                                                "Denied", "Provider"}
+    assert mismatches[:10] == []

@@ -6,7 +6,7 @@ import pytest
 
 from payorxl import model as m
 from payorxl.engine.lines import denial_rows, line_summary
-from payorxl.x12 import balance_835, read_835, to_payments
+from payorxl.x12 import balance_835, read_835, to_adjustments, to_payments
 from payorxl.x12.era835 import PAYMENT_EXTRAS
 from payorxl.x12.values import BadValue, cents
 from x12_helpers import era, header, interchange, transaction
@@ -144,27 +144,50 @@ def test_denied_claim_co29_with_lines():
     assert balance_835(r).empty
 
 
-def test_claim_level_adjustments_on_a_claim_with_lines_get_their_own_row():
-    """CLP04 is 450 but the line pays 500: the claim-level CO-A2 of 50 is posted on a row
-    of its own (line 1, no CPT) so the claim's rows add up to the money received."""
+def test_claim_level_adjustment_on_a_one_line_claim_goes_to_that_line():
+    """CLP04 is 450 but the line pays 500: the claim-level CO-A2 of 50 belongs to the only
+    line, which then nets 450, the money received, with 50 more contractual."""
     r = read_835(era("450", ["CLP*C1*1*800*450*300*12*P1", "CAS*CO*A2*50",
                              "SVC*HC:99211*800*500**1", "CAS*PR*1*300"]))
     assert balance_835(r).empty
     pay = to_payments(r)
     assert pay[["line", "level", "cpt", "charge", "paid", "contractual_adj", "patient_resp"]] \
-        .values.tolist() == [[1, "line", "99211", 80000, 50000, 0, 30000],
-                             [1, "claim", "", 0, -5000, 5000, 0]]
+        .values.tolist() == [[1, "line", "99211", 80000, 45000, 5000, 30000]]
     assert pay["paid"].sum() == r.claims["paid"].sum()
-    net = pay["charge"] - pay["paid"] - pay["contractual_adj"] - pay["patient_resp"] - \
-        pay["denied_amount"]
-    assert (net == 0).all()
+    adj = to_adjustments(r)
+    assert adj[["line", "level", "group_code", "reason", "amount"]].values.tolist() == [
+        [1, "claim", "CO", "A2", 5000], [1, "line", "PR", "1", 30000]]
 
 
-def test_oa23_is_not_a_denial():
-    pay = to_payments(read_835(era("30", ["CLP*S1*2*166.50*30**12*P1",
-                                          "SVC*HC:12345*166.50*30**1", "CAS*OA*23*136.50"])))
-    assert (pay["contractual_adj"].tolist(), pay["denied_amount"].tolist()) == ([13650], [0])
-    assert pay["carc"].tolist() == [""]
+def test_claim_level_adjustment_is_spread_pro_rata_by_charge_to_the_cent():
+    """A claim-level CO-45 of 100.00 over three lines charged 100, 100 and 50 (total 250):
+    by hand, 100 x 100/250 = 40.00, 100 x 50/250 = 20.00, and the largest line (the first of
+    the two equal ones) takes the rest, 40.00. With 10.00 instead: 4.00, 2.00, and 4.00.
+    With 0.01: the small lines round 0.004 and 0.002 to 0.00, the largest line takes 0.01."""
+    def posted(claim_adj):
+        paid = 250 - claim_adj
+        r = read_835(era(f"{paid:.2f}", [f"CLP*C9*1*250*{paid:.2f}**12*P9", f"CAS*CO*45*{claim_adj:.2f}",
+                                         "SVC*HC:99213*100*100**1", "SVC*HC:99214*100*100**1",
+                                         "SVC*HC:81002*50*50**1"]))
+        assert balance_835(r).empty
+        pay = to_payments(r)
+        assert pay["paid"].sum() == r.claims["paid"].sum()
+        assert ((pay["charge"] - pay["paid"] - pay["contractual_adj"]) == 0).all()
+        return pay["contractual_adj"].tolist()
+    assert posted(100) == [4000, 4000, 2000]
+    assert posted(10) == [400, 400, 200]
+    assert posted(0.01) == [1, 0, 0]
+
+
+def test_oa23_is_neither_contractual_nor_a_denial():
+    """OA-23 on a secondary says what the primary did: kept in Adjustments as Prior Payer,
+    in none of the Payments money columns."""
+    r = read_835(era("30", ["CLP*S1*2*166.50*30**12*P1", "SVC*HC:12345*166.50*30**1", "CAS*OA*23*136.50"]))
+    pay = to_payments(r)
+    assert (pay["contractual_adj"].tolist(), pay["denied_amount"].tolist()) == ([0], [0])
+    assert pay["carc"].tolist() == [""] and pay["payer_seq"].tolist() == ["2"]
+    adj = to_adjustments(r)
+    assert adj[["group_code", "reason", "amount"]].values.tolist() == [["OA", "23", 13650]]
 
 
 def test_plb_interest_and_recoupment_balance_the_transaction():
