@@ -595,16 +595,18 @@ def _import_line(f) -> Text:
         parts.append(Text("balanced") if f.balanced else
                      Text.assemble(("NOT balanced", "red"), " (imported, marked UNBALANCED)"))
         parts.append(Text(f"{f.matched:,} matched, {f.unmatched:,} unmatched"))
+    elif f.kind in ("999", "277CA"):
+        parts = [Text(f"{f.claims:,} status(es)")]
     else:
         parts.append(Text(f"charges {_money(f.charges)}"))
         if f.skipped:
             parts.append(Text(f"{f.skipped:,} line(s) already in Claims"))
-    table = "Payments" if f.kind == "835" else "Claims"
+    table = {"835": "Payments", "999": "Acknowledgements", "277CA": "Acknowledgements"}.get(f.kind, "Claims")
     where = f" → {table} rows {f.first_row}–{f.last_row}" if f.rows else ""
     return Text.assemble(head, (f.status, "green"), " ", Text(", ").join(parts), where)
 
 
-@main.command("import", short_help="Import 835 remittances and 837P claim files.")
+@main.command("import", short_help="Import 835 remittances, 837P claims and 999/277CA acknowledgements.")
 @click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--allow-unbalanced", is_flag=True,
@@ -612,19 +614,22 @@ def _import_line(f) -> Text:
 @click.option("--dry-run", is_flag=True, help="Check the files and show what would be imported; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def import_(book, files, allow_unbalanced, dry_run, as_json):
-    """Import 835 remittances and 837P claim files into BOOK.
+    """Import 835 remittances, 837P claim files and their 999/277CA acknowledgements into BOOK.
 
     835 lines become Payments rows, matched to their claim lines (unmatched ones are
-    kept and listed in Reconciliation); 837P lines become Claims rows. Each file is
+    kept and listed in Reconciliation), and every adjustment an Adjustments row; 837P
+    lines become Claims rows (a secondary claim reusing a claim ID is that line's next
+    payer, a void voids it); 999 and 277CA statuses become Acknowledgements rows (a
+    rejected claim counts as not filed). Each file is
     recorded in the ImportLog sheet: a file already imported is skipped ("already
     imported on ..."), so importing it again changes nothing, and is not an error. A
-    file that is not readable, not an 835 or 837P, or an 835 that does not balance
+    file that is not readable, not one of those, or an 835 that does not balance
     (without --allow-unbalanced), stops the import before anything is written, and the
     exit status is 1. Money in --json is in dollars.
 
     \b
     Example:
-      payorxl import "Riverside FM.xlsx" downloads/era-2026-11-02.835 claims.837
+      payorxl import "Riverside FM.xlsx" downloads/era-2026-11-02.835 claims.837 ack.277
     """
     from .importer import import_files
     result = import_files(book, files, allow_unbalanced=allow_unbalanced, dry_run=dry_run)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import adjustment_kinds, line_codes
+from .engine.lines import adjustment_kinds, line_codes, payer_seqs
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -217,12 +217,32 @@ def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
     return errors
 
 
+def later_payer_without_earlier(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A secondary (or tertiary) remittance for a line billed to a primary whose remittance
+    is not on file is a warning: the line's figures then rest on the later payer alone (its
+    patient responsibility is taken as the patient's share) until the primary's is posted."""
+    pay, claims = frames["Payments"], frames.get("Claims")
+    if pay.empty or claims is None or claims.empty:
+        return []
+    seq = payer_seqs(pay)
+    claim_key, key = line_codes(claims, pay)
+    primary_billed = set(claim_key[claims["claim_type"].fillna("").astype(str).isin(["", "Primary"]).to_numpy()])
+    earliest = pd.Series(seq).groupby(key).transform("min").to_numpy()
+    lonely = (seq > 1) & (earliest == seq) & np.isin(key, list(primary_billed))
+    return [_err(m.PAYMENTS, pay.at[i, ROW], "payer_seq", str(seq[k]),
+                 f"a payer {seq[k]} remittance for a line with no earlier payer's remittance on file",
+                 "import or post the primary payer's remittance (835) for this line; until then its patient "
+                 "responsibility is taken from this one alone", WARNING)
+            for k, i in enumerate(pay.index) if lonely[k]]
+
+
 RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows,
-                     adjustments_agree]
+                     adjustments_agree, later_payer_without_earlier]
 # The tables a rule judges against: where one was not given (a PX_ formula passed only
 # Claims and Payments), the rule cannot tell right from wrong and does not run.
 NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"Contracts"},
-                               fee_overlaps: {"FeeSchedule"}, orphan_rows: {"Claims"}}
+                               fee_overlaps: {"FeeSchedule"}, orphan_rows: {"Claims"},
+                               later_payer_without_earlier: {"Claims"}}
 
 
 def validate(frames: Frames, settings: m.Settings,

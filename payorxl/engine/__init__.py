@@ -50,10 +50,30 @@ def _nan_to_none(x):
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else x
 
 
+def _plb_interest(claims: pd.DataFrame, adjustments: pd.DataFrame | None) -> np.ndarray:
+    """Interest a payer paid through PLB L6 (a negative amount adds to the payment) on a
+    claim it names, put on the claim's first line (same order as claims)."""
+    out = np.zeros(len(claims), dtype="int64")
+    if adjustments is None or adjustments.empty or claims.empty:
+        return out
+    plb = adjustments[(adjustments["level"].fillna("") == "provider")
+                      & (adjustments["reason"].fillna("").astype(str).str.strip().str.upper() == "L6")
+                      & (adjustments["claim_id"].fillna("").astype(str) != "")]
+    if plb.empty:
+        return out
+    paid = (-plb["amount"].fillna(0).astype("int64")).groupby(
+        plb["claim_id"].astype(str).str.strip().str.upper()).sum()
+    ids = claims["claim_id"].astype(str).str.strip().str.upper()
+    first = ~ids.duplicated().to_numpy()
+    out[first] = ids[first].map(paid).fillna(0).astype("int64").to_numpy()
+    return out
+
+
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFrame:
     """Every per-claim-line result, side by side with the claim's own columns."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     lines = line_summary(claims, frames["Payments"])
+    lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))
     lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],

@@ -325,8 +325,8 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
 def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
                expected_allowed: pd.Series | None, settings: m.Settings) -> pd.DataFrame:
     """Prompt payment of clean claims (state prompt-pay statutes or the contract), per
-    claim line (index = claims.index), for lines filed (Filed Date present), not
-    denied, whose contract has Prompt Pay Days:
+    claim line (index = claims.index), for lines filed (Filed Date present, not rejected
+    since), not denied, whose contract has Prompt Pay Days:
 
     prompt_pay_due: Filed Date + Prompt Pay Days.
     prompt_pay_status: processed — first remittance on file with a payment or a
@@ -345,6 +345,8 @@ def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFram
     terms = contract_terms(claims, contracts, ["prompt_pay_days", "prompt_pay_interest"])
     eligible = (claims["filed_date"].notna() & terms["prompt_pay_days"].notna()
                 & ~lines["denied"].astype(bool) & terms["has_contract"])
+    if "rejected" in lines:           # never received: no prompt-pay clock
+        eligible &= ~lines["rejected"].astype(bool)
     due = add_days(claims["filed_date"], terms["prompt_pay_days"]).where(eligible)
 
     remit_date = lines["first_remit_date"]

@@ -16,7 +16,7 @@ import pandas as pd
 from .. import rules
 
 KEY = ["claim_id", "line"]
-MONEY_SUMS = ["paid", "allowed", "patient_resp", "contractual_adj", "sequestration", "denied_amount"]
+MONEY_SUMS = ["paid", "allowed", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"]
 DENIED_STATUS = rules.DENIED_STATUS
 REVERSAL_STATUS = rules.REVERSAL_STATUS
 # The role of a Claims row (its Role column): a claim line counted in every figure; a bill
@@ -117,7 +117,8 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     """One row per claim line (same order and index as `claims`) with:
 
     paid, contractual_adj, sequestration, patient_resp, denied_amount: net sums over every
-        payer's remittances, in cents;
+        payer's remittances, in cents; interest: prompt-pay interest paid (Payments' Interest,
+        an 835's AMT*I);
     allowed: the allowed amounts of the remittances from the line's own payer (payer seq 1,
         or 2 for a Secondary claim row): AMT*B6 where given, else paid + patient
         responsibility + sequestration. Underpayment is measured on it, against that payer's
@@ -159,8 +160,9 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
             out[c] = False
         return out
 
-    if "sequestration" not in pay:
-        pay["sequestration"] = 0
+    for c in ("sequestration", "interest"):
+        if c not in pay:
+            pay[c] = 0
     for c in MONEY_SUMS:
         if c != "allowed":
             pay[c] = pay[c].fillna(0).astype("int64")

@@ -11,6 +11,9 @@ Actions, each from a rule computed elsewhere in the engine:
 - Awaiting reprocessing: a payment the payer reversed (CLP02 22) with no corrected one
   yet; the line is back in A/R; follow up 30 days after the reversal.
 - Give contract notice: a contract whose notice deadline is due soon.
+- Claim prompt-pay interest: a claim paid late whose interest owed (Prompt Pay Interest of
+  its lines) exceeds the interest paid with it (AMT*I, PLB L6) by more than the
+  Underpayment Tolerance $, while the appeal window from its last remittance is open.
 - Verify recoupment: money a payer took back from a payment (a PLB with a positive amount:
   overpayment recovery WO, authorized return 72, forwarding balance FB...), while the
   contract's appeal window from that payment is open: check the reversal it pays for, or
@@ -79,6 +82,29 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
         "days_left": days_left.astype("Int64"), "status": status, "detail": plb["detail"]})[shown]
 
 
+def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd.DataFrame:
+    """Worklist rows for claims paid less prompt-pay interest than owed (module docstring)."""
+    if lines.empty or "interest" not in lines:
+        return pd.DataFrame(columns=COLUMNS[1:])
+    owed = lines["prompt_pay_interest"].where(lines["prompt_pay_status"] == "Paid late", 0).fillna(0).astype("int64")
+    claim = pd.factorize(lines["claim_id"].astype(str).str.strip().str.upper())[0]
+    owed_claim = owed.groupby(claim).transform("sum")
+    paid_claim = lines["interest"].astype("int64").groupby(claim).transform("sum")
+    last = lines["last_remit_date"].groupby(claim).transform("max")
+    terms = contract_terms(lines, contracts, ["appeal_days", "mailing_days"])
+    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
+    deadline = last + pd.to_timedelta(window.astype(float), unit="D")
+    days_left = (deadline - settings.as_of).dt.days
+    short = owed_claim - paid_claim
+    first = pd.Series(~pd.Series(claim).duplicated().to_numpy(), index=lines.index)
+    shown = first & (short > settings.tolerance_amount) & (days_left >= 0).fillna(False)
+    detail = _text_where(shown, lambda rows: (
+        "prompt-pay interest owed " + (owed_claim[rows] / 100).map("${:,.2f}".format).astype(str) + ", paid "
+        + (paid_claim[rows] / 100).map("${:,.2f}".format).astype(str) + " (AMT*I, PLB L6): claim the difference"))
+    status = pd.Series(np.where(days_left <= settings.appeal_due_soon_days, "Due soon", "Open"), index=lines.index)
+    return _rows(lines, shown, "Claim prompt-pay interest", short, deadline, days_left, status, detail)
+
+
 def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame,
                    settings, adjustments: pd.DataFrame | None = None,
                    next_payer: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -113,7 +139,7 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     parts.append(_rows(lines, under_open, "Chase underpayment", lines["variance"],
                        lines["underpayment_deadline"], lines["underpayment_days_left"], "Underpaid",
                        "allowed below contract"))
-    overdue = lines["prompt_pay_status"] == "Overdue"
+    overdue = (lines["prompt_pay_status"] == "Overdue") & ~lines["awaiting_reprocessing"].astype(bool)
     parts.append(_rows(lines, overdue, "Follow up unpaid claim", value, lines["prompt_pay_due"],
                        -lines["prompt_pay_days_late"].astype("Int64"), "Overdue",
                        _text_where(overdue, lambda rows: "prompt-pay interest due " + (
@@ -134,6 +160,7 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     parts.append(_rows(lines, missed_appeal, "Missed appeal deadline", lines["denied_amount"],
                        lines["appeal_deadline"], lines["appeal_days_left"], "Missed", reason))
     parts.append(_recoupments(adjustments, contracts, settings))
+    parts.append(_interest_owed(lines, contracts, settings))
     if next_payer is not None and len(next_payer):
         later = next_payer["claim_type"].astype(str).str.lower() + " claim to " + next_payer["payor"].astype(str)
         due = next_payer["filing_status"] == "Due soon"

@@ -4,7 +4,8 @@ The 835 implementation guide (005010X221A1, section 1.10.2) requires every remit
 balance at three levels, and a payer's file that does not is either damaged or wrong:
 
 - service line: SVC02 charge − the line's CAS amounts = SVC03 paid;
-- claim: CLP03 charge − the claim's and its lines' CAS amounts = CLP04 paid;
+- claim: CLP03 charge − the claim's and its lines' CAS amounts (+ its AMT*I interest, when
+  the payer includes it) = CLP04 paid;
 - transaction: sum of CLP04 − sum of PLB amounts = BPR02 (a positive PLB amount, such
   as a recoupment, reduces the payment; interest paid, PLB L6, is negative). A debit
   remittance (BPR03 = D) moves money the other way, so BPR02 counts as negative.
@@ -55,10 +56,14 @@ def balance_835(remittance: Remittance) -> pd.DataFrame:
         claim_adj = adj.groupby("claim_seq")["amount"].sum()
         actual = claims["charge"].fillna(0).astype("int64") - \
             claims["claim_seq"].map(claim_adj).fillna(0).astype("int64")
+        # Payers that pay prompt-pay interest with the claim (AMT*I) include it in CLP04.
+        interest = claims["interest"].fillna(0).astype("int64")
+        paid = claims["paid"].fillna(0).astype("int64")
+        actual = actual.where(~((interest != 0) & (actual + interest == paid)), actual + interest)
         failures.append(pd.DataFrame({
             "level": "claim", "st": claims["st"], "claim_id": claims["claim_id"],
             "claim_seq": claims["claim_seq"], "line": 0,
-            "what": "CLP03 charge − claim and line CAS should equal CLP04 paid",
+            "what": "CLP03 charge − claim and line CAS (+ AMT*I interest, when included) should equal CLP04 paid",
             "expected": claims["paid"].fillna(0).astype("int64"), "actual": actual,
             "segment": claims["segment"]}))
 

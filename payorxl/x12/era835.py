@@ -44,7 +44,7 @@ CLAIM_COLUMNS = (
     ("charge", "money"), ("paid", "money"), ("patient_resp", "money"),
     ("filing_indicator", "text"), ("payer_claim_no", "text"), ("facility_code", "text"),
     ("frequency", "text"), ("statement_from", "date"), ("statement_to", "date"),
-    ("received_date", "date"), ("rarc", "text"), ("segment", "int"))
+    ("received_date", "date"), ("rarc", "text"), ("interest", "money"), ("segment", "int"))
 ADJUSTMENT_COLUMNS = (
     ("st", "int"), ("claim_seq", "int"), ("claim_id", "text"), ("level", "text"),
     ("line_seq", "int"), ("group", "text"), ("reason", "text"), ("amount", "money"),
@@ -169,6 +169,7 @@ class Claim:
       statement_to: DTM*233, end of the claim's statement period.
       received_date: DTM*050, when the payer received the claim.
       rarc: The first remark code of the claim's MOA or MIA, else "".
+      interest: AMT02 of the claim's AMT*I, the prompt-pay interest paid with it; None if not sent.
       segment: The CLP's segment number.
     """
     st: int
@@ -187,6 +188,7 @@ class Claim:
     statement_to: str | None = None
     received_date: str | None = None
     rarc: str = ""
+    interest: int | None = None
 
 
 @dataclass(slots=True)
@@ -699,6 +701,9 @@ class _Reader835:
     def _amt(self, e: list) -> None:
         n = len(e)
         qualifier = e[1] if n > 1 else ""                 # AMT01 what the amount is
+        if self.line is None and self.claim is not None and qualifier == "I":
+            self.claim.interest = self._money(e[2] if n > 2 else "", "AMT02", "interest")   # claim interest
+            return
         if self.line is not None and qualifier == "B6":
             text = e[2] if n > 2 else ""                  # AMT02 the amount
             allowed = self.amounts.get(text)
@@ -878,6 +883,9 @@ def remittance_rows(remittance: Remittance, source_name: str | None = None
     rows = rows.sort_values(["claim_seq", "line_seq"], kind="stable").reset_index(drop=True)
 
     remit_date = checks["payment_date"].fillna(checks["production_date"])
+    # The claim's interest (AMT*I) on its first row.
+    first_of_claim = ~rows["claim_seq"].duplicated()
+    interest = rows["claim_seq"].map(info["interest"]).astype("Int64").where(first_of_claim, 0).fillna(0)
     columns = {
         "claim_id": _text(rows["claim_seq"].map(info["claim_id"])),
         "line": rows["line"].astype("Int64"),
@@ -898,6 +906,7 @@ def remittance_rows(remittance: Remittance, source_name: str | None = None
         "group_code": _text(rows["group_code"]),
         "carc": _text(rows["carc"]),
         "rarc": _text(rows["rarc"]),
+        "interest": interest,
         "source": pd.Series(source, index=rows.index, dtype=object),
         "line_control_no": _text(rows["line_control_no"]),
         "service_date": rows["service_date"],

@@ -80,9 +80,9 @@ def test_the_template_blank_row_is_filled_then_the_table_grows(empty_book):
     where, _ = append(empty_book, "Payments", [dict(PAYMENT, Line=2), dict(PAYMENT, Line=3)])
     assert (where.first_row, where.last_row) == (3, 4)
     table = xml(empty_book, "xl/tables/table2.xml")
-    assert 'ref="A1:T4"' in table and '<autoFilter ref="A1:T4"/>' in table
+    assert 'ref="A1:U4"' in table and '<autoFilter ref="A1:U4"/>' in table
     sheet = xml(empty_book, part_of(empty_book, "Payments"))
-    assert '<dimension ref="A1:T4"/>' in sheet
+    assert '<dimension ref="A1:U4"/>' in sheet
     frame = read_inputs(empty_book).frames["Payments"]
     assert frame["line"].tolist() == [1, 2, 3]
     assert frame["paid"].tolist() == [6444] * 3 and frame["allowed"].tolist() == [8055] * 3

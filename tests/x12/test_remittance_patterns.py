@@ -22,9 +22,9 @@ AS_OF = dt.date(2026, 6, 30)
 D = dt.datetime
 
 
-def contract(payor, kind, payor_id):
+def contract(payor, kind, payor_id, **terms):
     return {"Payor": payor, "Payor Type": kind, "Payor ID": payor_id, "Filing Limit": 365,
-            "Appeal Days": 120, "Mailing Days": 5}
+            "Appeal Days": 120, "Mailing Days": 5, **terms}
 
 
 def fee(payor, cpt, dollars):
@@ -48,7 +48,8 @@ CLAIMS = [claim("X1", 1, "Medicare", "99213", 150), claim("M2", 1, "Medicare", "
 def book(tmp_path):
     records = {
         "Contracts": [contract("Medicare", "Medicare", "MCR01"), contract("Acme Medigap", "Commercial", "GAP01"),
-                      contract("Keystone", "Commercial", "KEY01")],
+                      contract("Keystone", "Commercial", "KEY01", **{"Prompt Pay Days": 30,
+                                                                     "Prompt Pay Interest": 0.12})],
         "FeeSchedule": [fee("Medicare", "99213", 100), fee("Medicare", "99214", 100),
                         fee("Keystone", "99213", 100), fee("Keystone", "99215", 150),
                         fee("Keystone", "99212", 60), fee("Keystone", "36415", 10)],
@@ -327,3 +328,30 @@ def test_a_999_rejecting_an_837_file_is_recorded_and_named(book, tmp_path):
     acks = pipeline.read_inputs(book).frames["Acknowledgements"]
     assert acks[["claim_id", "result", "kind"]].values.tolist() == [["", "Rejected", "999"]]
     assert acks["message"].iloc[0].startswith("999 rejected 837 set 0001 of group 1 (v.837): IK3 CLM")
+
+
+def test_prompt_pay_interest_paid_is_compared_with_interest_owed(book, tmp_path):
+    """Keystone must pay a clean claim within 30 days of filing, else 12% a year. P3 was
+    filed 03/05 (due 04/04) and paid $150 on 05/14: 40 days late, so interest owed is
+    150 × 12% × 40/365 = $1.9726 → $1.97. The payer sent $0.50 (AMT*I): $1.47 short, over
+    the $1.00 tolerance, so the Worklist asks to claim it, until 05/14 + 5 + 120 = 09/16."""
+    r = imported(book, remit(tmp_path, "late.835", "150.50", [
+        "CLP*P3*1*200*150.50**12*ICN4", "AMT*I*0.50", "SVC*HC:99215*200*150**1", "CAS*CO*45*50"],
+        payer="KEYSTONE", payer_id="KEY01", date="20260514"))
+    p3 = line(r, "P3")
+    assert (p3["prompt_pay_status"], p3["prompt_pay_days_late"], p3["prompt_pay_interest"]) == ("Paid late", 40, 197)
+    assert p3["interest"] == 50
+    work = r.worklist[r.worklist["action"] == "Claim prompt-pay interest"]
+    assert work[["claim_id", "amount", "deadline"]].values.tolist() == [["P3", 147, pd.Timestamp("2026-09-16")]]
+    assert work["detail"].iloc[0].startswith("prompt-pay interest owed $1.97, paid $0.50")
+
+
+def test_a_secondary_remittance_with_no_primary_on_file_is_a_warning(book, tmp_path):
+    """The Medigap's crossover 835 for X1 arrives before Medicare's: imported all the same,
+    and Exceptions says which row and what to do; nothing already imported changes."""
+    r = imported(book, remit(tmp_path, "gap.835", "20", ["CLP*X1*2*150*20**MB*ICN2", "SVC*HC:99213*150*20**1",
+                                                          "CAS*OA*23*130"], payer="ACME MEDIGAP", payer_id="GAP01"))
+    (w,) = [e for e in r.errors if e.ref.column == "Payer Seq"]
+    assert w.severity == "warning" and w.ref.sheet == "Payments" and w.ref.row == 2
+    assert "no earlier payer's remittance on file" in w.message and "primary payer's remittance" in w.fix
+    assert line(r, "X1")["paid"] == 2000
