@@ -503,11 +503,14 @@ SCORECARD = Output("scorecard", "Payor scorecard", "One row per payor: volume, d
     _money("Paid", "paid", "", 14),
     Field("Initial Denial Rate", "denial_rate", PERCENT, "HFMA MAP Key, claims basis.", 13),
     Field("Denial Rate ($)", "charge_denial_rate", PERCENT, "HFMA MAP Key, charges basis.", 13),
-    Field("Net Collection Rate", "net_collection_rate", PERCENT, "MGMA.", 13),
+    _money("Adjudicated Charges", "charges_adjudicated", "Charges of the lines with a remittance.", 14),
+    _money("Contractual Adj", "contractual_adj", "Contractual adjustments of those lines.", 14),
+    Field("Net Collection Rate", "net_collection_rate", PERCENT,
+          "MGMA: Paid ÷ (Adjudicated Charges − Contractual Adj).", 13),
     _money("A/R", "ar", "Insurance A/R.", 14),
     Field("Underpaid Lines", "underpaid_lines", INT, "", 10),
     _money("Underpayment", "underpayment", "", 13),
-    Field("Missed Filing", "missed_filing", INT, "", 10),
+    Field("Missed Filing", "missed_filing", INT, "Never filed in time, or filed late.", 10),
     Field("Missed Appeals", "missed_appeals", INT, "", 10),
     Field("Due Soon", "due_soon", INT, "", 10),
 ))
@@ -701,11 +704,15 @@ KPIS = (
            "charge − paid − contractual adj. − the last payer's patient resp. − write-offs, open lines"),
     KPIDef("underpayment", "Underpayments", MONEY, "expected allowed − allowed on lines short beyond the tolerance"),
     KPIDef("missed_deadlines", "Missed deadlines", COUNT,
-           "filing, appeal and prompt-pay deadlines passed, and contract notices missed"),
-    KPIDef("missed_amount", "Missed deadlines ($)", MONEY,
-           "dollars on lines whose filing or appeal deadline passed, or unpaid past prompt pay"),
+           "filing (never filed, or filed late), appeal and prompt-pay deadlines passed, and contract notices "
+           "missed"),
+    KPIDef("missed_amount", "Missed deadlines ($ at risk)", MONEY,
+           "dollars at risk on the lines whose deadline passed: expected allowed (the charge where there is no "
+           "rate) for filing and prompt pay, the denied amount for appeals"),
     KPIDef("at_risk", "Due soon", COUNT, "deadlines inside their due-soon window (Settings)"),
-    KPIDef("at_risk_amount", "Due soon ($)", MONEY, "dollars on lines whose deadline is inside its due-soon window"),
+    KPIDef("at_risk_amount", "Due soon ($ at risk)", MONEY,
+           "dollars at risk on the lines whose deadline is inside its due-soon window: expected allowed (the "
+           "charge where there is no rate) for filing, the denied amount for appeals"),
 )
 KPIS_BY_KEY = {k.key: k for k in KPIS}
 KPI_TABLE = Output("kpis", "KPIs", "Every headline figure, its definition and source.", (

@@ -71,8 +71,10 @@ def test_check_prints_markup_in_cells_as_typed(bad_book):
         "> Date to convert a column",
         "error Claims!row 3 [Payor]: payor has no row in Contracts (value: 'Medicare [/primary] [/]')",
         "    fix: add the payor to Contracts, or correct the spelling to match it"]
-    # the payments of the two claim lines left out are warnings
-    assert lines[-1] == "bad.xlsx: 2 error(s), 2 warning(s)"
+    # the payments of the two claim lines left out are warnings, and so is each of the four
+    # payors whose paid lines have no contracted rate (their payments cannot be checked)
+    assert sum("have no contracted rate" in line for line in lines) == 4
+    assert lines[-1] == "bad.xlsx: 2 error(s), 6 warning(s)"
 
 
 def test_report_prints_payor_and_practice_names_as_typed(good_book):

@@ -96,9 +96,13 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
 
 
 def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Missed and due-soon deadlines, counts and dollars at risk. A claim filed after its
+    deadline ("Filed late") missed it. Dollars: the expected allowed (the charge where there
+    is no rate) for filing and prompt pay; the denied amount for appeals."""
     value = lines["expected_allowed"].fillna(lines["charge"])
     rows = []
-    for name, status, amount in (("Timely filing", lines["filing_status"], value),
+    filing = lines["filing_status"].replace({"Filed late": "Missed"})
+    for name, status, amount in (("Timely filing", filing, value),
                                  ("Appeal", lines["appeal_status"], lines["denied_amount"]),
                                  ("Prompt pay", lines["prompt_pay_status"].replace({"Overdue": "Missed"}), value)):
         missed, due_soon = status == "Missed", status == "Due soon"   # each compared once
@@ -121,7 +125,7 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
         "payor": lines["payor"], "charges": lines["charge"], "paid": lines["paid"],
         "underpaid_lines": lines["underpaid"].astype("int64"),
         "underpayment": lines["variance"].where(lines["underpaid"], 0).fillna(0).astype("int64"),
-        "missed_filing": (lines["filing_status"] == "Missed").astype("int64"),
+        "missed_filing": lines["filing_status"].isin(["Missed", "Filed late"]).astype("int64"),
         "missed_appeals": (lines["appeal_status"] == "Missed").astype("int64"),
         "due_soon": ((lines["filing_status"] == "Due soon").astype("int64")
                      + (lines["appeal_status"] == "Due soon").astype("int64")),
@@ -133,7 +137,10 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     ncr = collections.net_collection_rate(lines, lines, by="payor")
     sc = sc.join(by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]], how="left")
     if isinstance(ncr, pd.DataFrame) and "payor" in ncr:
-        sc = sc.join(ncr.set_index("payor")[["net_collection_rate"]], how="left")
+        ncr = ncr.set_index("payor").rename(columns={"charges": "charges_adjudicated"})
+        sc = sc.join(ncr[["charges_adjudicated", "contractual_adj", "net_collection_rate"]], how="left")
+        for c in ("charges_adjudicated", "contractual_adj"):
+            sc[c] = sc[c].fillna(0).astype("int64")
     sc = sc.join(aging.set_index("payor")[["total"]].rename(columns={"total": "ar"}), how="left")
     sc = sc.reset_index().rename(columns={"index": "payor"})
     types = contracts.set_index("payor")["payor_type"]
@@ -141,16 +148,22 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     return sc
 
 
-def _monthly(lines: pd.DataFrame, by_month: pd.DataFrame) -> pd.DataFrame:
+def _monthly(lines: pd.DataFrame, rate_frame: pd.DataFrame) -> pd.DataFrame:
+    """Charges, payments and the initial denial rate by month of service (one basis for
+    every column): the rate counts the claims of lines served that month, adjudicated and
+    denied on first pass, as denials.initial_denial_rate does. The last 12 months."""
     if lines.empty:
         return pd.DataFrame(columns=["month", "charges", "paid", "denial_rate"])
     month = denials._per_distinct(lines["dos"].dt.to_period("M"), lambda months: months.dt.strftime("%Y-%m"))
     out = pd.DataFrame({"charges": lines["charge"].groupby(month).sum(),
                         "paid": lines["paid"].groupby(month).sum()})
+    frame = rate_frame.assign(month=month.to_numpy())
+    adjudicated = frame[frame["adjudicated"]].groupby("month")["claim_id"].nunique()
+    denied = frame[frame["denied"]].groupby("month")["claim_id"].nunique()
+    out["denial_rate"] = denied.reindex(out.index).fillna(0) / adjudicated.reindex(out.index).where(
+        lambda n: n > 0)
     out.index.name = "month"
     out = out.reset_index()
-    rates = by_month.set_index("month")["denial_rate"] if "month" in by_month else pd.Series(dtype=float)
-    out["denial_rate"] = out["month"].map(rates)
     return out.sort_values("month").tail(12).reset_index(drop=True)
 
 
@@ -191,6 +204,27 @@ def _owed_by_next_payer(claims: pd.DataFrame, lines: pd.DataFrame, next_rows: pd
     owed = pd.Series(lines["patient_resp"].to_numpy(), index=codes[:len(claims)])
     owed = owed[~owed.index.duplicated()]
     return owed.reindex(codes[len(claims):]).fillna(0).astype("int64").to_numpy()
+
+
+def _unpriced(lines: pd.DataFrame) -> list:
+    """A warning per payor, CPT and modifier whose paid lines have no contracted rate: they
+    cannot be checked for underpayment until the rate is in FeeSchedule (or the contract's
+    % of Medicare has its Medicare rate)."""
+    from ..errors import WARNING, CellRef, DataError
+    paid = lines[(lines["paid"] > 0) & lines["expected_allowed"].isna()]
+    if paid.empty or "_row" not in paid:
+        return []
+    out = []
+    for payor, group in paid.groupby("payor", sort=True):
+        codes = sorted({f"{c}{'-' + mod if mod else ''}" for c, mod in zip(group["cpt"], group["modifier"])})
+        shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+        first = group.loc[group["_row"].idxmin()]
+        out.append(DataError(CellRef("Claims", int(first["_row"]), "CPT"), first["cpt"],
+                             f"{len(group)} paid line(s) of {payor} have no contracted rate ({shown}), so their "
+                             "payments are not checked for underpayment",
+                             f"add {payor}'s rates for them to FeeSchedule (Payor, CPT, Modifier, Effective From, "
+                             "Allowed)", WARNING))
+    return out
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None) -> Results:
@@ -262,5 +296,6 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     if adjustments is not None:
         adjustments = adjustments.assign(kind=adjustment_kinds(adjustments))
     return Results(settings, lines, contracts_out, kpis, denials_by, aging_by_payor, scorecard,
-                   worklist, dl, pf, _monthly(lines, denials_by["month"]), list(errors or []), adjustments,
+                   worklist, dl, pf, _monthly(lines, rate_frame), list(errors or []) + _unpriced(lines),
+                   adjustments,
                    _claim_rows(all_claims, roles, lines, next_lines))

@@ -1,0 +1,76 @@
+"""Issue-13 defects, each on a hand-built practice: a late filing is a missed deadline; the
+month-by-month table has one month basis; a paid line with no contracted rate is a warning;
+the Scorecard's collection columns tie."""
+import datetime as dt
+
+import pytest
+
+from payorxl import model as m
+from payorxl.conversion import typed_frame
+from payorxl.engine import calculate
+from payorxl.validate import validate
+
+D = dt.datetime
+S = m.Settings.make("2026-06-30")
+
+
+def results(claims, payments=(), fees=()):
+    records = {"Contracts": [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 90, "Appeal Days": 90}],
+               "FeeSchedule": list(fees), "Claims": claims, "Payments": list(payments)}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    return calculate(frames, S, errors)
+
+
+def claim(cid, dos, filed=None, charge=100):
+    return {"Claim ID": cid, "Line": 1, "Patient ID": "P", "Payor": "Acme", "CPT": "99213",
+            "Date of Service": dos, "Charge": charge, "Filed Date": filed}
+
+
+def paid(cid, day, amount, status="1", denied=0):
+    return {"Claim ID": cid, "Line": 1, "Payor": "Acme", "Remit Date": day, "Claim Status": status,
+            "Paid": amount, "Denied Amount": denied, "Contractual Adj": 100 - amount - denied}
+
+
+def test_a_claim_filed_after_its_deadline_counts_as_a_missed_deadline():
+    """DOS 01/05, 90 days: due 04/05. Filed 04/20 with no remittance yet: "Filed late",
+    a missed filing deadline ($100 charge at risk: no rate), counted on the Scorecard."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 4, 20))])
+    assert r.lines["filing_status"].tolist() == ["Filed late"]
+    filing = r.deadlines.set_index("deadline").loc["Timely filing"]
+    assert (filing["missed"], filing["missed_amount"]) == (1, 10000)
+    assert r.kpis["missed_deadlines"].value == 1 and r.scorecard["missed_filing"].tolist() == [1]
+
+
+def test_the_monthly_denial_rate_is_by_month_of_service():
+    """Claims served in January (A denied, B paid) and February (C paid), all adjudicated
+    in March: January 1 of 2 = 50%, February 0 of 1. By first-remittance month both would
+    be March."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6)), claim("B", D(2026, 1, 9), D(2026, 1, 10)),
+                 claim("C", D(2026, 2, 3), D(2026, 2, 4))],
+                [paid("A", D(2026, 3, 2), 0, "4", denied=100), paid("B", D(2026, 3, 2), 80),
+                 paid("C", D(2026, 3, 9), 80)])
+    assert r.monthly[["month", "denial_rate"]].values.tolist() == [["2026-01", 0.5], ["2026-02", 0.0]]
+
+
+def test_a_paid_line_with_no_contracted_rate_is_a_warning_naming_it():
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6)), claim("B", D(2026, 1, 9), D(2026, 1, 10))],
+                [paid("A", D(2026, 3, 2), 80), paid("B", D(2026, 3, 2), 80)])
+    (w,) = [e for e in r.errors if "no contracted rate" in e.message]
+    assert w.severity == "warning" and (w.ref.sheet, w.ref.row, w.ref.column) == ("Claims", 2, "CPT")
+    assert w.message.startswith("2 paid line(s) of Acme have no contracted rate (99213)")
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6))], [paid("A", D(2026, 3, 2), 80)],
+                [{"Payor": "Acme", "CPT": "99213", "Effective From": D(2025, 1, 1), "Allowed": 80}])
+    assert not [e for e in r.errors if "no contracted rate" in e.message]
+
+
+def test_the_scorecards_collection_columns_tie():
+    """A paid 80 of 100 (CO-20), B not yet adjudicated (100): Net collection rate =
+    Paid ÷ (Adjudicated Charges − Contractual Adj) = 80 ÷ (100 − 20) = 100%, and the
+    columns on the row say so; Charges (200) counts B too."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6)), claim("B", D(2026, 1, 9), D(2026, 1, 10))],
+                [paid("A", D(2026, 3, 2), 80)])
+    row = r.scorecard.iloc[0]
+    assert (row["charges"], row["paid"], row["charges_adjudicated"], row["contractual_adj"]) == (20000, 8000, 10000,
+                                                                                                 2000)
+    assert row["net_collection_rate"] == pytest.approx(8000 / (10000 - 2000))
