@@ -218,8 +218,8 @@ def _unpriced(lines: pd.DataFrame) -> list:
     for payor, group in paid.groupby("payor", sort=True):
         codes = sorted({f"{c}{'-' + mod if mod else ''}" for c, mod in zip(group["cpt"], group["modifier"])})
         shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
-        first = group.loc[group["_row"].idxmin()]
-        out.append(DataError(CellRef("Claims", int(first["_row"]), "CPT"), first["cpt"],
+        at = int(group["_row"].to_numpy().argmin())
+        out.append(DataError(CellRef("Claims", int(group["_row"].iloc[at]), "CPT"), group["cpt"].iloc[at],
                              f"{len(group)} paid line(s) of {payor} have no contracted rate ({shown}), so their "
                              "payments are not checked for underpayment",
                              f"add {payor}'s rates for them to FeeSchedule (Payor, CPT, Modifier, Effective From, "
