@@ -592,8 +592,8 @@ def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors,
         adjs = p.adjustments.copy()
         payer_ids = dict(zip(p.remittance.checks["st"], p.remittance.checks["payer_id"]))
         pays["payor"] = [payors(n, payer_ids.get(s, "")) for n, s in zip(pays["payor"], pays["st"])]
-        by_name = {n: payors(n, "") for n in adjs["payor"].unique()}
-        adjs["payor"] = adjs["payor"].map(by_name).astype(object)
+        adjs["payor"] = pd.Series([payors(n, payer_ids.get(s, "")) for n, s in zip(adjs["payor"], adjs["st"])],
+                                  index=adjs.index, dtype=object)
         if not p.result.balanced:
             pays["source"] = UNBALANCED + p.result.name
             adjs["source"] = UNBALANCED + p.result.name
@@ -673,8 +673,11 @@ def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, lis
         records = [r for p in group for r in p.records]
         if not records:
             continue
-        row = append_rows(editor, table.name, records, number_formats(table)).first_row
+        where = append_rows(editor, table.name, records, number_formats(table), _optional(table))
+        row = where.first_row
         for p in group:
+            if where.dropped:
+                p.result.notes.append(_dropped_note(table, where.dropped))
             if p.records:
                 p.result.first_row, p.result.last_row = row, row + len(p.records) - 1
                 converted = typed_frame(table, p.records, table.name, rows=range(row, row + len(p.records)))
@@ -699,6 +702,18 @@ def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, lis
     if any(typed.values()):
         full_calc_on_load(editor)            # the tables' formulas see the new rows on opening
     return typed, errors
+
+
+def _optional(table: m.Table) -> list[str]:
+    """The headers of a table's optional columns: a workbook made before payorxl added one may
+    lack it (its values are then left out, and said)."""
+    return [c.name for c in table.columns if not c.required]
+
+
+def _dropped_note(table: m.Table, dropped: tuple[str, ...]) -> str:
+    names = ", ".join(repr(d) for d in dropped)
+    return (f"the {table.name} table has no {names} column (it was made by an earlier payorxl): those values were "
+            f"left out; add the column(s) at the table's end, headed as in the template, to keep them")
 
 
 def _append_log(editor: WorkbookEditor, todo: list[_Parsed], now: dt.datetime) -> pd.DataFrame:

@@ -227,6 +227,11 @@ CLAIMS = Table(
                    "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row); blank Allowed: "
                    "paid + patient resp. + sequestration."),
         Calculated("Variance", "variance", MONEY, "Expected allowed − allowed (positive: underpaid)."),
+        Calculated("Patient Share", "patient_share", MONEY,
+                   "What left insurance A/R as the patient's: the last payer's patient resp. (none while that "
+                   "payer forwarded the claim, or a later payer billed has not remitted)."),
+        Calculated("Written Off", "written_off", MONEY,
+                   "Denied dollars written off: the final level of appeal upheld, or the appeal window missed."),
         Calculated("Balance", "balance", MONEY,
                    "Insurance A/R: charge − paid − contractual adj. − the last payer's patient resp. "
                    "(none while forwarded) − write-offs."),
@@ -634,6 +639,7 @@ LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and e
     _money("Allowed", "allowed", "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row)."),
     _money("Patient Resp", "patient_resp", "Patient responsibility, every payer's."),
     _money("Contractual Adj", "contractual_adj"), _money("Sequestration", "sequestration"),
+    _money("Received", "received", "Paid + patient resp. + sequestration from the line's own payer."),
     _money("Denied Amount", "denied_amount"),
     Field("Last Payer Seq", "last_payer_seq", INT, "The highest payer sequence that has remitted."),
     Field("Forwarded", "forwarded", BOOL, "That payer forwarded the claim to the next payer (CLP02 19/20/21)."),

@@ -6,9 +6,10 @@ import does between reading an 835 (x12.era835.remittance_rows) and appending th
   their charge, to the cent, the remainder on the largest line (rules.spread): every line
   is adjudicated, none is left "unadjudicated" forever.
 - `fill_payer_seq`: a remittance whose CLP02 does not say which payer it is (4 denied,
-  22 reversal, 23, 25) takes the sequence of the line's earlier remittances from the same
-  payor; else 1 when the payor is the one billed in Claims; else the next after the payers
-  already on the line.
+  22 reversal, 23, 25) takes the sequence its payor has on the line in Claims (the
+  Primary, Secondary or Tertiary row billed to it); else that of the line's earlier
+  remittances from the same payor; else the next after the payers already on the line;
+  else 1.
 - `follow_payments`: each adjustment takes the claim ID and line its payment row was
   matched to; a PLB naming a payer claim number (PLB03-2) takes that claim's ID.
 """
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import model as m, rules
-from .engine.lines import adjustment_kinds
+from .engine.lines import LINE, PAYER_SEQ_OF_TYPE, adjustment_kinds, claim_roles
 
 SPLIT = 1_000_000     # line_seq of the rows a claim-level row is split into: SPLIT + position
 
@@ -40,13 +41,14 @@ def spread_claim_rows(rows: pd.DataFrame, adjs: pd.DataFrame, claims: pd.DataFra
                       & (rows["matched_by"] != "")]
     if not len(todo):
         return rows, adjs
-    ids = _upper(claims["claim_id"])
+    lines_only = claims[(claim_roles(claims)["role"] == LINE).to_numpy()]   # one row per claim line
+    ids = _upper(lines_only["claim_id"])
     out_rows, out_adjs, drop_adj = [], [], np.zeros(len(adjs), dtype=bool)
     adj_seq, adj_line = adjs["claim_seq"].to_numpy(), adjs["line_seq"].to_numpy()
     kinds = adjustment_kinds(adjs)
     for i in todo:
         row = rows.loc[i]
-        lines = claims[ids == str(row["claim_id"]).strip().upper()].sort_values("line", kind="stable")
+        lines = lines_only[ids == str(row["claim_id"]).strip().upper()].sort_values("line", kind="stable")
         if len(lines) < 2:
             out_rows.append(row.to_frame().T)
             continue
@@ -59,6 +61,8 @@ def spread_claim_rows(rows: pd.DataFrame, adjs: pd.DataFrame, claims: pd.DataFra
         pieces["cpt"] = lines["cpt"].astype(object).to_numpy()
         charge = int(0 if pd.isna(row["charge"]) else row["charge"])
         paid = int(0 if pd.isna(row["paid"]) else row["paid"])
+        interest = int(0 if pd.isna(row.get("interest", 0)) else row.get("interest", 0))
+        pieces["interest"] = pd.array([interest] + [0] * (len(lines) - 1), dtype="Int64")
         pieces["charge"] = pd.array(rules.spread(charge, weights), dtype="Int64")
         sums = {c: np.zeros(len(lines), dtype="int64") for c in rules.SUMMARY}
         adjusted = np.zeros(len(lines), dtype="int64")
@@ -74,6 +78,9 @@ def spread_claim_rows(rows: pd.DataFrame, adjs: pd.DataFrame, claims: pd.DataFra
             split["line_seq"] = pieces["line_seq"].to_numpy()
             split["amount"] = pd.array(shares, dtype="Int64")
             out_adjs.append(split)
+        # CLP04 may include the claim's interest (AMT*I): that is not payment for a line.
+        if interest and charge == paid - interest + int(adjusted.sum()):
+            paid -= interest
         balanced = charge == paid + int(adjusted.sum())
         pieces["paid"] = pd.array(pieces["charge"].to_numpy(dtype="int64") - adjusted if balanced
                                   else rules.spread(paid, weights), dtype="Int64")
@@ -111,8 +118,10 @@ def fill_payer_seq(rows: pd.DataFrame, claims: pd.DataFrame, history: pd.DataFra
                 on_line[(cid, int(line))] = max(on_line.get((cid, int(line)), 0), int(seq))
 
     remember(history)
-    billed = {(cid, int(line)): payor for cid, line, payor in
-              zip(_upper(claims["claim_id"]), claims["line"], _upper(claims["payor"])) if not pd.isna(line)}
+    # The bills in Claims say which payer each payor is on a line (Primary 1, Secondary 2...).
+    kinds = claims["claim_type"].fillna("").astype(str) if "claim_type" in claims else pd.Series("", index=claims.index)
+    billed = {(cid, int(line), payor): str(PAYER_SEQ_OF_TYPE.get(kind, 1)) for cid, line, payor, kind in
+              zip(_upper(claims["claim_id"]), claims["line"], _upper(claims["payor"]), kinds) if not pd.isna(line)}
     seqs = rows["payer_seq"].fillna("").astype(str).tolist()
     for k, (cid, line, payor) in enumerate(zip(_upper(rows["claim_id"]), rows["line"], _upper(rows["payor"]))):
         if seqs[k] or pd.isna(line):
@@ -121,12 +130,9 @@ def fill_payer_seq(rows: pd.DataFrame, claims: pd.DataFrame, history: pd.DataFra
                 on_line[(cid, int(line))] = max(on_line.get((cid, int(line)), 0), int(seqs[k]))
             continue
         line = int(line)
-        seq = known.get((cid, line, payor))
+        seq = billed.get((cid, line, payor)) or known.get((cid, line, payor))
         if seq is None:
-            if billed.get((cid, line)) == payor or (cid, line) not in on_line:
-                seq = "1"
-            else:
-                seq = str(min(on_line[(cid, line)] + 1, 3))
+            seq = str(min(on_line[(cid, line)] + 1, 3)) if (cid, line) in on_line else "1"
         seqs[k] = seq
         known[(cid, line, payor)] = seq
         on_line[(cid, line)] = max(on_line.get((cid, line), 0), int(seq))

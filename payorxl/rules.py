@@ -28,6 +28,9 @@ CONTRACTUAL_CARCS = ("45", "42", "59", "253", "A2", "24", "131", "122", "144")
 SEQUESTRATION_CARC = "253"
 PRIOR_PAYER_CARC = "23"
 TIMELY_FILING_CARC = "29"
+# How CARC 29 may be typed for the Filing Status (engine and native formula alike): as the
+# import writes it, or with its group; `check` asks for the bare code.
+TIMELY_FILING_FORMS = ("29", "CO-29")
 PATIENT_GROUP, CONTRACTUAL_GROUP, OTHER_GROUP = "PR", "CO", "OA"
 PROVIDER_GROUP = "PLB"             # the Group of an Adjustments row that came from a PLB
 
@@ -78,11 +81,12 @@ def spread(amount: int, weights: list[int]) -> list[int]:
     """`amount` (cents) spread over lines pro rata by `weights` (their charges, cents), to
     the cent: each line but the largest gets its share rounded half away from zero, the
     largest (the first of equals) gets the rest, so the shares add up to `amount` exactly.
-    All weights zero (or negative): equal weights."""
+    Weights are taken as magnitudes (a reversal's negative charges spread as the original
+    did); all zero: equal weights."""
     n = len(weights)
     if n == 0:
         return []
-    w = [max(int(x), 0) for x in weights]
+    w = [abs(int(x)) for x in weights]        # a reversal's charges are negative
     if sum(w) == 0:
         w = [1] * n
     total = sum(w)

@@ -13,7 +13,18 @@ import pandas as pd
 
 from .. import model as m
 from . import collections, deadlines, denials, portfolio, reimbursement
-from .lines import LINE, NEXT_PAYER, VOID, adjustment_kinds, claim_roles, line_summary, service_codes
+from .lines import (
+    CROSSED_OVER,
+    FORWARDED_TO,
+    LINE,
+    NEXT_PAYER,
+    VOID,
+    adjustment_kinds,
+    claim_roles,
+    line_codes,
+    line_summary,
+    service_codes,
+)
 from .worklist import build_worklist
 
 
@@ -197,6 +208,19 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
 NEXT_PAYER_COLUMNS = ("filing_deadline", "filing_days_left", "filing_status", "expected_allowed")
 
 
+def _crossed_over(next_rows: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray:
+    """Next payer rows not filed by the practice whose earlier payer forwarded the claim to
+    them (CLP02 19 for a Secondary, 20 for a Tertiary: a crossover): nothing to file."""
+    wanted = next_rows["claim_type"].astype(str).map(FORWARDED_TO).fillna("").to_numpy()
+    if payments.empty:
+        return np.zeros(len(next_rows), dtype=bool)
+    row_key, pay_key = line_codes(next_rows, payments)
+    status = payments["claim_status"].astype(str).str.strip().to_numpy()
+    sent = {(k, s) for k, s in zip(pay_key, status) if s in FORWARDED_TO.values()}
+    return np.array([(k, w) in sent for k, w in zip(row_key, wanted)], dtype=bool) \
+        & next_rows["filed_date"].isna().to_numpy()
+
+
 def _owed_by_next_payer(claims: pd.DataFrame, lines: pd.DataFrame, next_rows: pd.DataFrame) -> np.ndarray:
     """For each Next payer row: the patient responsibility on its line, what it is billed."""
     both = pd.concat([claims[["claim_id", "line"]], next_rows[["claim_id", "line"]]], ignore_index=True)
@@ -245,6 +269,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     next_lines = per_line({**frames, "Claims": next_rows}, settings) if len(next_rows) else None
     if next_lines is not None:
         next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
+        crossed = _crossed_over(next_rows, frames["Payments"])
+        next_lines.loc[crossed, "filing_status"] = CROSSED_OVER
     notices = deadlines.contract_notices(contracts, settings)
     contracts_out = pd.concat([contracts, notices], axis=1)
     contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]

@@ -244,17 +244,22 @@ def acknowledgements(claims: pd.DataFrame, acks: pd.DataFrame | None) -> pd.Data
     if acks is None or acks.empty or claims.empty:
         return out
     a = acks[acks["claim_id"].fillna("").astype(str) != ""]
+    # An answer from a payor is about the bill to that payor (a secondary's rejection does not
+    # un-file the primary); one naming no payor (a clearinghouse) is about every bill.
     if a.empty:
         return out
     ids = pd.Index(a["claim_id"].astype(str).str.strip().str.upper())
     claim_ids = claims["claim_id"].astype(str).str.strip().str.upper()
     pairs = pd.DataFrame({"_claim": np.arange(len(claims)), "claim_id": claim_ids.to_numpy(),
-                          "filed": claims["filed_date"].to_numpy()})
+                          "filed": claims["filed_date"].to_numpy(),
+                          "_payor": claims["payor"].astype(str).str.strip().str.upper().to_numpy()})
     acked = pd.DataFrame({"claim_id": ids, "date": a["status_date"].to_numpy(), "result": a["result"].to_numpy(),
+                          "payor": a["payor"].fillna("").astype(str).str.strip().str.upper().to_numpy(),
                           "why": (a["category"].fillna("").astype(str) + ":" + a["status_code"].fillna("").astype(str)
                                   + " " + a["message"].fillna("").astype(str)).str.strip(" :").to_numpy()})
     rows = pairs.merge(acked, on="claim_id")
-    rows = rows[rows["filed"].notna() & (rows["date"] >= rows["filed"])]
+    rows = rows[rows["filed"].notna() & (rows["date"] >= rows["filed"])
+                & ((rows["payor"] == "") | (rows["payor"] == rows["_payor"]))]
     rows = rows.sort_values(["_claim", "date"], kind="stable")
     rejections = rows[rows["result"] == "Rejected"].groupby("_claim").tail(1).set_index("_claim")
     acceptances = rows[rows["result"] == "Accepted"].groupby("_claim")["date"].max()

@@ -23,6 +23,8 @@ REVERSAL_STATUS = rules.REVERSAL_STATUS
 # of such a line to its next payer (a Secondary or Tertiary row beside the Primary row:
 # only its filing is tracked); a line voided (frequency 8 on any of its rows).
 LINE, NEXT_PAYER, VOID = "Line", "Next payer", "Void"
+CROSSED_OVER = "Crossed over"    # a next payer's Filing Status when the earlier payer forwarded it
+FORWARDED_TO = {"Secondary": "19", "Tertiary": "20"}   # the CLP02 that sends a claim on to it
 VOID_FREQUENCY = "8"
 PAYER_SEQ_OF_TYPE = {"Primary": 1, "": 1, "Secondary": 2, "Tertiary": 3}
 FLAGS = ["adjudicated", "denied_first_pass", "denied", "partial_denial", "denial_open", "carc29",
@@ -79,23 +81,22 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
     Secondary row, 3 for a Tertiary one, its own included; 0 when none): a payer that may
     still have to adjudicate before the patient owes anything.
 
-    A line is void when any of its rows has frequency 8. Otherwise a Primary row (Claim
-    Type blank or Primary) is the line; a Secondary or Tertiary row is its next payer when
-    the line has a Primary row, else it is the line itself."""
+    A line is void when any of its rows has frequency 8. Otherwise the row of its first
+    payer (Primary, else Secondary, else Tertiary; Claim Type blank is Primary) is the line,
+    and a later payer's row is its next payer."""
     if claims.empty:
         return pd.DataFrame({"role": pd.Series([], dtype=object), "next_payer_seq": pd.Series([], dtype="int64")},
                             index=claims.index)
     service = service_codes(claims)
     kind = claims["claim_type"].fillna("").astype(str).str.strip() if "claim_type" in claims else \
         pd.Series("", index=claims.index)
-    primary = kind.isin(["", "Primary"]).to_numpy()
     voided = (claims["frequency"].fillna("").astype(str).str.strip() == VOID_FREQUENCY).to_numpy() \
         if "frequency" in claims else np.zeros(len(claims), dtype=bool)
     n = int(service.max()) + 1
     void_line = np.bincount(service, weights=voided, minlength=n)[service] > 0
-    has_primary = np.bincount(service, weights=primary, minlength=n)[service] > 0
-    role = np.where(void_line, VOID, np.where(primary | ~has_primary, LINE, NEXT_PAYER)).astype(object)
     seq = kind.map(PAYER_SEQ_OF_TYPE).fillna(1).astype("int64").to_numpy()
+    first_payer = pd.Series(seq).groupby(service).transform("min").to_numpy()
+    role = np.where(void_line, VOID, np.where(seq == first_payer, LINE, NEXT_PAYER)).astype(object)
     next_seq = pd.Series(np.where(seq > 1, seq, 0)).groupby(service).transform("max").to_numpy()
     return pd.DataFrame({"role": role, "next_payer_seq": np.where(role == LINE, next_seq, 0)},
                         index=claims.index)
@@ -105,8 +106,10 @@ def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray
     """One integer per (claim ID, line), the same in both frames: claim IDs factorised
     once over both, then combined with the line number. Grouping and matching on it is
     several times faster than on the (text, number) pair."""
-    ids = np.concatenate([claims["claim_id"].to_numpy(dtype=object), payments["claim_id"].to_numpy(dtype=object)])
-    codes = pd.factorize(ids)[0].astype("int64")
+    # Case and surrounding blanks ignored, as Excel's SUMIFS and COUNTIFS match them.
+    ids = pd.Series(np.concatenate([claims["claim_id"].to_numpy(dtype=object),
+                                    payments["claim_id"].to_numpy(dtype=object)]))
+    codes = _per_distinct_text(ids, lambda v: v.strip().upper()).pipe(pd.factorize)[0].astype("int64")
     lines = np.concatenate([claims["line"].to_numpy(dtype="int64"), payments["line"].to_numpy(dtype="int64")])
     width = int(lines.max()) + 1 if len(lines) else 1
     key = codes * width + lines
@@ -149,7 +152,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     out = claims[KEY].copy()
     pay = payments.copy()
     if pay.empty:
-        for c in MONEY_SUMS + ["first_paid", "n_remits", "patient_share"]:
+        for c in MONEY_SUMS + ["received", "first_paid", "n_remits", "patient_share"]:
             out[c] = pd.Series(0, index=out.index, dtype="int64")
         out["last_payer_seq"] = pd.Series(1, index=out.index, dtype="int64")
         for c in ["first_remit_date", "last_remit_date", "denial_date"]:
@@ -181,10 +184,12 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     own = own[~own.index.duplicated()]
     pay["_own"] = pay["_line"].map(own).fillna(1).astype("int64").to_numpy() == seq
     pay["_own_allowed"] = pay["allowed"].where(pay["_own"], 0)
+    pay["_own_received"] = (pay["paid"] + pay["patient_resp"] + pay["sequestration"]).where(pay["_own"], 0)
     pay["_reversal"] = status == REVERSAL_STATUS
     groups = pay.groupby("_line", sort=False)
     totals = groups[[c for c in MONEY_SUMS if c != "allowed"]].sum()
     totals["allowed"] = groups["_own_allowed"].sum()
+    totals["received"] = groups["_own_received"].sum()
     totals["n_remits"] = groups.size()
     totals["first_remit_date"] = groups["remit_date"].min()
     totals["last_remit_date"] = groups["remit_date"].max()
@@ -195,7 +200,10 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     # the claim to a next payer (CLP02 19/20/21), which then owes it.
     last = groups["_seq"].transform("max").to_numpy() == seq
     pay["_last_pr"] = pay["patient_resp"].where(last, 0)
-    pay["_forwarded"] = last & np.isin(status, rules.FORWARDED)
+    # ... as its latest adjudication says (a forwarded one reversed and reissued is not).
+    adjudication = pay["remit_date"].where(last & ~pay["_reversal"].to_numpy())
+    latest = adjudication.groupby(pay["_line"]).transform("max")
+    pay["_forwarded"] = (adjudication == latest).to_numpy() & np.isin(status, rules.FORWARDED)
     by_line = pay.groupby("_line", sort=False)
     totals["last_payer_seq"] = by_line["_seq"].max()
     totals["forwarded"] = by_line["_forwarded"].any()
@@ -215,15 +223,17 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     totals["denial_date"] = last_denial["remit_date"]
     totals["denial_carc"] = last_denial["carc"]
     totals["denial_group"] = last_denial["group_code"]
+    paying = pay[(pay["paid"] > 0) & ~pay["_reversal"]]
+    totals["last_paid_date"] = paying.groupby("_line", sort=False)["remit_date"].max()
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
     # (The text compared once per distinct code; a line is flagged when any of its rows is.)
     codes, distinct = pd.factorize(pay["carc"])
-    cites29 = np.append(np.array([rules.reason_code(c) == rules.TIMELY_FILING_CARC for c in distinct],
+    cites29 = np.append(np.array([str(c).strip().upper() in rules.TIMELY_FILING_FORMS for c in distinct],
                                  dtype=bool), False)[codes]
     totals["carc29"] = totals.index.isin(pay_key[cites29])
     out = out.join(totals.reindex(claim_key).set_axis(out.index))
-    for c in MONEY_SUMS + ["first_paid", "n_remits", "patient_share"]:
+    for c in MONEY_SUMS + ["received", "first_paid", "n_remits", "patient_share"]:
         out[c] = out[c].fillna(0).astype("int64")
     out["last_payer_seq"] = out["last_payer_seq"].fillna(1).astype("int64")
     out["denial_carc"] = _per_distinct_text(out["denial_carc"], rules.reason_code)
@@ -233,7 +243,11 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     out["adjudicated"] = out["n_remits"] > 0
     on_file = out["denial_date"].notna()
     out["denied"] = on_file & (out["paid"] <= 0)
-    out["partial_denial"] = on_file & (out["paid"] > 0) & (out["denied_amount"] > 0)
+    # Paid in part with the rest denied: the latest denial is not followed by a payment (a
+    # denial paid on resubmission or appeal is closed, though its denied amount stays).
+    not_paid_since = out["last_paid_date"].isna() | (out["denial_date"] >= out["last_paid_date"])
+    out["partial_denial"] = on_file & (out["paid"] > 0) & (out["denied_amount"] > 0) & not_paid_since
+    out = out.drop(columns="last_paid_date")
     out["denial_open"] = out["denied"] | out["partial_denial"]
     return out
 

@@ -129,8 +129,9 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
     variance: expected_allowed − allowed (the allowed amount of the line's own payer's
         remittances, net of reversals; positive: the payor allowed less than the
         contract says).
-    variance_vs_paid: expected_allowed − (paid + patient responsibility): catches a
-        payor that reports the contracted allowed but pays less.
+    variance_vs_paid: expected_allowed − what the line's own payer paid, left to the
+        patient and sequestered (``received``): catches a payor that reports the contracted
+        allowed but pays less.
     underpaid: variance > Underpayment Tolerance $ and variance > Underpayment
         Tolerance % × expected_allowed (both must be exceeded, so neither rounding on a
         small line nor cents on a large one is flagged).
@@ -145,7 +146,7 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
     measurable = (expected.notna() & lines["adjudicated"].astype(bool) & ~lines["denial_open"].astype(bool)
                   & ~lines["awaiting_reprocessing"].astype(bool) & ~secondary_row)
     variance = (expected - lines["allowed"].astype("Int64")).where(measurable)
-    received = lines["paid"].astype("Int64") + lines["patient_resp"].astype("Int64")
+    received = lines["received"].astype("Int64")
     variance_vs_paid = (expected - received).where(measurable)
     underpaid = ((variance > settings.tolerance_amount)
                  & (variance.astype("Float64") > settings.tolerance_pct * expected.astype("Float64")))

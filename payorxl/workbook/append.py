@@ -615,6 +615,7 @@ class Appended:
     sheet: str
     first_row: int
     last_row: int
+    dropped: tuple[str, ...] = ()      # optional columns the table lacks: their values left out
 
     @property
     def rows(self) -> list[int]:
@@ -626,7 +627,8 @@ def _norm(text: str) -> str:
 
 
 def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, Any]],
-                number_formats: Mapping[str, str | None] | None = None) -> Appended:
+                number_formats: Mapping[str, str | None] | None = None,
+                optional: Sequence[str] = ()) -> Appended:
     """Append `rows` (dicts keyed by column header, holding Excel values: str, int,
     float, Decimal, date, datetime, bool or None) to the table `name` — an Excel table,
     else a plain sheet of that name with headers in row 1.
@@ -642,11 +644,18 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
     by_header = {_norm(h): j for j, h in enumerate(target.columns) if h}
     wanted = {k for r in rows for k, v in r.items() if _plain(v) is not None and v != ""}
     missing = sorted(k for k in wanted if _norm(k) not in by_header)
+    # A column a newer payorxl added (optional: `optional`) that a table made before it lacks
+    # is left out, and said; a column the table had and lost is an error.
+    can_drop = {_norm(k) for k in optional}
+    dropped = tuple(k for k in missing if _norm(k) in can_drop)
+    missing = [k for k in missing if _norm(k) not in can_drop]
     if missing:
         raise PayorxlError(f"the {name} table has no column {', '.join(repr(k) for k in missing)}; "
                            "add it back, spelled as in the template, and import again")
+    if dropped:
+        rows = [{k: v for k, v in r.items() if k not in dropped} for r in rows]
     if not rows:
-        return Appended(name, target.sheet, target.end_row + 1, target.end_row)
+        return Appended(name, target.sheet, target.end_row + 1, target.end_row, dropped)
 
     c1, c2 = target.first_col, target.last_col
     inputs = {j for j in range(len(target.columns)) if j not in target.formulas}
@@ -757,7 +766,7 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
     editor.write_stream(target.sheet_part, lambda: _encoded(rebuilt()))
     if target.table_part and end > target.end_row:
         _grow_table(editor, target, end)
-    return Appended(name, target.sheet, start, end)
+    return Appended(name, target.sheet, start, end, dropped)
 
 
 _LAST_ROWS = 256   # the table's last rows kept by _scan: blank ones to fill, styles to copy

@@ -71,7 +71,10 @@ def _claims() -> dict[str, str]:
     filed_date = this(T, "Filed Date")
 
     def latest(result: str) -> str:
+        # ... from this row's payor (a secondary's rejection does not un-file the primary),
+        # or from a clearinghouse that names none.
         return (f'SUMPRODUCT(MAX((Acknowledgements[Claim ID]={ID})*(Acknowledgements[Result]="{result}")'
+                f'*(((Acknowledgements[Payor]="")+(Acknowledgements[Payor]={P}))>0)'
                 f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
     unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<=px_filing_due_soon_days,"Due soon","Open"))'
@@ -108,14 +111,19 @@ def _claims() -> dict[str, str]:
                  f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
     denied_amount = f'SUMIFS(Payments[Denied Amount],{key})'
-    denial_open = f'IF({n_denials}>0,IF({paid}<=0,TRUE,{denied_amount}>0),FALSE)'
+    last_denial = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
+                   f'*(((Payments[Claim Status]&""="4")+(Payments[Denied Amount]>0))>0)'
+                   f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+    last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Paid]>0)'
+                 f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+    # Denied in full (nothing paid), or in part: a denied amount and no payment after the
+    # latest denial (a denial paid on resubmission or appeal is closed).
+    denial_open = (f'IF({n_denials}>0,IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
+                   f'FALSE)')
     reversals = f'COUNTIFS({key},Payments[Claim Status],"22")'
     awaiting = f'IF({reversals}>0,2*{reversals}>=COUNTIFS({key}),FALSE)'
     variance = (f'IF({this(T, "Expected Allowed")}="","",IF(COUNTIFS({key})=0,"",IF({later_row},"",'
                 f'IF({denial_open},"",IF({awaiting},"",{this(T, "Expected Allowed")}-{allowed})))))')
-    last_denial = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
-                   f'*(((Payments[Claim Status]&""="4")+(Payments[Denied Amount]>0))>0)'
-                   f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     appeals = f'Appeals[Claim ID],{ID},Appeals[Line],{LINE}'
     # The denial is final when the highest-level appeal was upheld (a blank level is 1),
     # or when no appeal was filed and the appeal window has closed.
@@ -131,24 +139,41 @@ def _claims() -> dict[str, str]:
     # ... or while a later payer billed for the line (a Secondary/Tertiary row) has not.
     later_types = {"1": ("Secondary", "Tertiary"), "2": ("Tertiary",), "3": ()}
 
+    seq_rows = {"1": '(Payments[Payer Seq]&""<>"2")*(Payments[Payer Seq]&""<>"3")',
+                "2": '(Payments[Payer Seq]&""="2")', "3": '(Payments[Payer Seq]&""="3")'}
+
+    this_line = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
+    forwarding = "((" + "+".join(f'(Payments[Claim Status]&""="{c}")' for c in rules.FORWARDED) + ")>0)"
+
     def share(s: str) -> str:
-        waiting = [f'COUNTIFS({key},{seq[s]},Payments[Claim Status],"{code}")' for code in rules.FORWARDED]
+        # forwarded by that payer's latest adjudication (a reversed forwarding is not)
+        latest_adjudication = (f'SUMPRODUCT(MAX({this_line}*{seq_rows[s]}'
+                               f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+        waiting = [f'SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
+                   f'*(Payments[Remit Date]={latest_adjudication}))']
         waiting += [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
         return f'IF(({"+".join(waiting)})>0,0,SUMIFS(Payments[Patient Resp],{key},{seq[s]}))'
     patient_share = (f'IF(COUNTIFS({key},{seq["3"]})>0,{share("3")},'
                      f'IF(COUNTIFS({key},{seq["2"]})>0,{share("2")},{share("1")}))')
-    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{patient_share}'
+    share_cell, written_cell = this(T, "Patient Share"), this(T, "Written Off")
+    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{share_cell}'
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
     written_off = (f'IF({denial_open},IF(OR({lost},{missed}),'
                    f'MIN(MAX(0,{denied_amount}),{open_balance}),0),0)')
-    balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_off},"")'
+    balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_cell},"")'
     role = this(T, "Role")
     kind = this(T, "Claim Type")
-    has_primary = (f'COUNTIFS({same_line},Claims[Claim Type],"Primary")'
-                   f'+COUNTIFS({same_line},Claims[Claim Type],"")')
+    row_payer = f'IF(OR({kind}="",{kind}="Primary"),1,IF({kind}="Secondary",2,3))'
+    first_payer = (f'IF(COUNTIFS({same_line},Claims[Claim Type],"Primary")'
+                   f'+COUNTIFS({same_line},Claims[Claim Type],"")>0,1,'
+                   f'IF(COUNTIFS({same_line},Claims[Claim Type],"Secondary")>0,2,3))')
     role_formula = (f'IF(COUNTIFS({same_line},Claims[Frequency],"{roles.VOID_FREQUENCY}")>0,"{roles.VOID}",'
-                    f'IF(OR({kind}="",{kind}="Primary"),"{roles.LINE}",'
-                    f'IF({has_primary}>0,"{roles.NEXT_PAYER}","{roles.LINE}")))')
+                    f'IF({row_payer}={first_payer},"{roles.LINE}","{roles.NEXT_PAYER}"))')
+    # A next payer the earlier one forwarded the claim to (CLP02 19 to the secondary, 20 to
+    # the tertiary: a Medicare crossover) needs no claim of the practice's.
+    crossed = (f'COUNTIFS({key},Payments[Claim Status],IF({kind}="Tertiary","20","19"))>0')
+    status = (f'IF(AND({role}="{roles.NEXT_PAYER}",{filed_date}=""),IF({crossed},"{roles.CROSSED_OVER}",{status}),'
+              f'{status})')
 
     def line_only(formula: str) -> str:
         return f'IF({role}<>"{roles.LINE}","",{formula})'
@@ -169,6 +194,8 @@ def _claims() -> dict[str, str]:
         "allowed": line_only(f'IF({later_row},IF({kind}="Tertiary",{own_allowed("3")},{own_allowed("2")}),'
                              f'{own_allowed("1")})'),
         "variance": line_only(variance),
+        "patient_share": line_only(patient_share),
+        "written_off": line_only(written_off),
         "balance": line_only(balance),
         "aging_bucket": bucket,
     }

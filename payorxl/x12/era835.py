@@ -754,7 +754,7 @@ def classify_adjustments(adjustments: pd.DataFrame) -> pd.Series:
 PAYMENT_EXTRAS = {"line_control_no": object, "service_date": "datetime64[ns]",
                   "billed_cpt": object, "modifier": object, "units": "Float64", "level": object,
                   "st": "int64", "segment": "int64", "claim_seq": "int64", "line_seq": "int64"}
-ADJUSTMENT_EXTRAS = {"claim_seq": "int64", "line_seq": "int64", "segment": "int64"}
+ADJUSTMENT_EXTRAS = {"claim_seq": "int64", "line_seq": "int64", "segment": "int64", "st": "int64"}
 
 
 def to_payments(remittance: Remittance, source_name: str | None = None) -> pd.DataFrame:
@@ -935,7 +935,7 @@ def _adjustment_rows(r: Remittance, adj: pd.DataFrame, payments: pd.DataFrame, s
     key = ["claim_seq", "line_seq"]
     ident = ["claim_id", "line", "payor", "remit_date", "check_no", "claim_status", "payor_claim_no"]
     remarks = payments.attrs.get("remarks", [""] * len(payments))
-    owners = payments[key + ident].assign(rarc=remarks, _row=range(len(payments)))
+    owners = payments[key + ident + ["st"]].assign(rarc=remarks, _row=range(len(payments)))
     cas = (adj.drop(columns=["claim_id", "st"]).merge(owners, on=key, how="inner")
            .sort_values(["_row", "segment"], kind="stable"))
     checks = r.checks.set_index("st")
@@ -970,6 +970,7 @@ def _adjustment_rows(r: Remittance, adj: pd.DataFrame, payments: pd.DataFrame, s
         "claim_seq": both(cas["claim_seq"], [0] * n_plb, "int64"),
         "line_seq": both(cas["line_seq"], [0] * n_plb, "int64"),
         "segment": both(cas["segment"], plb["segment"], "int64"),
+        "st": both(cas["st"], plb["st"], "int64"),
     }
     return table_frame(m.ADJUSTMENTS, columns, length=n_cas + n_plb)
 

@@ -74,3 +74,34 @@ def test_the_scorecards_collection_columns_tie():
     assert (row["charges"], row["paid"], row["charges_adjudicated"], row["contractual_adj"]) == (20000, 8000, 10000,
                                                                                                  2000)
     assert row["net_collection_rate"] == pytest.approx(8000 / (10000 - 2000))
+
+
+def secondary(cid, payor="Acme", kind="Secondary", filed=None):
+    return dict(claim(cid, D(2026, 1, 5), filed), **{"Claim Type": kind, "Payor": payor})
+
+
+def test_a_crossed_over_secondary_needs_no_filing():
+    """A's primary forwarded it (CLP02 19) to the secondary, billed in Claims but not filed:
+    its Filing Status is "Crossed over", not Missed, and the Worklist asks nothing of it."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6)), secondary("A")],
+                [dict(paid("A", D(2026, 2, 2), 60, "19"), **{"Patient Resp": 20, "Contractual Adj": 20})])
+    assert r.claim_rows["filing_status"].tolist() == ["Filed on time", "Crossed over"]
+    assert r.worklist.empty or not (r.worklist["claim_id"] == "A").any()
+
+
+def test_a_line_billed_to_its_secondary_and_tertiary_only_counts_once():
+    r = results([secondary("A"), secondary("A", kind="Tertiary")])
+    assert r.claim_rows["role"].tolist() == ["Line", "Next payer"]
+    assert len(r.lines) == 1 and r.kpis["ar_total"].value == 10000
+
+
+def test_a_payment_typed_in_another_case_pays_the_claim():
+    """Excel's SUMIFS matches "a" to "A": so does the engine."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 1, 6))], [dict(paid("A", D(2026, 2, 2), 80), **{"Claim ID": "a"})])
+    assert r.lines["paid"].tolist() == [8000] and r.lines["balance"].tolist() == [0]
+
+
+def test_a_reversal_spreads_its_claim_level_adjustment_as_the_original_did():
+    from payorxl import rules
+    assert rules.spread(2000, [18000, 12000]) == [1200, 800]
+    assert rules.spread(-2000, [-18000, -12000]) == [-1200, -800]

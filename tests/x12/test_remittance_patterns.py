@@ -104,6 +104,7 @@ def test_medicare_crossover_to_a_medigap(book, tmp_path):
     assert x1["patient_share"] == 0 and x1["balance"] == 0 and not x1["credit"]
     assert not x1["denial_open"] and not x1["denied_first_pass"]
     assert not x1["underpaid"] and x1["variance"] == 0      # Medicare's allowed, against Medicare's fee
+    assert x1["variance_vs_paid"] == 0                      # Medicare's 80 + 20, not the Medigap's too
     assert (r.lines["claim_id"] == "X1").sum() == 1
     pay = r.adjustments[r.adjustments["claim_id"] == "X1"]
     assert pay[["group_code", "reason", "amount", "kind"]].values.tolist() == [
@@ -120,7 +121,7 @@ def test_several_adjustments_on_one_line_and_sequestration(book, tmp_path):
     m2 = line(r, "M2")
     assert (m2["allowed"], m2["contractual_adj"], m2["sequestration"], m2["patient_share"]) == (10000, 10160, 160,
                                                                                                 2000)
-    assert m2["variance"] == 0 and m2["balance"] == 0
+    assert m2["variance"] == 0 and m2["balance"] == 0 and m2["variance_vs_paid"] == 0
     kinds = r.adjustments.loc[r.adjustments["claim_id"] == "M2", "kind"].tolist()
     assert kinds == ["Contractual", "Sequestration", "Patient Resp"]
 
@@ -264,9 +265,9 @@ def test_a_void_takes_the_line_out_of_ar_and_the_worklist(book, tmp_path):
     assert r.kpis["ar_total"].value == ar - 15000
 
 
-def ack_277ca(tmp_path, name, statuses):
-    """A 277CA from Keystone: one patient loop per (claim ID, STC01, date, action, message)."""
-    segments = ["BHT*0085*08*277X214*20260310*0900*TH", "HL*1**20*1", "NM1*PR*2*KEYSTONE*****PI*KEY01",
+def ack_277ca(tmp_path, name, statuses, payer="KEYSTONE", payer_id="KEY01"):
+    """A 277CA from `payer`: one patient loop per (claim ID, STC01, date, action, message)."""
+    segments = ["BHT*0085*08*277X214*20260310*0900*TH", "HL*1**20*1", f"NM1*PR*2*{payer}*****PI*{payer_id}",
                 "TRN*1*CH1", "DTP*050*D8*20260309", "DTP*009*D8*20260310", "HL*2*1*21*1",
                 "NM1*41*2*MAIN STREET CLINIC*****46*S1", "TRN*2*BATCH1", "STC*A1:19:PR*20260310*WQ*300",
                 "HL*3*2*19*1", "NM1*85*2*MAIN STREET CLINIC*****XX*1234567893", "TRN*1*PROV1"]
@@ -355,3 +356,77 @@ def test_a_secondary_remittance_with_no_primary_on_file_is_a_warning(book, tmp_p
     assert w.severity == "warning" and w.ref.sheet == "Payments" and w.ref.row == 2
     assert "no earlier payer's remittance on file" in w.message and "primary payer's remittance" in w.fix
     assert line(r, "X1")["paid"] == 2000
+
+
+# --- what a review found: each a figure that was wrong -------------------------------------
+
+def test_a_denial_paid_on_resubmission_is_closed(book, tmp_path):
+    """R5 is denied CO-16 (missing information, $150), corrected and paid on 05/01: $90 with
+    CO-45 $50 and PR $10, allowed $100 (the fee). The denial is closed: no partial denial,
+    nothing to appeal, variance 0. (Its $150 denied amount stays on the line as history.)"""
+    r = imported(book, remit(tmp_path, "d.835", "0", ["CLP*R5*4*150*0**12*ICN6", "SVC*HC:99213*150*0**1",
+                                                      "CAS*CO*16*150"], payer="KEYSTONE", payer_id="KEY01"),
+                 remit(tmp_path, "p.835", "90", ["CLP*R5*1*150*90*10*12*ICN7", "SVC*HC:99213*150*90**1",
+                                                 "CAS*CO*45*50", "CAS*PR*2*10", "AMT*B6*100"],
+                       payer="KEYSTONE", payer_id="KEY01", date="20260501"))
+    r5 = line(r, "R5")
+    assert not r5["partial_denial"] and not r5["denial_open"] and r5["variance"] == 0
+    assert "Appeal denial" not in set(r.worklist.loc[r.worklist["claim_id"] == "R5", "action"])
+
+
+def test_a_secondarys_denial_is_the_secondarys_and_its_rejection_does_not_unfile_the_primary(book, tmp_path):
+    """S1 billed to Medicare and (practice-filed) to the Medigap. Medicare pays $80, CO-45 $50,
+    PR-2 $20 (CLP02 1). The Medigap denies (CLP02 4, which does not say the payer) with OA-23
+    $130 and PR-27 $20: it is payer 2 because the Claims row billed to it is Secondary, so
+    the patient owes the $20 (balance 0) and Medicare's allowed stays $100. The Medigap's
+    277CA rejecting S1 un-files the Medigap's bill only."""
+    r = imported(book, claim_file(tmp_path, "p.837", "S1", "P", "MEDICARE", "MCR01"),
+                 claim_file(tmp_path, "s.837", "S1", "S", "ACME MEDIGAP", "GAP01"),
+                 remit(tmp_path, "m.835", "80", ["CLP*S1*1*150*80*20*MB*ICN8", "SVC*HC:99213*150*80**1",
+                                                 "CAS*CO*45*50", "CAS*PR*2*20"]),
+                 remit(tmp_path, "g.835", "0", ["CLP*S1*4*150*0*20*MB*ICN9", "SVC*HC:99213*150*0**1",
+                                                "CAS*OA*23*130", "CAS*PR*27*20"], payer="ACME MEDIGAP",
+                       payer_id="GAP01", date="20260420"))
+    s1 = line(r, "S1")
+    assert (s1["last_payer_seq"], s1["patient_share"], s1["balance"], s1["allowed"]) == (2, 2000, 0, 10000)
+    r = imported(book, ack_277ca(tmp_path, "gap.277", [("S1", "A7:562:85", "20260421", "U", "")],
+                                 payer="ACME MEDIGAP", payer_id="GAP01"))
+    rows = r.claim_rows.assign(claim_id=[c["Claim ID"] for c in CLAIMS] + ["S1", "S1"])
+    s1 = rows[rows["claim_id"] == "S1"]
+    assert s1["role"].tolist() == ["Line", "Next payer"]
+    assert s1["filing_status"].tolist() == ["Filed on time", "Open"]
+
+
+def test_a_forwarding_reversed_and_reissued_as_final_is_not_forwarded(book, tmp_path):
+    """Medicare forwards X1 (CLP02 19, PR-2 $20), then reverses that (22) and reissues it as
+    processed-as-primary (CLP02 1): not forwarded, so the $20 is the patient's: balance 0."""
+    r = imported(book, remit(tmp_path, "a.835", "80", ["CLP*X1*19*150*80*20*MB*ICN1", "SVC*HC:99213*150*80**1",
+                                                       "CAS*CO*45*50", "CAS*PR*2*20"]),
+                 remit(tmp_path, "b.835", "0", ["CLP*X1*22*-150*-80*-20*MB*ICN1", "SVC*HC:99213*-150*-80**1",
+                                                "CAS*CO*45*-50", "CAS*PR*2*-20", "CLP*X1*1*150*80*20*MB*ICN1",
+                                                "SVC*HC:99213*150*80**1", "CAS*CO*45*50", "CAS*PR*2*20"],
+                       date="20260501"))
+    x1 = line(r, "X1")
+    assert not x1["forwarded"] and (x1["patient_share"], x1["balance"]) == (2000, 0)
+
+
+def test_adjustments_take_the_payor_their_payer_id_names(book, tmp_path):
+    """The 835 names the payer "KEYSTONE HEALTH PLAN OF PA" with ID KEY01 (Keystone's Payor
+    ID): its Payments, Adjustments and PLB rows all say Keystone."""
+    r = imported(book, remit(tmp_path, "k.835", "110", ["CLP*P3*1*200*150**12*ICN4", "SVC*HC:99215*200*150**1",
+                                                        "CAS*CO*45*50"], plb=["PLB*1234567893*20261231*WO:ICN4*40"],
+                             payer="KEYSTONE HEALTH PLAN OF PA", payer_id="KEY01"))
+    assert set(r.adjustments["payor"]) == {"Keystone"}
+    assert not [e for e in r.errors if e.ref.sheet == "Adjustments"]
+
+
+def test_a_claim_paid_without_lines_with_interest_spreads_the_payment_not_the_interest(book, tmp_path):
+    """Keystone pays D4 $202.50 with no service lines: CO-45 $100 at claim level and $2.50
+    interest (AMT*I, included in CLP04). Lines $180 and $120: CO-45 60/40, paid 120/80 (the
+    $200 paid for service), and the $2.50 interest on line 1 only."""
+    r = imported(book, remit(tmp_path, "i.835", "202.50", ["CLP*D4*1*300*202.50**12*ICN5", "CAS*CO*45*100",
+                                                           "AMT*I*2.50"], payer="KEYSTONE", payer_id="KEY01"))
+    d1, d2 = line(r, "D4", 1), line(r, "D4", 2)
+    assert (d1["paid"], d1["contractual_adj"], d1["interest"]) == (12000, 6000, 250)
+    assert (d2["paid"], d2["contractual_adj"], d2["interest"]) == (8000, 4000, 0)
+    assert d1["balance"] == 0 and d2["balance"] == 0
