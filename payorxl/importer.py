@@ -187,6 +187,7 @@ class _Envelope:
     gs06: str
     st_count: int
     version: str
+    created: pd.Timestamp | None = None    # GS04 of the first group: when the file was made
 
 
 def _envelope(data: bytes, name: str) -> _Envelope:
@@ -194,12 +195,14 @@ def _envelope(data: bytes, name: str) -> _Envelope:
     (which also checks the envelope: X12Error names the segment that breaks it)."""
     text, _ = load_text(data)
     isa13, gs06, kinds, versions, st = [], [], [], [], 0
+    created: list[str] = []
     for e in Segments(text, name, []).lists():
         sid = e[0]
         if sid == "ISA":
             isa13.append(e[13].strip() if len(e) > 13 else "")
         elif sid == "GS":
             gs06.append(e[6] if len(e) > 6 else "")
+            created.append(e[4] if len(e) > 4 else "")
             versions.append(e[8] if len(e) > 8 else "")
         elif sid == "ST":
             st += 1
@@ -218,7 +221,8 @@ def _envelope(data: bytes, name: str) -> _Envelope:
         kind = "/".join(found) or "none"
     return _Envelope(kind, ",".join(dict.fromkeys(i for i in isa13 if i)),
                      ",".join(dict.fromkeys(g for g in gs06 if g)), st,
-                     ",".join(dict.fromkeys(v for v in versions if v)))
+                     ",".join(dict.fromkeys(v for v in versions if v)),
+                     pd.to_datetime(created[0], format="%Y%m%d", errors="coerce") if created else None)
 
 
 @dataclass
@@ -617,16 +621,19 @@ def _ack_rows(todo: list[_Parsed], payors: _Payors, log: pd.DataFrame, now: dt.d
     A4, A6, A7, A8 (or action U), Accepted for A1, A2, A5 (or WQ), else Pending. A 999 gives
     a row per claim its rejected transaction sets name (CTX), else one row with no claim ID
     naming the 837 file (by GS06, from the ImportLog): its claims were never received. A
-    status without a date takes the import's date."""
+    status without a date takes the file's (GS04), else the import's."""
     files_by_group: dict[str, list[str]] = {}
     for file, group, kind in zip(log["file"], log["gs06"], log["kind"]):
         if kind == KIND_837:
             for g in str(group or "").split(","):
                 files_by_group.setdefault(g.strip(), []).append(str(file))
-    today = pd.Timestamp(now.date())
     for p in todo:
         if p.result.kind not in ACK_KINDS:
             continue
+        # A status without a date of its own (every 999's) is dated when the file was made
+        # (GS04), not when it was imported: a late import must not un-file a later refiling.
+        made = p.envelope.created if p.envelope is not None else None
+        today = made if made is not None and not pd.isna(made) else pd.Timestamp(now.date())
         a = p.acks
         rows: list[dict] = []
         if p.result.kind == KIND_277CA:

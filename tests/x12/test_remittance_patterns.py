@@ -329,6 +329,7 @@ def test_a_999_rejecting_an_837_file_is_recorded_and_named(book, tmp_path):
     acks = pipeline.read_inputs(book).frames["Acknowledgements"]
     assert acks[["claim_id", "result", "kind"]].values.tolist() == [["", "Rejected", "999"]]
     assert acks["message"].iloc[0].startswith("999 rejected 837 set 0001 of group 1 (v.837): IK3 CLM")
+    assert acks["status_date"].tolist() == [pd.Timestamp("2024-01-02")]       # the 999's GS04, not today
 
 
 def test_prompt_pay_interest_paid_is_compared_with_interest_owed(book, tmp_path):
