@@ -344,6 +344,26 @@ ACKNOWLEDGEMENTS = Table(
     optional=True,
 )
 
+FOLLOW_UP_STATUSES = ("Open", "Sent", "Recovered", "Invalid")
+
+UNDERPAYMENTS = Table(
+    "Underpayments",
+    "Your follow-up of each underpaid line: sent to the payor, recovered, or found invalid. payorxl reads it "
+    "and never writes it; an underpaid line with no row here is Open.",
+    (
+        Column("Claim ID", "claim_id", TEXT, True, "Claim of the underpaid line.", width=14),
+        Column("Line", "line", INT, True, "Claim line.", minimum=1, width=6),
+        Column("Status", "status", CHOICE, True,
+               "Open (to send), Sent (to the payor, awaiting its answer), Recovered (paid), Invalid (not owed).",
+               FOLLOW_UP_STATUSES, "Open", width=10),
+        Column("Status Date", "status_date", DATE, False, "When the status was set (sent, recovered...)."),
+        Column("Amount Recovered", "recovered", MONEY, False, "What the payor paid back.", default=0, minimum=0),
+        Column("Note", "note", TEXT, False, "Reference, contact, reason.", width=30),
+    ),
+    key=("claim_id", "line"),
+    optional=True,
+)
+
 APPEALS = Table(
     "Appeals",
     "One row per appeal filed on a denied or underpaid claim line.",
@@ -360,7 +380,7 @@ APPEALS = Table(
 )
 
 INPUT_TABLES: tuple[Table, ...] = (CONTRACTS, FEE_SCHEDULE, CLAIMS, PAYMENTS, ADJUSTMENTS, ACKNOWLEDGEMENTS,
-                                    APPEALS)
+                                    APPEALS, UNDERPAYMENTS)
 TABLES = {t.name: t for t in INPUT_TABLES}
 
 
@@ -514,7 +534,8 @@ SCORECARD = Output("scorecard", "Payor scorecard", "One row per payor: volume, d
           "MGMA: Paid ÷ (Adjudicated Charges − Contractual Adj).", 13),
     _money("A/R", "ar", "Insurance A/R.", 14),
     Field("Underpaid Lines", "underpaid_lines", INT, "", 10),
-    _money("Underpayment", "underpayment", "", 13),
+    _money("Underpayment", "underpayment", "Open or sent underpayments (Underpayments sheet).", 13),
+    _money("Recovered", "recovered", "Underpayments recovered (Underpayments sheet).", 13),
     Field("Missed Filing", "missed_filing", INT, "Never filed in time, or filed late.", 10),
     Field("Missed Appeals", "missed_appeals", INT, "", 10),
     Field("Due Soon", "due_soon", INT, "", 10),
@@ -674,6 +695,9 @@ LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and e
     _money("Balance", "balance", "Insurance A/R."), Field("Credit", "credit", BOOL),
     Field("Aging Bucket", "aging_bucket", TEXT),
     Field("Underpayment Deadline", "underpayment_deadline", DATE),
+    Field("Follow-up", "follow_up", TEXT, "Underpayments' Status of an underpaid line (blank row: Open)."),
+    Field("Follow-up Date", "follow_up_date", DATE), _money("Recovered", "recovered_underpayment",
+                                                            "Amount Recovered on the line's Underpayments row."),
     Field("Underpayment Days Left", "underpayment_days_left", INT), Field("Appealed", "appealed", BOOL),
 ))
 

@@ -130,8 +130,10 @@ def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
     warning): they cannot count toward any claim's figures until the claim is entered."""
     claims = frames["Claims"]
     errors = []
-    for table in (m.PAYMENTS, m.APPEALS):
-        df = frames[table.name]
+    for table in (m.PAYMENTS, m.APPEALS, m.UNDERPAYMENTS):
+        df = frames.get(table.name)
+        if df is None:
+            continue
         if df.empty:
             continue
         claim_key, key = line_codes(claims, df)

@@ -103,6 +103,30 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
                                     + pd.to_timedelta(window.astype(float), unit="D")).where(out["underpaid"])
     out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
+    out = pd.concat([out, _follow_up(claims, out["underpaid"], frames.get("Underpayments"))], axis=1)
+    return out
+
+
+OPEN_FOLLOW_UP = ("Open", "Sent")   # an underpayment still owed: not recovered, not found invalid
+
+
+def _follow_up(claims: pd.DataFrame, underpaid: pd.Series, follow: pd.DataFrame | None) -> pd.DataFrame:
+    """The practice's follow-up of each underpaid line (Underpayments sheet, by claim ID, case
+    ignored, and line): follow_up (its Status; "Open" for an underpaid line with no row),
+    follow_up_date, recovered_underpayment (cents)."""
+    out = pd.DataFrame({"follow_up": np.where(underpaid.to_numpy(), "Open", ""),
+                        "follow_up_date": pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]"),
+                        "recovered_underpayment": np.zeros(len(claims), dtype="int64")}, index=claims.index)
+    out["follow_up"] = out["follow_up"].astype(object)
+    if follow is None or follow.empty or claims.empty:
+        return out
+    claim_key, row_key = line_codes(claims, follow)
+    rows = follow.assign(_key=row_key).drop_duplicates("_key", keep="last").set_index("_key")
+    found = pd.Index(rows.index).get_indexer(claim_key)
+    has = found >= 0
+    out.loc[has, "follow_up"] = rows["status"].astype(object).to_numpy()[found[has]]
+    out.loc[has, "follow_up_date"] = rows["status_date"].to_numpy()[found[has]]
+    out.loc[has, "recovered_underpayment"] = rows["recovered"].fillna(0).astype("int64").to_numpy()[found[has]]
     return out
 
 
@@ -132,10 +156,12 @@ def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Da
 
 def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFrame,
                aging: pd.DataFrame, settings) -> pd.DataFrame:
+    owed = lines["underpaid"] & lines["follow_up"].isin(OPEN_FOLLOW_UP)
     flags = pd.DataFrame({
         "payor": lines["payor"], "charges": lines["charge"], "paid": lines["paid"],
-        "underpaid_lines": lines["underpaid"].astype("int64"),
-        "underpayment": lines["variance"].where(lines["underpaid"], 0).fillna(0).astype("int64"),
+        "underpaid_lines": owed.astype("int64"),
+        "underpayment": lines["variance"].where(owed, 0).fillna(0).astype("int64"),
+        "recovered": lines["recovered_underpayment"].astype("int64"),
         "missed_filing": lines["filing_status"].isin(["Missed", "Filed late"]).astype("int64"),
         "missed_appeals": (lines["appeal_status"] == "Missed").astype("int64"),
         "due_soon": ((lines["filing_status"] == "Due soon").astype("int64")
@@ -283,7 +309,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     summary = collections.collections_summary(claims, lines, lines[["balance"]], settings)
     overturn = denials.appeal_overturn_rate(appeals)
     writeoff_rate = denials.final_denial_writeoff_rate(claims, lines, lines["written_off"])
-    under = lines["variance"].where(lines["underpaid"], 0).fillna(0)
+    under = lines["variance"].where(lines["underpaid"] & lines["follow_up"].isin(OPEN_FOLLOW_UP), 0).fillna(0)
     dl = _deadline_table(lines, notices, contracts)
 
     def first(frame, column):

@@ -6,7 +6,9 @@ Actions, each from a rule computed elsewhere in the engine:
   filing window still open: it was never received, its clock runs on.
 - Appeal denial: a denied line whose appeal window is open (Appeal Status "Open"/"Due soon").
 - Chase underpayment: an underpaid line, not yet appealed, its appeal window still open
-  (the window runs from the last remittance, as for a denial).
+  (the window runs from the last remittance, as for a denial), whose follow-up (the
+  Underpayments sheet) is Open; Sent ones are listed as "Follow up underpayment";
+  Recovered and Invalid ones are done.
 - Follow up unpaid claim: a clean claim unpaid past its prompt-pay date (interest accrues).
 - Awaiting reprocessing: a payment the payer reversed (CLP02 22) with no corrected one
   yet; the line is back in A/R; follow up 30 days after the reversal.
@@ -135,10 +137,17 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     parts.append(_rows(lines, appeal_open, "Appeal denial", lines["denied_amount"].where(
         lines["denied_amount"] > 0, lines["charge"]), lines["appeal_deadline"],
         lines["appeal_days_left"], lines["appeal_status"], reason))
-    under_open = lines["underpaid"] & lines["underpayment_days_left"].ge(0).fillna(False) & ~lines["appealed"]
+    window_open = lines["underpaid"] & lines["underpayment_days_left"].ge(0).fillna(False) & ~lines["appealed"]
+    follow_up = lines["follow_up"] if "follow_up" in lines else pd.Series("Open", index=lines.index)
+    under_open = window_open & (follow_up == "Open")
     parts.append(_rows(lines, under_open, "Chase underpayment", lines["variance"],
                        lines["underpayment_deadline"], lines["underpayment_days_left"], "Underpaid",
                        "allowed below contract"))
+    sent = window_open & (follow_up == "Sent")
+    parts.append(_rows(lines, sent, "Follow up underpayment", lines["variance"], lines["underpayment_deadline"],
+                       lines["underpayment_days_left"], "Sent", _text_where(sent, lambda rows: (
+                           "sent to the payor " + lines.loc[rows, "follow_up_date"].dt.strftime("on %m/%d/%Y")
+                           .fillna("(no date)") + ": ask for its answer"))))
     overdue = (lines["prompt_pay_status"] == "Overdue") & ~lines["awaiting_reprocessing"].astype(bool)
     parts.append(_rows(lines, overdue, "Follow up unpaid claim", value, lines["prompt_pay_due"],
                        -lines["prompt_pay_days_late"].astype("Int64"), "Overdue",

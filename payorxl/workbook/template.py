@@ -26,9 +26,9 @@ from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
 from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_HEADER_ROW
 from .vba import CONF_SHEET, add_excel_parts, embed_vba
 
-SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Adjustments", "Appeals", "Acknowledgements",
-               "Contracts", "FeeSchedule",
-               "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
+SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Adjustments", "Appeals", "Underpayments",
+               "Acknowledgements", "Contracts", "FeeSchedule", "Scorecard", "Aging", "Portfolio", "Reconciliation",
+               "ImportLog", "Exceptions", "Settings")
 # Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
 # the Dashboard and the multi-table sheets have a grid of their own.
 ONE_TABLE_SHEETS = {"Worklist": m.WORKLIST, "Scorecard": m.SCORECARD, "Aging": m.AGING,

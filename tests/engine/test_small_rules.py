@@ -105,3 +105,29 @@ def test_a_reversal_spreads_its_claim_level_adjustment_as_the_original_did():
     from payorxl import rules
     assert rules.spread(2000, [18000, 12000]) == [1200, 800]
     assert rules.spread(-2000, [-18000, -12000]) == [-1200, -800]
+
+
+def test_underpayment_follow_up_is_read_and_counts_only_what_is_still_owed():
+    """Fee $100. A, B, C, D are each allowed $80: $20 short (beyond $1 and 2%). The practice
+    sent A's to the payor on 03/10, recovered B's $20, found C's invalid; D has no row (Open).
+    Disputable until 03/02 + 180 = 08/29. Worklist: D "Chase underpayment", A "Follow up
+    underpayment"; KPI and Scorecard count A
+    and D: 2 lines, $40; Scorecard recovered $20."""
+    fee = [{"Payor": "Acme", "CPT": "99213", "Effective From": D(2025, 1, 1), "Allowed": 100}]
+    ids = ("A", "B", "C", "D")
+    claims = [claim(c, D(2026, 2, 2), D(2026, 2, 3)) for c in ids]
+    payments = [dict(paid(c, D(2026, 3, 2), 80), Allowed=80) for c in ids]
+    follow = [{"Claim ID": "A", "Line": 1, "Status": "Sent", "Status Date": D(2026, 3, 10)},
+              {"Claim ID": "b", "Line": 1, "Status": "Recovered", "Amount Recovered": 20},
+              {"Claim ID": "C", "Line": 1, "Status": "Invalid", "Note": "bundled per contract"}]
+    records = {"Contracts": [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 90, "Appeal Days": 180}],
+               "FeeSchedule": fee, "Claims": claims, "Payments": payments, "Underpayments": follow}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    r = calculate(frames, S, errors)
+    assert r.lines["underpaid"].all() and r.lines["follow_up"].tolist() == ["Sent", "Recovered", "Invalid", "Open"]
+    work = r.worklist.set_index("claim_id")["action"]
+    assert work.to_dict() == {"D": "Chase underpayment", "A": "Follow up underpayment"}
+    assert r.kpis["underpayment"].value == 4000
+    row = r.scorecard.iloc[0]
+    assert (row["underpaid_lines"], row["underpayment"], row["recovered"]) == (2, 4000, 2000)

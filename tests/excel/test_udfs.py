@@ -112,18 +112,18 @@ def test_scorecard():
     out = PX_SCORECARD(*ALL, AS_OF)
     assert out[0] == ["Payor", "Payor Type", "Claims", "Lines", "Charges", "Paid", "Initial Denial Rate",
                       "Denial Rate ($)", "Adjudicated Charges", "Contractual Adj", "Net Collection Rate", "A/R",
-                      "Underpaid Lines", "Underpayment",
-                      "Missed Filing", "Missed Appeals", "Due Soon"]
+                      "Underpaid Lines", "Underpayment", "Recovered", "Missed Filing", "Missed Appeals", "Due Soon"]
     # Acme: claims C1, C4, C5; 4 lines; charges 150 + 300 + 150 + 150 = 750; paid 80.
     #   Denial rates 1/1 and 300/450 (above). Net collection rate: paid ÷ (adjudicated charges
     #   − contractual adj.) = 80 / (450 − 50) = 0.2. A/R: C1/1 150 − 80 − 50 − 20 = 0, C1/2
     #   300 (denied, appeal still open: not written off), C4 150, C5 150 = 600. C1/1 allowed
     #   100 = expected 100: not underpaid. Missed filing: C5. Due soon: C4's filing.
     assert out[1] == ["Acme Health", "Commercial", 3, 4, 750.0, 80.0, 1.0, pytest.approx(2 / 3), 450.0, 50.0, 0.2,
-                      600.0, 0, 0.0, 1, 0, 1]
+                      600.0, 0, 0.0, 0.0, 1, 0, 1]
     # Medicare: C2, C3; charges 150 + 20 = 170; paid 64; 0 of 1 denied; NCR 64 / (150 − 70)
     #   = 0.8; A/R: C2 150 − 64 − 70 − 16 = 0, C3 20.
-    assert out[2] == ["Medicare", "Medicare", 2, 2, 170.0, 64.0, 0.0, 0.0, 150.0, 70.0, 0.8, 20.0, 0, 0.0, 0, 0, 0]
+    assert out[2] == ["Medicare", "Medicare", 2, 2, 170.0, 64.0, 0.0, 0.0, 150.0, 70.0, 0.8, 20.0, 0, 0.0, 0.0, 0, 0,
+                      0]
     assert len(out) == 3
 
 
