@@ -129,7 +129,10 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
                        lines["filing_days_left"], lines["filing_status"], _text_where(resubmit, lambda rows: (
                            "Rejected on " + lines.loc[rows, "rejected_on"].dt.strftime("%m/%d/%Y") + " ("
                            + lines.loc[rows, "rejection"].astype(str) + "): correct and resubmit"))))
-    appeal_open = lines["appeal_status"].isin(["Open", "Due soon"])
+    # A timely-filing denial (CARC 29) is worked as the missed filing it is (below), not as
+    # an appeal: its only appeal is a proof of timely filing, said on that row.
+    filing_denial = lines["carc29"].astype(bool)
+    appeal_open = lines["appeal_status"].isin(["Open", "Due soon"]) & ~filing_denial
     reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed"), lambda rows: (
         lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
         + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
@@ -165,7 +168,7 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
                        lines["filing_days_left"], "Missed",
                        np.where(lines["carc29"], "denied CO-29: appeal only with proof of timely filing",
                                 "never filed: write off, or file with proof of an exception")))
-    missed_appeal = lines["appeal_status"] == "Missed"
+    missed_appeal = (lines["appeal_status"] == "Missed") & ~filing_denial
     parts.append(_rows(lines, missed_appeal, "Missed appeal deadline", lines["denied_amount"],
                        lines["appeal_deadline"], lines["appeal_days_left"], "Missed", reason))
     parts.append(_recoupments(adjustments, contracts, settings))

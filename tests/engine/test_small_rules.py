@@ -131,3 +131,13 @@ def test_underpayment_follow_up_is_read_and_counts_only_what_is_still_owed():
     assert r.kpis["underpayment"].value == 4000
     row = r.scorecard.iloc[0]
     assert (row["underpaid_lines"], row["underpayment"], row["recovered"]) == (2, 4000, 2000)
+
+
+def test_a_timely_filing_denial_is_a_missed_filing_not_an_appeal():
+    """A is denied CO-29 on 03/02: the Worklist lists it once, as a missed filing deadline
+    (appeal only with proof of timely filing), never as "Appeal denial" too."""
+    r = results([claim("A", D(2026, 1, 5), D(2026, 5, 20))],
+                [dict(paid("A", D(2026, 6, 2), 0, "4", denied=100), **{"Group Code": "CO", "CARC": "29"})])
+    assert r.lines["filing_status"].tolist() == ["Missed"]
+    assert r.worklist["action"].tolist() == ["Missed filing deadline"]
+    assert r.worklist["detail"].tolist() == ["denied CO-29: appeal only with proof of timely filing"]
