@@ -425,23 +425,27 @@ def columns_after(n: int) -> bytes:
     if n <= 0:
         return rb"[A-Za-z]+"
     text = col_letter(n - 1).encode()
-    alts = [b"[A-Z]{%d,}" % (len(text) + 1)]
-    for i, ch in enumerate(text):
-        if ch < ord("Z"):
-            rest = len(text) - i - 1
-            alts.append(text[:i] + b"[%c-Z]" % (ch + 1) + (b"[A-Z]{%d}" % rest if rest else b""))
+    alts = [b"[A-Z]{%d,}" % (len(text) + 1)] + _same_length_above(text, b"A", b"Z")
     return b"(?i:" + b"|".join(alts) + b")"
 
 
 def rows_after(n: int) -> bytes:
     """A regular expression matching every row number after `n` (leading zeros allowed)."""
     text = str(n).encode()
-    alts = [b"[1-9][0-9]{%d,}" % len(text)]
-    for i, ch in enumerate(text):
-        if ch < ord("9"):
-            rest = len(text) - i - 1
-            alts.append(text[:i] + b"[%c-9]" % (ch + 1) + (b"[0-9]{%d}" % rest if rest else b""))
+    alts = [b"[1-9][0-9]{%d,}" % len(text)] + _same_length_above(text, b"0", b"9")
     return b"0*(?:" + b"|".join(alts) + b")"
+
+
+def _same_length_above(text: bytes, low: bytes, high: bytes) -> list[bytes]:
+    """Alternatives matching every string as long as `text`, over the characters low..high,
+    that sorts after it: its first i characters, a greater one, then anything."""
+    alts = []
+    for i, ch in enumerate(text):
+        if ch < high[0]:
+            rest = len(text) - i - 1
+            alts.append(text[:i] + b"[%c-%c]" % (ch + 1, high[0])
+                        + (b"[%c-%c]{%d}" % (low[0], high[0], rest) if rest else b""))
+    return alts
 
 
 def _cell(loose: bool) -> bytes:

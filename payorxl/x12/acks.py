@@ -17,16 +17,13 @@ checked against X12 RFI 1942 (277CA STC01-1 category codes) and the datainsight.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .. import model as m
 from ..errors import cut
 from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
-from .values import BadValue, Dates, cents, object_column, whole_number
+from .values import BadValue, Dates, cents, record_frame, whole_number
 
 # IK501 (a transaction set) and AK901 (the functional group): A accepted, E accepted with
 # errors noted, M rejected (message authentication failed), P partially accepted (AK901
@@ -61,7 +58,6 @@ ACK_277CA_COLUMNS = (
     ("status_date", "date"), ("action", "text"), ("charge", "money"), ("message", "text"),
     ("accepted", "bool"), ("rejected", "bool"), ("service_date", "date"), ("line", "int"),
     ("line_control_no", "text"), ("other_statuses", "text"), ("segment", "int"))
-_KINDS = {"text": m.TEXT, "int": m.INT, "money": m.MONEY, "date": m.DATE}
 
 
 # The records the readers build, one per row of the frames they return. Amounts are cents
@@ -189,15 +185,7 @@ def read_999(source: Any, source_name: str | None = None) -> pd.DataFrame:
     Warnings (DataError) are in ``frame.attrs["warnings"]``. Raises X12Error when the file
     is not readable X12 or holds a transaction that is not a 999.
     """
-    text, name = load_text(source)
-    name = source_name or name or "999"
-    warnings: list = []
-    segments = Segments(text, name, warnings)
-    rows = _Reader999(segments, name, warnings).read()
-    frame = _frame(rows, ACK_999_COLUMNS)
-    frame.attrs["warnings"] = warnings
-    frame.attrs["source"] = name
-    return frame
+    return _read(source, source_name or "", "999", _Reader999, ACK_999_COLUMNS)
 
 
 def read_277ca(source: Any, source_name: str | None = None) -> pd.DataFrame:
@@ -224,26 +212,19 @@ def read_277ca(source: Any, source_name: str | None = None) -> pd.DataFrame:
     Warnings (DataError) are in ``frame.attrs["warnings"]``. Raises X12Error when the file
     is not readable X12 or holds a transaction that is not a 277.
     """
+    return _read(source, source_name or "", "277CA", _Reader277, ACK_277CA_COLUMNS)
+
+
+def _read(source: Any, source_name: str, kind: str, reader, columns) -> pd.DataFrame:
+    """One read by `reader` (a reader class), its rows as a frame with the warnings."""
     text, name = load_text(source)
-    name = source_name or name or "277CA"
+    name = source_name or name or kind
     warnings: list = []
-    segments = Segments(text, name, warnings)
-    rows = _Reader277(segments, name, warnings).read()
-    frame = _frame(rows, ACK_277CA_COLUMNS)
+    rows = reader(Segments(text, name, warnings), name, warnings).read()
+    frame = record_frame(rows, columns)
     frame.attrs["warnings"] = warnings
     frame.attrs["source"] = name
     return frame
-
-
-def _frame(records: list, spec) -> pd.DataFrame:
-    """Records to a typed frame; each spec entry is (attribute name, column kind)."""
-    count = len(records)
-    columns = {}
-    for name, kind in spec:
-        values = np.fromiter(map(attrgetter(name), records), dtype=object, count=count)
-        columns[name] = pd.Series(values.astype(bool), dtype=bool) if kind == "bool" else \
-            object_column(_KINDS[kind], values)
-    return pd.DataFrame(columns, index=pd.RangeIndex(count))
 
 
 def _element(e: list, index: int) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 
 from .. import model as m, rules
 from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
-from .values import BadValue, Dates, cents, number as number_value, object_column, table_frame, whole_number
+from .values import BadValue, Dates, cents, number as number_value, record_frame as _frame, table_frame, whole_number
 
 # A REF*6R that is a small whole number is the claim's line number; a larger one is an id.
 MAX_LINE_NUMBER = 999
@@ -58,7 +57,6 @@ LINE_COLUMNS = (
 PLB_COLUMNS = (
     ("st", "int"), ("provider_id", "text"), ("fiscal_period_end", "date"), ("reason", "text"),
     ("reference", "text"), ("amount", "money"), ("segment", "int"))
-_KINDS = {"text": m.TEXT, "int": m.INT, "money": m.MONEY, "date": m.DATE, "float": m.NUMBER}
 
 
 @dataclass
@@ -301,16 +299,6 @@ def read_835(source: Any, source_name: str | None = None) -> Remittance:
     warnings: list = []
     segments = Segments(text, name, warnings)
     return _Reader835(segments, name, warnings).read()
-
-
-def _frame(records: list, spec) -> pd.DataFrame:
-    """Records to a typed frame; each spec entry is (attribute name, column kind)."""
-    count = len(records)
-    # One attribute of every record straight into an object array (numpy >= 1.23): no
-    # intermediate row tuples.
-    return pd.DataFrame({name: object_column(_KINDS[kind], np.fromiter(
-        map(attrgetter(name), records), dtype=object, count=count))
-        for name, kind in spec}, index=pd.RangeIndex(count))
 
 
 class _Reader835:

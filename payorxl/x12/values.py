@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -189,3 +190,20 @@ def table_frame(table: m.Table, columns: dict, length: int | None = None) -> pd.
             out[key] = given.reset_index(drop=True) if isinstance(given, pd.Series) else \
                 pd.Series(list(given), dtype=object)
     return pd.DataFrame(out, index=pd.RangeIndex(length))
+
+
+# The kinds a reader's record attribute may have, and the model kind each is converted as.
+RECORD_KINDS = {"text": m.TEXT, "int": m.INT, "money": m.MONEY, "date": m.DATE, "float": m.NUMBER}
+
+
+def record_frame(records: list, spec) -> pd.DataFrame:
+    """The records an X12 reader built (dataclasses or named tuples) as a typed frame; each
+    spec entry is (attribute name, kind): a RECORD_KINDS key, or "bool". One attribute of
+    every record goes straight into an object array (numpy >= 1.23): no row tuples."""
+    count = len(records)
+    columns = {}
+    for name, kind in spec:
+        values = np.fromiter(map(attrgetter(name), records), dtype=object, count=count)
+        columns[name] = pd.Series(values.astype(bool), dtype=bool) if kind == "bool" else \
+            object_column(RECORD_KINDS[kind], values)
+    return pd.DataFrame(columns, index=pd.RangeIndex(count))
