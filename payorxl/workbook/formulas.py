@@ -149,9 +149,11 @@ def _claims() -> dict[str, str]:
         # forwarded by that payer's latest adjudication (a reversed forwarding is not)
         latest_adjudication = (f'SUMPRODUCT(MAX({this_line}*{seq_rows[s]}'
                                f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
-        waiting = [f'SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
-                   f'*(Payments[Remit Date]={latest_adjudication}))']
-        waiting += [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
+        # (the array scan only on the few lines with a forwarding row at all: cheap COUNTIFS first)
+        any_forwarding = "+".join(f'COUNTIFS({key},{seq[s]},Payments[Claim Status],"{c}")' for c in rules.FORWARDED)
+        forwarded = (f'IF(({any_forwarding})=0,0,SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
+                     f'*(Payments[Remit Date]={latest_adjudication})))')
+        waiting = [forwarded] + [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
         return f'IF(({"+".join(waiting)})>0,0,SUMIFS(Payments[Patient Resp],{key},{seq[s]}))'
     patient_share = (f'IF(COUNTIFS({key},{seq["3"]})>0,{share("3")},'
                      f'IF(COUNTIFS({key},{seq["2"]})>0,{share("2")},{share("1")}))')
