@@ -337,6 +337,9 @@ def _make_book(rng: np.random.Generator, as_of: dt.date) -> _Book:
             "payor": p.name, "payor_type": p.payor_type, "payor_id": p.payor_id,
             "filing_limit": p.filing_limit, "filing_unit": p.filing_unit, "filing_clock": "DOS",
             "corrected_days": None, "appeal_days": p.appeal_days, "mailing_days": p.mailing_days,
+            # The demo practice takes each denial to one level of appeal: an upheld appeal is
+            # final (a real Medicare contract leaves Appeal Levels blank: five levels).
+            "appeal_levels": 1, "next_level_days": None,
             "prompt_pay_days": p.prompt_pay_days, "prompt_pay_interest": p.interest,
             "fee_basis": p.fee_basis, "pct_of_medicare": p.pct, "proposed_pct_of_medicare": p.proposed_pct,
             "effective_date": effective, "term_end": term_end, "auto_renew": p.auto_renew,

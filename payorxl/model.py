@@ -141,6 +141,12 @@ CONTRACTS = Table(
                "Days after the original remittance to file a corrected claim (blank: the filing limit).", minimum=1),
         Column("Appeal Days", "appeal_days", INT, True,
                "Days after the denial (remittance) date to file an appeal.", minimum=1),
+        Column("Appeal Levels", "appeal_levels", INT, False,
+               "Levels of appeal before a denial is final (blank: 5 for Medicare and Medicare Advantage, "
+               "2 otherwise).", minimum=1, width=8),
+        Column("Next Level Days", "next_level_days", INT, False,
+               "Days after a level's decision to appeal to the next (blank: Medicare 180 for "
+               "reconsideration, then 60; otherwise 60).", minimum=1, width=9),
         Column("Mailing Days", "mailing_days", INT, False,
                "Days added to the remittance date for mailing (Medicare presumes 5).", default=0, minimum=0),
         Column("Prompt Pay Days", "prompt_pay_days", INT, False,
@@ -687,6 +693,7 @@ LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and e
     Field("Filing Days Left", "filing_days_left", INT), Field("Filing Status", "filing_status", STATUS),
     Field("Appeal Deadline", "appeal_deadline", DATE), Field("Appeal Days Left", "appeal_days_left", INT),
     Field("Appeal Date", "appeal_date", DATE), Field("Appeal Status", "appeal_status", STATUS),
+    Field("Appeal Level", "appeal_level", INT, "The level of appeal the line stands at (the next to file)."),
     Field("Prompt Pay Due", "prompt_pay_due", DATE), Field("Prompt Pay Status", "prompt_pay_status", STATUS),
     Field("Prompt Pay Days Late", "prompt_pay_days_late", INT),
     _money("Prompt Pay Interest", "prompt_pay_interest", "Interest owed on a late clean claim."),

@@ -44,6 +44,16 @@ DENIED_STATUS = "4"
 REVERSAL_STATUS = "22"
 PAYER_SEQS = ("1", "2", "3")
 
+# Appeal levels (42 CFR 405 subpart I for Medicare: redetermination 120 days from receipt of
+# the initial determination, reconsideration 180 days from the redetermination, ALJ,
+# Council and federal court 60 days each; commercial contracts usually two internal
+# levels). Level 1's window is the contract's Appeal Days; a later level's runs from the
+# previous level's decision.
+MEDICARE_TYPES = ("Medicare", "Medicare Advantage")
+MEDICARE_LEVELS, DEFAULT_LEVELS = 5, 2
+MEDICARE_NEXT_LEVEL_DAYS = {2: 180, 3: 60, 4: 60, 5: 60}
+DEFAULT_NEXT_LEVEL_DAYS = 60
+
 _GROUP_PREFIX = re.compile(r"^(CO|PR|OA|PI|CR)\s*-?\s*")
 _FLOAT_ZERO = re.compile(r"^(\d+)\.0+$")
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import model as m
+from .. import model as m, rules
+from .lines import line_codes
 
 KEY = ["claim_id", "line"]
 
@@ -25,6 +26,7 @@ KEY = ["claim_id", "line"]
 MONTHS = "months"
 CLOCK_DOS, CLOCK_THROUGH, CLOCK_PRIMARY, CLOCK_LATER = m.FILING_CLOCKS
 LATER_PAYERS = ("Secondary", "Tertiary")   # billed after a primary: the clock may start at its remit
+UPHELD = "Upheld"          # the final level of appeal upheld: the denial is final
 CORRECTED = "7"  # CLM05-3 frequency 7: replacement of a prior claim
 YES = "Yes"
 
@@ -306,23 +308,81 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     appeal_status: appealed: "Appealed on time" if on or before the deadline, else
         "Appealed late"; not appealed: "Missed" after the deadline, "Due soon" with
         Appeal Due Soon Days or fewer left, else "Open".
+    appeal_level: the level the line stands at. A line whose highest appeal was upheld
+        with levels left (`appeal_levels`: the contract's, else Medicare's five, else two)
+        stands at the next level: its deadline is that decision (else its appeal date) +
+        Mailing Days + `next_level_days`, its status as for a line not appealed. Upheld at
+        the final level: "Upheld".
     Lines not denied now (or whose payor has no contract): NaT, <NA> and "".
     """
     as_of = _as_of(settings)
-    terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
+    terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days", "appeal_levels",
+                                               "next_level_days", "payor_type"])
     denied = lines["denial_open"].astype(bool) & terms["has_contract"]
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
-    days_left = days_between(deadline, as_of)
     appeal_date = first_appeal_dates(claims, appeals).where(denied)
+    # The level a line stands at: its highest appeal, upheld with levels left -> the next.
+    top = top_appeals(claims, appeals)
+    levels = appeal_levels(terms)
+    upheld = top["outcome"].eq("Upheld") & denied
+    next_level = upheld & (top["level"] < levels)
+    final = upheld & (top["level"] >= levels)
+    level = (top["level"] + next_level.astype("int64")).where(top["level"] > 0, 1)
+    # from the upheld decision, or the line's latest denial when it came after it
+    decided = top["decided"].where(~(top["decided"] < lines["denial_date"]), lines["denial_date"])
+    later = add_days(decided, next_level_days(terms, level) + terms["mailing_days"])
+    deadline = deadline.where(~next_level, later.where(next_level))
+    days_left = days_between(deadline, as_of)
     status = _deadline_status(deadline, days_left, as_of, settings.appeal_due_soon_days,
-                              appeal_date.notna(), appeal_date, APPEALED_ON_TIME, APPEALED_LATE)
+                              appeal_date.notna() & ~next_level, appeal_date, APPEALED_ON_TIME, APPEALED_LATE)
+    status = status.mask(final, UPHELD)
     return pd.DataFrame({
         "appeal_deadline": deadline,
         "appeal_days_left": days_left,
         "appeal_date": appeal_date.astype("datetime64[ns]"),
+        "appeal_level": level.where(denied).astype("Int64"),
         "appeal_status": status,
     }, index=claims.index)
+
+
+def appeal_levels(terms: pd.DataFrame) -> pd.Series:
+    """Levels of appeal a contract allows: its Appeal Levels, else 5 for Medicare and
+    Medicare Advantage, 2 otherwise (rules.py)."""
+    medicare = terms["payor_type"].astype(str).isin(rules.MEDICARE_TYPES)
+    default = pd.Series(np.where(medicare, rules.MEDICARE_LEVELS, rules.DEFAULT_LEVELS), index=terms.index)
+    return terms["appeal_levels"].astype("Float64").fillna(default.astype("Float64")).astype("int64")
+
+
+def next_level_days(terms: pd.DataFrame, level: pd.Series) -> pd.Series:
+    """Days to appeal at `level` (2 and up) from the previous level's decision: the
+    contract's Next Level Days, else Medicare's schedule or 60 (rules.py)."""
+    medicare = terms["payor_type"].astype(str).isin(rules.MEDICARE_TYPES)
+    schedule = level.map(rules.MEDICARE_NEXT_LEVEL_DAYS).fillna(rules.DEFAULT_NEXT_LEVEL_DAYS)
+    default = schedule.where(medicare, rules.DEFAULT_NEXT_LEVEL_DAYS)
+    return terms["next_level_days"].astype("Float64").fillna(default.astype("Float64"))
+
+
+def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.DataFrame:
+    """Per claim line (index = claims.index): level (the highest Level appealed, a blank
+    level being 1; 0 when none), its outcome and decided (its Decision Date, else its
+    Appeal Date)."""
+    out = pd.DataFrame({"level": 0, "outcome": "", "decided": pd.Series(pd.NaT, index=claims.index,
+                                                                      dtype="datetime64[ns]")}, index=claims.index)
+    if appeals is None or appeals.empty or claims.empty:
+        return out
+    claim_key, appeal_key = line_codes(claims, appeals)
+    a = pd.DataFrame({"_key": appeal_key, "level": appeals["level"].fillna(1).astype("int64").to_numpy(),
+                      "outcome": appeals["outcome"].fillna("").astype(str).to_numpy(),
+                      "decided": appeals["decision_date"].fillna(appeals["appeal_date"]).to_numpy()})
+    a = a.sort_values("level", kind="stable").drop_duplicates("_key", keep="last").set_index("_key")
+    found = a.index.get_indexer(pd.Index(claim_key))
+    has = found >= 0
+    out.loc[has, "level"] = a["level"].to_numpy()[found[has]]
+    out.loc[has, "outcome"] = a["outcome"].to_numpy()[found[has]]
+    out.loc[has, "decided"] = a["decided"].to_numpy()[found[has]]
+    out["level"] = out["level"].astype("int64")
+    return out
 
 
 # --- prompt pay ----------------------------------------------------------------------

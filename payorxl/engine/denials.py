@@ -227,29 +227,15 @@ def appeal_overturn_rate(appeals: pd.DataFrame,
     return out
 
 
-def _appeal_lost(claims: pd.DataFrame, appeals: pd.DataFrame) -> np.ndarray:
-    """Per claim line: its highest-level appeal was upheld (the denial is final)."""
-    latest = (appeals.assign(claim_id=appeals["claim_id"].astype(str),
-                             line=appeals["line"].astype("Int64"),
-                             level=appeals["level"].fillna(1))
-              .sort_values("level", kind="stable")
-              .drop_duplicates(KEY, keep="last"))
-    lost = latest.loc[latest["outcome"].astype(str) == LOST, KEY].assign(lost=True)
-    keys = pd.DataFrame({"claim_id": claims["claim_id"].astype(str).to_numpy(),
-                         "line": claims["line"].astype("Int64").to_numpy()})
-    return keys.merge(lost, on=KEY, how="left")["lost"].fillna(False).astype(bool).to_numpy()
-
-
 def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
                           appeal_status: pd.Series, appeals: pd.DataFrame) -> pd.DataFrame:
     """The denied dollars written off, per claim line (index = claims.index).
 
     A line's denial is final when the line stands denied now, in full or in part
-    (``lines.denial_open``), and
-    either its appeal was lost — the highest-level appeal on file for the line is
-    "Upheld" (a level-1 loss followed by a pending level-2 appeal is still being worked)
-    — or its appeal window was missed (`appeal_status` == "Missed"; a Series from the
-    deadlines engine, one value per claims row in the same order).
+    (``lines.denial_open``), and either its final level of appeal was upheld
+    (`appeal_status` "Upheld": an upheld level with levels left opens the next level's
+    window instead) or the window of the level it stands at was missed ("Missed"; a
+    Series from the deadlines engine, one value per claims row in the same order).
 
     written_off: the line's denied amount (cents), but never more than its open balance
     (charge − paid − contractual adj. − the patient's share, at least 0), because a practice
@@ -257,7 +243,9 @@ def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
     otherwise count twice. 0 for other lines.
     writeoff_reason: "Appeal upheld", "Appeal missed" or "".
     """
-    lost = _appeal_lost(claims, appeals)
+    # The final level upheld (deadlines.appeal_deadlines says "Upheld" only then), or the
+    # window of the level the line stands at missed.
+    lost = (appeal_status.astype(str) == LOST).to_numpy()
     missed = (appeal_status.astype(str) == MISSED).to_numpy()
     denied = lines["denial_open"].astype(bool).to_numpy()
     open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()

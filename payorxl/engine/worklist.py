@@ -137,9 +137,16 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
         lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
         + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
         + " " + lines.loc[rows, "denial_category"].astype(str)))
-    parts.append(_rows(lines, appeal_open, "Appeal denial", lines["denied_amount"].where(
-        lines["denied_amount"] > 0, lines["charge"]), lines["appeal_deadline"],
-        lines["appeal_days_left"], lines["appeal_status"], reason))
+    at_risk = lines["denied_amount"].where(lines["denied_amount"] > 0, lines["charge"])
+    level = lines["appeal_level"].fillna(1).astype("int64") if "appeal_level" in lines else \
+        pd.Series(1, index=lines.index)
+    parts.append(_rows(lines, appeal_open & (level <= 1), "Appeal denial", at_risk, lines["appeal_deadline"],
+                       lines["appeal_days_left"], lines["appeal_status"], reason))
+    for n in sorted(set(level[appeal_open & (level > 1)])):
+        parts.append(_rows(lines, appeal_open & (level == n), f"Appeal denial (level {n})", at_risk,
+                           lines["appeal_deadline"], lines["appeal_days_left"], lines["appeal_status"],
+                           _text_where(appeal_open & (level == n), lambda rows, n=n: (
+                               "level " + str(n - 1) + " upheld; " + reason[rows]))))
     window_open = lines["underpaid"] & lines["underpayment_days_left"].ge(0).fillna(False) & ~lines["appealed"]
     follow_up = lines["follow_up"] if "follow_up" in lines else pd.Series("Open", index=lines.index)
     under_open = window_open & (follow_up == "Open")

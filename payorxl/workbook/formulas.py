@@ -129,10 +129,28 @@ def _claims() -> dict[str, str]:
     # or when no appeal was filed and the appeal window has closed.
     top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
                  f'*(Appeals[Level]+(Appeals[Level]="")))))')
-    lost = (f'(COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],{top_level})'
-            f'+IF({top_level}=1,COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],""),0))>0')
-    missed = (f'AND(COUNTIFS({appeals})=0,'
-              f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")})')
+    upheld = (f'(COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],{top_level})'
+              f'+IF({top_level}=1,COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],""),0))>0')
+    # Levels of appeal (rules.py): the contract's, else Medicare's five, else two; the next
+    # level's window runs from the upheld level's decision (else its appeal date).
+    medicare = "OR(" + ",".join(f'{contract("Payor Type")}="{t}"' for t in rules.MEDICARE_TYPES) + ")"
+    levels = (f'IF({contract("Appeal Levels")}<>"",{contract("Appeal Levels")},'
+              f'IF({medicare},{rules.MEDICARE_LEVELS},{rules.DEFAULT_LEVELS}))')
+    schedule = ",".join(str(rules.MEDICARE_NEXT_LEVEL_DAYS.get(n, rules.DEFAULT_NEXT_LEVEL_DAYS))
+                        for n in range(1, rules.MEDICARE_LEVELS + 1))
+    next_days = (f'IF({contract("Next Level Days")}<>"",{contract("Next Level Days")},'
+                 f'IF({medicare},CHOOSE(MIN({top_level}+1,{rules.MEDICARE_LEVELS}),{schedule}),'
+                 f'{rules.DEFAULT_NEXT_LEVEL_DAYS}))')
+    at_top = (f'(Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
+              f'*((Appeals[Level]+(Appeals[Level]=""))={top_level})')
+    decided = f'SUMPRODUCT(MAX({at_top}*Appeals[Decision Date]))'
+    appealed_on = f'SUMPRODUCT(MAX({at_top}*Appeals[Appeal Date]))'
+    lost = f'AND({upheld},{top_level}>={levels})'
+    missed = (f'IF(COUNTIFS({appeals})=0,'
+              f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")},'
+              f'IF(AND({upheld},{top_level}<{levels}),'
+              f'px_AsOf>MAX(IF({decided}>0,{decided},{appealed_on}),{last_denial})'
+              f'+{contract("Mailing Days")}+{next_days},FALSE))')
 
     # The patient's share: the last payer's patient responsibility, none while that payer
     # has forwarded the claim (CLP02 19/20/21) to the next one.

@@ -282,13 +282,14 @@ W_APPEALS = frame(m.APPEALS, [
     appeal("W2", 1, "Upheld", level=1),
     appeal("W2", 1, "Pending", level=2),     # still being worked
 ])
-W_STATUS = pd.Series(["", "", "Missed", "Open", "Missed", "Missed", ""], index=W_CLAIMS.index)
+# As deadlines.appeal_deadlines gives them: W1's appeal upheld at its final level is "Upheld".
+W_STATUS = pd.Series(["Upheld", "", "Missed", "Open", "Missed", "Missed", ""], index=W_CLAIMS.index)
 
 
 def test_final_denial_writeoff():
     out = denials.final_denial_writeoff(W_CLAIMS, W_LINES, W_STATUS, W_APPEALS)
     assert out.index.equals(W_CLAIMS.index)
-    # W1 upheld: $100. W2 level 2 pending: 0. W3 missed: $60. W4 open: 0.
+    # W1 upheld at its final level: $100. W2 level 2 pending: 0. W3 missed: $60. W4 open: 0.
     # W5 missed but paid (not denied): 0. W6 missed: $100 denied, capped at the $50 owed.
     assert out["written_off"].tolist() == [10_000, 0, 6_000, 0, 0, 5_000, 0]
     assert out["writeoff_reason"].tolist() == [

@@ -136,7 +136,7 @@ def test_money_reconciles_to_the_cent(lines):
     assert int(L["patient_resp"].sum()) == int(P["patient_resp"].sum())
     # Balance identity, per line, in integer cents.
     lhs = L["balance"]
-    rhs = L["charge"] - L["paid"] - L["contractual_adj"] - L["patient_resp"] - L["written_off"]
+    rhs = L["charge"] - L["paid"] - L["contractual_adj"] - L["patient_share"] - L["written_off"]
     assert (lhs == rhs).all()
     # The scorecard's charges and paid add up to the lines'.
     assert int(r.scorecard["charges"].sum()) == int(L["charge"].sum())

@@ -141,3 +141,38 @@ def test_a_timely_filing_denial_is_a_missed_filing_not_an_appeal():
     assert r.lines["filing_status"].tolist() == ["Missed"]
     assert r.worklist["action"].tolist() == ["Missed filing deadline"]
     assert r.worklist["detail"].tolist() == ["denied CO-29: appeal only with proof of timely filing"]
+
+
+def test_appeals_go_level_by_level_before_a_denial_is_final():
+    """Denied 02/02 (CO-50). Acme (commercial: two levels, 60 days between them):
+    A: level 1 upheld 03/01 → level 2 due 03/01 + 60 = 04/30, passed by 06/30: Missed,
+       written off ($100, "Appeal missed").
+    B: level 1 upheld 05/15 → level 2 due 07/14: 14 days left, Due soon (the window is 14
+       days), not written off.
+    C: level 2 upheld → final: "Upheld", written off ("Appeal upheld"); its deadline stays
+       level 1's, 02/02 + 90 = 05/03.
+    Medicare (five levels): M: level 1 upheld 03/01 → reconsideration within 180 days:
+       08/28, Open, not written off."""
+    contracts = [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 365, "Appeal Days": 90},
+                 {"Payor": "Medicare", "Payor Type": "Medicare", "Filing Limit": 365, "Appeal Days": 120}]
+    claims = [claim(c, D(2026, 1, 5), D(2026, 1, 6)) for c in "ABC"]
+    claims.append(dict(claim("M", D(2026, 1, 5), D(2026, 1, 6)), Payor="Medicare"))
+    payments = [dict(paid(c, D(2026, 2, 2), 0, "4", denied=100), **{"Group Code": "CO", "CARC": "50"})
+                for c in "ABC"]
+    payments.append(dict(paid("M", D(2026, 2, 2), 0, "4", denied=100), Payor="Medicare", **{"CARC": "50"}))
+
+    def appeal(cid, level, decided):
+        return {"Claim ID": cid, "Line": 1, "Appeal Date": decided - dt.timedelta(days=20), "Level": level,
+                "Outcome": "Upheld", "Decision Date": decided}
+    appeals = [appeal("A", 1, D(2026, 3, 1)), appeal("B", 1, D(2026, 5, 15)), appeal("C", 1, D(2026, 3, 1)),
+               appeal("C", 2, D(2026, 4, 1)), appeal("M", 1, D(2026, 3, 1))]
+    records = {"Contracts": contracts, "Claims": claims, "Payments": payments, "Appeals": appeals}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    L = calculate(frames, S, errors).lines.set_index("claim_id")
+    assert L["appeal_level"].to_dict() == {"A": 2, "B": 2, "C": 2, "M": 2}
+    assert L["appeal_status"].to_dict() == {"A": "Missed", "B": "Due soon", "C": "Upheld", "M": "Open"}
+    assert L["appeal_deadline"].dt.strftime("%m/%d").to_dict() == {"A": "04/30", "B": "07/14", "C": "05/03",
+                                                                    "M": "08/28"}
+    assert L["written_off"].to_dict() == {"A": 10000, "B": 0, "C": 10000, "M": 0}
+    assert L["writeoff_reason"].to_dict() == {"A": "Appeal missed", "B": "", "C": "Appeal upheld", "M": ""}

@@ -116,7 +116,7 @@ def test_edited_inputs_recalculate_as_the_engine_says(demo_book, tmp_path):
     assert a.at[paid_row, "balance"] == b.at[paid_row, "balance"] + 5000
 
 
-def random_practice(seed: int, n_claims: int = 100) -> dict:
+def random_practice(seed: int, n_claims: int = 140) -> dict:
     """Claims with the remittance patterns of real practices, drawn at random: a clean
     payment, a Medicare crossover (CLP02 19 then a secondary's CLP02 2 with OA-23), a
     secondary claim row, a partial denial, a full denial (CLP02 4), a reversal alone or with
@@ -124,11 +124,13 @@ def random_practice(seed: int, n_claims: int = 100) -> dict:
     a CARC typed with its group; and Adjustments rows with groups and reasons typed every way."""
     rng = np.random.default_rng(seed)
     d = dt.datetime
-    contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": 365, "Appeal Days": 90, "Mailing Days": 5}
-                 for p, t in (("Medicare", "Medicare"), ("Medigap", "Commercial"), ("Keystone", "Commercial"))]
+    contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": 365, "Appeal Days": 90, "Mailing Days": 5,
+                  "Next Level Days": days}
+                 for p, t, days in (("Medicare", "Medicare", None), ("Medigap", "Commercial", None),
+                                    ("Keystone", "Commercial", 30))]
     fees = [{"Payor": p, "CPT": c, "Effective From": d(2025, 1, 1), "Allowed": a}
             for p in ("Medicare", "Keystone") for c, a in (("99213", 100), ("99214", 140))]
-    claims, payments, adjustments, acks = [], [], [], []
+    claims, payments, adjustments, acks, appeals = [], [], [], [], []
 
     def pay(cid, line, payor, status, seq, paid, day, **more):
         row = {"Claim ID": cid, "Line": line, "Payor": payor, "Remit Date": d(2026, 3, 1) + dt.timedelta(days=day),
@@ -159,7 +161,7 @@ def random_practice(seed: int, n_claims: int = 100) -> dict:
         elif extra < 0.26:                                              # voided
             claims.append(dict(claims[-1], Frequency="8", **{"Claim Type": "Primary"}))
         allowed = float(rng.choice([100.0, 140.0, 95.0]))
-        pattern = int(rng.integers(0, 9))
+        pattern = k if k < 9 else int(rng.integers(0, 9))            # each pattern at least once
         day = int(rng.integers(0, 60))
         if pattern == 0:
             continue                                                    # not remitted
@@ -169,15 +171,24 @@ def random_practice(seed: int, n_claims: int = 100) -> dict:
         elif pattern == 2:                                              # crossover
             pay(cid, 1, payor, "19", "1", allowed - 20, day, **{"Contractual Adj": 150 - allowed,
                                                                 "Patient Resp": 20.0})
-            if k % 4 != 0:                                              # else: still forwarded
+            if k % 4 != 2:                                              # else: still forwarded
                 pay(cid, 1, "Medigap", "2", "2", 15.0, day + 20, **{"Patient Resp": 5.0})
         elif pattern == 3:                                              # partial denial
             pay(cid, 1, payor, "1", "", allowed - 50, day, **{"Contractual Adj": 150 - allowed,
                                                               "Denied Amount": 50.0, "Group Code": "CO",
                                                               "CARC": "97"})
-        elif pattern == 4:                                              # full denial
+        elif pattern == 4:                                              # full denial, appealed level by level
             pay(cid, 1, payor, "4", "1", 0.0, day, **{"Denied Amount": 150.0, "Group Code": "CO",
                                                       "CARC": ["50", "29", "CO-29"][int(rng.integers(3))]})
+            denied_on = d(2026, 3, 1) + dt.timedelta(days=day)
+            for level in range(1, int(rng.integers(0, 4)) + 1):
+                filed = denied_on + dt.timedelta(days=20 * level)
+                decided = filed + dt.timedelta(days=int(rng.integers(10, 90)))
+                outcome = "Upheld" if rng.random() < 0.8 else "Pending"
+                appeals.append({"Claim ID": cid, "Line": 1, "Appeal Date": filed, "Level": level,
+                                "Outcome": outcome, "Decision Date": decided if outcome == "Upheld" else None})
+                if outcome == "Pending":
+                    break
         elif pattern in (5, 6):                                         # reversal (+ correction)
             pay(cid, 1, payor, "1", "1", allowed, day, **{"Contractual Adj": 150 - allowed})
             pay(cid, 1, payor, "22", "1", -allowed, day + 10, **{"Contractual Adj": allowed - 150,
@@ -197,7 +208,7 @@ def random_practice(seed: int, n_claims: int = 100) -> dict:
                             "Group": group, "Reason": reason, "Amount": 1.0 + j,
                             "Level": "provider" if group == "PLB" else "line"})
     return {"Contracts": contracts, "FeeSchedule": fees, "Claims": claims, "Payments": payments,
-            "Adjustments": adjustments, "Acknowledgements": acks}
+            "Adjustments": adjustments, "Acknowledgements": acks, "Appeals": appeals}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -218,6 +229,7 @@ def test_remittance_patterns_compute_natively_as_the_engine_says(tmp_path, seed)
     assert (lines["last_payer_seq"] == 2).any() and (lines["claim_type"] == "Secondary").any()
     assert set(results.claim_rows["role"]) == {"Line", "Next payer", "Void"}
     assert lines["rejected"].any() and lines["accepted_on"].notna().any()
+    assert (lines["appeal_level"] > 1).any() and (lines["writeoff_reason"] != "").any()
     assert (lines["patient_share"] < lines["patient_resp"]).any()      # a next payer still to pay
     assert set(results.adjustments["kind"]) == {"Contractual", "Sequestration", "Prior Payer", "Patient Resp",
                                                 "Denied", "Provider"}
