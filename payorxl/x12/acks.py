@@ -231,7 +231,29 @@ def _element(e: list, index: int) -> str:
     return e[index] if index < len(e) else ""
 
 
-class _Reader999:
+class _AckReader:
+    """What the two acknowledgement readers share: one pass over the segments, handing each
+    to the method its id names in HANDLERS, and warnings that name the segment."""
+    HANDLERS: dict[str, str] = {}
+    segments: Segments
+    source: str
+    warnings: list
+    rows: list
+
+    def read(self) -> list:
+        handlers = {sid: getattr(self, name) for sid, name in self.HANDLERS.items()}.get
+        for seg in self.segments:
+            handler = handlers(seg.elements[0])
+            if handler is not None:
+                handler(seg)
+        return self.rows
+
+    def _warn(self, seg: Segment, element: str, value, message: str, fix: str) -> None:
+        self.warnings.append(warning(self.source, seg.number, seg.elements[0], element, value,
+                                     message, fix))
+
+
+class _Reader999(_AckReader):
     """One read of a 999: the functional group and transaction-set responses being read,
     and one method per segment id (`_ik3` for IK3...). Segments with no method carry
     nothing the frame holds."""
@@ -247,19 +269,8 @@ class _Reader999:
         self.segment_id = ""                 # IK301 of the current IK3, to name IK4 elements
         self.ended = False                   # AK9 read in this transaction
 
-    def read(self) -> list[SetAck]:
-        handlers = {"AK2": self._ak2, "IK3": self._ik3, "IK4": self._ik4, "CTX": self._ctx,
-                    "IK5": self._ik5, "AK1": self._ak1, "AK9": self._ak9, "ST": self._st,
-                    "SE": self._se}.get
-        for seg in self.segments:
-            handler = handlers(seg.elements[0])
-            if handler is not None:
-                handler(seg)
-        return self.rows
-
-    def _warn(self, seg: Segment, element: str, value, message: str, fix: str) -> None:
-        self.warnings.append(warning(self.source, seg.number, seg.elements[0], element, value,
-                                     message, fix))
+    HANDLERS = {"AK2": "_ak2", "IK3": "_ik3", "IK4": "_ik4", "CTX": "_ctx", "IK5": "_ik5",
+                "AK1": "_ak1", "AK9": "_ak9", "ST": "_st", "SE": "_se"}
 
     def _note(self, text: str) -> None:
         ack = self.ack
@@ -407,7 +418,7 @@ class _Reader999:
         self.ended = True
 
 
-class _Reader277:
+class _Reader277(_AckReader):
     """One read of a 277CA: where the read is in the hierarchy (the HL level), the claim
     and line being read, and one method per segment id (`_stc` for STC...). Segments with
     no method (QTY, AMT, PER...) carry nothing the frame holds."""
@@ -423,19 +434,8 @@ class _Reader277:
         self.line: _LineLoop | None = None
         self.gs_version = ""
 
-    def read(self) -> list[ClaimStatus]:
-        handlers = {"STC": self._stc, "TRN": self._trn, "REF": self._ref, "DTP": self._dtp,
-                    "DTM": self._dtm, "SVC": self._svc, "HL": self._hl, "NM1": self._nm1,
-                    "ST": self._st, "SE": self._se, "GS": self._gs}.get
-        for seg in self.segments:
-            handler = handlers(seg.elements[0])
-            if handler is not None:
-                handler(seg)
-        return self.rows
-
-    def _warn(self, seg: Segment, element: str, value, message: str, fix: str) -> None:
-        self.warnings.append(warning(self.source, seg.number, seg.elements[0], element, value,
-                                     message, fix))
+    HANDLERS = {"STC": "_stc", "TRN": "_trn", "REF": "_ref", "DTP": "_dtp", "DTM": "_dtm",
+                "SVC": "_svc", "HL": "_hl", "NM1": "_nm1", "ST": "_st", "SE": "_se", "GS": "_gs"}
 
     def _date(self, seg: Segment, text: str, element: str, what: str) -> str | None:
         """A date element's text once checked; None when blank, or (with a warning) not a
