@@ -72,7 +72,9 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
         `fee_schedule_rate`). "% of Medicare": the rate of the Medicare reference payor
         (Settings) for the same CPT, modifier and date of service × the contract's
         % of Medicare, rounded half up to the cent.
-    expected_allowed: unit_rate × units (cents).
+    expected_allowed: unit_rate × units (cents), but never more than the billed charge:
+        Medicare and most contracts pay the lesser of the fee and the charge (a $10 lab
+        billed under a $15 fee is expected at $10, not underpaid by $5).
     """
     terms = contract_terms(claims, contracts, ["fee_basis", "pct_of_medicare"])
     basis = terms["fee_basis"].fillna("").astype(str)
@@ -88,7 +90,7 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     return pd.DataFrame({
         "fee_source": pd.Series(source.to_numpy(), index=claims.index, dtype=object),
         "unit_rate": unit_rate,
-        "expected_allowed": (unit_rate * units).astype("Int64"),
+        "expected_allowed": (unit_rate * units).clip(upper=claims["charge"].astype("Int64")).astype("Int64"),
     }, index=claims.index)
 
 

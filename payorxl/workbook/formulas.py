@@ -89,10 +89,12 @@ def _claims() -> dict[str, str]:
         return (f'({fn}({what}{crit},FeeSchedule[Effective To],">="&{DOS})'
                 f'+{fn}({what}{crit},FeeSchedule[Effective To],""))')
 
+    # The lesser of the contracted amount and the billed charge.
+    charge = this(T, "Charge")
     expected = (f'IFERROR(IF({contract("Fee Basis")}="% of Medicare",'
                 f'IF({fee("px_medicare_payor", "COUNTIFS", "")}=0,"",'
-                f'ROUND({fee("px_medicare_payor", "SUMIFS")}*{contract("% of Medicare")},2)*{UNITS}),'
-                f'IF({fee(P, "COUNTIFS", "")}=0,"",{fee(P, "SUMIFS")}*{UNITS})),"")')
+                f'MIN({charge},ROUND({fee("px_medicare_payor", "SUMIFS")}*{contract("% of Medicare")},2)*{UNITS})),'
+                f'IF({fee(P, "COUNTIFS", "")}=0,"",MIN({charge},{fee(P, "SUMIFS")}*{UNITS}))),"")')
 
     paid, allowed = this(T, "Paid"), this(T, "Allowed")
     later_row = f'OR({this(T, "Claim Type")}="Secondary",{this(T, "Claim Type")}="Tertiary")'

@@ -42,7 +42,7 @@ def fee(payor, cpt, start, allowed, end=None, modifier=None):
 
 def claims(*rows):
     base = dict(claim_id="C1", patient_id="P1", payor="Aetna", cpt="99213",
-                dos=d("2024-03-01"), charge=150.00)
+                dos=d("2024-03-01"), charge=500.00)      # above every fee here (lesser-of aside)
     return frame(m.CLAIMS, *[{**base, "line": i + 1, **r} for i, r in enumerate(rows)])
 
 

@@ -176,3 +176,15 @@ def test_appeals_go_level_by_level_before_a_denial_is_final():
                                                                     "M": "08/28"}
     assert L["written_off"].to_dict() == {"A": 10000, "B": 0, "C": 10000, "M": 0}
     assert L["writeoff_reason"].to_dict() == {"A": "Appeal missed", "B": "", "C": "Appeal upheld", "M": ""}
+
+
+def test_expected_allowed_is_the_lesser_of_the_fee_and_the_charge():
+    """A $10 lab (36415) under a $15 fee is expected at $10 and paid $10: not underpaid.
+    A 99213 billed $100 under an $80 fee is expected at $80."""
+    fee = [{"Payor": "Acme", "CPT": c, "Effective From": D(2025, 1, 1), "Allowed": a} for c, a in (("36415", 15),
+                                                                                                  ("99213", 80))]
+    lab = dict(claim("L", D(2026, 2, 2), D(2026, 2, 3), charge=10), CPT="36415")
+    r = results([lab, claim("V", D(2026, 2, 2), D(2026, 2, 3))],
+                [dict(paid("L", D(2026, 3, 2), 10), Allowed=10, **{"Contractual Adj": 0})], fee)
+    assert r.lines["expected_allowed"].tolist() == [1000, 8000]
+    assert r.lines["variance"].tolist()[0] == 0 and not r.lines["underpaid"].any()
