@@ -110,29 +110,27 @@ class Timed:
         return False
 
 
+def add_to_middle_cell(doc, table: str, header: str, delta: float) -> dict:
+    """Add `delta` to the `header` cell of the middle row of `table`; say what changed."""
+    area = table_area(doc, table)
+    sheet = doc.Sheets.getByIndex(area.Sheet)
+    col = headers(sheet).index(header)
+    row = (area.StartRow + 1 + area.EndRow) // 2
+    cell = sheet.getCellByPosition(col, row)
+    old = cell.Value
+    cell.Value = old + delta
+    return {"cell": f"{table} row {row + 1}, {header} {old:g} -> {old + delta:g}"}
+
+
 def edit(doc, job: str) -> dict:
     """Make the job's one edit; returns what was changed (for the report)."""
     sheets = doc.Sheets
     if job == "payment":
         # A payment posted: the Paid amount of one Payments row (the middle one) changes.
-        area = table_area(doc, "Payments")
-        sheet = sheets.getByIndex(area.Sheet)
-        col = headers(sheet).index("Paid")
-        row = (area.StartRow + 1 + area.EndRow) // 2
-        cell = sheet.getCellByPosition(col, row)
-        old = cell.Value
-        cell.Value = old + 10.0
-        return {"cell": f"Payments row {row + 1}, Paid {old} -> {old + 10.0}"}
+        return add_to_middle_cell(doc, "Payments", "Paid", 10.0)
     if job == "dos":
         # A date of service corrected: one Claims row's Date of Service moves a day.
-        area = table_area(doc, "Claims")
-        sheet = sheets.getByIndex(area.Sheet)
-        col = headers(sheet).index("Date of Service")
-        row = (area.StartRow + 1 + area.EndRow) // 2
-        cell = sheet.getCellByPosition(col, row)
-        old = cell.Value
-        cell.Value = old + 1
-        return {"cell": f"Claims row {row + 1}, Date of Service serial {old:g} -> {old + 1:g}"}
+        return add_to_middle_cell(doc, "Claims", "Date of Service", 1)
     if job == "add-row":
         # A new payment for an existing claim line: a copy of the middle Payments row (same
         # Claim ID and Line) with its own check number and amount, put in the table's first
