@@ -97,10 +97,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.
-    terms = deadlines.contract_terms(claims, contracts, ["appeal_days", "mailing_days"])
-    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
-    out["underpayment_deadline"] = (out["last_remit_date"]
-                                    + pd.to_timedelta(window.astype(float), unit="D")).where(out["underpaid"])
+    out["underpayment_deadline"] = deadlines.dispute_deadline(claims, contracts, out["last_remit_date"]).where(
+        out["underpaid"])
     out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
     out = pd.concat([out, _follow_up(claims, out["underpaid"], frames.get("Underpayments"))], axis=1)

@@ -346,6 +346,16 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     }, index=claims.index)
 
 
+def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Series) -> pd.Series:
+    """The last day to dispute what a remittance did (an underpayment, a recoupment, unpaid
+    interest), as a denial is appealed: `start` + the row's payor's Appeal Days + Mailing
+    Days (index = rows.index); NaT where the payor has no contract."""
+    terms = contract_terms(rows, contracts, ["appeal_days", "mailing_days"])
+    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
+    deadline = pd.Series(start.to_numpy(), index=rows.index) + pd.to_timedelta(window.astype(float), unit="D")
+    return deadline.where(terms["has_contract"])
+
+
 def appeal_levels(terms: pd.DataFrame) -> pd.Series:
     """Levels of appeal a contract allows: its Appeal Levels, else 5 for Medicare and
     Medicare Advantage, 2 otherwise (rules.py)."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .deadlines import contract_terms
+from .deadlines import dispute_deadline
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
@@ -72,11 +72,9 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
         return pd.DataFrame(columns=COLUMNS[1:])
     provider = adjustments[adjustments["level"].fillna("") == "provider"].reset_index(drop=True)
     took = plb["provider_adj_amount"].astype("int64").to_numpy() > 0
-    terms = contract_terms(provider, contracts, ["appeal_days", "mailing_days"])
-    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
-    deadline = provider["remit_date"] + pd.to_timedelta(window.astype(float), unit="D")
+    deadline = dispute_deadline(provider, contracts, provider["remit_date"])
     days_left = (deadline - settings.as_of).dt.days
-    shown = took & terms["has_contract"].to_numpy() & (days_left >= 0).to_numpy()
+    shown = took & (days_left >= 0).fillna(False).to_numpy()
     status = np.where(days_left <= settings.appeal_due_soon_days, "Due soon", "Open")
     return pd.DataFrame({
         "action": "Verify recoupment", "payor": provider["payor"], "claim_id": plb["claim_id"], "line": pd.NA,
@@ -93,9 +91,7 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     owed_claim = owed.groupby(claim).transform("sum")
     paid_claim = lines["interest"].astype("int64").groupby(claim).transform("sum")
     last = lines["last_remit_date"].groupby(claim).transform("max")
-    terms = contract_terms(lines, contracts, ["appeal_days", "mailing_days"])
-    window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
-    deadline = last + pd.to_timedelta(window.astype(float), unit="D")
+    deadline = dispute_deadline(lines, contracts, last)
     days_left = (deadline - settings.as_of).dt.days
     short = owed_claim - paid_claim
     first = pd.Series(~pd.Series(claim).duplicated().to_numpy(), index=lines.index)
