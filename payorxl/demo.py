@@ -34,6 +34,7 @@ import pandas as pd
 from . import model as m
 from .codec import to_cents
 from .conversion import ROW, empty_frame, typed_frame
+from .engine.seeds import SEEDS
 
 PRACTICE_NAME = "Riverside Family Medicine"
 CLAIM_PREFIX = "RFM"
@@ -391,7 +392,8 @@ def _make_book(rng: np.random.Generator, as_of: dt.date) -> _Book:
             rate[p] = np.where(base_rate >= 0, (base_rate * bp + 5000) // 10000, -1)
 
     fees = [{"payor": PAYORS[p].name, "cpt": CODES[c][0], "modifier": None, "effective_from": frm,
-             "effective_to": to, "allowed": cents / 100, "proposed_allowed": None if prop is None else prop / 100}
+             "effective_to": to, "allowed": cents / 100, "proposed_allowed": None if prop is None else prop / 100,
+             "setting": None, "multiple_procedure": "No"}
             for p, c, frm, to, cents, prop in rows]
 
     # Charge master: one price per code, 1.6-2.2x the Medicare rate, in whole dollars.
@@ -739,6 +741,7 @@ def _simulate(rng, book: _Book, n_claims: int, plant: bool, n_lines: int | None 
         "payor_claim_no": np.where(np.isnat(remit), "", icn[lc]).astype(object),
         "line_control_no": np.array([f"{c}-{n}" for c, n in zip(claim_id[number[lc]], line_no.tolist())],
                                     dtype=object),
+        "pos": "11", "npp": "No",      # every visit in the office, by a physician
     }
 
     # Payments: the first remittance of every adjudicated line, then the payment that
@@ -909,6 +912,8 @@ def generate_demo(seed: int = 7, as_of: dt.date = DEFAULT_AS_OF, claims: int = D
     records = {"Contracts": book.contracts, "FeeSchedule": book.fees}
     for name, c in cols.items():
         records[name] = records_from_frame(m.TABLES[name], _frame(m.TABLES[name], c))
+    for name, seed in SEEDS.items():       # the rule tables as `payorxl new` seeds them
+        records[name] = records_from_frame(m.TABLES[name], seed())
     return Demo({name: records.get(name, []) for name in m.TABLES}, _settings(as_of), planted)
 
 
@@ -930,6 +935,7 @@ def generate_large(n_lines: int, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) 
               "FeeSchedule": typed_frame(m.FEE_SCHEDULE, book.fees).frame}
     for name, c in cols.items():
         frames[name] = _frame(m.TABLES[name], c)
+    frames.update({name: seed() for name, seed in SEEDS.items()})
     return {name: frames[name] if name in frames else empty_frame(m.TABLES[name]) for name in m.TABLES}
 
 

@@ -51,6 +51,11 @@ CLAIM_STATUS_CODES = ("1", "2", "3", "4", "19", "20", "21", "22", "23", "25")
 GROUP_CODES = ("CO", "PR", "OA", "PI", "CR")
 PAYER_SEQS = ("1", "2", "3")   # primary, secondary, tertiary
 APPEAL_OUTCOMES = ("Pending", "Overturned", "Partially Overturned", "Upheld", "Withdrawn")
+# Payment rules and denial routing vocabulary (rules.py says what each does).
+FEE_SETTINGS = ("Facility", "Non-facility")
+ALL_PAYORS = "All payors"
+MODIFIER_PRICING = ("Base rate", "Own rate", "% of base")
+DENIAL_ACTIONS = ("Correct and resubmit", "Rebill other payer", "Appeal", "Bill patient", "Write off")
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,14 @@ FEE_SCHEDULE = Table(
         Column("Effective To", "effective_to", DATE, False, "Last date of service (blank: open-ended)."),
         Column("Allowed", "allowed", MONEY, True, "Contracted allowed amount per unit.", minimum=0),
         Column("Proposed Allowed", "proposed_allowed", MONEY, False, "What-if: a proposed rate per unit.", minimum=0),
+        Column("Setting", "setting", CHOICE, False,
+               "Facility or Non-facility rate (by the claim's place of service); blank: either.",
+               FEE_SETTINGS, "", width=11),
+        Column("Multiple Procedure", "multiple_procedure", CHOICE, False,
+               "Yes: the code is subject to the multiple-procedure reduction (Medicare's MULT PROC "
+               "indicator 2) under this payor.", YES_NO, "No", width=10),
     ),
-    key=("payor", "cpt", "modifier", "effective_from"),
+    key=("payor", "cpt", "modifier", "setting", "effective_from"),
 )
 
 CLAIMS = Table(
@@ -204,7 +215,8 @@ CLAIMS = Table(
         Column("Frequency", "frequency", CHOICE, False,
                "Claim frequency: 1 original, 7 replacement (corrected), 8 void.", FREQUENCIES, "1", width=9),
         Column("CPT", "cpt", TEXT, True, "CPT/HCPCS code billed.", width=8),
-        Column("Modifier", "modifier", TEXT, False, "Pricing modifier.", default="", width=9),
+        Column("Modifier", "modifier", TEXT, False,
+               "Pricing modifier (one: the import puts the first one that changes the price).", default="", width=9),
         Column("Units", "units", INT, False, "Units billed.", default=1, minimum=1, width=6),
         Column("Date of Service", "dos", DATE, True, "Date of service (from)."),
         Column("Through Date", "through_date", DATE, False, "Date of service (to) or discharge date."),
@@ -216,6 +228,12 @@ CLAIMS = Table(
                "For a corrected claim (frequency 7): the remittance date of the original claim."),
         Column("Payor Claim No", "payor_claim_no", TEXT, False, "Payor's claim control number (CLP07).", width=16),
         Column("Line Control No", "line_control_no", TEXT, False, "Line item control number (REF*6R).", width=14),
+        Column("POS", "pos", TEXT, False,
+               "Place of service code (CLM05-1 or SV105: 11 office, 22 outpatient hospital...); facility "
+               "places are paid at the facility rate.", default="", width=6),
+        Column("NPP", "npp", CHOICE, False,
+               "Yes: rendered by a nurse practitioner, physician assistant or clinical nurse specialist "
+               "under their own NPI (paid at the NPP % of PaymentRules).", YES_NO, "No", width=6),
     ),
     key=("claim_id", "line", "claim_type"),     # a void (frequency 8) row is exempt: validate.duplicate_keys
     calculated=(
@@ -227,7 +245,24 @@ CLAIMS = Table(
         Calculated("Filing Days Left", "filing_days_left", INT, "Filing deadline − as-of date.", width=10),
         Calculated("Filing Status", "filing_status", TEXT,
                    "Filed on time, Filed late, Open, Due soon or Missed.", width=14),
-        Calculated("Expected Allowed", "expected_allowed", MONEY, "Contracted allowed × units."),
+        Calculated("Setting", "setting", TEXT,
+                   "Facility or Non-facility: the rate the place of service is paid at (CMS: hospital, ASC, SNF... "
+                   "places are facility; the office, a blank POS too, non-facility).", width=11),
+        Calculated("Base Rate", "base_rate", MONEY,
+                   "FeeSchedule rate per unit of the code without a modifier (the Medicare payor's for a % of "
+                   "Medicare contract), by the place of service's setting."),
+        Calculated("Unit Rate", "unit_rate", MONEY,
+                   "Contracted rate per unit: FeeSchedule (or % of Medicare) by modifier and setting, × the NPP % "
+                   "for an NPP."),
+        Calculated("Multiple Procedure", "multiple_procedure", TEXT,
+                   "Yes: the code is subject to the multiple-procedure reduction (FeeSchedule).", width=10),
+        Calculated("Procedure Rank", "procedure_rank", INT,
+                   "Of a Multiple Procedure line: its rank on the claim that day, by unit rate (1 = highest; "
+                   "each unit takes a rank).", width=9),
+        Calculated("Pricing", "pricing", TEXT, "Which payment rules set the expected allowed.", width=30),
+        Calculated("Expected Allowed", "expected_allowed", MONEY,
+                   "Unit rate × units, reduced as the claim's procedure rank says, never more than the charge "
+                   "(PaymentRules)."),
         Calculated("Paid", "paid", MONEY, "Sum of payor payments posted to the line."),
         Calculated("Allowed", "allowed", MONEY,
                    "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row); blank Allowed: "
@@ -236,8 +271,12 @@ CLAIMS = Table(
         Calculated("Patient Share", "patient_share", MONEY,
                    "What left insurance A/R as the patient's: the last payer's patient resp. (none while that "
                    "payer forwarded the claim, or a later payer billed has not remitted)."),
+        Calculated("Denial Action", "denial_action", TEXT,
+                   "What the line's latest denial calls for (DenialRouting): Correct and resubmit, Rebill other "
+                   "payer, Appeal, Bill patient or Write off.", width=16),
         Calculated("Written Off", "written_off", MONEY,
-                   "Denied dollars written off: the final level of appeal upheld, or the appeal window missed."),
+                   "Denied dollars written off: the final level of appeal upheld, the appeal or resubmission "
+                   "window missed, or a denial routed to Write off."),
         Calculated("Balance", "balance", MONEY,
                    "Insurance A/R: charge − paid − contractual adj. − the last payer's patient resp. "
                    "(none while forwarded) − write-offs."),
@@ -282,6 +321,11 @@ PAYMENTS = Table(
         Column("Source", "source", TEXT, False, "Where the row came from (835 file or 'manual').", width=16),
     ),
     key=(),
+    calculated=(
+        Calculated("Action", "action", TEXT,
+                   "For a denial: what to do (DenialRouting, by group, CARC and remark code; Appeal when no row "
+                   "matches).", width=16),
+    ),
 )
 
 # The columns that tie an Adjustments row to its Payments row.
@@ -385,8 +429,71 @@ APPEALS = Table(
     key=("claim_id", "line", "level"),
 )
 
+
+PAYMENT_RULES = Table(
+    "PaymentRules",
+    "Your contracts' payment rules, one row per payor (the All payors row for the rest): lesser of charge, "
+    "multiple-procedure percentages, the non-physician practitioner percentage. A blank cell takes the All "
+    "payors row's, then Medicare's rule.",
+    (
+        Column("Payor", "payor", TEXT, True, f"Payor (as in Contracts), or {ALL_PAYORS!r}.", width=24),
+        Column("Lesser Of Charge", "lesser_of", CHOICE, False,
+               "Yes: the payor allows the lesser of the contracted amount and the billed charge.", YES_NO, width=9),
+        Column("First Procedure %", "first_pct", PERCENT, False,
+               "Multiple procedures: the highest-rated procedure of a claim and date of service (Medicare 100%).",
+               minimum=0, width=10),
+        Column("Second Procedure %", "second_pct", PERCENT, False, "The second (Medicare 50%).", minimum=0,
+               width=10),
+        Column("Further Procedures %", "further_pct", PERCENT, False, "The third and later (Medicare 50%).",
+               minimum=0, width=10),
+        Column("NPP %", "npp_pct", PERCENT, False,
+               "Share of the rate paid for a line rendered by an NPP (Medicare 85%).", minimum=0, width=8),
+        Column("Note", "note", TEXT, False, "Contract section, source.", width=30),
+    ),
+    key=("payor",),
+    optional=True,
+)
+
+MODIFIERS = Table(
+    "Modifiers",
+    "How each modifier prices a line: at the code's base rate (informational: 25, 59...), at the FeeSchedule "
+    "rate listed with it (26, TC), or at a percentage of the base rate (50, 80...). A FeeSchedule row with the "
+    "claim's modifier always wins.",
+    (
+        Column("Modifier", "modifier", TEXT, True, "The modifier (two characters).", width=9),
+        Column("Pricing", "pricing", CHOICE, True,
+               "Base rate, Own rate (a FeeSchedule row with the modifier), or % of base.", MODIFIER_PRICING,
+               width=11),
+        Column("Percent", "percent", PERCENT, False, "For % of base: the share of the base rate.", minimum=0,
+               width=9),
+        Column("Description", "description", TEXT, False, "What it means.", width=40),
+    ),
+    key=("modifier",),
+    optional=True,
+)
+
+DENIAL_ROUTING = Table(
+    "DenialRouting",
+    "What to do about each denial, by group, CARC and remark code: the most specific matching row wins (group "
+    "and RARC, then RARC, then group, then the bare CARC). Seeded from the X12 CARC list; yours to change.",
+    (
+        Column("Group", "group_code", CHOICE, False, "CAS group (blank: any).", GROUP_CODES, "", width=7),
+        Column("CARC", "carc", TEXT, True, "Claim adjustment reason code, without its group (16, not CO-16).",
+               width=7),
+        Column("RARC", "rarc", TEXT, False, "Remark code the remittance must carry (blank: any).", default="",
+               width=8),
+        Column("Category", "category", TEXT, False, "Root cause the denial is reported under.", width=22),
+        Column("Action", "action", CHOICE, True,
+               "Correct and resubmit or Rebill other payer (filing window), Appeal (appeal window), Bill "
+               "patient, or Write off.", DENIAL_ACTIONS, width=20),
+        Column("Description", "description", TEXT, False, "What the code means.", width=50),
+    ),
+    key=("group_code", "carc", "rarc"),
+    optional=True,
+)
+
 INPUT_TABLES: tuple[Table, ...] = (CONTRACTS, FEE_SCHEDULE, CLAIMS, PAYMENTS, ADJUSTMENTS, ACKNOWLEDGEMENTS,
-                                    APPEALS, UNDERPAYMENTS)
+                                    APPEALS, UNDERPAYMENTS, PAYMENT_RULES, MODIFIERS, DENIAL_ROUTING)
 TABLES = {t.name: t for t in INPUT_TABLES}
 
 
@@ -684,9 +791,16 @@ LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and e
     Field("Last Remit Date", "last_remit_date", DATE), _money("First Paid", "first_paid"),
     Field("Denied First Pass", "denied_first_pass", BOOL), Field("Denial Date", "denial_date", DATE),
     Field("Denial CARC", "denial_carc", TEXT), Field("Denial Group", "denial_group", TEXT),
+    Field("Denial RARC", "denial_rarc", TEXT, "Remark codes of the latest denial."),
+    Field("Denial Action", "denial_action", TEXT,
+          "What the open denial calls for (DenialRouting; Appeal once appealed)."),
     Field("CARC 29", "carc29", BOOL), Field("Adjudicated", "adjudicated", BOOL), Field("Denied", "denied", BOOL),
-    Field("Fee Source", "fee_source", TEXT), _money("Unit Rate", "unit_rate"),
-    _money("Expected Allowed", "expected_allowed", "Contracted allowed × units."),
+    Field("Fee Source", "fee_source", TEXT), Field("Setting", "setting", TEXT, "Facility or Non-facility."),
+    _money("Base Rate", "base_rate"), _money("Unit Rate", "unit_rate"),
+    Field("Multiple Procedure", "multiple_procedure", TEXT, "Yes: subject to the multiple-procedure reduction."),
+    Field("Procedure Rank", "procedure_rank", INT, "Rank of its first unit among the claim's such lines that day."),
+    Field("Pricing", "pricing", TEXT, "The payment rules that set the expected allowed."),
+    _money("Expected Allowed", "expected_allowed", "Unit rate × units, as the payment rules reduce it."),
     _money("Variance", "variance", "Expected allowed − allowed (positive: underpaid)."),
     _money("Variance vs Paid", "variance_vs_paid"), Field("Underpaid", "underpaid", BOOL),
     Field("Clock Start", "clock_start", DATE), Field("Filing Deadline", "filing_deadline", DATE),
@@ -694,6 +808,10 @@ LINES = Output("lines", "Claim lines", "One row per claim line: its inputs and e
     Field("Appeal Deadline", "appeal_deadline", DATE), Field("Appeal Days Left", "appeal_days_left", INT),
     Field("Appeal Date", "appeal_date", DATE), Field("Appeal Status", "appeal_status", STATUS),
     Field("Appeal Level", "appeal_level", INT, "The level of appeal the line stands at (the next to file)."),
+    Field("Resubmit Deadline", "resubmit_deadline", DATE,
+          "A denial routed to a resubmission: latest denial + Corrected Claim Days, else the filing deadline."),
+    Field("Resubmit Days Left", "resubmit_days_left", INT),
+    Field("Resubmit Status", "resubmit_status", STATUS, "Resubmitted, Open, Due soon or Missed."),
     Field("Prompt Pay Due", "prompt_pay_due", DATE), Field("Prompt Pay Status", "prompt_pay_status", STATUS),
     Field("Prompt Pay Days Late", "prompt_pay_days_late", INT),
     _money("Prompt Pay Interest", "prompt_pay_interest", "Interest owed on a late clean claim."),

@@ -120,7 +120,7 @@ def _calculated_for_cache(results: Results) -> dict:
     for table in m.INPUT_TABLES:
         if table.calculated:
             source = {m.CLAIMS.name: results.claim_rows, m.CONTRACTS.name: results.contracts,
-                      m.ADJUSTMENTS.name: results.adjustments}[table.name]
+                      m.ADJUSTMENTS.name: results.adjustments, m.PAYMENTS.name: results.payment_rows}[table.name]
             calc[table.name] = source[[c.key for c in table.calculated]]
     return calc
 
@@ -146,7 +146,12 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
         raise PayorxlError(f"{path} already exists; choose another name, or pass --force to replace it")
     refuse_if_open(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = {t.name: (frames or {}).get(t.name, empty_frame(t)) for t in m.INPUT_TABLES}
+    from .engine.seeds import SEEDS
+    # The rule tables start seeded (Medicare's payment rules, the modifiers, the CARC routing)
+    # unless rows of them are given.
+    given = frames or {}
+    frames = {t.name: given[t.name] if t.name in given and (len(given[t.name]) or t.name not in SEEDS)
+              else SEEDS[t.name]() if t.name in SEEDS else empty_frame(t) for t in m.INPUT_TABLES}
     raw = {s.key: s.default for s in m.SETTINGS}
     raw.update(settings_values or {})
     values, _ = convert_settings(raw)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .model import ALL_PAYORS, DENIAL_ACTIONS, FEE_SETTINGS, MODIFIER_PRICING
+
 # What an adjustment (a CAS reason, or a PLB) does to the line it is on.
 CONTRACTUAL = "Contractual"        # written down under the contract: leaves A/R, not a denial
 SEQUESTRATION = "Sequestration"    # CO-253: contractual, and reported on its own
@@ -121,3 +123,87 @@ SUMMARY = {
     "sequestration": (SEQUESTRATION,),
     "denied_amount": (DENIED,),
 }
+
+
+# --- payment rules: what a contract should pay for a line (engine/reimbursement.py) -------
+# Sources: CMS Medicare Claims Processing Manual (Pub. 100-04) ch. 12: §20.4.2 site of
+# service (facility and non-facility rates), §40.6 multiple surgery (indicator 2: the
+# highest-valued procedure at 100%, others on the same day at 50%), §20.4.5 and §120
+# non-physician practitioners (85% of the fee schedule), §40.7 bilateral (modifier 50:
+# 150%), §20.4.3 assistant at surgery (80/82: 16%; AS: 85% of that, 13.6%); 42 CFR 414.20
+# and 414.22; the lesser of the actual charge and the fee schedule amount (Social Security
+# Act §1848(a)(1)). A contract may say otherwise: the PaymentRules and Modifiers tables
+# (user-owned, seeded by `payorxl new`) hold the practice's terms.
+
+# Places of service (CMS POS code set) paid at the facility rate (Pub. 100-04 ch. 12
+# §20.4.2); every other code, and a blank one, is paid at the non-facility rate.
+FACILITY_POS = ("02", "19", "21", "22", "23", "24", "26", "31", "34", "41", "42", "51", "52", "53",
+                "56", "61")
+FACILITY, NON_FACILITY = FEE_SETTINGS
+ALL = ALL_PAYORS                   # the PaymentRules row whose terms apply to every payor
+
+# How a modifier prices a line (Modifiers table): at the code's own rate without it (an
+# informational modifier: 25, 59, XE...), at the FeeSchedule rate listed with it (26, TC),
+# or at a percentage of the code's base rate (50 bilateral, 80/82/AS assistants).
+BASE_RATE, OWN_RATE, PCT_OF_BASE = MODIFIER_PRICING
+MODIFIER_SEED = (
+    ("25", BASE_RATE, None, "Significant, separately identifiable E/M on the day of a procedure"),
+    ("59", BASE_RATE, None, "Distinct procedural service"),
+    ("XE", BASE_RATE, None, "Separate encounter"),
+    ("XS", BASE_RATE, None, "Separate structure"),
+    ("XP", BASE_RATE, None, "Separate practitioner"),
+    ("XU", BASE_RATE, None, "Unusual non-overlapping service"),
+    ("GT", BASE_RATE, None, "Via interactive audio and video telecommunication"),
+    ("95", BASE_RATE, None, "Synchronous telemedicine service"),
+    ("93", BASE_RATE, None, "Synchronous telemedicine, audio only"),
+    ("24", BASE_RATE, None, "Unrelated E/M during a postoperative period"),
+    ("57", BASE_RATE, None, "Decision for surgery"),
+    ("76", BASE_RATE, None, "Repeat procedure, same physician"),
+    ("77", BASE_RATE, None, "Repeat procedure, another physician"),
+    ("79", BASE_RATE, None, "Unrelated procedure during a postoperative period"),
+    ("91", BASE_RATE, None, "Repeat clinical laboratory test"),
+    ("LT", BASE_RATE, None, "Left side"),
+    ("RT", BASE_RATE, None, "Right side"),
+    ("GA", BASE_RATE, None, "Waiver of liability (ABN) on file"),
+    ("GC", BASE_RATE, None, "Performed in part by a resident"),
+    ("KX", BASE_RATE, None, "Requirements in the medical policy met"),
+    ("Q6", BASE_RATE, None, "Fee-for-time compensation (locum tenens)"),
+    ("26", OWN_RATE, None, "Professional component: its own FeeSchedule rate"),
+    ("TC", OWN_RATE, None, "Technical component: its own FeeSchedule rate"),
+    ("50", PCT_OF_BASE, 1.5, "Bilateral procedure: 150% of the base rate"),
+    ("80", PCT_OF_BASE, 0.16, "Assistant surgeon: 16%"),
+    ("82", PCT_OF_BASE, 0.16, "Assistant surgeon, no qualified resident: 16%"),
+    ("AS", PCT_OF_BASE, 0.136, "Non-physician assistant at surgery: 85% of 16%"),
+    ("62", PCT_OF_BASE, 0.625, "Two surgeons: 62.5% each"),
+)
+
+# PaymentRules terms and what a blank cell means (the All payors row, then these).
+LESSER_OF_DEFAULT = "Yes"
+PROCEDURE_PCTS_DEFAULT = (1.0, 0.5, 0.5)    # first, second, third and later procedures
+NPP_PCT_DEFAULT = 0.85
+
+# --- denial routing: what to do about a denial (engine/denials.py) -------------------------
+# Each denial is routed by its group, CARC and remark codes (the DenialRouting table, seeded
+# from data/denial_routing.csv) to one action, and each action has its clock: a
+# resubmission or a rebill runs against the filing window (a claim returned as
+# unprocessable, CO-16 with MA130, has no appeal rights: Pub. 100-04 ch. 1 §80.3.2), an
+# appeal against the appeal window; billing the patient and writing off have none.
+CORRECT, REBILL, APPEAL, BILL_PATIENT, WRITE_OFF = ACTIONS = DENIAL_ACTIONS
+RESUBMIT_ACTIONS = (CORRECT, REBILL)     # run against the filing window
+DEFAULT_ACTION = APPEAL                  # a denial no routing row matches
+DEFAULT_CATEGORY = "Other"
+_SPLIT_RE = re.compile(r"[\s,;:]+")
+
+
+def remark_codes(text) -> frozenset:
+    """The remark codes (RARCs) in a cell: split on commas, blanks, semicolons and colons,
+    upper case. "MA130, N290" -> {"MA130", "N290"}."""
+    if text is None or (isinstance(text, float) and text != text):
+        return frozenset()
+    return frozenset(c for c in _SPLIT_RE.split(str(text).strip().upper()) if c)
+
+
+def route_score(route_group: str, route_rarc: str) -> int:
+    """How specific a routing row is: a row naming a group and a remark code beats one
+    naming a remark code, which beats one naming a group, which beats the bare CARC."""
+    return 1 + 2 * bool(route_group) + 4 * bool(route_rarc)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import model as m
+from .. import model as m, rules
 from . import collections, deadlines, denials, portfolio, reimbursement
 from .lines import (
     CROSSED_OVER,
@@ -55,6 +55,7 @@ class Results:
     errors: list = field(default_factory=list)
     adjustments: pd.DataFrame | None = None   # the Adjustments rows with what each does ("kind")
     claim_rows: pd.DataFrame | None = None    # every Claims row's calculated columns (Role first)
+    payment_rows: pd.DataFrame | None = None  # every Payments row's calculated columns (its Action)
 
 
 def _nan_to_none(x):
@@ -86,14 +87,23 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     lines = line_summary(claims, frames["Payments"])
     lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))
     lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
-    money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings)
+    # What the latest denial calls for (DenialRouting); a line appealed is worked as an appeal.
+    routed = denials.route(lines["denial_group"], lines["denial_carc"], lines["denial_rarc"],
+                           frames.get("DenialRouting"))
+    lines["denial_route_category"] = routed["category"].to_numpy()
+    appealed = deadlines.first_appeal_dates(claims, frames["Appeals"]).notna().to_numpy()
+    lines["denial_action"] = np.where(lines["denial_open"].to_numpy(dtype=bool),
+                                      np.where(appealed, rules.APPEAL, routed["action"].to_numpy()), "").astype(object)
+    money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
+                                        frames.get("PaymentRules"), frames.get("Modifiers"))
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
                                    money["expected_allowed"], settings)
-    written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"])
+    written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
+                                            dl["resubmit_status"])
     balances = collections.ar_balances(claims, lines, written["written_off"])
     out = pd.concat([claims, lines.drop(columns=["claim_id", "line"]), money, dl,
                      denials.denied_lines(claims, lines), written, balances], axis=1)
-    out = out.loc[:, ~out.columns.duplicated()]
+    out = out.loc[:, ~out.columns.duplicated()].drop(columns="denial_route_category")
     out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.
@@ -131,12 +141,14 @@ def _follow_up(claims: pd.DataFrame, underpaid: pd.Series, follow: pd.DataFrame 
 def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
     """Missed and due-soon deadlines, counts and dollars at risk. A claim filed after its
     deadline ("Filed late") missed it. Dollars: the expected allowed (the charge where there
-    is no rate) for filing and prompt pay; the denied amount for appeals."""
+    is no rate) for filing and prompt pay; the denied amount for appeals and resubmissions
+    of denials."""
     value = lines["expected_allowed"].fillna(lines["charge"])
     rows = []
     filing = lines["filing_status"].replace({"Filed late": "Missed"})
     for name, status, amount in (("Timely filing", filing, value),
                                  ("Appeal", lines["appeal_status"], lines["denied_amount"]),
+                                 ("Resubmission", lines["resubmit_status"], lines["denied_amount"]),
                                  ("Prompt pay", lines["prompt_pay_status"].replace({"Overdue": "Missed"}), value)):
         missed, due_soon = status == "Missed", status == "Due soon"   # each compared once
         rows.append({"deadline": name,
@@ -229,7 +241,8 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
 
 
 # What a Next payer row of Claims shows: its own filing and its payer's expected allowed.
-NEXT_PAYER_COLUMNS = ("filing_deadline", "filing_days_left", "filing_status", "expected_allowed")
+NEXT_PAYER_COLUMNS = ("filing_deadline", "filing_days_left", "filing_status", "setting", "base_rate", "unit_rate",
+                      "multiple_procedure", "procedure_rank", "pricing", "expected_allowed")
 
 
 def _crossed_over(next_rows: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray:
@@ -348,4 +361,19 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     return Results(settings, lines, contracts_out, kpis, denials_by, aging_by_payor, scorecard,
                    worklist, dl, pf, _monthly(lines, rate_frame), list(errors or []) + _unpriced(lines),
                    adjustments,
-                   _claim_rows(all_claims, roles, lines, next_lines))
+                   _claim_rows(all_claims, roles, lines, next_lines),
+                   payment_actions(frames["Payments"], frames.get("DenialRouting")))
+
+
+def payment_actions(payments: pd.DataFrame, routing: pd.DataFrame | None) -> pd.DataFrame:
+    """The Payments sheet's Action column: for a row that denies (lines.denial_rows), the
+    action its group, CARC and remark code are routed to (denials.route); "" otherwise."""
+    from .lines import denial_rows
+    action = pd.Series("", index=payments.index, dtype=object)
+    if payments.empty:
+        return pd.DataFrame({"action": action})
+    denying = denial_rows(payments).to_numpy(dtype=bool)
+    if denying.any():
+        rows = payments[denying]
+        action[denying] = denials.route(rows["group_code"], rows["carc"], rows["rarc"], routing)["action"].to_numpy()
+    return pd.DataFrame({"action": action})

@@ -313,12 +313,15 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
         stands at the next level: its deadline is that decision (else its appeal date) +
         Mailing Days + `next_level_days`, its status as for a line not appealed. Upheld at
         the final level: "Upheld".
-    Lines not denied now (or whose payor has no contract): NaT, <NA> and "".
+    Lines not denied now, or whose denial is routed to another action (`denial_actions`), or
+    whose payor has no contract: NaT, <NA> and "".
     """
     as_of = _as_of(settings)
     terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days", "appeal_levels",
                                                "next_level_days", "payor_type"])
     denied = lines["denial_open"].astype(bool) & terms["has_contract"]
+    if "denial_action" in lines:       # routed to an appeal (or appealed: the practice chose to)
+        denied &= lines["denial_action"] == rules.APPEAL
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
     appeal_date = first_appeal_dates(claims, appeals).where(denied)
@@ -344,6 +347,36 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
         "appeal_level": level.where(denied).astype("Int64"),
         "appeal_status": status,
     }, index=claims.index)
+
+
+RESUBMITTED = "Resubmitted"
+
+
+def denial_actions(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame, filing_deadline: pd.Series,
+                   settings: m.Settings) -> pd.DataFrame:
+    """The clock of a denial routed to a resubmission (Correct and resubmit, Rebill other
+    payer: `lines.denial_action`), per claim line (index = claims.index):
+
+    resubmit_deadline: the latest denial + the contract's Corrected Claim Days where it has
+        them, else the line's filing deadline: a claim returned as unprocessable is a new
+        claim to the payer, due within the filing window (it has no appeal rights).
+    resubmit_days_left: resubmit_deadline − as-of date.
+    resubmit_status: "Resubmitted" once the Filed Date is after the denial; else "Missed"
+        after the deadline, "Due soon" within Filing Due Soon Days of it, else "Open".
+    Other lines: NaT, <NA> and "".
+    """
+    as_of = _as_of(settings)
+    terms = contract_terms(claims, contracts, ["corrected_days"])
+    action = lines["denial_action"] if "denial_action" in lines else pd.Series("", index=claims.index)
+    routed = action.isin(rules.RESUBMIT_ACTIONS) & lines["denial_open"].astype(bool) & terms["has_contract"]
+    corrected = add_days(lines["denial_date"], terms["corrected_days"])
+    deadline = corrected.where(terms["corrected_days"].notna(), filing_deadline).where(routed)
+    days_left = days_between(deadline, as_of)
+    resubmitted = (claims["filed_date"] > lines["denial_date"]).fillna(False)
+    status = _deadline_status(deadline, days_left, as_of, settings.filing_due_soon_days,
+                              resubmitted, claims["filed_date"], RESUBMITTED, RESUBMITTED)
+    return pd.DataFrame({"resubmit_deadline": deadline.astype("datetime64[ns]"), "resubmit_days_left": days_left,
+                         "resubmit_status": status}, index=claims.index)
 
 
 def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Series) -> pd.Series:
@@ -508,8 +541,10 @@ def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Dat
                     settings: m.Settings) -> pd.DataFrame:
     """`filing_deadlines`, `appeal_deadlines` and `prompt_pay` side by side, one row per
     claim line (index = claims.index): the one call the recalculation makes."""
+    filing = filing_deadlines(claims, contracts, lines, settings)
     return pd.concat([
-        filing_deadlines(claims, contracts, lines, settings),
+        filing,
         appeal_deadlines(claims, contracts, lines, appeals, settings),
+        denial_actions(claims, contracts, lines, filing["filing_deadline"], settings),
         prompt_pay(claims, contracts, lines, expected_allowed, settings),
     ], axis=1)

@@ -1,7 +1,8 @@
 """Denials: why claims are denied, how often, what appeals win back, what is lost.
 
-Each denied claim line gets a root-cause category from its Claim Adjustment Reason Code
-(X12 CARC list, mapped in ``data/carc_categories.csv``). On top of that sit the denial
+Each denied claim line gets a root-cause category and an action from the DenialRouting
+table (by group, CARC and remark code; seeded from the X12 CARC list in
+``data/denial_routing.csv``). On top of that sit the denial
 KPIs billing staff are measured on: the initial denial rate (HFMA MAP Key), the appeal
 overturn rate, and the final denial write-off (the denied dollars the practice gives up
 because an appeal was lost or never filed in time).
@@ -11,11 +12,11 @@ claim line, same index). Money is integer cents; a rate whose denominator is zer
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
-
 import numpy as np
 import pandas as pd
+
+from .. import rules
+from . import seeds
 
 KEY = ["claim_id", "line"]
 OTHER = "Other"
@@ -29,20 +30,12 @@ LOST = "Upheld"
 MISSED = "Missed"
 
 
-@lru_cache(maxsize=1)
-def _carc_table() -> pd.DataFrame:
-    with resources.files("payorxl").joinpath("data", "carc_categories.csv").open("r") as f:
-        return pd.read_csv(f, dtype=str, keep_default_na=False)
-
-
 def carc_categories() -> pd.DataFrame:
-    """The shipped CARC table: columns ``carc``, ``category``, ``description``.
-
-    Codes and wording follow the X12 Claim Adjustment Reason Code list (descriptions
-    shortened); the category is the root cause a billing office works the denial under,
-    one of `CATEGORIES`. A copy is returned, so callers may change it freely.
-    """
-    return _carc_table().copy()
+    """The seeded routing's bare-CARC rows as a CARC table: columns ``carc``, ``category``,
+    ``description`` (the X12 CARC list, descriptions shortened). A copy."""
+    table = seeds.denial_routing()
+    bare = table[(table["group_code"].fillna("") == "") & (table["rarc"].fillna("") == "")]
+    return bare[["carc", "category", "description"]].reset_index(drop=True)
 
 
 def normalize_carc(carc: pd.Series) -> pd.Series:
@@ -66,21 +59,62 @@ def _per_distinct(values: pd.Series, convert) -> pd.Series:
     return pd.Series(converted[codes], index=values.index)
 
 
-def categorize(carc: pd.Series) -> pd.Series:
-    """Root-cause category of each CARC (same index); a code not on the list, or a
-    blank one, is "Other"."""
-    table = _carc_table()
-    mapping = pd.Series(table["category"].to_numpy(), index=table["carc"].to_numpy())
-    return _per_distinct(carc, lambda codes: normalize_carc(codes).map(mapping).fillna(OTHER)
-                         ).astype(object)
+def routing(table: pd.DataFrame | None) -> pd.DataFrame:
+    """The DenialRouting rows to route by: the workbook's, or the seed for a workbook made
+    before the table existed (None)."""
+    return seeds.denial_routing() if table is None else table
+
+
+def route(group: pd.Series, carc: pd.Series, rarc: pd.Series, table: pd.DataFrame | None) -> pd.DataFrame:
+    """The DenialRouting row each denial (group, CARC, remark codes) falls under: of the rows
+    with its CARC (as rules.reason_code reads it) whose Group is blank or its group and whose
+    RARC is blank or among its remark codes (rules.remark_codes), the most specific
+    (rules.route_score: group and RARC, RARC, group, bare CARC), the first in the table
+    among equals. Columns category and action (same index); a denial no row matches is
+    "Other" / "Appeal". Worked out once per distinct triple."""
+    table = routing(table)
+    rows = [(str(g or "").strip().upper(), str(c or "").strip().upper(), str(r or "").strip().upper(),
+             str(cat or ""), str(act or ""))
+            for g, c, r, cat, act in zip(table["group_code"].astype(object).fillna(""),
+                                         table["carc"].astype(object).fillna(""),
+                                         table["rarc"].astype(object).fillna(""),
+                                         table["category"].astype(object).fillna(""),
+                                         table["action"].astype(object).fillna(""))]
+    by_carc: dict[str, list] = {}
+    for g, c, r, cat, act in rows:
+        by_carc.setdefault(c, []).append((rules.route_score(g, r), g, r, cat, act))
+    triples = pd.Series(list(zip(group.fillna("").astype(str), carc.fillna("").astype(str),
+                                 rarc.fillna("").astype(str))), index=group.index, dtype=object)
+    codes, distinct = pd.factorize(triples)
+    picked = []
+    for g, c, r in distinct:
+        g, code, remarks = g.strip().upper(), rules.reason_code(c), rules.remark_codes(r)
+        best = None
+        for score, rg, rr, cat, act in by_carc.get(code, ()):
+            if (not rg or rg == g) and (not rr or rr in remarks) and (best is None or score > best[0]):
+                best = (score, cat or OTHER, act)
+        picked.append(best[1:] if best else (OTHER, rules.DEFAULT_ACTION))
+    picked.append(("", ""))     # code -1: no triple
+    chosen = np.array(picked, dtype=object)[codes]
+    return pd.DataFrame({"category": chosen[:, 0], "action": chosen[:, 1]}, index=group.index)
+
+
+def categorize(carc: pd.Series, table: pd.DataFrame | None = None) -> pd.Series:
+    """Root-cause category of each bare CARC (same index), by the routing table's rows
+    (`route` with no group and no remark code); a code no row has, or a blank one, is
+    "Other"."""
+    blank = pd.Series("", index=carc.index, dtype=object)
+    return route(blank, carc.fillna("").astype(str), blank, table)["category"].astype(object)
 
 
 def denied_lines(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """Per claim line (index = claims.index): ``denial_category``, the category of the
-    line's denial CARC (``lines.denial_carc``, the most recent denial on file) when the
-    line was denied on first adjudication or stands denied now; "" otherwise."""
+    line's latest denial as routed (``lines.denial_route_category``, else the CARC's) when
+    the line was denied on first adjudication or stands denied now; "" otherwise."""
     was_denied = lines["denied_first_pass"] | lines["denial_open"]
-    category = categorize(lines["denial_carc"]).where(was_denied, "")
+    category = (lines["denial_route_category"] if "denial_route_category" in lines
+                else categorize(lines["denial_carc"]))
+    category = category.where(was_denied, "")
     return pd.DataFrame({"denial_category": category.to_numpy()}, index=claims.index)
 
 
@@ -228,32 +262,44 @@ def appeal_overturn_rate(appeals: pd.DataFrame,
 
 
 def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
-                          appeal_status: pd.Series, appeals: pd.DataFrame) -> pd.DataFrame:
+                          appeal_status: pd.Series, appeals: pd.DataFrame,
+                          resubmit_status: pd.Series | None = None) -> pd.DataFrame:
     """The denied dollars written off, per claim line (index = claims.index).
 
     A line's denial is final when the line stands denied now, in full or in part
-    (``lines.denial_open``), and either its final level of appeal was upheld
-    (`appeal_status` "Upheld": an upheld level with levels left opens the next level's
-    window instead) or the window of the level it stands at was missed ("Missed"; a
-    Series from the deadlines engine, one value per claims row in the same order).
+    (``lines.denial_open``), and its action (``lines.denial_action``, DenialRouting) says:
+    Appeal — its final level of appeal was upheld (`appeal_status` "Upheld": an upheld level
+    with levels left opens the next level's window instead) or the window of the level it
+    stands at was missed ("Missed"); Correct and resubmit or Rebill other payer — the
+    resubmission window was missed (`resubmit_status` "Missed": never while the filing
+    window is open); Write off — at once. Bill patient is never written off here: the
+    practice bills it.
 
     written_off: the line's denied amount (cents), but never more than its open balance
     (charge − paid − contractual adj. − the patient's share, at least 0), because a practice
     cannot write off what is not owed and an amount denied on two remittances would
     otherwise count twice. 0 for other lines.
-    writeoff_reason: "Appeal upheld", "Appeal missed" or "".
+    writeoff_reason: "Appeal upheld", "Appeal missed", "Resubmission missed", "Routed to
+    write-off" or "".
     """
-    # The final level upheld (deadlines.appeal_deadlines says "Upheld" only then), or the
-    # window of the level the line stands at missed.
-    lost = (appeal_status.astype(str) == LOST).to_numpy()
-    missed = (appeal_status.astype(str) == MISSED).to_numpy()
+    n = len(claims)
+    action = (lines["denial_action"].astype(str).to_numpy() if "denial_action" in lines
+              else np.full(n, rules.APPEAL, dtype=object))
+    status = appeal_status.astype(str).to_numpy()
+    resubmit = (resubmit_status.astype(str).to_numpy() if resubmit_status is not None else np.full(n, "", dtype=object))
+    appeal = action == rules.APPEAL
+    lost = appeal & (status == LOST)
+    missed = appeal & (status == MISSED)
+    resubmit_missed = np.isin(action, rules.RESUBMIT_ACTIONS) & (resubmit == MISSED)
+    routed_off = action == rules.WRITE_OFF
     denied = lines["denial_open"].astype(bool).to_numpy()
     open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()
                     - lines["paid"].to_numpy() - lines["contractual_adj"].to_numpy()
                     - lines["patient_share"].to_numpy()).clip(min=0)
     amount = np.minimum(lines["denied_amount"].to_numpy().clip(min=0), open_balance)
-    final = denied & (lost | missed)
-    reason = np.where(final & lost, "Appeal upheld", np.where(final, "Appeal missed", ""))
+    final = denied & (lost | missed | resubmit_missed | routed_off)
+    reason = np.select([final & lost, final & missed, final & resubmit_missed, final & routed_off],
+                       ["Appeal upheld", "Appeal missed", "Resubmission missed", "Routed to write-off"], "")
     return pd.DataFrame({"written_off": np.where(final, amount, 0).astype("int64"),
                          "writeoff_reason": reason.astype(object)}, index=claims.index)
 

@@ -144,9 +144,10 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     denial_open: denied or partial_denial: a denial to work (appeal, resubmit, write off);
     awaiting_reprocessing: every adjudication of the line has been reversed (CLP02 22) and
         no corrected one has come yet;
-    denial_date, denial_carc, denial_group: the most recent denial row's remit date and
-        reason (CARC as the CARC list spells it: "CO-29" is "29"); the appeal clock starts
-        at that date;
+    denial_date, denial_carc, denial_group, denial_rarc: the most recent denial row's remit
+        date and reason (CARC as the CARC list spells it: "CO-29" is "29"; its remark codes as
+        posted); the appeal clock starts at that date (the latest in the sheet among several
+        on that date);
     carc29: a remittance row for the line cites CARC 29 (timely filing expired).
     """
     out = claims[KEY].copy()
@@ -157,7 +158,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
         out["last_payer_seq"] = pd.Series(1, index=out.index, dtype="int64")
         for c in ["first_remit_date", "last_remit_date", "denial_date"]:
             out[c] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
-        for c in ["denial_carc", "denial_group"]:
+        for c in ["denial_carc", "denial_group", "denial_rarc"]:
             out[c] = ""
         for c in FLAGS:
             out[c] = False
@@ -223,6 +224,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     totals["denial_date"] = last_denial["remit_date"]
     totals["denial_carc"] = last_denial["carc"]
     totals["denial_group"] = last_denial["group_code"]
+    totals["denial_rarc"] = last_denial["rarc"] if "rarc" in last_denial else ""
     paying = pay[(pay["paid"] > 0) & ~pay["_reversal"]]
     totals["last_paid_date"] = paying.groupby("_line", sort=False)["remit_date"].max()
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
@@ -238,6 +240,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     out["last_payer_seq"] = out["last_payer_seq"].fillna(1).astype("int64")
     out["denial_carc"] = _per_distinct_text(out["denial_carc"], rules.reason_code)
     out["denial_group"] = out["denial_group"].fillna("").astype(object)
+    out["denial_rarc"] = out["denial_rarc"].fillna("").astype(object)
     for c in ["denied_first_pass", "carc29", "forwarded", "awaiting_reprocessing"]:
         out[c] = out[c].eq(True)        # a line with no remittance (NaN here) is False
     out["adjudicated"] = out["n_remits"] > 0

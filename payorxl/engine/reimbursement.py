@@ -17,34 +17,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import model as m
+from .. import model as m, rules
 from .deadlines import contract_terms, match_codes, match_key, round_half_up
 
 FEE_KEY = ["payor", "cpt", "modifier"]
 FEE_SCHEDULE, PCT_OF_MEDICARE = m.FEE_BASES
 
 
-def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos: pd.Series,
-                      fee_schedule: pd.DataFrame) -> pd.Series:
-    """The FeeSchedule Allowed per unit (cents, Int64; index of `payor`) for each
-    (payor, cpt, modifier, date of service): the row with the same payor, CPT and
-    modifier (a blank modifier matches a blank modifier only) whose Effective From <=
-    date of service <= Effective To (a blank Effective To is open-ended). If several
-    rows match (overlapping dates, a data error `overlapping_fee_rows` reports), the one
-    with the latest Effective From wins, and among equal Effective From the lower row
-    in the sheet. <NA> where no row matches."""
-    # (payor, CPT, modifier) as one integer, the same in both frames: a merge on one
-    # integer is several times faster than on three text columns.
-    n, key = len(payor), np.zeros(len(payor) + len(fee_schedule), dtype=np.int64)
-    for wanted_keys, fee_keys in ((payor, fee_schedule["payor"]), (cpt, fee_schedule["cpt"]),
-                                  (modifier, fee_schedule["modifier"])):
+def _rate_lookup(wanted: list[pd.Series], listed: list[pd.Series], dos: pd.Series,
+                 fee_schedule: pd.DataFrame) -> pd.Series:
+    """The Allowed of the FeeSchedule row whose key columns (`listed`, case ignored) equal
+    `wanted` and whose dates cover the date of service (see `fee_schedule_rate`)."""
+    # The key columns as one integer, the same in both frames: a merge on one integer is
+    # several times faster than on several text columns.
+    n, key = len(dos), np.zeros(len(dos) + len(fee_schedule), dtype=np.int64)
+    for wanted_keys, fee_keys in zip(wanted, listed):
         codes = np.concatenate(match_codes(wanted_keys, fee_keys))
         key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
-    wanted = pd.DataFrame({
-        "_key": key[:n],
-        "dos": dos.to_numpy(dtype="datetime64[ns]"),
-        "_pos": np.arange(len(payor)),
-    })
+    want = pd.DataFrame({"_key": key[:n], "dos": dos.to_numpy(dtype="datetime64[ns]"), "_pos": np.arange(n)})
     rates = pd.DataFrame({
         "_key": key[n:],
         "effective_from": fee_schedule["effective_from"].to_numpy(dtype="datetime64[ns]"),
@@ -52,45 +42,217 @@ def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos
         "allowed": fee_schedule["allowed"].astype("Int64").to_numpy(),
         "_order": np.arange(len(fee_schedule)),
     })
-    hits = wanted.merge(rates, on="_key", how="inner")
+    hits = want.merge(rates, on="_key", how="inner")
     in_effect = (hits["effective_from"] <= hits["dos"]) & (
         hits["effective_to"].isna() | (hits["dos"] <= hits["effective_to"]))
     hits = hits[in_effect].sort_values(["_pos", "effective_from", "_order"], kind="stable")
     best = hits.drop_duplicates("_pos", keep="last").set_index("_pos")["allowed"]
-    rate = best.reindex(np.arange(len(payor))).astype("Int64")
-    return pd.Series(rate.to_numpy(), index=payor.index, dtype="Int64")
+    return pd.Series(best.reindex(np.arange(n)).astype("Int64").to_numpy(), index=dos.index, dtype="Int64")
+
+
+def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos: pd.Series,
+                      fee_schedule: pd.DataFrame, setting: pd.Series | None = None) -> pd.Series:
+    """The FeeSchedule Allowed per unit (cents, Int64; index of `payor`) for each
+    (payor, cpt, modifier, date of service): the row with the same payor, CPT and
+    modifier (a blank modifier matches a blank modifier only) whose Effective From <=
+    date of service <= Effective To (a blank Effective To is open-ended). If several
+    rows match (overlapping dates, a data error `overlapping_fee_rows` reports), the one
+    with the latest Effective From wins, and among equal Effective From the lower row
+    in the sheet. <NA> where no row matches.
+
+    setting (Facility or Non-facility, per claim line): a row of that Setting wins; else a
+    row whose Setting is blank. `fee_schedule_setting` says which was used."""
+    return fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting)[0]
+
+
+def fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting=None) -> tuple[pd.Series, pd.Series]:
+    """`fee_schedule_rate`, and per line the Setting of the row used ("" for a blank one)."""
+    listed = fee_schedule.get("setting")
+    listed = (listed.fillna("").astype(str).str.strip() if listed is not None
+              else pd.Series("", index=fee_schedule.index))
+    blank = (listed == "").to_numpy()
+    general = _rate_lookup([payor, cpt, modifier], [fee_schedule[k][blank] for k in FEE_KEY], dos,
+                           fee_schedule[blank])
+    if setting is None or blank.all():
+        return general, pd.Series("", index=payor.index, dtype=object)
+    own = fee_schedule[~blank]
+    specific = _rate_lookup([payor, cpt, modifier, setting], [own[k] for k in FEE_KEY] + [listed[~blank]], dos, own)
+    used = pd.Series(np.where(specific.notna(), setting.astype(str), ""), index=payor.index, dtype=object)
+    return specific.fillna(general), used
+
+
+def claim_setting(pos: pd.Series) -> pd.Series:
+    """Facility or Non-facility, by the place of service (rules.FACILITY_POS; "2" is "02";
+    a blank or unknown code is Non-facility, the office rate)."""
+    code = pos.fillna("").astype(str).str.strip()
+    code = code.where(code.str.len() != 1, "0" + code)
+    return pd.Series(np.where(code.isin(rules.FACILITY_POS), rules.FACILITY, rules.NON_FACILITY),
+                     index=pos.index, dtype=object)
+
+
+def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> pd.DataFrame:
+    """Per claim line (index = claims.index): lesser_of (bool), first_pct, second_pct,
+    further_pct, npp_pct: the PaymentRules row of the claim's payor (case ignored), a blank
+    cell taking the All payors row's, then Medicare's rule (rules.py)."""
+    first, second, further = rules.PROCEDURE_PCTS_DEFAULT
+    defaults = {"lesser_of": rules.LESSER_OF_DEFAULT, "first_pct": first, "second_pct": second,
+                "further_pct": further, "npp_pct": rules.NPP_PCT_DEFAULT}
+    table = payment_rules if payment_rules is not None else pd.DataFrame(columns=["payor", *defaults])
+    keys = match_key(table["payor"].fillna("").astype(str)) if len(table) else pd.Series([], dtype=object)
+    table = table.assign(_payor=keys.to_numpy()).drop_duplicates("_payor").set_index("_payor")
+    everyone = rules.ALL.upper()
+    payor = match_key(claims["payor"].fillna("").astype(str))
+    out = pd.DataFrame(index=claims.index)
+    for column, default in defaults.items():
+        values = table[column].astype(object).where(table[column].notna() & (table[column].astype(object) != ""))
+        fallback = values.get(everyone) if everyone in values.index else None
+        if fallback is None or pd.isna(fallback):
+            fallback = default
+        out[column] = payor.map(values.to_dict()).astype(object).where(lambda v: v.notna(), fallback)
+    out["lesser_of"] = out["lesser_of"].astype(str) == "Yes"
+    for column in ("first_pct", "second_pct", "further_pct", "npp_pct"):
+        out[column] = out[column].astype("float64")
+    return out
+
+
+def _modifier_rules(modifier: pd.Series, modifiers: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """Per line: its modifier's Pricing (Modifiers table, case ignored; "" when not listed)
+    and Percent (NaN when blank)."""
+    if modifiers is None or modifiers.empty:
+        return pd.Series("", index=modifier.index, dtype=object), pd.Series(np.nan, index=modifier.index)
+    table = modifiers.assign(_m=match_key(modifiers["modifier"].fillna("").astype(str).str.strip()).to_numpy())
+    table = table.drop_duplicates("_m").set_index("_m")
+    key = match_key(modifier)
+    pricing = key.map(table["pricing"].astype(object).to_dict()).fillna("").astype(object)
+    pct = key.map(table["percent"].astype("float64").to_dict()).astype("float64")
+    return pricing, pct
+
+
+def _procedure_ranks(claims: pd.DataFrame, unit_rate: pd.Series, subject: pd.Series, units: pd.Series) -> pd.Series:
+    """The rank of each subject line's first unit among the subject lines of its claim, date
+    of service and payor: by unit rate, highest first, then by line number; every unit of a
+    line takes a rank (a line of 2 units ranked 1 holds ranks 1 and 2). 0 elsewhere."""
+    rank = pd.Series(0, index=claims.index, dtype="int64")
+    if not subject.any():
+        return rank
+    rows = pd.DataFrame({"claim": match_key(claims["claim_id"].fillna("").astype(str)),
+                         "payor": match_key(claims["payor"].fillna("").astype(str)),
+                         "dos": claims["dos"], "rate": unit_rate.astype("float64"),
+                         "line": claims["line"].astype("int64"), "units": units.astype("int64")})[subject.to_numpy()]
+    rows = rows.sort_values(["claim", "payor", "dos", "rate", "line"], ascending=[True, True, True, False, True],
+                            kind="stable")
+    before = rows.groupby(["claim", "payor", "dos"], sort=False)["units"].cumsum() - rows["units"]
+    rank[rows.index] = (before + 1).astype("int64")
+    return rank
 
 
 def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
-                     settings: m.Settings) -> pd.DataFrame:
-    """What the contract says the payor should allow, per claim line (index = claims.index):
+                     settings: m.Settings, payment_rules: pd.DataFrame | None = None,
+                     modifiers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the contract says the payor should allow, per claim line (index = claims.index).
 
-    fee_source: the contract's Fee Basis used — "Fee Schedule" or "% of Medicare" — or
-        "" when no rate was found (no contract, no matching FeeSchedule row, or a
-        "% of Medicare" contract without its percentage).
-    unit_rate: cents per unit. "Fee Schedule": the payor's own FeeSchedule rate (see
-        `fee_schedule_rate`). "% of Medicare": the rate of the Medicare reference payor
-        (Settings) for the same CPT, modifier and date of service × the contract's
-        % of Medicare, rounded half up to the cent.
-    expected_allowed: unit_rate × units (cents), but never more than the billed charge:
-        Medicare and most contracts pay the lesser of the fee and the charge (a $10 lab
-        billed under a $15 fee is expected at $10, not underpaid by $5).
+    The rate: the contract's Fee Basis — its own FeeSchedule ("Fee Schedule"), or the
+    Medicare reference payor's (Settings) × the contract's % of Medicare — looked up by CPT,
+    modifier, date of service and setting (the claim's place of service: a Facility or
+    Non-facility row wins over a row with a blank Setting; `fee_schedule_setting`).
+
+    A modifier: a FeeSchedule row with it wins (26, TC: "modifier 26 rate"); else its
+    Modifiers row says: Base rate (informational, 25, 59...: the code's rate without a
+    modifier), % of base (50: 150% of it, rounded to the cent) or Own rate (none listed: no
+    rate). A modifier not in Modifiers and with no FeeSchedule row has no rate (`check`
+    warns).
+
+    setting: Facility or Non-facility (`claim_setting`).
+    base_rate: the rate of the code without a modifier (cents per unit; the Medicare payor's for
+        a % of Medicare contract), by setting; <NA> where none.
+    unit_rate: the line's rate in cents, × % of Medicare, then × the NPP % for a line rendered by a
+        non-physician practitioner (NPP Yes), each step rounded half up to the cent.
+    multiple_procedure: "Yes" for a priced line whose code is subject to the multiple-
+        procedure reduction (a FeeSchedule row of the payor, or the Medicare payor for a %
+        of Medicare contract, and the CPT says Multiple Procedure Yes); "" otherwise.
+    procedure_rank: its rank (`_procedure_ranks`); <NA> for other lines.
+    expected_allowed: unit_rate × units, each unit at its rank's percentage for a subject
+        line (PaymentRules: first, second, further; Medicare 100/50/50), rounded half up to
+        the cent; then, where the payor's Lesser Of Charge is Yes (the default), never more
+        than the billed charge.
+    pricing: the rules used, in order: "Fee schedule" or "% of Medicare", "facility" or
+        "non-facility" (a row of that Setting), "modifier M rate" / "modifier M at base" /
+        "modifier M % of base", "NPP", "procedure N", "billed charge" (the expected allowed is the charge:
+        it was not more than the contracted amount); joined with ", "; blank without a rate.
+    fee_source: the Fee Basis when a rate was found, else "".
     """
     terms = contract_terms(claims, contracts, ["fee_basis", "pct_of_medicare"])
     basis = terms["fee_basis"].fillna("").astype(str)
     of_medicare = (basis == PCT_OF_MEDICARE).to_numpy()
     lookup_payor = claims["payor"].astype(str).where(~of_medicare, settings.medicare_payor)
-    schedule = fee_schedule_rate(lookup_payor, claims["cpt"], claims["modifier"], claims["dos"], fee_schedule)
+    setting = claim_setting(claims["pos"] if "pos" in claims else pd.Series("", index=claims.index))
+    modifier = claims["modifier"].fillna("").astype(str).str.strip().str.upper()
+    no_modifier = pd.Series("", index=claims.index, dtype=object)
+    base, base_setting = fee_schedule_setting(lookup_payor, claims["cpt"], no_modifier, claims["dos"],
+                                              fee_schedule, setting)
+    own, own_setting = fee_schedule_setting(lookup_payor, claims["cpt"], modifier, claims["dos"],
+                                            fee_schedule, setting)
+    pricing_rule, pct = _modifier_rules(modifier, modifiers)
+    has_mod = modifier != ""
+    use_own = has_mod & own.notna()
+    at_base = has_mod & ~use_own & (pricing_rule == rules.BASE_RATE)
+    pct_base = has_mod & ~use_own & (pricing_rule == rules.PCT_OF_BASE)
+    rate = base.where(~has_mod | at_base)
+    rate = rate.where(~use_own, own)
+    rate = rate.where(~pct_base, round_half_up(base.astype("Float64") * pd.Series(pct, dtype="Float64")))
+    used_setting = base_setting.where(~use_own, own_setting)
 
-    unit_rate = schedule.where(basis == FEE_SCHEDULE)
-    medicare_share = round_half_up(schedule.astype("Float64") * terms["pct_of_medicare"].astype("Float64"))
+    unit_rate = rate.where(basis == FEE_SCHEDULE)
+    medicare_share = round_half_up(rate.astype("Float64") * terms["pct_of_medicare"].astype("Float64"))
     unit_rate = unit_rate.where(~of_medicare, medicare_share).astype("Int64")
-    units = claims["units"].astype("Int64").fillna(m.CLAIMS.column("units").default)
-    source = basis.where(unit_rate.notna(), "")
+    pay = payment_terms(claims, payment_rules)
+    npp = (claims["npp"].astype(str) == "Yes") if "npp" in claims else pd.Series(False, index=claims.index)
+    unit_rate = unit_rate.where(~npp, round_half_up(unit_rate.astype("Float64") * pay["npp_pct"].astype("Float64")))
+    unit_rate = unit_rate.astype("Int64")
+    units = claims["units"].astype("Int64").fillna(m.CLAIMS.column("units").default).astype("int64")
+
+    subject_codes = fee_schedule.get("multiple_procedure")
+    if subject_codes is not None and len(fee_schedule):
+        listed = fee_schedule[subject_codes.astype(str) == "Yes"]
+        pairs = set(zip(match_key(listed["payor"].astype(str)), match_key(listed["cpt"].astype(str))))
+        subject = pd.Series([(p, c) in pairs for p, c in zip(match_key(lookup_payor),
+                                                             match_key(claims["cpt"].fillna("").astype(str)))],
+                            index=claims.index, dtype=bool)
+    else:
+        subject = pd.Series(False, index=claims.index)
+    subject &= unit_rate.notna()
+    rank = _procedure_ranks(claims, unit_rate, subject, units)
+    r, u = rank.to_numpy(), units.to_numpy()
+    first = (r == 1).astype("int64")
+    second = (r == 2).astype("int64") + ((r == 1) & (u >= 2)).astype("int64")
+    further = u - first - second
+    share = np.where(subject.to_numpy(), first * pay["first_pct"].to_numpy() + second * pay["second_pct"].to_numpy()
+                     + further * pay["further_pct"].to_numpy(), u.astype("float64"))
+    contracted = round_half_up(unit_rate.astype("Float64") * pd.Series(share, index=claims.index, dtype="Float64"))
+    charge = claims["charge"].astype("Int64")
+    lesser = pay["lesser_of"].to_numpy() & (charge < contracted).fillna(False).to_numpy()
+    expected = contracted.where(~pd.Series(lesser, index=claims.index), charge).astype("Int64")
+
+    priced = unit_rate.notna()
+    parts = [np.where(of_medicare, "% of Medicare", "Fee schedule"),
+             np.where(used_setting == rules.FACILITY, "facility",
+                      np.where(used_setting == rules.NON_FACILITY, "non-facility", "")),
+             np.where(use_own, "modifier " + modifier + " rate",
+                      np.where(at_base, "modifier " + modifier + " at base",
+                               np.where(pct_base, "modifier " + modifier + " % of base", ""))),
+             np.where(npp, "NPP", ""),
+             np.where(subject, "procedure " + rank.astype(str), ""),
+             np.where(pay["lesser_of"].to_numpy() & (expected == charge).fillna(False).to_numpy(), "billed charge", "")]
+    pricing = [", ".join(p for p in row if p) for row in zip(*parts)]
     return pd.DataFrame({
-        "fee_source": pd.Series(source.to_numpy(), index=claims.index, dtype=object),
+        "fee_source": pd.Series(basis.where(priced, "").to_numpy(), index=claims.index, dtype=object),
+        "setting": setting,
+        "base_rate": base.astype("Int64"),
         "unit_rate": unit_rate,
-        "expected_allowed": (unit_rate * units).clip(upper=claims["charge"].astype("Int64")).astype("Int64"),
+        "multiple_procedure": pd.Series(np.where(subject, "Yes", ""), index=claims.index, dtype=object),
+        "procedure_rank": rank.astype("Int64").where(subject),
+        "pricing": pd.Series(np.where(priced.to_numpy(), pricing, ""), index=claims.index, dtype=object),
+        "expected_allowed": expected.where(priced),
     }, index=claims.index)
 
 
@@ -160,8 +322,9 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
 
 
 def reimbursement(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
-                  lines: pd.DataFrame, settings: m.Settings) -> pd.DataFrame:
+                  lines: pd.DataFrame, settings: m.Settings, payment_rules: pd.DataFrame | None = None,
+                  modifiers: pd.DataFrame | None = None) -> pd.DataFrame:
     """`expected_allowed` and `underpayments` side by side, one row per claim line
     (index = claims.index): the one call the recalculation makes."""
-    expected = expected_allowed(claims, contracts, fee_schedule, settings)
+    expected = expected_allowed(claims, contracts, fee_schedule, settings, payment_rules, modifiers)
     return pd.concat([expected, underpayments(claims, expected, lines, settings)], axis=1)

@@ -4,7 +4,10 @@ Actions, each from a rule computed elsewhere in the engine:
 - File claim: an unfiled line whose filing deadline is due soon (Filing Status "Due soon").
 - Correct and resubmit: a filed claim the clearinghouse or payer rejected (277CA), its
   filing window still open: it was never received, its clock runs on.
-- Appeal denial: a denied line whose appeal window is open (Appeal Status "Open"/"Due soon").
+- Appeal denial: a denied line routed to an appeal (DenialRouting) whose appeal window is
+  open (Appeal Status "Open"/"Due soon"); at a later level, "Appeal denial (level N)".
+- Correct and resubmit, Rebill other payer: a denied line routed to a resubmission, its
+  resubmission window (the filing window) open; Bill patient: a denial routed to the patient.
 - Chase underpayment: an underpaid line, not yet appealed, its appeal window still open
   (the window runs from the last remittance, as for a denial), whose follow-up (the
   Underpayments sheet) is Open; Sent ones are listed as "Follow up underpayment";
@@ -32,10 +35,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..rules import BILL_PATIENT, CORRECT, REBILL, RESUBMIT_ACTIONS
 from .deadlines import dispute_deadline
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
+NEXT_STEP = {CORRECT: "correct the claim and resubmit it (no appeal needed)",
+             REBILL: "bill the payer that covers it, within its filing limit"}
 COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount",
            "deadline", "days_left", "status", "detail"]
 
@@ -129,10 +135,17 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     # an appeal: its only appeal is a proof of timely filing, said on that row.
     filing_denial = lines["carc29"].astype(bool)
     appeal_open = lines["appeal_status"].isin(["Open", "Due soon"]) & ~filing_denial
-    reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed"), lambda rows: (
-        lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
-        + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
-        + " " + lines.loc[rows, "denial_category"].astype(str)))
+    action = lines["denial_action"] if "denial_action" in lines else pd.Series("", index=lines.index)
+    resubmit_status = lines["resubmit_status"] if "resubmit_status" in lines else pd.Series("", index=lines.index)
+    routed = (action.isin(RESUBMIT_ACTIONS) & resubmit_status.isin(["Open", "Due soon", "Missed"])) \
+        | ((action == BILL_PATIENT) & ~filing_denial)
+    def why(rows):
+        rarc = lines.loc[rows, "denial_rarc"].fillna("").astype(str) if "denial_rarc" in lines else ""
+        return (lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
+                + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
+                + ((" " + rarc).where(rarc != "", "") if "denial_rarc" in lines else "")
+                + " " + lines.loc[rows, "denial_category"].astype(str))
+    reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed") | routed, why)
     at_risk = lines["denied_amount"].where(lines["denied_amount"] > 0, lines["charge"])
     level = lines["appeal_level"].fillna(1).astype("int64") if "appeal_level" in lines else \
         pd.Series(1, index=lines.index)
@@ -143,6 +156,15 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
                            lines["appeal_deadline"], lines["appeal_days_left"], lines["appeal_status"],
                            _text_where(appeal_open & (level == n), lambda rows, n=n: (
                                "level " + str(n - 1) + " upheld; " + reason[rows]))))
+    # A denial routed to a resubmission runs against the filing window (DenialRouting).
+    for name in RESUBMIT_ACTIONS:
+        due = (action == name) & resubmit_status.isin(["Open", "Due soon"])
+        parts.append(_rows(lines, due, name, at_risk, lines.get("resubmit_deadline"), lines.get("resubmit_days_left"),
+                           resubmit_status, _text_where(due, lambda rows, name=name: (
+                               reason[rows] + ": " + NEXT_STEP[name]))))
+    bill = (action == BILL_PATIENT) & ~filing_denial
+    parts.append(_rows(lines, bill, BILL_PATIENT, at_risk, pd.NaT, pd.NA, "Open",
+                       _text_where(bill, lambda rows: reason[rows] + ": the patient's to pay")))
     window_open = lines["underpaid"] & lines["underpayment_days_left"].ge(0).fillna(False) & ~lines["appealed"]
     follow_up = lines["follow_up"] if "follow_up" in lines else pd.Series("Open", index=lines.index)
     under_open = window_open & (follow_up == "Open")
@@ -171,6 +193,9 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
                        lines["filing_days_left"], "Missed",
                        np.where(lines["carc29"], "denied CO-29: appeal only with proof of timely filing",
                                 "never filed: write off, or file with proof of an exception")))
+    missed_resubmit = action.isin(RESUBMIT_ACTIONS) & (resubmit_status == "Missed") & ~filing_denial
+    parts.append(_rows(lines, missed_resubmit, "Missed resubmission deadline", lines["denied_amount"],
+                       lines.get("resubmit_deadline"), lines.get("resubmit_days_left"), "Missed", reason))
     missed_appeal = (lines["appeal_status"] == "Missed") & ~filing_denial
     parts.append(_rows(lines, missed_appeal, "Missed appeal deadline", lines["denied_amount"],
                        lines["appeal_deadline"], lines["appeal_days_left"], "Missed", reason))

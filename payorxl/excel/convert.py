@@ -120,8 +120,10 @@ def given_tables(args: dict[str, Any]) -> set[str]:
 def tables(**args: Any) -> dict[str, pd.DataFrame]:
     """Every input table the engine takes, from keyword arguments named like the UDF
     parameters (claims=, payments=, contracts=, fee_schedule=, appeals=); tables not
-    given are empty."""
-    frames = {t.name: empty_frame(t) for t in m.INPUT_TABLES}
+    given are empty, but for the rule tables (PaymentRules, Modifiers, DenialRouting), which
+    take the rules `payorxl new` seeds a workbook with."""
+    from ..engine.seeds import SEEDS
+    frames = {t.name: SEEDS[t.name]() if t.name in SEEDS else empty_frame(t) for t in m.INPUT_TABLES}
     for arg, value in args.items():
         frames[TABLE_ARGS[arg].name] = table(TABLE_ARGS[arg], value, arg)
     return frames

@@ -15,6 +15,8 @@ from __future__ import annotations
 from .. import model as m, rules
 from ..engine import lines as roles
 
+PCT_OF_MEDICARE = m.FEE_BASES[1]
+
 # Defined names for the Settings values (Settings!B<row>); px_AsOf is the as-of date
 # with "blank = today" applied.
 SETTINGS_FIRST_ROW = 2
@@ -82,19 +84,90 @@ def _claims() -> dict[str, str]:
     status = (f'IF({deadline}="","",IF({carc29},"Missed",'
               f'IF({filed_date}<>"",IF({rejected},{unfiled},{filed}),{unfiled})))')
 
-    def fee(payor: str, fn: str, what: str = "FeeSchedule[Allowed],") -> str:
-        crit = (f'FeeSchedule[Payor],{payor},FeeSchedule[CPT],{this(T, "CPT")}&"",'
-                f'FeeSchedule[Modifier],{this(T, "Modifier")}&"",'
+    # --- the contracted rate (reimbursement.expected_allowed) ---------------------------------
+    charge = this(T, "Charge")
+    basis = contract("Fee Basis")
+    of_medicare = f'{basis}="{PCT_OF_MEDICARE}"'
+    lookup_payor = f'IF({of_medicare},px_medicare_payor,{P})'
+    pos = f'IF(LEN({this(T, "POS")}&"")=1,"0"&{this(T, "POS")},{this(T, "POS")}&"")'
+    setting_formula = (f'IF(ISNUMBER(MATCH({pos},{_array(rules.FACILITY_POS)},0)),"{rules.FACILITY}",'
+                       f'"{rules.NON_FACILITY}")')
+    setting = this(T, "Setting")
+    modifier = f'UPPER(TRIM({this(T, "Modifier")}&""))'
+
+    def fee(fn: str, mod: str, where: str, what: str = "") -> str:
+        """fn over the FeeSchedule rows of the lookup payor, CPT, `mod` and Setting `where`
+        in effect on the date of service (a blank Effective To is open-ended)."""
+        crit = (f'FeeSchedule[Payor],{lookup_payor},FeeSchedule[CPT],{this(T, "CPT")}&"",'
+                f'FeeSchedule[Modifier],{mod},FeeSchedule[Setting],{where},'
                 f'FeeSchedule[Effective From],"<="&{DOS}')
         return (f'({fn}({what}{crit},FeeSchedule[Effective To],">="&{DOS})'
                 f'+{fn}({what}{crit},FeeSchedule[Effective To],""))')
 
-    # The lesser of the contracted amount and the billed charge.
-    charge = this(T, "Charge")
-    expected = (f'IFERROR(IF({contract("Fee Basis")}="% of Medicare",'
-                f'IF({fee("px_medicare_payor", "COUNTIFS", "")}=0,"",'
-                f'MIN({charge},ROUND({fee("px_medicare_payor", "SUMIFS")}*{contract("% of Medicare")},2)*{UNITS})),'
-                f'IF({fee(P, "COUNTIFS", "")}=0,"",MIN({charge},{fee(P, "SUMIFS")}*{UNITS}))),"")')
+    def rate(mod: str) -> str:
+        # a row of the claim's setting wins over one with a blank Setting; "" when neither
+        return (f'IF({fee("COUNTIFS", mod, setting)}>0,{fee("SUMIFS", mod, setting, "FeeSchedule[Allowed],")},'
+                f'IF({fee("COUNTIFS", mod, chr(34) * 2)}>0,{fee("SUMIFS", mod, chr(34) * 2, "FeeSchedule[Allowed],")},'
+                f'""))')
+
+    def listed_with(mod: str) -> str:
+        return f'({fee("COUNTIFS", mod, setting)}+{fee("COUNTIFS", mod, chr(34) * 2)})>0'
+
+    def setting_of(mod: str) -> str:
+        return f'IF({fee("COUNTIFS", mod, setting)}>0,", "&LOWER({setting}),"")'
+
+    base_cell = this(T, "Base Rate")
+    own_listed = listed_with(modifier)
+    where = f'IFERROR(MATCH({modifier},Modifiers[Modifier],0),IFERROR(MATCH(--{modifier},Modifiers[Modifier],0),0))'
+    mod_pricing = f'IF({where}=0,"",INDEX(Modifiers[Pricing],{where}))'
+    mod_pct = f'INDEX(Modifiers[Percent],{where})'
+    # no modifier, or one priced at the base rate: × 1; % of base: × its Percent; else no rate
+    # ("" makes the product an error, caught below). A FeeSchedule row with the modifier wins.
+    factor = (f'IF({modifier}="",1,IF({mod_pricing}="{rules.BASE_RATE}",1,'
+              f'IF({mod_pricing}="{rules.PCT_OF_BASE}",{mod_pct},"")))')
+    at_base = f'ROUND({base_cell}*{factor},2)'
+    by_modifier = f'IF({modifier}="",{at_base},IFERROR({rate(modifier)}+0,{at_base}))'
+
+    def rule(header: str, default) -> str:
+        """A PaymentRules term: the payor's row, else the All payors row, else Medicare's."""
+        own_row = f'IFERROR(INDEX(PaymentRules[{header}],MATCH({P},PaymentRules[Payor],0)),"")'
+        everyone = f'IFERROR(INDEX(PaymentRules[{header}],MATCH("{rules.ALL}",PaymentRules[Payor],0)),"")'
+        return f'IF({own_row}<>"",{own_row},IF({everyone}<>"",{everyone},{default}))'
+    first_pct, second_pct, further_pct = (rule(h, d) for h, d in zip(
+        ("First Procedure %", "Second Procedure %", "Further Procedures %"), rules.PROCEDURE_PCTS_DEFAULT))
+    lesser_of = f'{rule("Lesser Of Charge", chr(34) + rules.LESSER_OF_DEFAULT + chr(34))}="Yes"'
+    npp = f'{this(T, "NPP")}="Yes"'
+    # × % of Medicare, then × the NPP %, each rounded to the cent (× 1 where neither applies)
+    scaled = f'ROUND({by_modifier}*IF({of_medicare},{contract("% of Medicare")},1),2)'
+    unit_rate = f'IFERROR(ROUND({scaled}*IF({npp},{rule("NPP %", rules.NPP_PCT_DEFAULT)},1),2),"")'
+    base_rate = f'IFERROR({rate(chr(34) * 2)}+0,"")'
+    rate_cell, rank_cell = this(T, "Unit Rate"), this(T, "Procedure Rank")
+    subject = (f'IF({rate_cell}="","",IF(IFERROR(COUNTIFS(FeeSchedule[Payor],{lookup_payor},'
+               f'FeeSchedule[CPT],{this(T, "CPT")}&"",FeeSchedule[Multiple Procedure],"Yes"),0)>0,"Yes",""))')
+    # Each unit of a higher-rated subject line (or an equal one with a lower line number) comes first.
+    peers = (f'Claims[Claim ID],{ID},Claims[Date of Service],{DOS},Claims[Payor],{P},'
+             f'Claims[Role],{this(T, "Role")},Claims[Multiple Procedure],"Yes"')
+    above = f'Claims[Unit Rate],">"&{rate_cell}'
+    tied = f'Claims[Unit Rate],{rate_cell},Claims[Line],"<"&{LINE}'
+    rank = (f'IF({this(T, "Multiple Procedure")}<>"Yes","",1+SUMIFS(Claims[Units],{peers},{above})'
+            f'+COUNTIFS({peers},{above},Claims[Units],"")+SUMIFS(Claims[Units],{peers},{tied})'
+            f'+COUNTIFS({peers},{tied},Claims[Units],""))')
+    # The units at the first, second and further ranks, each at its PaymentRules percentage.
+    share = (f'IF({rank_cell}="",{UNITS},({rank_cell}=1)*{first_pct}'
+             f'+(({rank_cell}<=2)*({rank_cell}+{UNITS}>=3))*{second_pct}'
+             f'+({UNITS}-({rank_cell}=1)-({rank_cell}<=2)*({rank_cell}+{UNITS}>=3))*{further_pct})')
+    contracted = f'ROUND({rate_cell}*{share},2)'
+    lesser = f'AND({lesser_of},{charge}<{contracted})'
+    expected = f'IF({rate_cell}="","",IF({lesser},{charge},{contracted}))'
+    modifier_note = (f'IF({modifier}="","",IF({own_listed},", modifier "&{modifier}&" rate",'
+                     f'IF({mod_pricing}="{rules.BASE_RATE}",", modifier "&{modifier}&" at base",'
+                     f'IF({mod_pricing}="{rules.PCT_OF_BASE}",", modifier "&{modifier}&" % of base",""))))')
+    setting_note = (f'IF(AND({modifier}<>"",{own_listed}),{setting_of(modifier)},{setting_of(chr(34) * 2)})')
+
+    pricing = (f'IF({rate_cell}="","",IFERROR(IF({of_medicare},"% of Medicare","Fee schedule")'
+               f'&{setting_note}&{modifier_note}&IF({npp},", NPP","")'
+               f'&IF({rank_cell}="","",", procedure "&{rank_cell})'
+               f'&IF(AND({lesser_of},{this(T, "Expected Allowed")}={charge}),", billed charge",""),""))')
 
     paid, allowed = this(T, "Paid"), this(T, "Allowed")
     later_row = f'OR({this(T, "Claim Type")}="Secondary",{this(T, "Claim Type")}="Tertiary")'
@@ -113,9 +186,9 @@ def _claims() -> dict[str, str]:
                  f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
     denied_amount = f'SUMIFS(Payments[Denied Amount],{key})'
-    last_denial = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
-                   f'*(((Payments[Claim Status]&""="4")+(Payments[Denied Amount]>0))>0)'
-                   f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+    # A denying row is one with an Action (the Payments column routes every denial).
+    denying = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Action]<>"")'
+    last_denial = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
     last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Paid]>0)'
                  f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
@@ -180,8 +253,22 @@ def _claims() -> dict[str, str]:
     share_cell, written_cell = this(T, "Patient Share"), this(T, "Written Off")
     adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{share_cell}'
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
-    written_off = (f'IF({denial_open},IF(OR({lost},{missed}),'
-                   f'MIN(MAX(0,{denied_amount}),{open_balance}),0),0)')
+    # What the latest denial calls for: the Action of its row (the last in the sheet among
+    # several that day); Appeal once the line is appealed.
+    latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
+    denial_action = (f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",'
+                     f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)),"")')
+    action = this(T, "Denial Action")
+    # A resubmission's window: the latest denial + Corrected Claim Days, else the filing
+    # deadline; missed once past it with no filing since the denial.
+    resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",{last_denial}+{contract("Corrected Claim Days")},'
+                   f'{deadline})')
+    resubmit_missed = f'AND(NOT({filed_date}>{last_denial}),px_AsOf>{resubmit_by})'
+    resubmit = ",".join(f'{action}="{a}"' for a in rules.RESUBMIT_ACTIONS)
+    final = (f'OR({action}="{rules.WRITE_OFF}",AND({action}="{rules.APPEAL}",OR({lost},{missed})),'
+             f'AND(OR({resubmit}),{resubmit_missed}))')
+    written_off = (f'IF({action}="",0,IF({final},'
+                   f'MIN(MAX(0,{denied_amount}),{open_balance}),0))')
     balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_cell},"")'
     role = this(T, "Role")
     kind = this(T, "Claim Type")
@@ -211,12 +298,19 @@ def _claims() -> dict[str, str]:
         "filing_deadline": not_void(f'IFERROR(IF({DOS}="","",{corrected}),"")'),
         "filing_days_left": f'IF({deadline}="","",{deadline}-px_AsOf)',
         "filing_status": not_void(status, f'"{roles.VOID}"'),
+        "setting": not_void(setting_formula),
+        "base_rate": not_void(base_rate),
+        "unit_rate": not_void(unit_rate),
+        "multiple_procedure": not_void(subject),
+        "procedure_rank": not_void(rank),
+        "pricing": not_void(pricing),
         "expected_allowed": not_void(expected),
         "paid": line_only(f'SUMIFS(Payments[Paid],{key})'),
         "allowed": line_only(f'IF({later_row},IF({kind}="Tertiary",{own_allowed("3")},{own_allowed("2")}),'
                              f'{own_allowed("1")})'),
         "variance": line_only(variance),
         "patient_share": line_only(patient_share),
+        "denial_action": line_only(denial_action),
         "written_off": line_only(written_off),
         "balance": line_only(balance),
         "aging_bucket": bucket,
@@ -259,6 +353,32 @@ def _adjustments() -> dict[str, str]:
     return {"kind": kind}
 
 
+def _payments() -> dict[str, str]:
+    """A denying row's action (denials.route): of the DenialRouting rows with its CARC (read
+    as rules.reason_code reads it) whose Group is blank or its group and whose RARC is blank
+    or among its remark codes, the most specific (rules.route_score), the first among
+    equals; Appeal when none matches."""
+    T = "Payments"
+    status = f'{this(T, "Claim Status")}&""'
+    denies = (f'AND({status}<>"{rules.REVERSAL_STATUS}",'
+              f'OR({status}="{rules.DENIED_STATUS}",{this(T, "Denied Amount")}>0))')
+    typed = f'UPPER(TRIM({this(T, "CARC")}&""))'
+    prefixed = f'ISNUMBER(MATCH(LEFT({typed},2),{_array(m.GROUP_CODES)},0))'
+    code = f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
+    group = f'UPPER(TRIM({this(T, "Group Code")}&""))'
+    remarks = f'","&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(UPPER({this(T, "RARC")}&"")," ",","),";",","),":",",")&","'
+    r_group, r_rarc = 'TRIM(DenialRouting[Group]&"")', 'TRIM(DenialRouting[RARC]&"")'
+    matched = (f'(UPPER(TRIM(DenialRouting[CARC]&""))={code})*((({r_group}="")+({r_group}={group}))>0)'
+               f'*((({r_rarc}="")+ISNUMBER(SEARCH(","&{r_rarc}&",",{remarks})))>0)')
+    score = f'{matched}*(1+2*({r_group}<>"")+4*({r_rarc}<>""))'
+    position = 'ROW(DenialRouting[Action])-MIN(ROW(DenialRouting[Action]))+1'   # LibreOffice has no ROW([#Headers])
+    best = f'IFERROR(SUMPRODUCT(MAX({score}*100000+({score}>0)*(100000-({position})))),0)'
+    action = (f'IF({denies},IF({best}<100000,"{rules.DEFAULT_ACTION}",'
+              f'INDEX(DenialRouting[Action],100000-MOD({best},100000))),"")')
+    return {"action": action}
+
+
 def table_formulas() -> dict[str, dict[str, str]]:
     """Table name -> calculated column key -> formula (without the leading '=')."""
-    return {"Claims": _claims(), "Contracts": _contracts(), "Adjustments": _adjustments()}
+    return {"Claims": _claims(), "Contracts": _contracts(), "Adjustments": _adjustments(),
+            "Payments": _payments()}

@@ -188,8 +188,13 @@ def _no_sheet(table: m.Table) -> Converted:
 
 def read_table(book, table: m.Table) -> Converted:
     if table.name not in book.sheet_names:
-        # A workbook made before an optional table existed: it simply has no rows.
-        return Converted(empty_frame(table), [], set(), {}) if table.optional else _no_sheet(table)
+        # A workbook made before an optional table existed: it simply has no rows, or, for a
+        # rule table, the rows `payorxl new` seeds (its rules as they were before it existed).
+        if table.optional:
+            from ..engine.seeds import SEEDS
+            seed = SEEDS.get(table.name)
+            return Converted(seed() if seed else empty_frame(table), [], set(), {})
+        return _no_sheet(table)
     try:
         sheet = book.get_sheet_by_name(table.name)
         return table_from_sheet(sheet, table)

@@ -27,8 +27,8 @@ from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_H
 from .vba import CONF_SHEET, add_excel_parts, embed_vba
 
 SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Adjustments", "Appeals", "Underpayments",
-               "Acknowledgements", "Contracts", "FeeSchedule", "Scorecard", "Aging", "Portfolio", "Reconciliation",
-               "ImportLog", "Exceptions", "Settings")
+               "Acknowledgements", "Contracts", "FeeSchedule", "PaymentRules", "Modifiers", "DenialRouting",
+               "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
 # Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
 # the Dashboard and the multi-table sheets have a grid of their own.
 ONE_TABLE_SHEETS = {"Worklist": m.WORKLIST, "Scorecard": m.SCORECARD, "Aging": m.AGING,
@@ -332,9 +332,13 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
         wb.define_name(name, ref)
     wb.define_name("px_payors", "=Contracts!$A$2:$A$1000")
     tables = {t.name: t for t in m.INPUT_TABLES}
+    from ..engine.seeds import SEEDS  # the rule tables start seeded (Medicare's rules, the CARC list)
     for name in SHEET_ORDER:
         if name in tables:
-            _input_sheet(wb, fmts, tables[name], frames.get(name), calculated.get(name))
+            frame = frames.get(name)
+            if frame is None and name in SEEDS:
+                frame = SEEDS[name]()
+            _input_sheet(wb, fmts, tables[name], frame, calculated.get(name))
         elif name == m.SETTINGS_SHEET:
             _settings_sheet(wb, fmts, settings or {})
         elif name == "ImportLog":

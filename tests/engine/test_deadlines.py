@@ -371,6 +371,7 @@ def test_zero_rows_give_empty_results():
     assert list(result.columns) == [
         "clock_start", "filing_deadline", "filing_days_left", "filing_status",
         "appeal_deadline", "appeal_days_left", "appeal_date", "appeal_level", "appeal_status",
+        "resubmit_deadline", "resubmit_days_left", "resubmit_status",
         "prompt_pay_due", "prompt_pay_status", "prompt_pay_days_late", "prompt_pay_interest"]
     assert str(result["filing_deadline"].dtype) == "datetime64[ns]"
     assert str(result["prompt_pay_interest"].dtype) == "Int64"

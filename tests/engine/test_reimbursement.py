@@ -171,8 +171,9 @@ def test_reimbursement_joins_expected_and_variance():
     lines = lines_for(claim, dict(line=1, allowed=100.00, paid=80.00, patient_resp=20.00),
                       dict(line=2, payor="Cigna", allowed=85.00, paid=85.00))
     result = reimbursement(claim, CONTRACTS, FEES, lines, SETTINGS)
-    assert list(result.columns) == ["fee_source", "unit_rate", "expected_allowed",
-                                    "variance", "variance_vs_paid", "underpaid"]
+    assert list(result.columns) == ["fee_source", "setting", "base_rate", "unit_rate", "multiple_procedure",
+                                    "procedure_rank", "pricing",
+                                    "expected_allowed", "variance", "variance_vs_paid", "underpaid"]
     # line 2: 8033 × 1.15 = 9238 expected, 8500 allowed: 738 short, over $1 and over 2% (184.76)
     assert list(result["variance"]) == [0, 738]
     assert list(result["underpaid"]) == [False, True]

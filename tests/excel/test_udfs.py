@@ -195,7 +195,7 @@ def test_a_date_typed_as_text_names_its_row_and_the_fix():
 def test_an_unknown_column_is_named():
     assert PX_AGING(*ALL, AS_OF, "Colour") == (
         "PX_AGING: by: 'Colour' is not a Claims column to group by; use one of "
-        "Payor, Claim Type, Frequency, CPT, Modifier")
+        "Payor, Claim Type, Frequency, CPT, Modifier, POS, NPP")
     renamed = [row[:] for row in CLAIMS]
     renamed[0][9] = "Service Date"    # the user renamed the header
     assert PX_EXPECTED_ALLOWED(renamed, CONTRACTS, FEE_SCHEDULE) == (

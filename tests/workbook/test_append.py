@@ -16,6 +16,7 @@ import pytest
 import xlsxwriter
 import xlwings
 from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_col_to_name
 
 from payorxl import model as m
 from payorxl.errors import PayorxlError
@@ -80,9 +81,9 @@ def test_the_template_blank_row_is_filled_then_the_table_grows(empty_book):
     where, _ = append(empty_book, "Payments", [dict(PAYMENT, Line=2), dict(PAYMENT, Line=3)])
     assert (where.first_row, where.last_row) == (3, 4)
     table = xml(empty_book, "xl/tables/table2.xml")
-    assert 'ref="A1:U4"' in table and '<autoFilter ref="A1:U4"/>' in table
+    assert 'ref="A1:V4"' in table and '<autoFilter ref="A1:V4"/>' in table   # V: its Action column
     sheet = xml(empty_book, part_of(empty_book, "Payments"))
-    assert '<dimension ref="A1:U4"/>' in sheet
+    assert '<dimension ref="A1:V4"/>' in sheet
     frame = read_inputs(empty_book).frames["Payments"]
     assert frame["line"].tolist() == [1, 2, 3]
     assert frame["paid"].tolist() == [6444] * 3 and frame["allowed"].tolist() == [8055] * 3
@@ -136,7 +137,8 @@ def test_text_is_always_an_inline_string_never_a_formula(empty_book):
     for i in range(len(evil)):
         c = cell(row_xml(sheet, 2 + i), f"C{2 + i}")
         assert 't="inlineStr"' in c and "<f>" not in c
-    assert "<f>" not in sheet
+    # the only formulas are those of the table's calculated column (Action, column V)
+    assert re.findall(r'<c r="([A-Z]+)\d+"[^>]*><f>', sheet) == ["V"] * len(evil)
     book = CalamineWorkbook.from_path(str(empty_book))
     payors = [r[2] for r in book.get_sheet_by_name("Payments").to_python()[1:]]
     assert payors == evil
@@ -157,12 +159,14 @@ def test_calculated_columns_get_their_formula_without_a_cached_value(empty_book)
         cells = re.findall(r"<f>(.*?)</f>", row, re.S)
         assert cells == formulas, "each calculated column's formula, in column order"
         assert not re.search(r"<f>[^<]*</f><v>", row), "no cached value: Excel computes it"
-    assert 'ref="A1:AC3"' in table
+    last = xl_col_to_name(len(m.CLAIMS.headers) - 1)
+    assert f'ref="A1:{last}3"' in table
     assert 'fullCalcOnLoad="1"' in xml(empty_book, "xl/workbook.xml")
     # openpyxl sees the formulas as formulas of the table's own column.
     ws = openpyxl.load_workbook(empty_book)["Claims"]
-    assert ws["V3"].value == "=" + formulas[4].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    assert ws.tables["Claims"].ref == "A1:AC3"
+    fifth = xl_col_to_name(len(m.CLAIMS.columns) + 4)
+    assert ws[f"{fifth}3"].value == "=" + formulas[4].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    assert ws.tables["Claims"].ref == f"A1:{last}3"
 
 
 def users_content(vba: Path):
@@ -177,7 +181,7 @@ def users_content(vba: Path):
         ws.insert_button("D20", {"macro": "MyMacro", "caption": "My button"})
         wb.define_name("MyVisits", "='My Notes'!$B$2")
         # The user's own note beside the Payments table (column T, outside it).
-        wb.get_worksheet_by_name("Payments").write_string(2, 21, "call payer")
+        wb.get_worksheet_by_name("Payments").write_string(2, 22, "call payer")
         wb.add_vba_project(str(vba))
     return customize
 
@@ -203,13 +207,13 @@ def test_every_other_part_is_byte_identical(user_book):
     # fullCalcOnLoad on, so the calculated columns fill the new rows when Excel opens it
     assert differ == {payments, "xl/tables/table2.xml", "xl/workbook.xml"} == set(changed)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
-    # The user's note in V3 shares a row with the new cells, and is kept.
+    # The user's note in W3 shares a row with the new cells, and is kept.
     row = row_xml(after[payments].decode(), 3)
-    assert "<c r=\"V3\"" in row and "<c r=\"A3\"" in row
+    assert "<c r=\"W3\"" in row and "<c r=\"A3\"" in row
     assert re.findall(r'<c r="([A-Z]+)3"', row) == sorted(re.findall(r'<c r="([A-Z]+)3"', row),
                                                           key=lambda s: (len(s), s))
     wb = openpyxl.load_workbook(user_book, keep_vba=True)
-    assert wb["Payments"]["V3"].value == "call payer" and wb["Payments"]["A3"].value == "C100"
+    assert wb["Payments"]["W3"].value == "call payer" and wb["Payments"]["A3"].value == "C100"
 
 
 def test_workbook_xml_changes_only_to_turn_on_full_recalculation(empty_book, tmp_path):
