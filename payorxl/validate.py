@@ -108,19 +108,22 @@ def claim_dates(frames: Frames, settings: m.Settings) -> list[DataError]:
 
 
 def fee_overlaps(frames: Frames, settings: m.Settings) -> list[DataError]:
-    """Two rates for the same payor, CPT and modifier on the same date make expected
-    allowed ambiguous: the later row is reported (the latest effective rate is used)."""
+    """Two rates for the same payor, CPT, modifier and Setting on the same date make expected
+    allowed ambiguous: the later row is reported (the latest effective rate is used). A
+    Facility or Non-facility row beside a row with a blank Setting is not a conflict: the
+    row of the claim's setting wins."""
     df = frames["FeeSchedule"]
     if df.empty:
         return []
     end = df["effective_to"].fillna(pd.Timestamp.max.normalize())
-    d = df.assign(_end=end, _k=upper(df["payor"]) + "|" + df["cpt"] + "|" + df["modifier"])
+    setting = df["setting"].fillna("") if "setting" in df else ""
+    d = df.assign(_end=end, _k=upper(df["payor"]) + "|" + df["cpt"] + "|" + df["modifier"] + "|" + setting)
     d = d.sort_values(["_k", "effective_from"], kind="stable")
     prev_end = d.groupby("_k")["_end"].shift()
     prev_row = d.groupby("_k")[ROW].shift()
     overlap = prev_end.notna() & (d["effective_from"] <= prev_end)
     return [_err(m.FEE_SCHEDULE, d.at[i, ROW], "effective_from", d.at[i, "effective_from"].date(),
-                 f"this rate overlaps the rate on row {int(prev_row[i])} for the same payor, CPT and modifier",
+                 f"this rate overlaps the rate on row {int(prev_row[i])} for the same payor, CPT, modifier and setting",
                  "end the earlier rate (Effective To) the day before this one starts")
             for i in d.index[overlap]]
 

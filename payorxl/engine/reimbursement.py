@@ -258,16 +258,17 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
 
 def overlapping_fee_rows(fee_schedule: pd.DataFrame) -> pd.DataFrame:
     """FeeSchedule rows whose Effective From..Effective To range (a blank Effective To
-    is open-ended) shares a date with another row of the same payor, CPT and modifier,
+    is open-ended) shares a date with another row of the same payor, CPT, modifier and Setting,
     so that a date of service would have two rates. One row per offending row: its
     columns (with `_row`, its Excel row), and `overlaps_row`, the Excel row (or index,
     without `_row`) of the first other row it overlaps."""
+    setting = fee_schedule["setting"] if "setting" in fee_schedule else pd.Series("", index=fee_schedule.index)
     rows = fee_schedule.assign(
         _payor=match_key(fee_schedule["payor"]), _cpt=match_key(fee_schedule["cpt"]),
-        _modifier=match_key(fee_schedule["modifier"]),
+        _modifier=match_key(fee_schedule["modifier"]), _setting=match_key(setting.fillna("").astype(str)),
         _where=fee_schedule["_row"] if "_row" in fee_schedule else fee_schedule.index.to_series(),
         _pos=np.arange(len(fee_schedule)))
-    key = ["_payor", "_cpt", "_modifier"]
+    key = ["_payor", "_cpt", "_modifier", "_setting"]
     cols = key + ["_pos", "_where", "effective_from", "effective_to"]
     pairs = rows[cols].merge(rows[cols], on=key, suffixes=("", "_other"))
     far_future = pd.Timestamp.max.normalize()

@@ -124,12 +124,29 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
     a CARC typed with its group; and Adjustments rows with groups and reasons typed every way."""
     rng = np.random.default_rng(seed)
     d = dt.datetime
-    contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": 365, "Appeal Days": 90, "Mailing Days": 5,
-                  "Next Level Days": days}
-                 for p, t, days in (("Medicare", "Medicare", None), ("Medigap", "Commercial", None),
-                                    ("Keystone", "Commercial", 30))]
+    contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": limit, "Appeal Days": 90, "Mailing Days": 5,
+                  "Next Level Days": days, "Corrected Claim Days": corrected}
+                 for p, t, days, limit, corrected in (("Medicare", "Medicare", None, 365, None),
+                                                      ("Medigap", "Commercial", None, 365, None),
+                                                      ("Keystone", "Commercial", 30, 120, 60))]
     fees = [{"Payor": p, "CPT": c, "Effective From": d(2025, 1, 1), "Allowed": a}
             for p in ("Medicare", "Keystone") for c, a in (("99213", 100), ("99214", 140))]
+    # payment rules: facility rates, a modifier's own rate, surgical codes ranked
+    fees += [{"Payor": "Medicare", "CPT": "99213", "Setting": "Facility", "Effective From": d(2025, 1, 1),
+              "Allowed": 72.5},
+             {"Payor": "Keystone", "CPT": "99213", "Setting": "Non-facility", "Effective From": d(2025, 1, 1),
+              "Allowed": 104.25},
+             {"Payor": "Keystone", "CPT": "99214", "Modifier": "26", "Effective From": d(2025, 1, 1), "Allowed": 61},
+             *({"Payor": p, "CPT": c, "Effective From": d(2025, 1, 1), "Allowed": a, "Multiple Procedure": "Yes"}
+               for p in ("Medicare", "Keystone") for c, a in (("20610", 85.13), ("11042", 120.37), ("20611", 85.13)))]
+    payment_rules = [{"Payor": "All payors", "Lesser Of Charge": "Yes", "First Procedure %": 1.0,
+                      "Second Procedure %": 0.5, "Further Procedures %": 0.5, "NPP %": 0.85},
+                     {"Payor": "Keystone", "Lesser Of Charge": "No", "Second Procedure %": 0.6, "NPP %": None}]
+    from payorxl.engine import seeds
+    from payorxl.demo import records_from_frame
+    routing = records_from_frame(m.DENIAL_ROUTING, seeds.denial_routing())
+    routing.append({"group_code": "OA", "carc": "97", "rarc": "", "category": "Bundling", "action": "Bill patient",
+                    "description": "a practice's own row"})
     claims, payments, adjustments, acks, appeals = [], [], [], [], []
 
     def pay(cid, line, payor, status, seq, paid, day, **more):
@@ -144,8 +161,17 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
         cpt = ["99213", "99214"][int(rng.integers(2))]
         claims.append({"Claim ID": cid, "Line": 1, "Patient ID": f"P{k}", "Payor": payor, "CPT": cpt,
                        "Date of Service": d(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 120))),
-                       "Charge": 150.0, "Claim Type": "Secondary" if rng.random() < 0.1 else "Primary",
-                       "Filed Date": d(2026, 2, 1) if rng.random() < 0.8 else None})
+                       "Charge": float(rng.choice([150.0, 150.0, 90.0, 60.0])),
+                       "Claim Type": "Secondary" if rng.random() < 0.1 else "Primary",
+                       "Filed Date": d(2026, 2, 1) if rng.random() < 0.8 else None,
+                       "Modifier": str(rng.choice(["", "", "", "25", "26", "50", "80", "ZZ", "59", " 25"])),
+                       "POS": rng.choice(["11", "11", "22", "2", "", "21", 11.0]),
+                       "NPP": "Yes" if rng.random() < 0.2 else "No"})
+        if rng.random() < 0.25:                                         # procedures ranked on one day
+            for n in range(2, int(rng.integers(3, 5))):
+                claims.append(dict(claims[-1], Line=n, CPT=str(rng.choice(["20610", "11042", "20611"])),
+                                   Units=int(rng.choice([1, 1, 2])), Modifier=str(rng.choice(["", "", "59", "50"])),
+                                   Charge=float(rng.choice([300.0, 80.0]))))
         if claims[-1]["Filed Date"] is not None:                        # what the 277CA said
             ack = rng.random()
             filed = claims[-1]["Filed Date"]
@@ -161,7 +187,8 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
         elif extra < 0.26:                                              # voided
             claims.append(dict(claims[-1], Frequency="8", **{"Claim Type": "Primary"}))
         allowed = float(rng.choice([100.0, 140.0, 95.0]))
-        pattern = k if k < 9 else int(rng.integers(0, 9))            # each pattern at least once
+        # each pattern at least once; denials (4) three times as often, for their routes
+        pattern = k if k < 9 else int(rng.choice([0, 1, 2, 3, 4, 4, 4, 5, 6, 7, 8]))
         day = int(rng.integers(0, 60))
         if pattern == 0:
             continue                                                    # not remitted
@@ -178,8 +205,17 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
                                                               "Denied Amount": 50.0, "Group Code": "CO",
                                                               "CARC": "97"})
         elif pattern == 4:                                              # full denial, appealed level by level
-            pay(cid, 1, payor, "4", "1", 0.0, day, **{"Denied Amount": 150.0, "Group Code": "CO",
-                                                      "CARC": ["50", "29", "CO-29"][int(rng.integers(3))]})
+            group, carc, rarc = [("CO", "50", ""), ("CO", "29", ""), ("CO", "CO-29", ""), ("CO", "16", "MA130"),
+                                 ("CO", "16", "N290, MA130"), ("CO", "27", ""), ("OA", "18", ""), ("OA", "97", ""),
+                                 ("CO", "97", "M15")][int(rng.integers(9))]
+            pay(cid, 1, payor, "4", "1", 0.0, day, **{"Denied Amount": 150.0, "Group Code": group,
+                                                      "CARC": carc, "RARC": rarc})
+            if rng.random() < 0.3:                                      # resubmitted since
+                claims[-1 if claims[-1]["Claim ID"] == cid and claims[-1]["Line"] == 1 else
+                       next(i for i, c in enumerate(claims) if c["Claim ID"] == cid)]["Filed Date"] = \
+                    d(2026, 3, 1) + dt.timedelta(days=day + 15)
+            if carc in ("16", "27", "18", "97") and rng.random() < 0.7:
+                continue                                                # not appealed: its route's clock
             denied_on = d(2026, 3, 1) + dt.timedelta(days=day)
             for level in range(1, int(rng.integers(0, 4)) + 1):
                 filed = denied_on + dt.timedelta(days=20 * level)
@@ -208,7 +244,8 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
                             "Group": group, "Reason": reason, "Amount": 1.0 + j,
                             "Level": "provider" if group == "PLB" else "line"})
     return {"Contracts": contracts, "FeeSchedule": fees, "Claims": claims, "Payments": payments,
-            "Adjustments": adjustments, "Acknowledgements": acks, "Appeals": appeals}
+            "Adjustments": adjustments, "Acknowledgements": acks, "Appeals": appeals,
+            "PaymentRules": payment_rules, "DenialRouting": routing}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -233,4 +270,12 @@ def test_remittance_patterns_compute_natively_as_the_engine_says(tmp_path, seed)
     assert (lines["patient_share"] < lines["patient_resp"]).any()      # a next payer still to pay
     assert set(results.adjustments["kind"]) == {"Contractual", "Sequestration", "Prior Payer", "Patient Resp",
                                                 "Denied", "Provider"}
+    # ... and every payment rule and denial route
+    pricing = " | ".join(results.claim_rows["pricing"])
+    for rule in ("facility", "non-facility", "modifier 26 rate", "modifier 25 at base", "modifier 50 % of base",
+                 "NPP", "procedure 2", "procedure 3", "billed charge", "% of base"):
+        assert rule in pricing, rule
+    assert set(results.claim_rows["denial_action"]) >= {"Appeal", "Correct and resubmit", "Rebill other payer",
+                                                        "Write off", "Bill patient"}
+    assert {"Resubmitted", "Open"} <= set(lines["resubmit_status"])
     assert mismatches[:10] == []
