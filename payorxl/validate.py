@@ -241,13 +241,75 @@ def later_payer_without_earlier(frames: Frames, settings: m.Settings) -> list[Da
             for k, i in enumerate(pay.index) if lonely[k]]
 
 
+def routing_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A DenialRouting row whose CARC carries its group ("CO-16") would never match: the
+    group goes in Group. (Two rows with the same Group, CARC and RARC are duplicate keys.)"""
+    df = frames.get(m.DENIAL_ROUTING.name)
+    if df is None or df.empty:
+        return []
+    typed = df["carc"].fillna("").astype(str).str.strip().str.upper()
+    prefixed = typed.str.match(r"^(CO|PR|OA|PI|CR)\s*-?\s*\w")
+    return [_err(m.DENIAL_ROUTING, df.at[i, ROW], "carc", df.at[i, "carc"],
+                 "the CARC carries its group, so no denial matches this row",
+                 f"put the group in Group ({rules.reason_code(df.at[i, 'carc']) and typed[i][:2]}) and the bare "
+                 f"code ({rules.reason_code(df.at[i, 'carc'])}) in CARC")
+            for i in df.index[prefixed]]
+
+
+def modifier_rules(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A Modifiers row priced at a % of base needs its Percent."""
+    df = frames.get(m.MODIFIERS.name)
+    if df is None or df.empty:
+        return []
+    missing = (df["pricing"] == rules.PCT_OF_BASE) & df["percent"].isna()
+    return [_err(m.MODIFIERS, df.at[i, ROW], "percent", None,
+                 f"modifier {df.at[i, 'modifier']} is priced at a % of base with no percent",
+                 "type the share of the base rate it is paid at (e.g. 150% for a bilateral 50)")
+            for i in df.index[missing]]
+
+
+def unknown_modifiers(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A claim line's modifier that neither the Modifiers table nor a FeeSchedule row knows
+    leaves the line unpriced: one warning per modifier, at its first line."""
+    claims, mods = frames.get("Claims"), frames.get(m.MODIFIERS.name)
+    if claims is None or claims.empty or mods is None:
+        return []
+    fees = frames.get("FeeSchedule")
+    known = set(upper(mods["modifier"].fillna("").astype(str).str.strip()))
+    if fees is not None and not fees.empty:
+        known |= set(upper(fees["modifier"].fillna("").astype(str).str.strip()))
+    typed = upper(claims["modifier"].fillna("").astype(str).str.strip())
+    unknown = (typed != "") & ~typed.isin(known)
+    first = claims[unknown].assign(_m=typed[unknown]).drop_duplicates("_m")
+    return [_err(m.CLAIMS, first.at[i, ROW], "modifier", first.at[i, "modifier"],
+                 f"modifier {first.at[i, '_m']} is not in Modifiers and has no FeeSchedule rate, so its "
+                 f"{int((typed == first.at[i, '_m']).sum())} line(s) have no expected allowed",
+                 "add it to Modifiers (Base rate, Own rate or % of base), or its rates to FeeSchedule", WARNING)
+            for i in first.index]
+
+
+def payment_rule_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A PaymentRules row must name a payor with a contract, or All payors."""
+    df, contracts = frames.get(m.PAYMENT_RULES.name), frames.get("Contracts")
+    if df is None or df.empty or contracts is None:
+        return []
+    known = set(upper(contracts["payor"].astype(str))) | {m.ALL_PAYORS.upper()}
+    bad = ~upper(df["payor"].astype(str)).isin(known)
+    return [_err(m.PAYMENT_RULES, df.at[i, ROW], "payor", df.at[i, "payor"],
+                 "no contract names this payor, so its rules apply to no claim",
+                 f"spell it as in Contracts, or use {m.ALL_PAYORS!r} for the rules of every payor", WARNING)
+            for i in df.index[bad]]
+
+
 RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows,
-                     adjustments_agree, later_payer_without_earlier]
+                     adjustments_agree, later_payer_without_earlier, routing_rows, modifier_rules,
+                     unknown_modifiers, payment_rule_payors]
 # The tables a rule judges against: where one was not given (a PX_ formula passed only
 # Claims and Payments), the rule cannot tell right from wrong and does not run.
 NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"Contracts"},
                                fee_overlaps: {"FeeSchedule"}, orphan_rows: {"Claims"},
-                               later_payer_without_earlier: {"Claims"}}
+                               later_payer_without_earlier: {"Claims"}, unknown_modifiers: {"FeeSchedule"},
+                               payment_rule_payors: {"Contracts"}}
 
 
 def validate(frames: Frames, settings: m.Settings,
