@@ -204,6 +204,10 @@ def main(argv=None) -> int:
     return 0
 
 
+def _ratio(value) -> str:
+    return f"{float(value):.2f}" if value not in ("", None) else "—"
+
+
 def write_md(rows: list[dict]) -> None:
     """import-bench.md: every run in import-bench.csv, newest first."""
     cpu = "unknown"
@@ -213,7 +217,9 @@ def write_md(rows: list[dict]) -> None:
     except (OSError, StopIteration):
         pass
     lines = ["# `payorxl import` memory against `payorxl recalc` (issue 16)", "",
-             "Written by `python benchmarks/import_bench.py` (method in its docstring): peak RSS of each "
+             "Written by `python benchmarks/import_bench.py` and `benchmarks/import_big.py` (a large generated "
+             "835 into a new workbook; recalc is then of the workbook that import wrote) (methods in their "
+             "docstrings): peak RSS of each "
              "command in its own child process (`getrusage(RUSAGE_SELF)` read by the child at exit), each on "
              "a fresh copy of the same workbook, in the same run; `× recalc` is that run's recalc peak. The "
              "machine is shared: seconds vary with the load (shown); peaks do not.", "",
@@ -223,7 +229,7 @@ def write_md(rows: list[dict]) -> None:
              "|---|---|---|---|---:|---:|---:|---|"]
     for r in sorted(rows, key=lambda r: r["date"], reverse=True):
         lines.append(f"| {r['date']} {r['label']} | {r['code']} | {r['book']} ({r['book_mb']} MB) | "
-                     f"{r['command']} | {r['peak_mb']} | {float(r['peak_vs_recalc']):.2f} | {r['seconds']} | "
+                     f"{r['command']} | {r['peak_mb']} | {_ratio(r['peak_vs_recalc'])} | {r['seconds']} | "
                      f"{r['load_before']}→{r['load_after']} |")
     notes = {}
     for r in sorted(rows, key=lambda r: r["date"], reverse=True):

@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,7 +45,16 @@ from .codec import dollars, is_na, to_cell
 from .conversion import ROW, typed_frame
 from .engine.reconciliation import build_reconciliation
 from .errors import DataError, PayorxlError
-from .workbook.append import WorkbookEditor, add_sheet, append_rows, full_calc_on_load, is_payorxl_sheet, replace_cells
+from .workbook import sheets
+from .workbook.append import (
+    RowChunks,
+    WorkbookEditor,
+    add_sheet,
+    append_rows,
+    full_calc_on_load,
+    is_payorxl_sheet,
+    replace_cells,
+)
 from .workbook.package import file_kind, refuse_not_regular, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, open_workbook, read_grid, read_inputs
 from .workbook.sheets import STYLES
@@ -234,12 +243,12 @@ class _Parsed:
     remittance: Any = None
     payments: pd.DataFrame | None = None       # remittance_rows' Payments rows (before matching)
     adjustments: pd.DataFrame | None = None    # ... and its Adjustments rows
-    adjustment_records: list[dict] = field(default_factory=list)   # Excel rows for Adjustments
     acks: pd.DataFrame | None = None           # read_999 / read_277ca rows
     ack_records: list[dict] = field(default_factory=list)   # Excel rows for Acknowledgements
     failures: pd.DataFrame | None = None
     claims: pd.DataFrame | None = None         # read_837 rows (new lines only)
-    records: list[dict] = field(default_factory=list)   # Excel rows to append (by header)
+    records: _Rows | None = None               # rows to append (Claims for an 837, Payments for an 835)
+    adjustment_rows: _Rows | None = None       # an 835's Adjustments rows
     log_failures: list[str] = field(default_factory=list)
 
 
@@ -390,6 +399,30 @@ def excel_records(table: m.Table, frame: pd.DataFrame) -> list[dict]:
     keys = [c for c in table.columns if c.key in frame]
     columns = [[to_cell(v, c.kind) for v in frame[c.key].tolist()] for c in keys]
     return [{c.name: col[i] for c, col in zip(keys, columns)} for i in range(len(frame))]
+
+
+class _Rows:
+    """Rows on their way to a table, kept as their typed frame (model keys, money in
+    cents: far smaller than a dict per row) and turned into Excel values (excel_records)
+    a chunk at a time as they are appended: see append.RowChunks."""
+
+    CHUNK = 10_000
+
+    def __init__(self, table: m.Table, frame: pd.DataFrame):
+        self.table = table
+        self.frame = frame[[c.key for c in table.columns if c.key in frame]].reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def chunks(self) -> Iterator[list[dict]]:
+        for i in range(0, len(self.frame), self.CHUNK):
+            yield excel_records(self.table, self.frame.iloc[i:i + self.CHUNK])
+
+
+def _batch(group: list[_Rows]) -> RowChunks:
+    """The rows of several files as one append, file after file."""
+    return RowChunks(sum(len(r) for r in group), lambda: (c for r in group for c in r.chunks()))
 
 
 def number_formats(table: m.Table) -> dict[str, str]:
@@ -572,7 +605,7 @@ def _claim_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors) -> l
         frame = frame[fresh].reset_index(drop=True)
         known.update(k for k, f in zip(keys, fresh) if f)
         p.claims = frame
-        p.records = excel_records(m.CLAIMS, frame)
+        p.records = _Rows(m.CLAIMS, frame)
         p.result.rows = len(frame)
         p.result.notes += payors.warnings()
         new_claims.append(frame)
@@ -609,8 +642,10 @@ def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors,
         adjs = remits.follow_payments(adjs, pd.concat([rows, history], ignore_index=True), claims)
         history = pd.concat([history, rows[kept]], ignore_index=True)
         p.result.matched, p.result.unmatched = len(matched), len(unmatched)
-        p.records = excel_records(m.PAYMENTS, rows)
-        p.adjustment_records = excel_records(m.ADJUSTMENTS, adjs)
+        p.records = _Rows(m.PAYMENTS, rows)
+        p.adjustment_rows = _Rows(m.ADJUSTMENTS, adjs)
+        # What is left of the remittance is not needed again: let it go before the append.
+        p.payments = p.adjustments = p.remittance = None
         p.result.rows = len(rows)
         p.result.notes += payors.warnings()
 
@@ -672,40 +707,57 @@ def _ack_rows(todo: list[_Parsed], payors: _Payors, log: pd.DataFrame, now: dt.d
 
 def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, list[DataError]]:
     """Append every file's rows (one append per table) and return them typed as the
-    reader will read them (by table name), with the conversion errors they raise."""
+    reader will read them (by table name), with the conversion errors they raise. The
+    rows go a chunk at a time (append.RowChunks): each chunk of Excel values is made,
+    written into the sheet's (compressed) new XML, read back typed, and let go."""
     typed: dict[str, list[pd.DataFrame]] = {"Claims": [], "Payments": []}
     errors: list[DataError] = []
     for table, kind in ((m.CLAIMS, KIND_837), (m.PAYMENTS, KIND_835)):
         group = [p for p in todo if p.result.kind == kind]
-        records = [r for p in group for r in p.records]
-        if not records:
+        filled = [p for p in group if p.records is not None and len(p.records)]
+        if not filled:
             continue
-        where = append_rows(editor, table.name, records, number_formats(table), _optional(table))
+        owner = [p for p in filled for _ in range(-(-len(p.records) // _Rows.CHUNK))]   # the file of each chunk
+        mine: dict[int, list[DataError]] = {}
+
+        def read_back(records, row, table=table, owner=owner, mine=mine):
+            p = owner.pop(0)
+            converted = typed_frame(table, records, table.name, rows=range(row, row + len(records)))
+            typed[table.name].append(converted.frame)
+            mine.setdefault(id(p), []).extend(converted.errors)
+        where = append_rows(editor, table.name, _batch([p.records for p in filled]), number_formats(table),
+                            _optional(table), on_chunk=read_back)
         row = where.first_row
         for p in group:
             if where.dropped:
                 p.result.notes.append(_dropped_note(table, where.dropped))
-            if p.records:
+            if any(p is f for f in filled):
                 p.result.first_row, p.result.last_row = row, row + len(p.records) - 1
-                converted = typed_frame(table, p.records, table.name, rows=range(row, row + len(p.records)))
-                typed[table.name].append(converted.frame)
-                errors += converted.errors
-                p.result.notes += _left_out(converted.errors, table.name)
-            row += len(p.records)
-    for table, records in ((m.ADJUSTMENTS, [r for p in todo for r in p.adjustment_records]),
-                           (m.ACKNOWLEDGEMENTS, [r for p in todo for r in p.ack_records])):
-        if not records:
+                errors += mine.get(id(p), [])
+                p.result.notes += _left_out(mine.get(id(p), []), table.name)
+                row += len(p.records)
+    for table, group in ((m.ADJUSTMENTS, [p.adjustment_rows for p in todo if p.adjustment_rows is not None]),
+                         (m.ACKNOWLEDGEMENTS, [p.ack_records for p in todo if p.ack_records])):
+        if not sum(len(g) for g in group):
             continue
         if table.name not in editor.sheets():     # a workbook made before payorxl kept them
             add_sheet(editor, table.name, [c.name for c in table.columns], [c.width for c in table.columns],
                       [c.number_format for c in table.columns])
-        row = append_rows(editor, table.name, records, number_formats(table)).first_row
-        converted = typed_frame(table, records, table.name, rows=range(row, row + len(records)))
-        typed[table.name] = [converted.frame]
-        errors += converted.errors
+        frames: list[pd.DataFrame] = []
+
+        def read_back(records, row, table=table, frames=frames):
+            converted = typed_frame(table, records, table.name, rows=range(row, row + len(records)))
+            frames.append(converted.frame)
+            errors.extend(converted.errors)
+        rows = _batch(group) if table is m.ADJUSTMENTS else [r for records in group for r in records]
+        append_rows(editor, table.name, rows, number_formats(table), on_chunk=read_back)
+        typed[table.name] = [pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]]
     for p in todo:
         if p.result.kind in ACK_KINDS:
             p.result.rows = len(p.ack_records)
+    for name, frames in typed.items():           # one frame per table, as before
+        if len(frames) > 1:
+            typed[name] = [pd.concat(frames, ignore_index=True)]
     if any(typed.values()):
         full_calc_on_load(editor)            # the tables' formulas see the new rows on opening
     return typed, errors
@@ -749,15 +801,31 @@ def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict,
     for name, extra in typed.items():
         if extra:
             frames[name] = pd.concat([frames[name], *extra], ignore_index=True)
+            extra.clear()                    # one copy of the new rows, not two
     try:
         results = pipeline.evaluate(Inputs(frames, inputs.settings, inputs.errors + errors,
                                            inputs.settings_values))
-        cells = pipeline.lay_out(results, frames, log.reset_index(drop=True))[RECONCILIATION_SHEET]
+        cells = _reconciliation_cells(results, frames, log.reset_index(drop=True))
+        del results, frames
     except Exception as e:   # the rows are imported all the same; the sheet waits for a recalc
         return [f"the Reconciliation sheet was not refreshed ({type(e).__name__}: {e}); "
                 "run 'payorxl recalc' after fixing the workbook's data"]
     replace_cells(editor, RECONCILIATION_SHEET, cells, STYLES)
     return []
+
+
+def _reconciliation_cells(results, frames: dict[str, pd.DataFrame], log: pd.DataFrame) -> list:
+    """The Reconciliation sheet's cells, as pipeline.lay_out lays them out (sheets.owned_sheets),
+    without laying out the other owned sheets: an import rewrites only this one, and the
+    Exceptions sheet of a large remittance whose rows match no claim line is as large as
+    Reconciliation (tests/x12/test_import_memory.py checks the two agree)."""
+    recon = build_reconciliation(log, frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
+    ok = ""
+    if sheets.reconciliation_ok(recon):
+        files = int((recon["item"].astype(str) == "835 file").sum()) if len(recon) else 0
+        ok = (f"{sheets.NO_PROBLEMS}: every imported 835 balances and every payment has its claim line." if files
+              else f"{sheets.NO_PROBLEMS}: every payment has its claim line (no 835 imported yet).")
+    return sheets._one_table(m.RECONCILIATION.title, results, recon, m.RECONCILIATION, ok_note=ok)
 
 
 def _left_out(errors: list[DataError], sheet: str) -> list[str]:

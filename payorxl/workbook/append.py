@@ -41,6 +41,7 @@ import math
 import os
 import re
 import zipfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -626,36 +627,92 @@ def _norm(text: str) -> str:
     return " ".join(str(text).split()).lower()
 
 
-def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, Any]],
+class RowChunks:
+    """Rows to append given in chunks rather than as one list, so that no list of every
+    row's dict is ever held: `count` rows in all, and `produce()` yielding lists of row
+    dicts (keyed by header, holding Excel values) that add up to them, in order, each
+    time it is called (append_rows calls it once). The importer makes each chunk from a
+    slice of a typed frame (importer.excel_records)."""
+
+    def __init__(self, count: int, produce: Callable[[], Iterable[Sequence[Mapping[str, Any]]]]):
+        self.count, self.produce = count, produce
+
+    def __len__(self) -> int:
+        return self.count
+
+
+APPEND_CHUNK_ROWS = 10_000   # rows turned into XML (and compressed) at a time
+
+
+def _row_chunks(rows: Sequence[Mapping[str, Any]] | RowChunks) -> Iterator[Sequence[Mapping[str, Any]]]:
+    if isinstance(rows, RowChunks):
+        yield from rows.produce()
+        return
+    for i in range(0, len(rows), APPEND_CHUNK_ROWS):
+        yield rows[i:i + APPEND_CHUNK_ROWS]
+
+
+class _Packed:
+    """Text kept zlib-compressed in memory (the new rows' XML compresses about tenfold),
+    given back in pieces as often as asked."""
+
+    def __init__(self):
+        self._pieces: list[bytes] = []
+        self._zip = zlib.compressobj(1)
+
+    def add(self, text: str) -> None:
+        data = self._zip.compress(text.encode("utf-8"))
+        if data:
+            self._pieces.append(data)
+
+    def close(self) -> None:
+        self._pieces.append(self._zip.flush())
+        self._zip = None
+
+    def text(self) -> Iterator[str]:
+        unzip = zlib.decompressobj()
+        return _decoded(unzip.decompress(piece) for piece in [*self._pieces, b""])
+
+
+def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, Any]] | RowChunks,
                 number_formats: Mapping[str, str | None] | None = None,
-                optional: Sequence[str] = ()) -> Appended:
+                optional: Sequence[str] = (),
+                on_chunk: Callable[[Sequence[Mapping[str, Any]], int], None] | None = None) -> Appended:
     """Append `rows` (dicts keyed by column header, holding Excel values: str, int,
     float, Decimal, date, datetime, bool or None) to the table `name` — an Excel table,
     else a plain sheet of that name with headers in row 1.
 
+    rows: a list, or a RowChunks giving them in chunks; either way the new rows' XML is
+    made a chunk at a time and kept compressed until the workbook is written, so an
+    append holds the compressed XML and one chunk, not every row's cells.
     number_formats: header -> the number format the column should show (a model's
-    declaration), used when the column has no style of its own to copy. Raises
-    PayorxlError when the table is missing, lacks a column the rows fill, or cannot grow
-    because cells below it hold data."""
+    declaration), used when the column has no style of its own to copy. on_chunk: called
+    with each chunk of rows and the Excel row of its first (the importer reads the rows
+    back as the reader will from them). Raises PayorxlError when the table is missing,
+    lacks a column the rows fill, or cannot grow because cells below it hold data."""
     target = find_table(editor, name) or find_sheet_table(editor, name)
     if target is None:
         raise PayorxlError(f"{editor.path.name} has no table or sheet named {name}; "
                            "start from the template ('payorxl new') or add it")
     by_header = {_norm(h): j for j, h in enumerate(target.columns) if h}
-    wanted = {k for r in rows for k, v in r.items() if _plain(v) is not None and v != ""}
-    missing = sorted(k for k in wanted if _norm(k) not in by_header)
-    # A column a newer payorxl added (optional: `optional`) that a table made before it lacks
-    # is left out, and said; a column the table had and lost is an error.
     can_drop = {_norm(k) for k in optional}
-    dropped = tuple(k for k in missing if _norm(k) in can_drop)
-    missing = [k for k in missing if _norm(k) not in can_drop]
-    if missing:
-        raise PayorxlError(f"the {name} table has no column {', '.join(repr(k) for k in missing)}; "
-                           "add it back, spelled as in the template, and import again")
-    if dropped:
-        rows = [{k: v for k, v in r.items() if k not in dropped} for r in rows]
-    if not rows:
-        return Appended(name, target.sheet, target.end_row + 1, target.end_row, dropped)
+
+    def check_columns(wanted: Iterable[str]) -> tuple[str, ...]:
+        """The optional columns to leave out (a column a newer payorxl added that a table
+        made before it lacks: left out, and said); PayorxlError for a column the table had
+        and lost."""
+        missing = sorted(k for k in wanted if _norm(k) not in by_header)
+        dropped = tuple(k for k in missing if _norm(k) in can_drop)
+        missing = [k for k in missing if _norm(k) not in can_drop]
+        if missing:
+            raise PayorxlError(f"the {name} table has no column {', '.join(repr(k) for k in missing)}; "
+                               "add it back, spelled as in the template, and import again")
+        return dropped
+
+    if not isinstance(rows, RowChunks):    # a list: checked before any work (chunks: once made)
+        check_columns({k for r in rows for k, v in r.items() if _plain(v) is not None and v != ""})
+    if not len(rows):
+        return Appended(name, target.sheet, target.end_row + 1, target.end_row, ())
 
     c1, c2 = target.first_col, target.last_col
     inputs = {j for j in range(len(target.columns)) if j not in target.formulas}
@@ -704,40 +761,50 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
             return date_style[j]
         return style
 
-    new_rows: dict[int, list[tuple[int, str]]] = {}
-    for i, record in enumerate(rows):
-        number = start + i
-        values = {by_header[_norm(k)]: v for k, v in record.items()}
-        cells = []
-        for j in range(len(target.columns)):
-            ref = f"{col_letter(c1 + j)}{number}"
-            if j in target.formulas:
-                formula, array = target.formulas[j]
-                cells.append((c1 + j, formula_xml(ref, formula, array, styles.get(j))))
-                continue
-            value = values.get(j)
-            text = cell_xml(ref, value, style_for(j, value))
-            if text is not None:
-                cells.append((c1 + j, text))
-        new_rows[number] = cells
-
-    # The rows from `start` on are rebuilt; the rows before them stay as written.
+    # The rows from `start` on are rebuilt; the rows before them stay as written. A new row
+    # on an old one's number (a blank row filled) keeps the old row's cells outside the table.
     tail_rows = [r for r in last_rows if r.number >= start] + below
     old_rows = {r.number: r for r in tail_rows}
-    out = []
-    for number in sorted(set(new_rows) | set(old_rows)):
-        old = old_rows.get(number)
-        if number not in new_rows:
-            out.append(old.xml)
-            continue
-        cells = list(new_rows[number])
-        attrs = f' r="{number}"'
-        if old is not None:
-            cells += [(c.col, c.xml) for c in old.cells() if not c1 <= c.col <= c2]
-            attrs = re.sub(r'\s+spans="[^"]*"', "", old.attrs)
-        cells.sort(key=lambda c: c[0])
-        out.append(f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>")
-    body = "".join(out)
+    letters = [col_letter(c1 + j) for j in range(len(target.columns))]
+    column_of: dict[str, int | None] = {}     # a record's key -> its column (None: not in the table)
+    wanted: set[str] = set()                   # keys holding a value
+    body = _Packed()
+    number = start
+    for chunk in _row_chunks(rows):
+        if on_chunk is not None:
+            on_chunk(chunk, number)
+        out = []
+        for record in chunk:
+            values = {}
+            for k, v in record.items():
+                j = column_of.get(k, -1)
+                if j == -1:
+                    j = column_of[k] = by_header.get(_norm(k))
+                if k not in wanted and _plain(v) is not None and v != "":
+                    wanted.add(k)
+                if j is not None:
+                    values[j] = v
+            cells = []
+            for j, letter in enumerate(letters):
+                ref = f"{letter}{number}"
+                if j in target.formulas:
+                    formula, array = target.formulas[j]
+                    cells.append((c1 + j, formula_xml(ref, formula, array, styles.get(j))))
+                    continue
+                value = values.get(j)
+                text = cell_xml(ref, value, style_for(j, value))
+                if text is not None:
+                    cells.append((c1 + j, text))
+            out.append(_row_xml(number, cells, old_rows.get(number), c1, c2))
+            number += 1
+        body.add("".join(out))
+    if number - 1 != end:
+        raise ValueError(f"append_rows: {len(rows)} rows announced, {number - start} given")
+    for old in tail_rows:
+        if old.number > end:
+            body.add(old.xml)
+    body.close()
+    dropped = check_columns(wanted)        # once every row is made: nothing is written yet
 
     def rebuilt() -> Iterator[str]:
         """The sheet again, streamed: rows before `start` as they are, then the new body."""
@@ -746,18 +813,20 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
             if kind == "head":
                 yield _grow_dimension(item, c1, c2, end)
             elif kind == "empty":
-                yield "<sheetData>" + body + "</sheetData>"
+                yield "<sheetData>"
+                yield from body.text()
+                yield "</sheetData>"
                 placed = True
             elif kind == "row":
                 if placed:
                     continue
                 if item.number >= start:
-                    yield body
+                    yield from body.text()
                     placed = True
                 else:
                     yield item.xml
             elif kind == "tail" and not placed:
-                yield body
+                yield from body.text()
                 placed = True
                 yield item
             else:
@@ -767,6 +836,15 @@ def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, A
     if target.table_part and end > target.end_row:
         _grow_table(editor, target, end)
     return Appended(name, target.sheet, start, end, dropped)
+
+
+def _row_xml(number: int, cells: list[tuple[int, str]], old: _Row | None, c1: int, c2: int) -> str:
+    attrs = f' r="{number}"'
+    if old is not None:
+        cells = cells + [(c.col, c.xml) for c in old.cells() if not c1 <= c.col <= c2]
+        cells.sort(key=lambda c: c[0])
+        attrs = re.sub(r'\s+spans="[^"]*"', "", old.attrs)
+    return f"<row{attrs}>" + "".join(x for _, x in cells) + "</row>"
 
 
 _LAST_ROWS = 256   # the table's last rows kept by _scan: blank ones to fill, styles to copy
@@ -924,9 +1002,16 @@ def add_sheet(editor: WorkbookEditor, name: str, headers: Sequence[str], widths:
     return part
 
 
+STREAM_CELLS = 50_000   # replace_cells streams a sheet of more cells than this
+_REPLACE_CHUNK_ROWS = 5_000
+
+
 def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: Mapping[str, Style]) -> None:
     """Replace the cells of an owned sheet (as xlsxpart.write_owned_sheets does), in the
-    editor, so it is written with the rest of the changes."""
+    editor, so it is written with the rest of the changes. A sheet of many cells (an
+    import's Reconciliation listing every unmatched payment) is made a few thousand rows
+    at a time, kept compressed, and streamed into the workbook as it is written: the same
+    XML, never held whole."""
     from .xlsxpart import replace_sheet_data, sheet_data_xml
     part = editor.sheets().get(sheet)
     if part is None:
@@ -936,8 +1021,53 @@ def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: M
     new_styles, xf = ensure_styles(xml, dict(styles))
     if new_styles != xml:
         editor.write("xl/styles.xml", new_styles)
-    data, dim = sheet_data_xml(cells, xf)
-    editor.write(part, replace_sheet_data(editor.read(part), data, dim))
+    cells = cells if isinstance(cells, list) else list(cells)
+    if len(cells) <= STREAM_CELLS:
+        data, dim = sheet_data_xml(cells, xf)
+        editor.write(part, replace_sheet_data(editor.read(part), data, dim))
+        return
+    # As sheet_data_xml: a blank unstyled cell is left out; rows in order, cells by column.
+    rows: dict[int, list] = {}
+    max_col = 0
+    for c in cells:
+        if (c.value is None or c.value == "") and not c.style:
+            continue
+        rows.setdefault(c.row, []).append(c)
+        max_col = max(max_col, c.col)
+    del cells
+    dim = f"A1:{col_letter(max_col)}{max(rows) + 1}" if rows else "A1"
+    body = _Packed()
+    order = sorted(rows)
+    for i in range(0, len(order), _REPLACE_CHUNK_ROWS):
+        data, _ = sheet_data_xml([c for r in order[i:i + _REPLACE_CHUNK_ROWS] for c in rows[r]], xf)
+        body.add(data[len("<sheetData>"):-len("</sheetData>")])
+    body.close()
+    del rows, order
+    old = editor.source(part)          # the sheet as it is now (not as it will be written)
+    editor.write_stream(part, lambda: _encoded(_replaced_sheet(old(), body, dim)))
+
+
+def _replaced_sheet(old: Iterable[str], body: _Packed, dim: str) -> Iterator[str]:
+    """xlsxpart.replace_sheet_data, streamed: the old sheet with its <sheetData> replaced
+    by `body`'s rows, its <dimension> set to `dim` and its <mergeCells> removed."""
+    from .xlsxpart import _DIMENSION as DIMENSION, _MERGES as MERGES
+    head, tail, dimensioned = "", [], False
+    for kind, item in _sheet_events(old):
+        if kind == "head":
+            head, n = DIMENSION.subn(f'<dimension ref="{dim}"/>', item, count=1)
+            dimensioned = bool(n)
+            yield MERGES.sub("", head)
+            yield "<sheetData>"
+            yield from body.text()
+            yield "</sheetData>"
+        elif kind == "tail":
+            tail.append(item)
+    rest = "".join(tail)
+    if rest.startswith(_SHEETDATA_CLOSE):
+        rest = rest[len(_SHEETDATA_CLOSE):]
+    if not dimensioned:
+        rest = DIMENSION.sub(f'<dimension ref="{dim}"/>', rest, count=1)
+    yield MERGES.sub("", rest)
 
 
 # --- whose sheet is it? --------------------------------------------------------------

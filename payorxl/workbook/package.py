@@ -693,10 +693,11 @@ def _copy_raw(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo
 
 def _write_streamed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks, size_hint: int) -> None:
     """Write one member from `chunks()` (an iterable of bytes), compressed on the fly:
-    a large sheet is never held whole. size_hint: about how large it will be (ZIP64 is
-    used when it may pass 4 GiB)."""
+    a large sheet is never held whole. size_hint: how large it was before; rows appended
+    as they stream may take it past 4 GiB whatever it was, so a member written this way
+    always carries its ZIP64 sizes (Excel, LibreOffice and openpyxl read them)."""
     info.file_size = 0
-    zip64 = size_hint + (256 << 20) > zipfile.ZIP64_LIMIT
+    zip64 = True
     with zout.open(info, "w", force_zip64=zip64) as out:
         for chunk in chunks():
             out.write(chunk)
