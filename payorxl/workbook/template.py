@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.worksheet
 from xlsxwriter.utility import xl_col_to_name
 
 from .. import model as m
@@ -97,6 +98,23 @@ def _formats(wb) -> dict:
     fmts["bold"] = wb.add_format({"bold": True})
     fmts["header_wrap"] = wb.add_format({"text_wrap": True, "valign": "vcenter"})   # the table style does the rest
     return fmts
+
+
+class _MemoSearch:
+    """xlsxwriter's dynamic-array check (a long regex alternation) run once per distinct
+    formula text: a calculated column repeats one formula of thousands of characters on
+    every row, and the check dominated writing the template."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+        self.search = functools.lru_cache(maxsize=512)(pattern.search)
+
+    def __getattr__(self, name):
+        return getattr(self.pattern, name)
+
+
+if not isinstance(xlsxwriter.worksheet.re_dynamic_function, _MemoSearch):
+    xlsxwriter.worksheet.re_dynamic_function = _MemoSearch(xlsxwriter.worksheet.re_dynamic_function)
 
 
 def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,

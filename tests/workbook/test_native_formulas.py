@@ -142,8 +142,8 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
     payment_rules = [{"Payor": "All payors", "Lesser Of Charge": "Yes", "First Procedure %": 1.0,
                       "Second Procedure %": 0.5, "Further Procedures %": 0.5, "NPP %": 0.85},
                      {"Payor": "Keystone", "Lesser Of Charge": "No", "Second Procedure %": 0.6, "NPP %": None}]
-    from payorxl.engine import seeds
     from payorxl.demo import records_from_frame
+    from payorxl.engine import seeds
     routing = records_from_frame(m.DENIAL_ROUTING, seeds.denial_routing())
     routing.append({"group_code": "OA", "carc": "97", "rarc": "", "category": "Bundling", "action": "Bill patient",
                     "description": "a practice's own row"})
