@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import model as m
+from .. import model as m, rules
 from .segments import Segment, Segments, X12Error, clipped, load_text, quoted, warning
 from .values import (
     BadValue,
@@ -118,6 +118,7 @@ class ClaimLine:
       charge: SV102, the line charge.
       filed_date: BHT04, the file's creation date.
       line_control_no: REF02 of REF*6R, the line item control number.
+      pos: SV105, else its claim's CLM05-1: the place of service.
       claim_charge: CLM02 of its claim.
       st: Position of the transaction's ST in the file.
       segment: The SV1's segment number.
@@ -142,6 +143,16 @@ class ClaimLine:
     st: int
     segment: int
     line_control_no: str = ""
+    pos: str = ""
+
+
+def pricing_modifier(modifiers: str) -> str:
+    """The one modifier the Claims row keeps (comma-joined SV101-3..6 in): the first that
+    changes the price (26, TC, 50, 80...), else the first (25, 59, RT...: informational,
+    priced at the code's base rate, rules.MODIFIER_SEED), else ""."""
+    codes = [c.strip().upper() for c in modifiers.split(",") if c.strip()]
+    informational = {code for code, pricing, _, _ in rules.MODIFIER_SEED if pricing == rules.BASE_RATE}
+    return next((c for c in codes if c not in informational), codes[0] if codes else "")
 
 
 def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
@@ -153,7 +164,8 @@ def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
     identifies the claim, nor the subscriber's id for a dependent), payor (NM1*PR name of
     the subscriber loop), claim_type ("Secondary" when SBR01 is S, or T and later
     payers; else "Primary"), frequency (CLM05-3), cpt and modifier (SV101-2 and the first
-    modifier SV101-3), units (SV104), dos and through_date (the line's DTP*472; D8 gives a
+    of SV101-3..6 that changes the price: `pricing_modifier`), pos (SV105, else CLM05-1),
+    units (SV104), dos and through_date (the line's DTP*472; D8 gives a
     dos only, RD8 a range), charge (SV102), filed_date (BHT04, the file's creation date),
     payor_claim_no (REF*F8, the payer's number of the claim a replacement or void
     refers to), line_control_no (REF*6R); blank primary/original remit dates.
@@ -178,7 +190,8 @@ def read_837(source: Any, source_name: str | None = None) -> pd.DataFrame:
         "patient_id": text_series(column("patient_id")), "payor": text_series(column("payor")),
         "claim_type": text_series(column("claim_type")),
         "frequency": text_series(column("frequency")), "cpt": text_series(column("cpt")),
-        "modifier": text_series([mods.split(",")[0] for mods in modifiers]),
+        "modifier": text_series([pricing_modifier(mods) for mods in modifiers]),
+        "pos": text_series(column("pos")),
         "units": int_series(column("units")), "dos": date_series(column("dos")),
         "through_date": date_series(column("through_date")),
         "charge": int_series(column("charge")), "filed_date": date_series(column("filed_date")),
@@ -333,6 +346,7 @@ class _Reader837:
                            "is not an amount", "nothing to do: line charges are used")
         place = self.segments.split_components(facility, seg, "CLM05") if facility else []
         frequency = place[2] if len(place) > 2 else ""
+        self.claim_pos = place[0] if place else ""     # CLM05-1 place of service
         if frequency and frequency not in m.FREQUENCIES:
             self._warn(seg, "CLM05", frequency, f"claim frequency {quoted(frequency)} is not one of "
                        f"{', '.join(m.FREQUENCIES)}", "pick the frequency in the Claims sheet")
@@ -386,6 +400,7 @@ class _Reader837:
         procedure = e[1] if n > 1 else ""     # SV101 HC:code:modifier 1-4
         charge_text = e[2] if n > 2 else ""   # SV102 line charge
         units_text = e[4] if n > 4 else ""    # SV104 units (SV103 says of what: UN, MJ)
+        line_pos = e[5] if n > 5 else ""      # SV105 place of service, when it differs from CLM05-1
         self.positions += 1
         if self.lx_number is not None:
             line_number, self.lx_number = self.lx_number, None
@@ -413,7 +428,7 @@ class _Reader837:
             claim.claim_id, line_number, claim.patient_id, claim.payer, claim.claim_type,
             claim.frequency, cpt, ",".join(c for c in composite[2:6] if c), units, claim.dos,
             claim.through, charge, self.filed, claim.payor_claim_no, claim.diagnoses,
-            claim.payer_id, claim.charge, self.st, seg.number)
+            claim.payer_id, claim.charge, self.st, seg.number, pos=line_pos or getattr(self, "claim_pos", ""))
         self.rows.append(self.line)
         claim.lines.append(self.line)
 

@@ -125,3 +125,13 @@ def test_patient_id_sources():
     claims = read_837(_patient_file([]).replace("MI*SUB9", "MI*"))
     assert claims["patient_id"].tolist() == [NO_PATIENT_ID]
     assert "NM1*IL NM109" in claims.attrs["warnings"][0].message
+
+
+def test_the_pricing_modifier_and_the_place_of_service():
+    """SV101 HC:27447:59:50 keeps 50 (it prices: 150% of base), not the informational 59;
+    HC:99214:25:GT keeps 25 (both informational: the first). POS: SV105 where sent (22), else
+    CLM05-1 (11)."""
+    claims = read_837(_patient_file([]).replace(
+        "SV1*HC:99213*80*UN*1***1", "SV1*HC:27447:59:50*60*UN*1*22**1~LX*2~SV1*HC:99214:25:GT*20*UN*1***1"))
+    assert claims["modifier"].tolist() == ["50", "25"] and claims["modifiers"].tolist() == ["59,50", "25,GT"]
+    assert claims["pos"].tolist() == ["22", "11"]
