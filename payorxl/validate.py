@@ -301,9 +301,52 @@ def payment_rule_payors(frames: Frames, settings: m.Settings) -> list[DataError]
             for i in df.index[bad]]
 
 
+def appeal_levels_in_order(frames: Frames, settings: m.Settings) -> list[DataError]:
+    """A line's appeals climb one level at a time: a level with the one below it missing, or
+    filed before the level below was decided, or above the levels the contract allows, is
+    named (a warning: the highest level still decides what stands)."""
+    appeals, claims = frames.get("Appeals"), frames.get("Claims")
+    if appeals is None or appeals.empty:
+        return []
+    from .engine.deadlines import appeal_levels, contract_terms
+    a = appeals.assign(_level=appeals["level"].fillna(1).astype("int64"),
+                       _key=upper(appeals["claim_id"].astype(str)) + "|" + appeals["line"].astype(str))
+    errors = []
+    below = a.set_index(["_key", "_level"])
+    for i in a.index:
+        key, level = a.at[i, "_key"], int(a.at[i, "_level"])
+        if level <= 1:
+            continue
+        if (key, level - 1) not in below.index:
+            errors.append(_err(m.APPEALS, a.at[i, ROW], "level", level,
+                               f"a level {level} appeal with no level {level - 1} appeal on file for this line",
+                               f"add the level {level - 1} appeal (its date and outcome), or correct this Level",
+                               WARNING))
+            continue
+        prev = below.loc[(key, level - 1)]
+        prev = prev.iloc[0] if isinstance(prev, pd.DataFrame) else prev
+        decided = prev["decision_date"] if pd.notna(prev["decision_date"]) else prev["appeal_date"]
+        if pd.notna(decided) and a.at[i, "appeal_date"] < decided:
+            errors.append(_err(m.APPEALS, a.at[i, ROW], "appeal_date", a.at[i, "appeal_date"].date(),
+                               f"the level {level} appeal is dated before level {level - 1} was decided "
+                               f"({decided:%m/%d/%Y})", "check the two dates", WARNING))
+    contracts = frames.get("Contracts")
+    if claims is not None and not claims.empty and contracts is not None:
+        lines = claims.assign(_key=upper(claims["claim_id"].astype(str)) + "|" + claims["line"].astype(str))
+        lines = lines.drop_duplicates("_key")
+        allowed = pd.Series(appeal_levels(contract_terms(lines, contracts, ["appeal_levels", "payor_type"]))
+                            .to_numpy(), index=lines["_key"].to_numpy())
+        most = a["_key"].map(allowed)
+        over = most.notna() & (a["_level"] > most)
+        errors += [_err(m.APPEALS, a.at[i, ROW], "level", int(a.at[i, "_level"]),
+                        f"the payor's contract allows {int(most[i])} level(s) of appeal",
+                        "correct the Level, or the contract's Appeal Levels", WARNING) for i in a.index[over]]
+    return errors
+
+
 RULES: list[Rule] = [duplicate_keys, contract_terms, unknown_payors, claim_dates, fee_overlaps, orphan_rows,
                      adjustments_agree, later_payer_without_earlier, routing_rows, modifier_rules,
-                     unknown_modifiers, payment_rule_payors]
+                     unknown_modifiers, payment_rule_payors, appeal_levels_in_order]
 # The tables a rule judges against: where one was not given (a PX_ formula passed only
 # Claims and Payments), the rule cannot tell right from wrong and does not run.
 NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"Contracts"},

@@ -255,3 +255,23 @@ def test_check_warns_of_an_unknown_modifier_and_a_share_of_base_without_its_perc
     text = [(e.ref.sheet, e.ref.column, e.message) for e in errors]
     assert any(s == "Claims" and c == "Modifier" and "ZZ" in msg for s, c, msg in text), text
     assert any(s == "Modifiers" and c == "Percent" for s, c, msg in text), text
+
+
+def test_check_names_appeal_levels_out_of_order():
+    """Keystone allows 2 levels (a commercial contract's default). Line X1: levels 1 and 3 (no
+    level 2, and above the contract's 2: two warnings on row 3); line X2: level 2 filed 05/01,
+    before level 1 was decided 05/10 (row 5)."""
+    claims = [claim(c, 1, "Keystone", "99213", 110.00) for c in ("X1", "X2")]
+    appeals = [dict(claim_id="X1", line=1, appeal_date=d("2026-04-10"), level=1, outcome="Upheld",
+                    decision_date=d("2026-04-20")),
+               dict(claim_id="X1", line=1, appeal_date=d("2026-05-01"), level=3),
+               dict(claim_id="X2", line=1, appeal_date=d("2026-04-10"), level=1, outcome="Upheld",
+                    decision_date=d("2026-05-10")),
+               dict(claim_id="X2", line=1, appeal_date=d("2026-05-01"), level=2)]
+    frames = {t.name: typed_frame(t, []).frame for t in m.INPUT_TABLES}
+    frames.update(Contracts=CONTRACTS, Claims=frame(m.CLAIMS, *claims), Appeals=frame(m.APPEALS, *appeals))
+    _, errors = validate.validate(frames, SETTINGS)
+    found = sorted((e.ref.row, e.ref.column, e.message) for e in errors if e.ref.sheet == "Appeals")
+    assert [(row, col) for row, col, _ in found] == [(3, "Level"), (3, "Level"), (5, "Appeal Date")]
+    assert "no level 2" in found[0][2] + found[1][2] and "allows 2 level" in found[0][2] + found[1][2]
+    assert "before level 1 was decided (05/10/2026)" in found[2][2]
