@@ -91,6 +91,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     routed = denials.route(lines["denial_group"], lines["denial_carc"], lines["denial_rarc"],
                            frames.get("DenialRouting"))
     lines["denial_route_category"] = routed["category"].to_numpy()
+    lines["denial_route_action"] = np.where(lines["denial_date"].notna().to_numpy(), routed["action"].to_numpy(),
+                                            "").astype(object)
     appealed = deadlines.first_appeal_dates(claims, frames["Appeals"]).notna().to_numpy()
     lines["denial_action"] = np.where(lines["denial_open"].to_numpy(dtype=bool),
                                       np.where(appealed, rules.APPEAL, routed["action"].to_numpy()), "").astype(object)
@@ -103,7 +105,7 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     balances = collections.ar_balances(claims, lines, written["written_off"])
     out = pd.concat([claims, lines.drop(columns=["claim_id", "line"]), money, dl,
                      denials.denied_lines(claims, lines), written, balances], axis=1)
-    out = out.loc[:, ~out.columns.duplicated()].drop(columns="denial_route_category")
+    out = out.loc[:, ~out.columns.duplicated()].drop(columns=["denial_route_category", "denial_route_action"])
     out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.

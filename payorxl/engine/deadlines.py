@@ -349,7 +349,19 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     }, index=claims.index)
 
 
-RESUBMITTED = "Resubmitted"
+RESUBMITTED, RESUBMITTED_LATE = "Resubmitted", "Resubmitted late"
+
+
+def resubmission_deadline(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+                          filing_deadline: pd.Series) -> pd.Series:
+    """The last day to resubmit after the line's latest denial: the later of that denial +
+    the contract's Corrected Claim Days and the line's filing deadline (a payer's corrected
+    claim window never shortens the filing window); the filing deadline where the contract
+    has no Corrected Claim Days. NaT without a denial on file."""
+    terms = contract_terms(claims, contracts, ["corrected_days"])
+    corrected = add_days(lines["denial_date"], terms["corrected_days"])
+    later = pd.concat([corrected, filing_deadline.astype("datetime64[ns]")], axis=1).max(axis=1)
+    return later.where(lines["denial_date"].notna() & terms["has_contract"]).astype("datetime64[ns]")
 
 
 def denial_actions(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame, filing_deadline: pd.Series,
@@ -357,24 +369,22 @@ def denial_actions(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Data
     """The clock of a denial routed to a resubmission (Correct and resubmit, Rebill other
     payer: `lines.denial_action`), per claim line (index = claims.index):
 
-    resubmit_deadline: the latest denial + the contract's Corrected Claim Days where it has
-        them, else the line's filing deadline: a claim returned as unprocessable is a new
+    resubmit_deadline: `resubmission_deadline`: a claim returned as unprocessable is a new
         claim to the payer, due within the filing window (it has no appeal rights).
     resubmit_days_left: resubmit_deadline − as-of date.
-    resubmit_status: "Resubmitted" once the Filed Date is after the denial; else "Missed"
-        after the deadline, "Due soon" within Filing Due Soon Days of it, else "Open".
+    resubmit_status: filed again (a Filed Date after the denial): "Resubmitted" on or before
+        the deadline, "Resubmitted late" after it; else "Missed" after the deadline, "Due
+        soon" within Filing Due Soon Days of it, else "Open".
     Other lines: NaT, <NA> and "".
     """
     as_of = _as_of(settings)
-    terms = contract_terms(claims, contracts, ["corrected_days"])
     action = lines["denial_action"] if "denial_action" in lines else pd.Series("", index=claims.index)
-    routed = action.isin(rules.RESUBMIT_ACTIONS) & lines["denial_open"].astype(bool) & terms["has_contract"]
-    corrected = add_days(lines["denial_date"], terms["corrected_days"])
-    deadline = corrected.where(terms["corrected_days"].notna(), filing_deadline).where(routed)
+    routed = action.isin(rules.RESUBMIT_ACTIONS) & lines["denial_open"].astype(bool)
+    deadline = resubmission_deadline(claims, contracts, lines, filing_deadline).where(routed)
     days_left = days_between(deadline, as_of)
     resubmitted = (claims["filed_date"] > lines["denial_date"]).fillna(False)
     status = _deadline_status(deadline, days_left, as_of, settings.filing_due_soon_days,
-                              resubmitted, claims["filed_date"], RESUBMITTED, RESUBMITTED)
+                              resubmitted, claims["filed_date"], RESUBMITTED, RESUBMITTED_LATE)
     return pd.DataFrame({"resubmit_deadline": deadline.astype("datetime64[ns]"), "resubmit_days_left": days_left,
                          "resubmit_status": status}, index=claims.index)
 
@@ -542,6 +552,15 @@ def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Dat
     """`filing_deadlines`, `appeal_deadlines` and `prompt_pay` side by side, one row per
     claim line (index = claims.index): the one call the recalculation makes."""
     filing = filing_deadlines(claims, contracts, lines, settings)
+    # A line filed again after a denial routed to a resubmission is judged by the
+    # resubmission's window, not the original filing deadline (which it may well be past).
+    routed = lines.get("denial_route_action", pd.Series("", index=claims.index)).isin(rules.RESUBMIT_ACTIONS)
+    again = routed & (claims["filed_date"] > lines["denial_date"]).fillna(False) \
+        & filing["filing_status"].isin([FILED_ON_TIME, FILED_LATE])
+    if again.any():
+        by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"])
+        filing.loc[again, "filing_status"] = np.where(claims.loc[again, "filed_date"] <= by[again],
+                                                      FILED_ON_TIME, FILED_LATE)
     return pd.concat([
         filing,
         appeal_deadlines(claims, contracts, lines, appeals, settings),

@@ -83,9 +83,14 @@ def route(group: pd.Series, carc: pd.Series, rarc: pd.Series, table: pd.DataFram
     by_carc: dict[str, list] = {}
     for g, c, r, cat, act in rows:
         by_carc.setdefault(c, []).append((rules.route_score(g, r), g, r, cat, act))
-    triples = pd.Series(list(zip(group.fillna("").astype(str), carc.fillna("").astype(str),
-                                 rarc.fillna("").astype(str))), index=group.index, dtype=object)
-    codes, distinct = pd.factorize(triples)
+    # one integer per distinct (group, CARC, remark codes), without a Python tuple per row
+    parts = [pd.factorize(column.fillna("").astype(str), sort=False) for column in (group, carc, rarc)]
+    combined = np.zeros(len(group), dtype=np.int64)
+    for part_codes, uniques in parts:
+        combined = combined * (len(uniques) + 1) + part_codes
+    _, first, codes = np.unique(combined, return_index=True, return_inverse=True)
+    distinct = [(parts[0][1][parts[0][0][i]], parts[1][1][parts[1][0][i]], parts[2][1][parts[2][0][i]])
+                for i in first]
     picked = []
     for g, c, r in distinct:
         g, code, remarks = g.strip().upper(), rules.reason_code(c), rules.remark_codes(r)
@@ -94,8 +99,7 @@ def route(group: pd.Series, carc: pd.Series, rarc: pd.Series, table: pd.DataFram
             if (not rg or rg == g) and (not rr or rr in remarks) and (best is None or score > best[0]):
                 best = (score, cat or OTHER, act)
         picked.append(best[1:] if best else (OTHER, rules.DEFAULT_ACTION))
-    picked.append(("", ""))     # code -1: no triple
-    chosen = np.array(picked, dtype=object)[codes]
+    chosen = np.array(picked, dtype=object).reshape(-1, 2)[codes]
     return pd.DataFrame({"category": chosen[:, 0], "action": chosen[:, 1]}, index=group.index)
 
 
@@ -137,7 +141,8 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
         "adjudicated": lines["adjudicated"].astype(bool).to_numpy(),
         "denied": lines["denied_first_pass"].astype(bool).to_numpy(),
         "first_remit_date": lines["first_remit_date"].to_numpy(),
-        "category": denied_lines(claims, lines)["denial_category"].to_numpy(),
+        "category": (lines["denial_category"] if "denial_category" in lines
+                     else denied_lines(claims, lines)["denial_category"]).to_numpy(),
     })
 
 

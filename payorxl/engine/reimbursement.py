@@ -213,11 +213,12 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
 
     subject_codes = fee_schedule.get("multiple_procedure")
     if subject_codes is not None and len(fee_schedule):
-        listed = fee_schedule[subject_codes.astype(str) == "Yes"]
-        pairs = set(zip(match_key(listed["payor"].astype(str)), match_key(listed["cpt"].astype(str))))
-        subject = pd.Series([(p, c) in pairs for p, c in zip(match_key(lookup_payor),
-                                                             match_key(claims["cpt"].fillna("").astype(str)))],
-                            index=claims.index, dtype=bool)
+        listed = fee_schedule[(subject_codes.astype(str) == "Yes").to_numpy()]
+        payor_codes = match_codes(lookup_payor, listed["payor"])
+        cpt_codes = match_codes(claims["cpt"].fillna("").astype(str), listed["cpt"].astype(str))
+        width = int(max(cpt_codes[0].max(initial=0), cpt_codes[1].max(initial=0))) + 1
+        subject = pd.Series(np.isin(payor_codes[0] * width + cpt_codes[0], payor_codes[1] * width + cpt_codes[1]),
+                            index=claims.index)
     else:
         subject = pd.Series(False, index=claims.index)
     subject &= unit_rate.notna()
@@ -243,7 +244,10 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
              np.where(npp, "NPP", ""),
              np.where(subject, "procedure " + rank.astype(str), ""),
              np.where(pay["lesser_of"].to_numpy() & (expected == charge).fillna(False).to_numpy(), "billed charge", "")]
-    pricing = [", ".join(p for p in row if p) for row in zip(*parts)]
+    pricing = parts[0].astype(object)
+    for part in parts[1:]:
+        part = np.asarray(part, dtype=object)
+        pricing = np.where(part != "", pricing + ", " + part, pricing)
     return pd.DataFrame({
         "fee_source": pd.Series(basis.where(priced, "").to_numpy(), index=claims.index, dtype=object),
         "setting": setting,

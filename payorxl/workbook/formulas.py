@@ -80,7 +80,24 @@ def _claims() -> dict[str, str]:
                 f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
     unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<=px_filing_due_soon_days,"Due soon","Open"))'
-    filed = f'IF({filed_date}<={deadline},"Filed on time","Filed late")'
+    # The latest denial (rows with an Action: the Payments column routes every denial).
+    n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
+                 f'+COUNTIFS({key},Payments[Denied Amount],">0",'
+                 f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
+    denying = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Action]<>"")'
+    last_denial = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
+    # ... its row (the last in the sheet among several that day) and that row's Action
+    latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
+    routed_action = f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)'
+    # A resubmission's window: the later of the latest denial + Corrected Claim Days and the
+    # filing deadline (deadlines.resubmission_deadline).
+    resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",'
+                   f'MAX({last_denial}+{contract("Corrected Claim Days")},{deadline}),{deadline})')
+    # Filed again after a denial routed to a resubmission: judged by the resubmission's window.
+    resubmit_route = "OR(" + ",".join(f'{routed_action}="{a}"' for a in rules.RESUBMIT_ACTIONS) + ")"
+    filed_by = (f'IF({n_denials}=0,{deadline},IF({filed_date}>{last_denial},'
+                f'IF({resubmit_route},{resubmit_by},{deadline}),{deadline}))')
+    filed = f'IF({filed_date}<={filed_by},"Filed on time","Filed late")'
     status = (f'IF({deadline}="","",IF({carc29},"Missed",'
               f'IF({filed_date}<>"",IF({rejected},{unfiled},{filed}),{unfiled})))')
 
@@ -124,7 +141,7 @@ def _claims() -> dict[str, str]:
     # no modifier, or one priced at the base rate: × 1; % of base: × its Percent; else no rate
     # ("" makes the product an error, caught below). A FeeSchedule row with the modifier wins.
     factor = (f'IF({modifier}="",1,IF({mod_pricing}="{rules.BASE_RATE}",1,'
-              f'IF({mod_pricing}="{rules.PCT_OF_BASE}",{mod_pct},"")))')
+              f'IF({mod_pricing}="{rules.PCT_OF_BASE}",IF({mod_pct}="","",{mod_pct}),"")))')
     at_base = f'ROUND({base_cell}*{factor},2)'
     by_modifier = f'IF({modifier}="",{at_base},IFERROR({rate(modifier)}+0,{at_base}))'
 
@@ -182,13 +199,7 @@ def _claims() -> dict[str, str]:
 
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
-    n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
-                 f'+COUNTIFS({key},Payments[Denied Amount],">0",'
-                 f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
     denied_amount = f'SUMIFS(Payments[Denied Amount],{key})'
-    # A denying row is one with an Action (the Payments column routes every denial).
-    denying = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Action]<>"")'
-    last_denial = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
     last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Paid]>0)'
                  f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
@@ -253,16 +264,10 @@ def _claims() -> dict[str, str]:
     share_cell, written_cell = this(T, "Patient Share"), this(T, "Written Off")
     adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{share_cell}'
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
-    # What the latest denial calls for: the Action of its row (the last in the sheet among
-    # several that day); Appeal once the line is appealed.
-    latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
-    denial_action = (f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",'
-                     f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)),"")')
+    # What the latest denial calls for: its row's Action; Appeal once the line is appealed.
+    denial_action = f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",{routed_action}),"")'
     action = this(T, "Denial Action")
-    # A resubmission's window: the latest denial + Corrected Claim Days, else the filing
-    # deadline; missed once past it with no filing since the denial.
-    resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",{last_denial}+{contract("Corrected Claim Days")},'
-                   f'{deadline})')
+    # missed once past the resubmission's window with no filing since the denial
     resubmit_missed = f'AND(NOT({filed_date}>{last_denial}),px_AsOf>{resubmit_by})'
     resubmit = ",".join(f'{action}="{a}"' for a in rules.RESUBMIT_ACTIONS)
     final = (f'OR({action}="{rules.WRITE_OFF}",AND({action}="{rules.APPEAL}",OR({lost},{missed})),'

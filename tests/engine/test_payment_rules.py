@@ -170,9 +170,10 @@ def denial(cid, carc, rarc="", group="CO", day="2026-04-01", payor="Keystone"):
 
 def test_a_resubmission_runs_against_the_filing_window_and_is_never_written_off_while_it_is_open():
     """Keystone (filing 90 days, Corrected Claim Days 30). CO-16 with MA130 (unprocessable: no
-    appeal rights) on 04/01 routes to Correct and resubmit, due 04/01 + 30 = 05/01. As of 06/30 a
+    appeal rights) on 04/01 routes to Correct and resubmit, due the later of 04/01 + 30 = 05/01
+    and the filing deadline 03/02 + 90 = 05/31: 05/31. As of 06/30 a
     claim denied 06/15 is due 07/15 (15 days left: Due soon, within Filing Due Soon Days) and not
-    written off; the 04/01 one was missed on 05/01 and its $110 is written off. A claim
+    written off; the 04/01 one was missed on 05/31 and its $110 is written off. A claim
     filed again after its denial (Filed Date 04/20) is Resubmitted. No Appeal row for any."""
     claims = [claim(c, 1, "Keystone", "99213", 110.00, filed_date=d("2026-03-05")) for c in ("R1", "R2", "R3")]
     claims[2]["filed_date"] = d("2026-04-20")
@@ -194,8 +195,9 @@ def test_a_resubmission_runs_against_the_filing_window_and_is_never_written_off_
 
 
 def test_routes_by_the_most_specific_row_and_a_timely_filing_denial_is_a_missed_filing():
-    """CO-27 (coverage ended) routes to Rebill other payer, its clock Keystone's Corrected Claim
-    Days from the denial (04/01 + 30 = 05/01, missed as of 06/30). OA-18 (duplicate) routes to Write off
+    """CO-27 (coverage ended) routes to Rebill other payer, its clock the later of Keystone's
+    Corrected Claim Days from the denial (04/01 + 30 = 05/01) and the filing deadline (90 days
+    from the 03/02 DOS: 05/31): 05/31, missed as of 06/30. OA-18 (duplicate) routes to Write off
     at once. CO-50 routes to Appeal (Keystone: 60 days from 06/01 = 07/31, open). A practice's own
     row "OA 97 → Bill patient" beats the bare 97 (Appeal) for group OA only. CO-29: Write off, the
     filing deadline Missed, one worklist row (Missed filing deadline), never an appeal."""
@@ -212,7 +214,7 @@ def test_routes_by_the_most_specific_row_and_a_timely_filing_denial_is_a_missed_
     assert line["denial_action"].tolist() == ["Rebill other payer", "Write off", "Appeal", "Bill patient", "Appeal",
                                               "Write off"]
     assert (line.at["A1", "resubmit_deadline"], line.at["A1", "resubmit_status"]) == (
-        pd.Timestamp("2026-05-01"), "Missed")
+        pd.Timestamp("2026-05-31"), "Missed")
     assert line["written_off"].tolist() == [11000, 11000, 0, 0, 0, 11000]
     assert line.at["A3", "appeal_deadline"] == pd.Timestamp("2026-07-31")
     assert line.at["A6", "filing_status"] == "Missed" and line.at["A6", "appeal_status"] == ""
@@ -275,3 +277,27 @@ def test_check_names_appeal_levels_out_of_order():
     assert [(row, col) for row, col, _ in found] == [(3, "Level"), (3, "Level"), (5, "Appeal Date")]
     assert "no level 2" in found[0][2] + found[1][2] and "allows 2 level" in found[0][2] + found[1][2]
     assert "before level 1 was decided (05/10/2026)" in found[2][2]
+
+
+def test_the_corrected_claim_window_never_shortens_the_filing_window():
+    """As of 05/15: denied 04/01 + 30 = 05/01 has passed, but the filing deadline 05/31 has not:
+    the resubmission is Due soon to 05/31, nothing written off. A line denied 05/20 and refiled
+    06/10 (due 05/20 + 30 = 06/19, later than 05/31) is Resubmitted and Filed on time, though
+    06/10 is past its original filing deadline; refiled 06/25 it is Resubmitted late and Filed
+    late (and not written off: the payer's answer to the late claim decides)."""
+    early = m.Settings.make(dt.date(2026, 5, 15), tolerance_amount=100, tolerance_pct=0.02)
+    claims = [claim("W1", 1, "Keystone", "99213", 110.00, filed_date=d("2026-03-05"))]
+    frames = {t.name: typed_frame(t, []).frame for t in m.INPUT_TABLES}
+    frames.update(Contracts=CONTRACTS, FeeSchedule=FEES, Claims=frame(m.CLAIMS, *claims),
+                  Payments=frame(m.PAYMENTS, denial("W1", "16", "MA130")), Modifiers=seeds.modifiers(),
+                  PaymentRules=seeds.payment_rules(), DenialRouting=seeds.denial_routing())
+    valid, errors = validate.validate(frames, early)
+    line = calculate(valid, early, errors).lines.iloc[0]
+    assert (line["resubmit_deadline"], line["resubmit_status"], line["written_off"]) == (
+        pd.Timestamp("2026-05-31"), "Due soon", 0)
+    refiled = [claim("W2", 1, "Keystone", "99213", 110.00, filed_date=d("2026-06-10")),
+               claim("W3", 1, "Keystone", "99213", 110.00, filed_date=d("2026-06-25"))]
+    r = run(refiled, [denial("W2", "16", "MA130", day="2026-05-20"), denial("W3", "16", "MA130", day="2026-05-20")])
+    got = r.lines.set_index("claim_id")[["resubmit_deadline", "resubmit_status", "filing_status", "written_off"]]
+    assert got.loc["W2"].tolist() == [pd.Timestamp("2026-06-19"), "Resubmitted", "Filed on time", 0]
+    assert got.loc["W3"].tolist() == [pd.Timestamp("2026-06-19"), "Resubmitted late", "Filed late", 0]

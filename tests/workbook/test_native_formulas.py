@@ -62,7 +62,7 @@ def compare(path, tmp_path, as_of):
     book = CalamineWorkbook.from_path(str(libreoffice.convert(path, tmp_path / "lo")))
     mismatches = []
     for table, engine in ((m.CLAIMS, results.claim_rows), (m.CONTRACTS, results.contracts),
-                          (m.ADJUSTMENTS, results.adjustments)):
+                          (m.ADJUSTMENTS, results.adjustments), (m.PAYMENTS, results.payment_rows)):
         lo = recalculated_table(book, table)
         assert len(lo) == len(engine), table.name
         for c in table.calculated:
