@@ -82,7 +82,8 @@ def route(group: pd.Series, carc: pd.Series, rarc: pd.Series, table: pd.DataFram
                                          table["action"].astype(object).fillna(""))]
     by_carc: dict[str, list] = {}
     for g, c, r, cat, act in rows:
-        by_carc.setdefault(c, []).append((rules.route_score(g, r), g, r, cat, act))
+        if act:                    # a row with no Action (an emptied table's blank row) routes nothing
+            by_carc.setdefault(c, []).append((rules.route_score(g, r), g, r, cat, act))
     # one integer per distinct (group, CARC, remark codes), without a Python tuple per row
     parts = [pd.factorize(column.fillna("").astype(str), sort=False) for column in (group, carc, rarc)]
     combined = np.zeros(len(group), dtype=np.int64)

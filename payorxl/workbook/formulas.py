@@ -373,7 +373,9 @@ def _payments() -> dict[str, str]:
     group = f'UPPER(TRIM({this(T, "Group Code")}&""))'
     remarks = f'","&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(UPPER({this(T, "RARC")}&"")," ",","),";",","),":",",")&","'
     r_group, r_rarc = 'TRIM(DenialRouting[Group]&"")', 'TRIM(DenialRouting[RARC]&"")'
-    matched = (f'(UPPER(TRIM(DenialRouting[CARC]&""))={code})*((({r_group}="")+({r_group}={group}))>0)'
+    # (a row with no Action, such as the blank row of an emptied table, routes nothing)
+    matched = (f'(UPPER(TRIM(DenialRouting[CARC]&""))={code})*(DenialRouting[Action]&""<>"")'
+               f'*((({r_group}="")+({r_group}={group}))>0)'
                f'*((({r_rarc}="")+ISNUMBER(SEARCH(","&{r_rarc}&",",{remarks})))>0)')
     score = f'{matched}*(1+2*({r_group}<>"")+4*({r_rarc}<>""))'
     position = 'ROW(DenialRouting[Action])-MIN(ROW(DenialRouting[Action]))+1'   # LibreOffice has no ROW([#Headers])

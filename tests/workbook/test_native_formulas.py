@@ -279,3 +279,17 @@ def test_remittance_patterns_compute_natively_as_the_engine_says(tmp_path, seed)
                                                         "Write off", "Bill patient"}
     assert {"Resubmitted", "Open"} <= set(lines["resubmit_status"])
     assert mismatches[:10] == []
+
+
+def test_an_emptied_routing_table_routes_every_denial_to_an_appeal(tmp_path):
+    """A practice that deletes every DenialRouting row leaves the table's one blank row: no
+    denial may match it (the engine routes them all to Appeal, and so must the formulas)."""
+    from payorxl.workbook.template import build_workbook
+    records = random_practice(3, n_claims=40)
+    frames = {t.name: typed_frame(t, records.get(t.name, []) if t.name != "DenialRouting" else []).frame
+              for t in m.INPUT_TABLES}
+    path = tmp_path / "emptied.xlsx"
+    build_workbook(path, frames, {"practice_name": "Emptied", "as_of": dt.date(2026, 6, 30)})
+    results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
+    assert set(results.payment_rows["action"]) == {"", "Appeal"}
+    assert mismatches[:10] == []
