@@ -84,10 +84,12 @@ def fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting=None) 
 def claim_setting(pos: pd.Series) -> pd.Series:
     """Facility or Non-facility, by the place of service (rules.FACILITY_POS; "2" is "02";
     a blank or unknown code is Non-facility, the office rate)."""
-    code = pos.fillna("").astype(str).str.strip()
-    code = code.where(code.str.len() != 1, "0" + code)
-    return pd.Series(np.where(code.isin(rules.FACILITY_POS), rules.FACILITY, rules.NON_FACILITY),
-                     index=pos.index, dtype=object)
+    codes, distinct = pd.factorize(pos.fillna("").astype(str))     # a few codes over many lines
+    def setting(text: str) -> str:
+        text = text.strip()
+        return rules.FACILITY if ("0" + text if len(text) == 1 else text) in rules.FACILITY_POS else rules.NON_FACILITY
+    settings = np.array([setting(t) for t in distinct] + [rules.NON_FACILITY], dtype=object)
+    return pd.Series(settings[codes], index=pos.index, dtype=object)
 
 
 def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> pd.DataFrame:
@@ -186,7 +188,9 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     of_medicare = (basis == PCT_OF_MEDICARE).to_numpy()
     lookup_payor = claims["payor"].astype(str).where(~of_medicare, settings.medicare_payor)
     setting = claim_setting(claims["pos"] if "pos" in claims else pd.Series("", index=claims.index))
-    modifier = claims["modifier"].fillna("").astype(str).str.strip().str.upper()
+    codes, distinct = pd.factorize(claims["modifier"].fillna("").astype(str))
+    modifier = pd.Series(np.array([t.strip().upper() for t in distinct] + [""], dtype=object)[codes],
+                         index=claims.index, dtype=object)
     no_modifier = pd.Series("", index=claims.index, dtype=object)
     base, base_setting = fee_schedule_setting(lookup_payor, claims["cpt"], no_modifier, claims["dos"],
                                               fee_schedule, setting)
