@@ -109,7 +109,9 @@ def table(tbl: m.Table, value: Any, arg: str) -> pd.DataFrame:
 
 
 TABLE_ARGS = {"claims": m.CLAIMS, "payments": m.PAYMENTS, "contracts": m.CONTRACTS,
-              "fee_schedule": m.FEE_SCHEDULE, "appeals": m.APPEALS}
+              "fee_schedule": m.FEE_SCHEDULE, "appeals": m.APPEALS, "payment_rules": m.PAYMENT_RULES,
+              "modifiers": m.MODIFIERS, "denial_routing": m.DENIAL_ROUTING}
+RULE_ARGS = ("payment_rules", "modifiers", "denial_routing")   # optional: blank takes the seeded table
 
 
 def given_tables(args: dict[str, Any]) -> set[str]:

@@ -41,8 +41,12 @@ ARG_DOCS = {
     "basis": "Optional: \"claims\" (default) or \"charges\"",
     "by": "Optional: the Claims column to group by, e.g. \"Payor\" (default) or \"CPT\"",
     "top": "Optional: the number of rows to show (blank: all)",
+    "payment_rules": "Optional: the PaymentRules table with its header row (blank: Medicare's rules, as seeded)",
+    "modifiers": "Optional: the Modifiers table with its header row (blank: the seeded modifiers)",
+    "denial_routing": "Optional: the DenialRouting table with its header row (blank: the seeded routing)",
 }
-TABLE_ARGS = ("claims", "payments", "contracts", "fee_schedule", "appeals")
+TABLE_ARGS = ("claims", "payments", "contracts", "fee_schedule", "appeals", "payment_rules", "modifiers",
+              "denial_routing")
 
 # What each per-row formula spills: fields of the per-line results (model.LINES).
 FILING_COLUMNS = m.LINES.only("filing_deadline", "filing_days_left", "filing_status")
@@ -64,6 +68,7 @@ def _evaluate(settings=None, **tables):
     tables passed, so a formula and its sheet agree on the same data: rows the checks
     reject (a duplicated claim line, a payment for no claim line...) are left out of
     both."""
+    tables = {k: v for k, v in tables.items() if not (k in cv.RULE_ARGS and cv.is_blank(v))}
     frames = cv.tables(**tables)
     given = cv.given_tables(tables)
     return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given)
@@ -84,52 +89,59 @@ def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_FILING_DEADLINE(claims, payments, contracts, settings=None):
+def PX_FILING_DEADLINE(claims, payments, contracts, settings=None, denial_routing=None):
     """Timely filing deadline, days left and status of every claim line, row for row
     beside the Claims table (header first)."""
-    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts).lines
+    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+                      denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, FILING_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None):
+def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None, denial_routing=None):
     """Appeal deadline, days left and status of every denied claim line, row for row
     beside the Claims table (blank for lines not denied)."""
-    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts, appeals=appeals).lines
+    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts, appeals=appeals,
+                      denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, APPEAL_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None):
+def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None, payment_rules=None, modifiers=None):
     """Contracted allowed amount (rate × units) of every claim line, row for row beside
     the Claims table (blank where no rate applies)."""
-    lines = _evaluate(settings, claims=claims, contracts=contracts, fee_schedule=fee_schedule).lines
+    lines = _evaluate(settings, claims=claims, contracts=contracts, fee_schedule=fee_schedule,
+                      payment_rules=payment_rules, modifiers=modifiers).lines
     return cv.aligned_out(claims, lines, lines, EXPECTED_COLUMNS)
 
 
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_SCORECARD(claims, payments, contracts, fee_schedule, appeals, settings=None):
+def PX_SCORECARD(claims, payments, contracts, fee_schedule, appeals, settings=None, payment_rules=None,
+                 modifiers=None, denial_routing=None):
     """The payor scorecard (as on the Scorecard sheet), spilled: one row per payor."""
     results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
-                        fee_schedule=fee_schedule, appeals=appeals)
+                        fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
+                        modifiers=modifiers, denial_routing=denial_routing)
     return cv.table_out(results.scorecard, m.SCORECARD.fields)
 
 
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, by=None):
+def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, by=None, payment_rules=None,
+             modifiers=None, denial_routing=None):
     """Insurance A/R aging (days from the date of service), spilled: one row per payor,
     or per value of another Claims column."""
     key = cv.claims_column(by, "by", "payor")
     results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
-                        fee_schedule=fee_schedule, appeals=appeals)
+                        fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
+                        modifiers=modifiers, denial_routing=denial_routing)
     aging = collections.aging(results.lines, results.lines[["balance"]], results.settings, by=key)
     return cv.table_out(aging, m.AGING.grouped_by(m.CLAIMS.column(key).name, key).fields)
 
@@ -137,10 +149,12 @@ def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, 
 @xw.func(**FUNC_OPTIONS)
 @excel_args
 @cv.readable_errors
-def PX_WORKLIST(claims, payments, contracts, fee_schedule, appeals, settings=None, top=None):
+def PX_WORKLIST(claims, payments, contracts, fee_schedule, appeals, settings=None, top=None, payment_rules=None,
+                modifiers=None, denial_routing=None):
     """The worklist (as on the Worklist sheet), most urgent first, spilled."""
     results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
-                        fee_schedule=fee_schedule, appeals=appeals)
+                        fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
+                        modifiers=modifiers, denial_routing=denial_routing)
     return cv.table_out(results.worklist, m.WORKLIST.fields, limit=cv.count_arg(top, "top"))
 
 

@@ -267,3 +267,21 @@ def test_the_same_figures_as_the_scorecard_sheet():
     results = pipeline.evaluate(Inputs(d.frames(), d.settings_obj()))
     assert spilled == cv.table_out(results.scorecard, m.SCORECARD.fields)
     assert len(spilled) == 1 + 8       # eight payors
+
+
+def test_expected_allowed_follows_the_rule_tables_it_is_given():
+    """Given the workbook's rule tables, the formula follows them; omitted, the seeded ones.
+    C1 line 2 (Acme 99213 × 2, $300 charge): $200. With Acme's PaymentRules row saying NPP %
+    50% and the line typed NPP Yes: 100 × 0.5 = $50 a unit, $100. With a Modifiers table that
+    prices modifier 52 at 40% of base, C1 line 1 typed 52: $40."""
+    from excel_helpers import grid
+    claims = [row[:] if row else row for row in CLAIMS]
+    header = claims[0]
+    claims[2][header.index("NPP")] = "Yes"
+    claims[1][header.index("Modifier")] = "52"
+    rules = grid(m.PAYMENT_RULES, [{"Payor": "Acme Health", "NPP %": 0.5}])
+    mods = grid(m.MODIFIERS, [{"Modifier": "52", "Pricing": "% of base", "Percent": 0.4}])
+    seeded = PX_EXPECTED_ALLOWED(claims, CONTRACTS, FEE_SCHEDULE, AS_OF)
+    assert seeded[1:3] == [[""], [170.0]]          # 52 unknown to the seed; NPP at Medicare's 85%
+    given = PX_EXPECTED_ALLOWED(claims, CONTRACTS, FEE_SCHEDULE, AS_OF, rules, mods)
+    assert given[1:3] == [[40.0], [100.0]]
