@@ -244,7 +244,8 @@ CLAIMS = Table(
         Calculated("Filing Deadline", "filing_deadline", DATE, "Clock start + filing limit."),
         Calculated("Filing Days Left", "filing_days_left", INT, "Filing deadline − as-of date.", width=10),
         Calculated("Filing Status", "filing_status", TEXT,
-                   "Filed on time, Filed late, Open, Due soon or Missed.", width=14),
+                   "Filed on time or Filed late (filed again after a denial routed to a resubmission: by that "
+                   "window), Open, Due soon or Missed.", width=14),
         Calculated("Setting", "setting", TEXT,
                    "Facility or Non-facility: the rate the place of service is paid at (CMS: hospital, ASC, SNF... "
                    "places are facility; the office, a blank POS too, non-facility).", width=11),
