@@ -528,6 +528,8 @@ def _import(book: Path, files: list, allow_unbalanced: bool, dry_run: bool, now:
     _ack_rows(todo, payors, log, now)
     with WorkbookEditor(book) as editor:
         typed, errors = _append_rows(editor, todo)
+        for p in todo:                       # appended (and read back into `typed`): not needed again
+            p.records = p.adjustment_rows = p.claims = None
         new_log = _append_log(editor, todo, now)
         if not dry_run:
             result.notes += _rewrite_reconciliation(editor, inputs, typed, errors, pd.concat([log, new_log]))
@@ -625,9 +627,12 @@ def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors,
     for p in todo:
         if p.result.kind != KIND_835:
             continue
-        pays = p.payments.copy()
-        adjs = p.adjustments.copy()
+        # The rows are taken over (shallow copies: the columns replaced below are new
+        # ones) and the remittance let go now: one copy of the file's rows at a time.
+        pays = p.payments.copy(deep=False)
+        adjs = p.adjustments.copy(deep=False)
         payer_ids = dict(zip(p.remittance.checks["st"], p.remittance.checks["payer_id"]))
+        p.payments = p.adjustments = p.remittance = None
         pays["payor"] = [payors(n, payer_ids.get(s, "")) for n, s in zip(pays["payor"], pays["st"])]
         adjs["payor"] = pd.Series([payors(n, payer_ids.get(s, "")) for n, s in zip(adjs["payor"], adjs["st"])],
                                   index=adjs.index, dtype=object)
@@ -636,17 +641,19 @@ def _payment_rows(todo: list[_Parsed], claims: pd.DataFrame, payors: _Payors,
             adjs["source"] = UNBALANCED + p.result.name
         pays["_order"] = range(len(pays))
         matched, unmatched = match_payments(pays, claims)
+        del pays
+        p.result.matched, p.result.unmatched = len(matched), len(unmatched)
         rows = pd.concat([matched, unmatched], ignore_index=True).sort_values("_order", kind="stable")
+        del matched, unmatched
         rows, adjs = remits.spread_claim_rows(rows.reset_index(drop=True), adjs, claims)
         rows = remits.fill_payer_seq(rows, claims, history)
         adjs = remits.follow_payments(adjs, pd.concat([rows, history], ignore_index=True), claims)
         history = pd.concat([history, rows[kept]], ignore_index=True)
-        p.result.matched, p.result.unmatched = len(matched), len(unmatched)
-        p.records = _Rows(m.PAYMENTS, rows)
-        p.adjustment_rows = _Rows(m.ADJUSTMENTS, adjs)
-        # What is left of the remittance is not needed again: let it go before the append.
-        p.payments = p.adjustments = p.remittance = None
         p.result.rows = len(rows)
+        p.records = _Rows(m.PAYMENTS, rows)
+        del rows
+        p.adjustment_rows = _Rows(m.ADJUSTMENTS, adjs)
+        del adjs
         p.result.notes += payors.warnings()
 
 
@@ -805,27 +812,43 @@ def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict,
     try:
         results = pipeline.evaluate(Inputs(frames, inputs.settings, inputs.errors + errors,
                                            inputs.settings_values))
-        cells = _reconciliation_cells(results, frames, log.reset_index(drop=True))
-        del results, frames
+        recon = build_reconciliation(log.reset_index(drop=True), frames.get("Payments"), frames.get("Claims"),
+                                     frames.get("Adjustments"))
+        # The cells are made as they are written (sheets.reconciliation_sheet: a few
+        # thousand rows at a time), from the reconciliation frame alone.
+        cells = _guarded(sheets.reconciliation_sheet(results, recon))
+        del results, frames, recon
     except Exception as e:   # the rows are imported all the same; the sheet waits for a recalc
-        return [f"the Reconciliation sheet was not refreshed ({type(e).__name__}: {e}); "
-                "run 'payorxl recalc' after fixing the workbook's data"]
-    replace_cells(editor, RECONCILIATION_SHEET, cells, STYLES)
+        return _not_refreshed(e)
+    styles = editor.read("xl/styles.xml")
+    try:
+        replace_cells(editor, RECONCILIATION_SHEET, cells, STYLES)
+    except _LayoutFailed as e:               # as if never laid out: the sheet and the styles as they were
+        editor.write("xl/styles.xml", styles)
+        return _not_refreshed(e.__cause__)
     return []
 
 
-def _reconciliation_cells(results, frames: dict[str, pd.DataFrame], log: pd.DataFrame) -> list:
-    """The Reconciliation sheet's cells, as pipeline.lay_out lays them out (sheets.owned_sheets),
-    without laying out the other owned sheets: an import rewrites only this one, and the
-    Exceptions sheet of a large remittance whose rows match no claim line is as large as
-    Reconciliation (tests/x12/test_import_memory.py checks the two agree)."""
-    recon = build_reconciliation(log, frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
-    ok = ""
-    if sheets.reconciliation_ok(recon):
-        files = int((recon["item"].astype(str) == "835 file").sum()) if len(recon) else 0
-        ok = (f"{sheets.NO_PROBLEMS}: every imported 835 balances and every payment has its claim line." if files
-              else f"{sheets.NO_PROBLEMS}: every payment has its claim line (no 835 imported yet).")
-    return sheets._one_table(m.RECONCILIATION.title, results, recon, m.RECONCILIATION, ok_note=ok)
+def _not_refreshed(e: BaseException) -> list[str]:
+    return [f"the Reconciliation sheet was not refreshed ({type(e).__name__}: {e}); "
+            "run 'payorxl recalc' after fixing the workbook's data"]
+
+
+class _LayoutFailed(Exception):
+    """Laying out the Reconciliation cells failed (its cause says why)."""
+
+
+def _guarded(cells: Iterator) -> Iterator:
+    """`cells`, with a failure to make one raised as _LayoutFailed (the sheet is then left
+    as it was and a note says so), apart from a failure to write them."""
+    while True:
+        try:
+            cell = next(cells)
+        except StopIteration:
+            return
+        except Exception as e:
+            raise _LayoutFailed() from e
+        yield cell
 
 
 def _left_out(errors: list[DataError], sheet: str) -> list[str]:

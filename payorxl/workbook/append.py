@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import itertools
 import math
 import os
 import re
@@ -670,8 +671,21 @@ class _Packed:
         self._zip = None
 
     def text(self) -> Iterator[str]:
+        return _decoded(self._unpacked())
+
+    def _unpacked(self) -> Iterator[bytes]:
+        """The text's bytes, at most CHUNK_CHARS at a time (a piece compressed from a
+        whole chunk of rows would give back tens of MB at once)."""
         unzip = zlib.decompressobj()
-        return _decoded(unzip.decompress(piece) for piece in [*self._pieces, b""])
+        for piece in self._pieces:
+            while piece:
+                data = unzip.decompress(piece, CHUNK_CHARS)
+                if data:
+                    yield data
+                piece = unzip.unconsumed_tail
+        data = unzip.flush()
+        if data:
+            yield data
 
 
 def append_rows(editor: WorkbookEditor, name: str, rows: Sequence[Mapping[str, Any]] | RowChunks,
@@ -1011,7 +1025,11 @@ def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: M
     editor, so it is written with the rest of the changes. A sheet of many cells (an
     import's Reconciliation listing every unmatched payment) is made a few thousand rows
     at a time, kept compressed, and streamed into the workbook as it is written: the same
-    XML, never held whole."""
+    XML, never held whole.
+
+    `cells` is a list (any order), or an iterator giving them in row order (rows
+    ascending, a row's cells together, as sheets.reconciliation_sheet does): then they
+    are never held all at once either."""
     from .xlsxpart import replace_sheet_data, sheet_data_xml
     part = editor.sheets().get(sheet)
     if part is None:
@@ -1021,30 +1039,66 @@ def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: M
     new_styles, xf = ensure_styles(xml, dict(styles))
     if new_styles != xml:
         editor.write("xl/styles.xml", new_styles)
-    cells = cells if isinstance(cells, list) else list(cells)
-    if len(cells) <= STREAM_CELLS:
-        data, dim = sheet_data_xml(cells, xf)
+    if isinstance(cells, list):
+        ordered, first = None, cells
+    else:
+        ordered = iter(cells)
+        first = list(itertools.islice(ordered, STREAM_CELLS + 1))
+    if len(first) <= STREAM_CELLS:
+        data, dim = sheet_data_xml(first, xf)
         editor.write(part, replace_sheet_data(editor.read(part), data, dim))
         return
-    # As sheet_data_xml: a blank unstyled cell is left out; rows in order, cells by column.
-    rows: dict[int, list] = {}
-    max_col = 0
+    body = _Packed()
+    if ordered is None:
+        # As sheet_data_xml: a blank unstyled cell is left out; rows in order, cells by column.
+        rows: dict[int, list] = {}
+        max_col = 0
+        for c in cells:
+            if (c.value is None or c.value == "") and not c.style:
+                continue
+            rows.setdefault(c.row, []).append(c)
+            max_col = max(max_col, c.col)
+        del cells, first
+        dim = f"A1:{col_letter(max_col)}{max(rows) + 1}" if rows else "A1"
+        order = sorted(rows)
+        for i in range(0, len(order), _REPLACE_CHUNK_ROWS):
+            data, _ = sheet_data_xml([c for r in order[i:i + _REPLACE_CHUNK_ROWS] for c in rows[r]], xf)
+            body.add(data[len("<sheetData>"):-len("</sheetData>")])
+        del rows, order
+    else:
+        dim = _packed_in_order(itertools.chain(first, ordered), xf, body)
+        del first, ordered
+    body.close()
+    old = editor.source(part)          # the sheet as it is now (not as it will be written)
+    editor.write_stream(part, lambda: _encoded(_replaced_sheet(old(), body, dim)))
+
+
+def _packed_in_order(cells: Iterator, xf: dict[str, int], body: _Packed) -> str:
+    """The rows of `cells` (in row order: see replace_cells) into `body`, _REPLACE_CHUNK_ROWS
+    rows at a time, as the sorted path makes them; returns the dimension ref."""
+    from .xlsxpart import sheet_data_xml
+    pending: list = []
+    rows = 0
+    last = -1
+    max_row = max_col = -1
     for c in cells:
         if (c.value is None or c.value == "") and not c.style:
             continue
-        rows.setdefault(c.row, []).append(c)
-        max_col = max(max_col, c.col)
-    del cells
-    dim = f"A1:{col_letter(max_col)}{max(rows) + 1}" if rows else "A1"
-    body = _Packed()
-    order = sorted(rows)
-    for i in range(0, len(order), _REPLACE_CHUNK_ROWS):
-        data, _ = sheet_data_xml([c for r in order[i:i + _REPLACE_CHUNK_ROWS] for c in rows[r]], xf)
+        if c.row != last:
+            if c.row < last:
+                raise ValueError(f"replace_cells: the cells of row {c.row + 1} come after row {last + 1}; "
+                                 "give an iterator in row order, or a list")
+            if rows == _REPLACE_CHUNK_ROWS:
+                data, _ = sheet_data_xml(pending, xf)
+                body.add(data[len("<sheetData>"):-len("</sheetData>")])
+                pending, rows = [], 0
+            last, rows = c.row, rows + 1
+        pending.append(c)
+        max_row, max_col = max(max_row, c.row), max(max_col, c.col)
+    if pending:
+        data, _ = sheet_data_xml(pending, xf)
         body.add(data[len("<sheetData>"):-len("</sheetData>")])
-    body.close()
-    del rows, order
-    old = editor.source(part)          # the sheet as it is now (not as it will be written)
-    editor.write_stream(part, lambda: _encoded(_replaced_sheet(old(), body, dim)))
+    return f"A1:{col_letter(max_col)}{max_row + 1}" if max_row >= 0 else "A1"
 
 
 def _replaced_sheet(old: Iterable[str], body: _Packed, dim: str) -> Iterator[str]:

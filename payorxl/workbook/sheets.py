@@ -9,6 +9,7 @@ format).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -290,11 +291,53 @@ def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -
                                  f"{NO_PROBLEMS}: every row of every table is in the figures."),
     }
     if reconciliation is not None:
-        ok = ""
-        if reconciliation_ok(reconciliation):
-            files = int((reconciliation["item"].astype(str) == "835 file").sum()) if len(reconciliation) else 0
-            ok = (f"{NO_PROBLEMS}: every imported 835 balances and every payment has its claim line." if files
-                  else f"{NO_PROBLEMS}: every payment has its claim line (no 835 imported yet).")
-        sheets["Reconciliation"] = _one_table(m.RECONCILIATION.title, results, reconciliation,
-                                              m.RECONCILIATION, ok_note=ok)
+        sheets["Reconciliation"] = list(reconciliation_sheet(results, reconciliation))
     return sheets
+
+
+RECONCILIATION_CHUNK_ROWS = 5_000   # rows of Reconciliation cells made at a time
+
+
+def reconciliation_sheet(results: Results, reconciliation: pd.DataFrame) -> Iterator[Cell]:
+    """The Reconciliation sheet's cells (as `_one_table` lays out a one-table sheet),
+    made a few thousand rows at a time and in row order (a row's cells together, rows
+    ascending): an import's Reconciliation lists every unmatched payment, millions of
+    cells for a large remittance, and append.replace_cells writes such an iterator
+    without holding it. owned_sheets takes them as a list. The title, the note and the
+    checks are made here, at once; only `reconciliation` is kept for the rows."""
+    ok = ""
+    if reconciliation_ok(reconciliation):
+        files = int((reconciliation["item"].astype(str) == "835 file").sum()) if len(reconciliation) else 0
+        ok = (f"{NO_PROBLEMS}: every imported 835 balances and every payment has its claim line." if files
+              else f"{NO_PROBLEMS}: every payment has its claim line (no 835 imported yet).")
+    head = _titled(m.RECONCILIATION.title, _subtitle(results)) + \
+        table_cells(reconciliation.iloc[:0], m.RECONCILIATION.fields, TABLE_HEADER_ROW)
+    n = len(reconciliation)
+    below = TABLE_HEADER_ROW + 1 + n + (1 if n else 0)
+    note = [Cell(below, 0, ok, "ok")] if ok else []
+    return _table_rows(head, reconciliation, m.RECONCILIATION.fields, TABLE_HEADER_ROW, note)
+
+
+def _table_rows(head: list[Cell], frame: pd.DataFrame, fields: tuple[m.Field, ...], top: int,
+                tail: list[Cell]) -> Iterator[Cell]:
+    """`head`, then table_cells' data cells of `frame` (header at `top`) row by row, a
+    chunk of rows at a time, then `tail`."""
+    yield from head
+    styles = []
+    for f in fields:
+        centered = f.key in CENTERED and f.kind in (m.INT, m.TEXT)
+        styles.append(None if f.kind == m.STATUS else CENTERED[f.key] if centered else KIND_STYLE.get(f.kind, ""))
+    for start in range(0, len(frame), RECONCILIATION_CHUNK_ROWS):
+        rows = frame.iloc[start:start + RECONCILIATION_CHUNK_ROWS]
+        columns = []
+        for f, style in zip(fields, styles):
+            values = [to_excel(v, f.kind) for v in rows[f.key].tolist()] if f.key in rows \
+                else [to_excel(None, f.kind)] * len(rows)
+            columns.append((values, style))
+        for i in range(len(rows)):
+            row = top + 1 + start + i
+            for j, (values, style) in enumerate(columns):
+                val = values[i]
+                yield Cell(row, j, val, _status_style(val) if style is None else style)
+        del rows, columns
+    yield from tail

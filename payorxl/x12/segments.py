@@ -17,6 +17,7 @@ nothing here interprets or evaluates them.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -330,9 +331,12 @@ def _valid_id(sid: str) -> bool:
 
 def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator[Segment]:
     element, term = d.element, d.segment
-    pieces = text.split(term)
-    # The last piece is what follows the final terminator: blank in a complete file.
-    tail = pieces.pop() if pieces else ""
+    # The text is split a block at a time (_pieces): a list of every segment's text at
+    # once would add several times the file's size. The last piece is what follows the
+    # final terminator: blank in a complete file.
+    last = text.rfind(term)
+    tail = text[last + len(term):] if last >= 0 else text
+    pieces = _pieces(text, term, last) if last >= 0 else iter(())
     tail_stripped = tail.strip()
     known_ids: set[str] = set()
     in_isa = in_gs = in_st = False
@@ -353,7 +357,7 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
         # when the last segment is an envelope trailer, else the file was cut short.
         tail_id = tail_stripped.split(element, 1)[0]
         if tail_id in ("IEA", "GE", "SE"):
-            pieces.append(tail_stripped)
+            pieces = itertools.chain(pieces, (tail_stripped,))
             if term != "\n":
                 warnings.append(warning(source, None, tail_id, "", None,
                                     f"the last segment ({tail_id}) has no segment terminator "
@@ -488,6 +492,22 @@ def _segments(text: str, d: Delimiters, source: str, warnings: list) -> Iterator
     if number == 0:
         raise X12Error("the file has no segments", "choose the 835 or 837 file itself",
                        segment=1, source=source)
+
+
+SPLIT_BLOCK = 1 << 20   # characters of text split at a time (_pieces)
+
+
+def _pieces(text: str, term: str, end: int) -> Iterator[str]:
+    """``text[:end].split(term)``, a block of about SPLIT_BLOCK characters at a time (each
+    block ends at a terminator, so the pieces are the same)."""
+    pos = 0
+    while True:
+        cut_at = text.find(term, pos + SPLIT_BLOCK, end) if pos + SPLIT_BLOCK < end else -1
+        if cut_at < 0:
+            yield from text[pos:end].split(term)
+            return
+        yield from text[pos:cut_at].split(term)
+        pos = cut_at + len(term)
 
 
 def _get(elements: list, index: int) -> str:

@@ -21,10 +21,11 @@ import pandas as pd
 import pytest
 
 from payorxl import importer, pipeline
+from payorxl.engine.reconciliation import build_reconciliation
 from payorxl.workbook import append
 from payorxl.workbook.append import RowChunks, WorkbookEditor, append_rows, replace_cells
 from payorxl.workbook.read import read_inputs
-from payorxl.workbook.sheets import STYLES
+from payorxl.workbook.sheets import STYLES, reconciliation_sheet
 from payorxl.workbook.xlsxpart import Cell, sheet_parts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +174,28 @@ def test_the_import_lays_out_reconciliation_as_a_recalculation_does(blank_book, 
     inputs = read_inputs(book, also=(importer.LOG_SHEET,))
     results = pipeline.evaluate(inputs)
     log = pipeline.log_of(inputs)
-    mine = importer._reconciliation_cells(results, inputs.frames, log)
+    recon = build_reconciliation(log, inputs.frames["Payments"], inputs.frames["Claims"], inputs.frames["Adjustments"])
+    mine = list(reconciliation_sheet(results, recon))
     assert mine == pipeline.lay_out(results, inputs.frames, log)["Reconciliation"]
     assert len(mine) > 5_000
     assert isinstance(inputs.frames["Payments"], pd.DataFrame)
+
+
+def test_cells_given_in_row_order_are_written_as_a_list_of_them_is(blank_book, tmp_path, monkeypatch):
+    """replace_cells of an iterator (sheets.reconciliation_sheet's, made as it is written):
+    the same sheet as the same cells given as a list in any order; an iterator out of row
+    order is refused, not written wrong."""
+    monkeypatch.setattr(append, "STREAM_CELLS", 1_000)
+    monkeypatch.setattr(append, "_REPLACE_CHUNK_ROWS", 70)
+    cells = [Cell(0, 0, "Title", "title")] + [Cell(r, c, f"v{r}-{c}" if c else r * 1.5, "money" if c == 0 else "")
+                                             for r in range(3, 800) for c in range(4)]
+    written = {}
+    for name, given in (("list", cells[::-1]), ("iter", iter(cells))):
+        book = _copy(blank_book, tmp_path / f"{name}.xlsx")
+        with WorkbookEditor(book) as editor:
+            replace_cells(editor, "Reconciliation", given, STYLES)
+            editor.save()
+        written[name] = _sheet(book, "Reconciliation")
+    assert written["iter"] == written["list"]
+    with WorkbookEditor(_copy(blank_book, tmp_path / "bad.xlsx")) as editor, pytest.raises(ValueError):
+        replace_cells(editor, "Reconciliation", iter(cells + [Cell(5, 9, "late")]), STYLES)
