@@ -569,11 +569,11 @@ def _planted_claims(rng: np.random.Generator, book: _Book, pats: dict):
         specs.append(("filed_late", payor, dos, filed, fwd(filed + days(14)), ("CO", "29", ""), codes))
     # Denied, never appealed: deadline 18-41 days ago, or 4-12 days away.
     for tag, payor, margin, denial, code in (
-            ("appeal_missed", "Silver Harbor Medicare Advantage", -25, ("CO", "16", "MA130"), "99214"),
+            ("appeal_missed", "Silver Harbor Medicare Advantage", -25, ("CO", "96", "N130"), "99214"),
             ("appeal_missed", "Medicare", -18, ("CO", "50", "N115"), "99215"),
             ("appeal_missed", "Northstar Health", -41, ("CO", "197", ""), "99204"),
-            ("appeal_due_soon", "Keystone Blue PPO", 4, ("CO", "27", ""), "99213"),
-            ("appeal_due_soon", "Riverbend Community Health Plan", 9, ("CO", "16", "N290"), "99214"),
+            ("appeal_due_soon", "Keystone Blue PPO", 4, ("CO", "197", ""), "99213"),
+            ("appeal_due_soon", "Riverbend Community Health Plan", 9, ("CO", "97", "M15"), "99214"),
             ("appeal_due_soon", "Medicare", 10, ("CO", "50", "N115"), "99214")):
         p = PAYORS[PAYOR_INDEX[payor]]
         remit = back(as_of + days(margin - p.appeal_days - p.mailing_days))

@@ -139,11 +139,14 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     resubmit_status = lines["resubmit_status"] if "resubmit_status" in lines else pd.Series("", index=lines.index)
     routed = (action.isin(RESUBMIT_ACTIONS) & resubmit_status.isin(["Open", "Due soon", "Missed"])) \
         | ((action == BILL_PATIENT) & ~filing_denial)
+
     def why(rows):
-        rarc = lines.loc[rows, "denial_rarc"].fillna("").astype(str) if "denial_rarc" in lines else ""
+        """"denied CO-16 MA130 Missing Information": the denial, its remark codes, its category."""
+        rarc = (lines.loc[rows, "denial_rarc"].fillna("").astype(str) if "denial_rarc" in lines
+                else pd.Series("", index=lines.index[rows]))
         return (lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
                 + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
-                + ((" " + rarc).where(rarc != "", "") if "denial_rarc" in lines else "")
+                + (" " + rarc).where(rarc != "", "")
                 + " " + lines.loc[rows, "denial_category"].astype(str))
     reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed") | routed, why)
     at_risk = lines["denied_amount"].where(lines["denied_amount"] > 0, lines["charge"])
