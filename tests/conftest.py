@@ -1,6 +1,6 @@
 """Two lanes for the suite, chosen here so that no test file has to carry a marker:
 
-    python -m pytest -m "not slow" -n 2   # fast lane: every module of payorxl, ~80 s on 2 cores
+    python -m pytest -m "not slow" -n 2   # fast lane: every module of payorxl, ~2 min on 2 cores
     python -m pytest -m slow -n 2         # slow lane: LibreOffice, SIGKILL, property/fuzz, large files
 
 `bash .ci/run` (scripts/test.sh) runs both. SLOW below is the one list of slow tests:
@@ -57,6 +57,19 @@ SLOW: list[tuple[str, str, bool]] = [
     # compares every part with the process pool's run (~12 s)
     ("tests/test_rollup.py::test_a_local_dask_cluster_writes_what_the_process_pool_writes",
      "two Dask LocalClusters of worker processes", False),
+    # imports generated 835s of tens of thousands of rows under tracemalloc, twice or three
+    # times each, to show memory bounded by the rows appended (~10 s)
+    ("tests/x12/test_import_memory.py", "tracemalloc over large generated imports", False),
+    # N imports (and recalcs) of one workbook at once in subprocesses: no row lost (~10 s)
+    ("tests/test_hardening.py::test_concurrent_imports_are_serialised_or_refused_and_no_row_is_lost",
+     "concurrent imports in subprocesses", False),
+    ("tests/test_hardening.py::test_imports_and_recalcs_at_once_lose_nothing",
+     "concurrent imports and recalcs in subprocesses", False),
+    # a roll-up / `new --force` racing an import in another process, under the lock (~8 s)
+    ("tests/workbook/test_locks_more.py::test_a_rollup_does_not_replace_a_portfolio_a_run_is_changing",
+     "a roll-up racing a run in another process", False),
+    ("tests/workbook/test_locks_more.py::test_new_force_does_not_replace_a_workbook_an_import_is_changing",
+     "new --force racing an import in another process", False),
 ]
 
 
