@@ -69,6 +69,14 @@ def reason_code(text) -> str:
     return _FLOAT_ZERO.sub(r"\1", code)
 
 
+def group_prefix(text) -> str:
+    """The group a reason code was typed with ("CO-16", "co 16" -> "CO"), or "" when it has
+    none (or is nothing but a group)."""
+    typed = "" if text is None or (isinstance(text, float) and text != text) else str(text).strip().upper()
+    found = _GROUP_PREFIX.match(typed)
+    return found.group(1) if found and found.end() < len(typed) else ""
+
+
 def adjustment_kind(group, reason) -> str:
     """What one adjustment does (one of KINDS), from its group and reason code."""
     group = str(group or "").strip().upper()

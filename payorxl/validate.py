@@ -247,13 +247,12 @@ def routing_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
     df = frames.get(m.DENIAL_ROUTING.name)
     if df is None or df.empty:
         return []
-    typed = df["carc"].fillna("").astype(str).str.strip().str.upper()
-    prefixed = typed.str.match(r"^(CO|PR|OA|PI|CR)\s*-?\s*\w")
+    prefix = df["carc"].map(rules.group_prefix)
     return [_err(m.DENIAL_ROUTING, df.at[i, ROW], "carc", df.at[i, "carc"],
                  "the CARC carries its group, so no denial matches this row",
-                 f"put the group in Group ({rules.reason_code(df.at[i, 'carc']) and typed[i][:2]}) and the bare "
-                 f"code ({rules.reason_code(df.at[i, 'carc'])}) in CARC")
-            for i in df.index[prefixed]]
+                 f"put the group in Group ({prefix[i]}) and the bare code ({rules.reason_code(df.at[i, 'carc'])}) "
+                 "in CARC")
+            for i in df.index[prefix != ""]]
 
 
 def modifier_rules(frames: Frames, settings: m.Settings) -> list[DataError]:

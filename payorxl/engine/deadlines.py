@@ -364,13 +364,14 @@ def resubmission_deadline(claims: pd.DataFrame, contracts: pd.DataFrame, lines: 
     return later.where(lines["denial_date"].notna() & terms["has_contract"]).astype("datetime64[ns]")
 
 
-def denial_actions(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame, filing_deadline: pd.Series,
+def denial_actions(claims: pd.DataFrame, lines: pd.DataFrame, resubmit_by: pd.Series,
                    settings: m.Settings) -> pd.DataFrame:
     """The clock of a denial routed to a resubmission (Correct and resubmit, Rebill other
     payer: `lines.denial_action`), per claim line (index = claims.index):
 
-    resubmit_deadline: `resubmission_deadline`: a claim returned as unprocessable is a new
-        claim to the payer, due within the filing window (it has no appeal rights).
+    resubmit_deadline: `resubmit_by` (`resubmission_deadline`): a claim returned as
+        unprocessable is a new claim to the payer, due within the filing window (it has no
+        appeal rights).
     resubmit_days_left: resubmit_deadline − as-of date.
     resubmit_status: filed again (a Filed Date after the denial): "Resubmitted" on or before
         the deadline, "Resubmitted late" after it; else "Missed" after the deadline, "Due
@@ -380,7 +381,7 @@ def denial_actions(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Data
     as_of = _as_of(settings)
     action = lines["denial_action"] if "denial_action" in lines else pd.Series("", index=claims.index)
     routed = action.isin(rules.RESUBMIT_ACTIONS) & lines["denial_open"].astype(bool)
-    deadline = resubmission_deadline(claims, contracts, lines, filing_deadline).where(routed)
+    deadline = resubmit_by.where(routed)
     days_left = days_between(deadline, as_of)
     resubmitted = (claims["filed_date"] > lines["denial_date"]).fillna(False)
     status = _deadline_status(deadline, days_left, as_of, settings.filing_due_soon_days,
@@ -557,13 +558,13 @@ def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Dat
     routed = lines.get("denial_route_action", pd.Series("", index=claims.index)).isin(rules.RESUBMIT_ACTIONS)
     again = routed & (claims["filed_date"] > lines["denial_date"]).fillna(False) \
         & filing["filing_status"].isin([FILED_ON_TIME, FILED_LATE])
+    by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"])
     if again.any():
-        by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"])
         filing.loc[again, "filing_status"] = np.where(claims.loc[again, "filed_date"] <= by[again],
                                                       FILED_ON_TIME, FILED_LATE)
     return pd.concat([
         filing,
         appeal_deadlines(claims, contracts, lines, appeals, settings),
-        denial_actions(claims, contracts, lines, filing["filing_deadline"], settings),
+        denial_actions(claims, lines, by, settings),
         prompt_pay(claims, contracts, lines, expected_allowed, settings),
     ], axis=1)

@@ -38,17 +38,6 @@ def carc_categories() -> pd.DataFrame:
     return bare[["carc", "category", "description"]].reset_index(drop=True)
 
 
-def normalize_carc(carc: pd.Series) -> pd.Series:
-    """CARCs as the CARC list spells them: trimmed, upper case, no group prefix.
-
-    Billers often type the group code with the reason ("CO-45", "pr 1") and spreadsheets
-    turn 45 into "45.0"; all of these mean CARC 45 or 1.
-    """
-    text = carc.fillna("").astype(str).str.strip().str.upper()
-    text = text.str.replace(r"^(CO|PR|OA|PI|CR)\s*-?\s*", "", regex=True)
-    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-
-
 def _per_distinct(values: pd.Series, convert) -> pd.Series:
     """`convert` applied to the distinct values only, then spread back (same index).
 

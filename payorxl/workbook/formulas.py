@@ -339,15 +339,20 @@ def _array(values) -> str:
     return "{" + ",".join(f'"{v}"' for v in values) + "}"
 
 
+def _reason_code(cell: str) -> str:
+    """The reason code in `cell` as rules.reason_code reads it: trimmed, upper case, a group
+    prefix such as "CO-" or "CO " dropped."""
+    typed = f'UPPER(TRIM({cell}&""))'
+    prefixed = f'ISNUMBER(MATCH(LEFT({typed},2),{_array(m.GROUP_CODES)},0))'
+    return f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
+
+
 def _adjustments() -> dict[str, str]:
-    """What an adjustment does (rules.adjustment_kind), as a formula: the reason code read
-    as rules.reason_code reads it (trimmed, upper case, a group prefix such as "CO-" or
-    "CO " dropped)."""
+    """What an adjustment does (rules.adjustment_kind), as a formula (the reason code read by
+    `_reason_code`)."""
     T = "Adjustments"
     group = this(T, "Group")
-    typed = f'UPPER(TRIM({this(T, "Reason")}&""))'
-    prefixed = f'ISNUMBER(MATCH(LEFT({typed},2),{_array(m.GROUP_CODES)},0))'
-    code = f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
+    code = _reason_code(this(T, "Reason"))
     contractual = f'ISNUMBER(MATCH({code},{_array(rules.CONTRACTUAL_CARCS)},0))'
     kind = (f'IF({group}="{rules.PROVIDER_GROUP}","{rules.PROVIDER}",'
             f'IF({group}="{rules.PATIENT_GROUP}","{rules.PATIENT}",'
@@ -367,9 +372,7 @@ def _payments() -> dict[str, str]:
     status = f'{this(T, "Claim Status")}&""'
     denies = (f'AND({status}<>"{rules.REVERSAL_STATUS}",'
               f'OR({status}="{rules.DENIED_STATUS}",{this(T, "Denied Amount")}>0))')
-    typed = f'UPPER(TRIM({this(T, "CARC")}&""))'
-    prefixed = f'ISNUMBER(MATCH(LEFT({typed},2),{_array(m.GROUP_CODES)},0))'
-    code = f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
+    code = _reason_code(this(T, "CARC"))
     group = f'UPPER(TRIM({this(T, "Group Code")}&""))'
     remarks = f'","&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(UPPER({this(T, "RARC")}&"")," ",","),";",","),":",",")&","'
     r_group, r_rarc = 'TRIM(DenialRouting[Group]&"")', 'TRIM(DenialRouting[RARC]&"")'
