@@ -7,6 +7,18 @@ Attribute VB_Name = "PayorxlButtons"
 ' This file is the source: payorxl embeds it in the workbooks it builds.
 Option Explicit
 
+Sub Auto_Open()
+    ' Deadlines count from the Dashboard's Today (the name px_Today) when Settings'
+    ' As-of Date is blank. payorxl writes it when it recalculates; opening the workbook
+    ' on a later day moves it to that day. That is the only change opening makes: the
+    ' formulas hold no TODAY(), which Excel recalculates on every opening, so a workbook
+    ' opened and closed unchanged is not asked to be saved.
+    On Error Resume Next
+    With ThisWorkbook.Names("px_Today").RefersToRange
+        If .Value <> Date Then .Value = Date
+    End With
+End Sub
+
 Sub PayorxlRecalculate()
     RunPython "import payorxl.excel.macros as m; m.recalculate()"
 End Sub

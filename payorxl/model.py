@@ -510,7 +510,8 @@ class Setting:
 
 SETTINGS = (
     Setting("Practice Name", "practice_name", TEXT, "", "Shown on the Dashboard."),
-    Setting("As-of Date", "as_of", DATE, None, "Date deadlines are measured from (blank: today)."),
+    Setting("As-of Date", "as_of", DATE, None,
+            "Date deadlines are measured from (blank: today, the Dashboard's Today)."),
     Setting("Filing Due Soon Days", "filing_due_soon_days", INT, 30,
             "An unfiled claim is 'Due soon' this many days before its filing deadline."),
     Setting("Appeal Due Soon Days", "appeal_due_soon_days", INT, 14,
@@ -546,13 +547,19 @@ class Settings:
     tolerance_pct: float = 0.02
     medicare_payor: str = "Medicare"
     ar_period_days: int = 90
+    # What a blank As-of Date stands for: today, or the date a run was told to take as today
+    # (`recalc --as-of`). The Dashboard shows it as its Today, which the native formulas
+    # read for a blank As-of Date (formulas.settings_names).
+    today: Any = None
 
     @classmethod
-    def make(cls, as_of=None, **values) -> Settings:
-        """Settings with defaults; as_of may be a date, string or None (today)."""
+    def make(cls, as_of=None, today=None, **values) -> Settings:
+        """Settings with defaults; as_of may be a date, string or None (`today`, itself
+        today's date unless given)."""
         import pandas as pd
-        stamp = pd.Timestamp(as_of) if as_of is not None and as_of != "" else pd.Timestamp.today()
-        return cls(as_of=stamp.normalize(), **values)
+        now = (pd.Timestamp(today) if today is not None else pd.Timestamp.today()).normalize()
+        stamp = pd.Timestamp(as_of).normalize() if as_of is not None and as_of != "" else now
+        return cls(as_of=stamp, today=now, **values)
 
 
 # --- results: every table payorxl writes -------------------------------------------------

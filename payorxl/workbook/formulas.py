@@ -20,14 +20,24 @@ PCT_OF_MEDICARE = m.FEE_BASES[1]
 # Defined names for the Settings values (Settings!B<row>); px_AsOf is the as-of date
 # with "blank = today" applied.
 SETTINGS_FIRST_ROW = 2
+# Today, for a blank As-of Date: the date on the Dashboard (sheets.TODAY_CELL) that every
+# recalculation writes and the .xlsm sets on opening (Auto_Open in macros/PayorxlButtons.bas),
+# never TODAY(): a volatile function is recalculated, with every formula that reads it, each
+# time anything is, makes Excel ask to save an unchanged workbook on every close, and makes
+# LibreOffice recalculate half the workbook on opening.
+TODAY_NAME = "px_Today"
 
 
 def settings_names() -> dict[str, str]:
-    """Defined name -> reference, one per setting, plus px_AsOf."""
+    """Defined name -> reference, one per setting, plus px_Today and px_AsOf."""
+    from .sheets import TODAY_CELL
+    from .xlsxpart import col_letter
     names = {}
     for i, s in enumerate(m.SETTINGS):
         names[f"px_{s.key}"] = f"=Settings!$B${SETTINGS_FIRST_ROW + i}"
-    names["px_AsOf"] = "=IF(px_as_of=\"\",TODAY(),px_as_of)"
+    row, column = TODAY_CELL
+    names[TODAY_NAME] = f"=Dashboard!${col_letter(column)}${row + 1}"
+    names["px_AsOf"] = f"=IF(px_as_of=\"\",{TODAY_NAME},px_as_of)"
     return names
 
 

@@ -205,9 +205,10 @@ def read_table(book, table: m.Table) -> Converted:
 
 
 def settings_from_values(values: dict, as_of=None) -> m.Settings:
-    """Settings from converted values by key (money in cents); as_of wins over the sheet."""
+    """Settings from converted values by key (money in cents); as_of wins over the sheet
+    and is also what a blank As-of Date stands for (Settings.today)."""
     kwargs = {k: v for k, v in values.items() if v is not None and k != "as_of"}
-    return m.Settings.make(as_of if as_of is not None else values.get("as_of"), **kwargs)
+    return m.Settings.make(as_of if as_of is not None else values.get("as_of"), today=as_of, **kwargs)
 
 
 def convert_settings(raw: dict, sheet_rows: dict | None = None) -> tuple[dict, list[DataError]]:

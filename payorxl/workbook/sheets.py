@@ -52,6 +52,8 @@ STYLES: dict[str, Style] = {
     "total_int": Style(num_format="#,##0", bold=True, fill=TOTAL_FILL),
     "ok": Style(bold=True, color=GREEN),
     "note": Style(italic=True, color=GREY),
+    "today_label": Style(italic=True, size=10, color=GREY, align="right"),
+    "today": Style(num_format=m.FMT_DATE, italic=True, size=10, color=GREY, align="right"),
 }
 KIND_STYLE = {m.MONEY: "money", m.DATE: "date", m.PERCENT: "percent", m.INT: "int",
               m.NUMBER: "number", m.TEXT: "", m.BOOL: "", m.DATETIME: "date"}
@@ -89,6 +91,11 @@ class Block:
         return self.row + 1 + self.slots
 
 
+# The Dashboard's Today (0-based row, column: R2, the print area's right edge, beside the
+# subtitle): what a blank As-of Date stands for (model.Settings.today), a date every
+# recalculation writes, which the native formulas read as px_Today (formulas.settings_names).
+TODAY_CELL = (1, 17)
+TODAY_LABEL = "Today"
 TILE_ROWS = (3, 7)            # label rows of the two tile rows (value below, note below that)
 TILES_PER_ROW = 7
 DENIALS_BLOCK = m.DENIALS.only("payor", "claims_adjudicated", "claims_denied", "denial_rate", "charges_denied")
@@ -161,6 +168,9 @@ def _subtitle(results: Results) -> str:
 def dashboard(results: Results) -> list[Cell]:
     s = results.settings
     cells = _titled(f"{s.practice_name or 'Practice'} — payor dashboard", _subtitle(results))
+    row, column = TODAY_CELL
+    cells += [Cell(row, column - 1, TODAY_LABEL, "today_label"),
+              Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today")]
     for n, key in enumerate(TILE_ORDER):
         kpi = results.kpis[key]
         row = TILE_ROWS[n // TILES_PER_ROW]

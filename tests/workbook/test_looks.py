@@ -270,3 +270,61 @@ def test_no_forced_full_recalculation_and_a_current_calc_id(template, tmp_path, 
     calc = re.search(r"<calcPr\b[^>]*/>", part(path, "xl/workbook.xml")).group(0)
     assert f'calcId="{CALC_ID}"' in calc and CALC_ID >= 191029
     assert "fullCalcOnLoad" not in calc
+
+
+# Functions Excel recalculates whenever anything is recalculated (and on every opening):
+# one anywhere makes Excel ask to save an unchanged workbook on close.
+VOLATILE = re.compile(r"\b(TODAY|NOW|RAND|RANDBETWEEN|OFFSET|INDIRECT|CELL|INFO)\s*\(", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("suffix", [".xlsm", ".xlsx"])
+def test_no_formula_or_name_uses_a_volatile_function(template, tmp_path, suffix):
+    """No save prompt on an unchanged workbook: no volatile function in any defined name,
+    cell formula or table column formula, in the .xlsm and in a filled .xlsx."""
+    path = template
+    if suffix == ".xlsx":
+        path = tmp_path / "demo.xlsx"
+        d = generate_demo(claims=60)
+        pipeline.new_workbook(path, d.frames(), d.settings)
+    with zipfile.ZipFile(path) as z:
+        xml = {n: z.read(n).decode("utf-8") for n in z.namelist()
+               if n == "xl/workbook.xml" or n.startswith(("xl/worksheets/sheet", "xl/tables/table"))}
+    formulas = {n: re.findall(r"<(?:f|definedName|calculatedColumnFormula)\b[^>]*>([^<]*)<", text)
+                for n, text in xml.items()}
+    assert sum(len(f) for f in formulas.values()) > 50           # the formulas are there, and read
+    assert any("px_AsOf" in f for fs in formulas.values() for f in fs)
+    used = {n: [f for f in fs if VOLATILE.search(f)] for n, fs in formulas.items()}
+    assert {n: fs for n, fs in used.items() if fs} == {}
+
+
+def test_the_dashboards_today_is_the_date_a_blank_as_of_stands_for(tmp_path):
+    """px_Today names the Dashboard's Today, which each recalculation writes: today, or the
+    date `recalc --as-of` takes as today; px_AsOf reads it for a blank As-of Date."""
+    import datetime as dt
+    path = tmp_path / "book.xlsx"
+    pipeline.new_workbook(path, as_of=dt.date(2026, 3, 2))
+    wb = openpyxl.load_workbook(path)
+    names = {n: wb.defined_names[n].attr_text for n in ("px_Today", "px_AsOf")}
+    row, col = sheets.TODAY_CELL
+    ref = f"{openpyxl.utils.get_column_letter(col + 1)}{row + 1}"
+    assert names == {"px_Today": f"Dashboard!${ref[0]}${ref[1:]}", "px_AsOf": 'IF(px_as_of="",px_Today,px_as_of)'}
+
+    def today_cell():
+        ws = openpyxl.load_workbook(path)["Dashboard"]
+        return ws[ref].value, ws.cell(row + 1, col).value
+    assert today_cell() == (dt.datetime(2026, 3, 2), sheets.TODAY_LABEL)
+    pipeline.recalc(path, as_of=dt.date(2026, 4, 15))
+    assert today_cell()[0] == dt.datetime(2026, 4, 15)
+    before = dt.date.today()
+    pipeline.recalc(path)
+    assert today_cell()[0].date() in {before, dt.date.today()}   # (a run across midnight)
+
+
+def test_the_xlsm_moves_its_today_on_opening_a_later_day():
+    """Auto_Open (macros/PayorxlButtons.bas, embedded in every .xlsm) sets px_Today to the
+    day's date only when it differs: opening the workbook again that day changes nothing."""
+    from payorxl.workbook.vba import payorxl_modules
+    source = next(mod.source for mod in payorxl_modules() if mod.name == "PayorxlButtons")
+    body = re.search(r"Sub Auto_Open\(\)(.*?)End Sub", source, re.S).group(1)
+    assert 'Names("px_Today").RefersToRange' in body
+    assert re.search(r"If \.Value <> Date Then \.Value = Date", body)

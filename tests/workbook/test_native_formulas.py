@@ -293,3 +293,18 @@ def test_an_emptied_routing_table_routes_every_denial_to_an_appeal(tmp_path):
     results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
     assert set(results.payment_rows["action"]) == {"", "Appeal"}
     assert mismatches[:10] == []
+
+
+def test_a_blank_as_of_date_counts_from_the_dashboards_today(tmp_path):
+    """With Settings' As-of Date blank, the formulas count days from px_Today, the date the
+    last recalculation wrote on the Dashboard (here: 2026-06-30), not from the clock."""
+    records = random_practice(4, n_claims=40)
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    path = tmp_path / "blank-as-of.xlsx"
+    pipeline.new_workbook(path, frames, {"practice_name": "Blank as-of"}, as_of=dt.date(2026, 6, 30))
+    results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
+    assert results.lines["filing_days_left"].notna().any()
+    assert mismatches[:10] == []
+    # ... and against another day the days left differ: the comparison can fail
+    _, later = compare(path, tmp_path / "later", dt.date(2026, 7, 30))
+    assert any(column == "Filing Days Left" for _, _, column, _, _ in later)
