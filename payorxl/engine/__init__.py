@@ -191,6 +191,7 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
         for c in ("charges_adjudicated", "contractual_adj"):
             sc[c] = sc[c].fillna(0).astype("int64")
     sc = sc.join(aging.set_index("payor")[["total"]].rename(columns={"total": "ar"}), how="left")
+    sc["ar"] = sc["ar"].fillna(0).astype("int64")      # no open balance: A/R $0 (as the sheet's formula says)
     sc = sc.reset_index().rename(columns={"index": "payor"})
     types = contracts.set_index("payor")["payor_type"]
     sc.insert(1, "payor_type", sc["payor"].map(types).astype(object).fillna(""))

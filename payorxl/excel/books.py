@@ -33,7 +33,7 @@ from .. import importer, model as m
 from ..errors import PayorxlError
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
-from ..workbook.xlsxpart import Cell, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
+from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
 
 
 class PracticeBook(Protocol):
@@ -139,7 +139,8 @@ def cells_to_grid(cells: Iterable[Cell]) -> list[list]:
     ``range("A1").value = grid`` write. Gaps are None. Text is written with Excel's
     text prefix (') so that nothing is parsed as it would be if typed: not "=..." as a
     formula (imported text must never become one), not "03-14" as a date, not "00123"
-    as a number; the prefix is not part of the value."""
+    as a number; the prefix is not part of the value. Only a `Formula` (payorxl's own
+    live figures) is written as "=...", and Excel computes it."""
     cells = list(cells)
     if not cells:
         return []
@@ -148,6 +149,9 @@ def cells_to_grid(cells: Iterable[Cell]) -> list[list]:
     grid: list[list] = [[None] * cols for _ in range(rows)]
     for c in cells:
         v = c.value
+        if isinstance(v, Formula):          # payorxl's own live figure: set as a formula
+            grid[c.row][c.col] = "=" + v.text
+            continue
         if hasattr(v, "to_pydatetime"):
             v = v.to_pydatetime()
         if isinstance(v, float) and v != v:

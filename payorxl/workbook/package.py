@@ -58,7 +58,7 @@ import struct
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -705,10 +705,11 @@ def _write_streamed(zout: zipfile.ZipFile, info: zipfile.ZipInfo, chunks, size_h
 
 def write_package(src: str | Path | zipfile.ZipFile, dst: str | Path,
                   replace: Mapping[str, bytes] | None = None, add: Mapping[str, bytes] | None = None,
-                  expect: tuple | None = None) -> None:
+                  expect: tuple | None = None, remove: Collection[str] = ()) -> None:
     """Write the zip package `src` (a path, or an open ZipFile: it is closed before the
     rename, as Windows cannot replace an open file) to `dst` atomically, with the parts in
-    `replace` rewritten in place and those in `add` appended. Every other part keeps its
+    `replace` rewritten in place, those in `add` appended and those in `remove` left out
+    (the caller drops their relationships and content types). Every other part keeps its
     name, order, compression and compressed bytes. A part's new content is bytes, or a
     callable returning an iterable of bytes chunks (streamed: a large sheet is never
     held whole; it may read `src`, which stays open until the temp file is complete).
@@ -731,6 +732,8 @@ def write_package(src: str | Path | zipfile.ZipFile, dst: str | Path,
         def write(f):
             with zipfile.ZipFile(f, "w") as zout:
                 for info in infos:
+                    if info.filename in remove:
+                        continue
                     data = replace.get(info.filename)
                     if data is None:
                         _copy_raw(zin, zout, info)

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
-from .xlsxpart import Cell, Style
+from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
 TOTAL_FILL = "F2F2F2"
@@ -128,6 +128,122 @@ ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
                "Worklist": {TABLE_HEADER_ROW: 30}, "Scorecard": {TABLE_HEADER_ROW: 30}}
 
 
+# --- live figures ----------------------------------------------------------------------
+# The figures below are formulas over the Claims sheet's calculated columns (each a
+# COUNTIFS/SUMIFS over one table: one pass over Claims), so they move as the clerk edits,
+# in Excel and LibreOffice alike, with or without Python; each carries the engine's value
+# as its cached value, so opening the workbook shows it without recalculating. The rest
+# (denial rates, distinct claims, underpayments, the worklist) need the engine: they are
+# values, as of the recalculation the subtitle names. A figure is live only where the
+# Claims columns define it exactly as the engine does; tests/workbook/test_live_figures.py
+# recalculates every one in LibreOffice, before and after an edit, against the engine.
+
+_LINE = 'Claims[Role],"Line"'
+LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, missed filing) follow Claims as you edit; "
+             "the others are as of the last recalculation.")
+
+
+def _eq(cell: str) -> str:
+    """A SUMIFS/COUNTIFS criterion true only for the text in `cell`: its * ? ~ escaped (they
+    are wildcards there) and "=" before it (so a leading < > = is not a comparison)."""
+    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
+
+
+def _filing(fn: str, what: str, statuses: tuple[str, ...], extra: str = "") -> str:
+    return "+".join(f'{fn}({what}{_LINE},Claims[Filing Status],"{st}"{extra})' for st in statuses)
+
+
+def _at_risk_dollars(statuses: tuple[str, ...]) -> str:
+    """What a filing deadline puts at risk (engine _deadline_table): the line's Expected
+    Allowed, its Charge where it has none (a text "" is not >= 0)."""
+    priced = _filing("SUMIFS", "Claims[Charge],", statuses, ',Claims[Expected Allowed],">=0"')
+    return (f'{_filing("SUMIFS", "Claims[Expected Allowed],", statuses)}'
+            f'+{_filing("SUMIFS", "Claims[Charge],", statuses)}-({priced})')
+
+
+MISSED_FILING = ("Missed", "Filed late")
+
+
+def _by_payor(payor: str) -> dict[str, str]:
+    """Live formulas of a payor's row (`payor`: the cell holding its name), by field key."""
+    who = f"Claims[Payor],{_eq(payor)}"
+    live = {b: f'SUMIFS(Claims[Balance],{who},Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
+    live.update({
+        "open_lines": f'COUNTIFS({who},Claims[Balance],">0")',
+        "lines": f"COUNTIFS({who},{_LINE})",
+        "charges": f"SUMIFS(Claims[Charge],{who},{_LINE})",
+        "paid": f"SUMIFS(Claims[Paid],{who})",
+        "ar": f'SUMIFS(Claims[Balance],{who},Claims[Balance],">0")',
+        "missed_filing": "+".join(f'COUNTIFS({who},{_LINE},Claims[Filing Status],"{st}")' for st in MISSED_FILING),
+    })
+    return live
+
+
+def _setting(key: str) -> str:
+    """A Settings value as the engine reads it: blank is its default."""
+    default = m.SETTINGS_BY_KEY[key].default
+    return f'IF(px_{key}="",{default},px_{key})'
+
+
+def _live_kpis() -> dict[str, str]:
+    ar = 'SUMIFS(Claims[Balance],Claims[Balance],">0")'
+    days = _setting("ar_period_days")
+    charges = (f'SUMIFS(Claims[Charge],{_LINE},Claims[Date of Service],">"&(px_AsOf-{days}),'
+               f'Claims[Date of Service],"<="&px_AsOf)')
+    return {"ar_total": ar, "days_in_ar": f'IF({charges}=0,"",{ar}/({charges}/{days}))'}
+
+
+def _live_deadline(key: str, row: int) -> str | None:
+    """The Timely filing row of the deadlines table (engine _deadline_table)."""
+    return {"missed": _filing("COUNTIFS", "", MISSED_FILING),
+            "missed_amount": _at_risk_dollars(MISSED_FILING),
+            "due_soon": _filing("COUNTIFS", "", ("Due soon",)),
+            "due_soon_amount": _at_risk_dollars(("Due soon",))}.get(key) if row == 0 else None
+
+
+def _live(cells: list[Cell], fields: tuple[m.Field, ...], top: int, left: int, rows: int,
+          formula) -> list[Cell]:
+    """`cells` (table_cells' with header at `top`), the data cells of `rows` rows whose field
+    `formula(key, i, excel_row)` gives a formula for made Formula cells, their value cached
+    (0 where the engine has none: a formula shows 0)."""
+    keys = {left + j: f.key for j, f in enumerate(fields)}
+    out = []
+    for c in cells:
+        if top < c.row <= top + rows and c.col in keys:
+            text = formula(keys[c.col], c.row - top - 1, c.row + 1)
+            if text is not None:
+                c = Cell(c.row, c.col, Formula(text, 0 if c.value is None else c.value), c.style)
+        out.append(c)
+    return out
+
+
+def _payor_rows(fields: tuple[m.Field, ...], left: int = 0):
+    """formula(key, i, excel_row) for a table of payor rows (payor in its first column);
+    Total sums the row's buckets."""
+    first = col_letter(left)
+    cols = {f.key: col_letter(left + j) for j, f in enumerate(fields)}
+
+    def formula(key: str, _i: int, r: int) -> str | None:
+        if key == "total" and all(b in cols for b in m.AGING_BUCKETS):
+            return f"SUM({cols[m.AGING_BUCKETS[0]]}{r}:{cols[m.AGING_BUCKETS[-1]]}{r})"
+        return _by_payor(f"${first}{r}").get(key)
+    return formula
+
+
+def _live_totals(cells: list[Cell], fields: tuple[m.Field, ...], row: int, first: int, last: int,
+                 live_keys) -> list[Cell]:
+    """A totals row whose live columns sum the (live) cells above (Excel rows first..last)."""
+    out = []
+    for c in cells:
+        key = fields[c.col].key if c.row == row and c.col < len(fields) else None
+        if key in live_keys and c.col > 0:
+            letter = col_letter(c.col)
+            c = Cell(c.row, c.col, Formula(f"SUM({letter}{first}:{letter}{last})",
+                                           0 if c.value is None else c.value), c.style)
+        out.append(c)
+    return out
+
+
 def _status_style(value) -> str:
     return {"Missed": "missed", "Due soon": "soon", "Filed late": "missed", "Overdue": "missed",
             "Appealed late": "missed"}.get(value, "")
@@ -171,6 +287,7 @@ def dashboard(results: Results) -> list[Cell]:
     row, column = TODAY_CELL
     cells += [Cell(row, column - 1, TODAY_LABEL, "today_label"),
               Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today")]
+    live_kpis = _live_kpis()
     for n, key in enumerate(TILE_ORDER):
         kpi = results.kpis[key]
         row = TILE_ROWS[n // TILES_PER_ROW]
@@ -180,14 +297,23 @@ def dashboard(results: Results) -> list[Cell]:
         if key.startswith("missed") and kpi.value:
             style = "tile_alert" if kpi.kind == "count" else style
         value = to_excel(kpi.value, kpi.kind)
+        if key in live_kpis:
+            value = Formula(live_kpis[key], value)
         cells += [Cell(row, col, kpi.label, "tile_label"), Cell(row + 1, col, value, style),
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 
     aging = results.aging.sort_values("total", ascending=False) if len(results.aging) else results.aging
+    live = {"aging": _payor_rows(AGING_BLOCK),
+            "deadlines": lambda key, i, _r: _live_deadline(key, i) if len(results.deadlines)
+            and results.deadlines["deadline"].iloc[0] == "Timely filing" else None}
     for name, frame in (("denials", results.denials_by["payor"]), ("aging", aging),
                         ("categories", results.denials_by["category"]), ("monthly", results.monthly),
                         ("deadlines", results.deadlines)):
-        cells += DASHBOARD[name].cells(frame)
+        block = DASHBOARD[name]
+        made = block.cells(frame)
+        if name in live:
+            made = _live(made, block.fields, block.row + 1, 0, min(len(frame), block.slots), live[name])
+        cells += made
     return cells
 
 
@@ -251,6 +377,20 @@ def _one_table(title: str, results: Results, frame: pd.DataFrame, output: m.Outp
     return cells
 
 
+def _live_table(cells: list[Cell], output: m.Output, n: int) -> list[Cell]:
+    """A one-table sheet of payor rows (`_one_table`'s cells, `n` rows) with its live
+    figures as formulas, in the rows and in the totals row, and LIVE_NOTE under them."""
+    if not n:
+        return cells
+    formula = _payor_rows(output.fields)
+    cells = _live(cells, output.fields, TABLE_HEADER_ROW, 0, n, formula)
+    live_keys = {f.key for f in output.fields if formula(f.key, 0, 1) is not None}
+    first, last = TABLE_HEADER_ROW + 2, TABLE_HEADER_ROW + 1 + n      # Excel rows of the data
+    totals_row = TABLE_HEADER_ROW + 1 + n + 1
+    cells = _live_totals(cells, output.fields, totals_row, first, last, live_keys)
+    return cells + [Cell(totals_row + 2, 0, LIVE_NOTE, "note")]
+
+
 NO_PROBLEMS = "No problems found"
 NOTHING_TO_DO = ("Nothing to do: no deadline missed or due soon, no denial to appeal, "
                  "no underpayment or unpaid claim to chase.")
@@ -290,10 +430,12 @@ def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -
         "Dashboard": dashboard(results),
         "Worklist": _one_table(m.WORKLIST.title, results, results.worklist, m.WORKLIST,
                                ok_note="" if len(results.worklist) else NOTHING_TO_DO),
-        "Scorecard": _one_table(m.SCORECARD.title, results, results.scorecard, m.SCORECARD,
-                                scorecard_totals(results), none_note="No claim lines yet."),
-        "Aging": _one_table(m.AGING.title, results, results.aging, m.AGING, aging_totals(results),
-                            none_note="No open insurance balances."),
+        "Scorecard": _live_table(_one_table(m.SCORECARD.title, results, results.scorecard, m.SCORECARD,
+                                            scorecard_totals(results), none_note="No claim lines yet."),
+                                 m.SCORECARD, len(results.scorecard)),
+        "Aging": _live_table(_one_table(m.AGING.title, results, results.aging, m.AGING, aging_totals(results),
+                                        none_note="No open insurance balances."),
+                             m.AGING, len(results.aging)),
         "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results,
                             [(o.title, pf[o.name], o) for o in m.PORTFOLIO]),
         "Exceptions": _one_table(m.EXCEPTIONS.title, results, exceptions, m.EXCEPTIONS,

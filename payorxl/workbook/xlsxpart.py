@@ -5,8 +5,13 @@ buttons, x14 formatting, add-in bindings, cached values: see TOOLCHAIN.md "openp
 trip"). So a recalculation does not load and save the workbook: it copies the zip part by
 part and replaces only the ``<sheetData>`` (and ``<dimension>``) of the owned sheets,
 keeping their column widths, views, drawings (charts) and relationships. Cells are
-written as values — numbers and inline strings, never formulas — so no calcChain entry
-or shared string changes, and no imported text can become a formula.
+written as values — numbers and inline strings — so no shared string changes and no
+imported text can become a formula; the only formulas are payorxl's own live summary
+figures, given as `Formula` objects (never a string that happens to start with "="), each
+with the engine's value cached. Excel lists the formula cells it last calculated in
+``xl/calcChain.xml``, and refuses (a repair prompt) an entry whose cell no longer holds
+a formula: a rewritten owned sheet's entries are dropped (`calc_chain_without`), which
+Excel rebuilds.
 
 The styles the owned sheets need are looked up in ``xl/styles.xml`` by meaning (number
 format, font, fill); only when one is missing is it appended, so a recalculation of a
@@ -83,6 +88,14 @@ class Cell:
     style: str = ""   # key into the styles dict given to the writer
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A cell formula of payorxl's own (``text`` without the leading "="), with the value
+    it has now (the engine's) cached, so a workbook opens showing it without recalculating."""
+    text: str
+    cached: Any = None
+
+
 def col_letter(col: int) -> str:
     letters = ""
     col += 1
@@ -129,6 +142,10 @@ def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int],
             ref = f"{col_letter(c.col)}{r + 1}"
             s = f' s="{xf[c.style]}"' if c.style else ""
             v = c.value
+            if isinstance(v, Formula):
+                out.append(_formula_xml(ref, s, v))
+                max_col = max(max_col, c.col)
+                continue
             if hasattr(v, "to_pydatetime"):
                 v = v.to_pydatetime()
             if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
@@ -148,7 +165,69 @@ def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int],
     return "".join(out), dim
 
 
+def _formula_xml(ref: str, s: str, formula: Formula) -> str:
+    f = f"<f>{escape(formula.text)}</f>"
+    v = formula.cached
+    if hasattr(v, "to_pydatetime"):
+        v = v.to_pydatetime()
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return f'<c r="{ref}"{s}>{f}</c>'
+    if isinstance(v, bool):
+        return f'<c r="{ref}"{s} t="b">{f}<v>{int(v)}</v></c>'
+    if (n := _excel_number(v)) is not None:
+        return f'<c r="{ref}"{s}>{f}<v>{repr(float(n)) if isinstance(n, float) else n}</v></c>'
+    return f'<c r="{ref}"{s} t="str">{f}<v>{escape(clean_text(v))}</v></c>'
+
+
 # --- workbook structure ---------------------------------------------------------------
+
+CALC_CHAIN = "xl/calcChain.xml"
+_CHAIN_ENTRY = re.compile(r"<c\b([^>]*?)\s*/>")
+_CHAIN_SHEET = re.compile(r'\si="(\d+)"')
+
+
+def sheet_ids(workbook_xml: str) -> dict[str, str]:
+    """Sheet name -> its sheetId (what calcChain.xml's entries name a sheet by)."""
+    wb = SafeET.fromstring(workbook_xml)
+    return {s.get("name"): s.get("sheetId") for s in wb.findall("m:sheets/m:sheet", NS)}
+
+
+def calc_chain_without(xml: str, ids: set[str]) -> str | None:
+    """calcChain.xml without the entries of the sheets with sheetId in `ids` (None: no
+    entry left, so the part must go). An entry without ``i`` is on the sheet of the entry
+    before it; the entries kept each say their sheet, as one may follow a dropped one."""
+    kept, sheet = [], None
+    for entry in _CHAIN_ENTRY.finditer(xml):
+        attrs = entry.group(1)
+        found = _CHAIN_SHEET.search(attrs)
+        sheet = found.group(1) if found else sheet
+        if sheet in ids:
+            continue
+        kept.append(f'<c{_CHAIN_SHEET.sub("", attrs)} i="{sheet}"/>')
+    if not kept:
+        return None
+    head = xml[:xml.index(">", xml.index("<calcChain")) + 1]
+    return head + "".join(kept) + "</calcChain>"
+
+
+def calc_chain_changes(read, sheets: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+    """The part changes that take the calcChain entries of `sheets` out: (parts to
+    replace -> new text, parts to remove). `read(name)` gives a part's text, or None when
+    the workbook has no such part. An emptied chain is removed with its relationship and
+    content type."""
+    xml = read(CALC_CHAIN)
+    if xml is None:
+        return {}, set()
+    names = set(sheets)
+    ids = {i for name, i in sheet_ids(read("xl/workbook.xml")).items() if name in names}
+    new = calc_chain_without(xml, ids)
+    if new == xml:
+        return {}, set()
+    if new is not None:
+        return {CALC_CHAIN: new}, set()
+    rels = re.sub(r'<Relationship\b[^>]*Target="/?(?:xl/)?calcChain\.xml"[^>]*/>', "", read("xl/_rels/workbook.xml.rels"))
+    types = re.sub(r'<Override\b[^>]*PartName="/xl/calcChain\.xml"[^>]*/>', "", read("[Content_Types].xml"))
+    return {"xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types}, {CALC_CHAIN}
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip part path of its worksheet XML."""
@@ -357,5 +436,9 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
             new = replace_sheet_data(old, data, dim)
             if new != old:
                 replace[part] = new.encode("utf-8")
-    rewrite_parts(src, dst, replace, expect)
-    return sorted(replace)
+        listed = set(zf.namelist())
+        chain, remove = calc_chain_changes(
+            lambda n: zf.read(n).decode("utf-8") if n in listed else None, sheets)
+        replace.update({n: text.encode("utf-8") for n, text in chain.items()})
+    write_package(src, dst, replace, None, expect, remove)
+    return sorted(replace) + sorted(remove)

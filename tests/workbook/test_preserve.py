@@ -118,3 +118,55 @@ def test_output_leaves_original_untouched_and_backup_keeps_previous(user_book, t
     assert out.exists() and out.read_bytes() != original
     pipeline.recalc(user_book, backup=True)
     assert user_book.with_name("practice.backup.xlsm").read_bytes() == original
+
+
+def with_calc_chain(path: Path, entries: str) -> None:
+    """`path` as Excel saves it after calculating: an xl/calcChain.xml listing formula cells,
+    with its relationship and content type."""
+    from payorxl.workbook.package import rewrite_parts
+    from payorxl.workbook.xlsxpart import CALC_CHAIN
+    with zipfile.ZipFile(path) as z:
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        types = z.read("[Content_Types].xml").decode()
+    rels = rels.replace("</Relationships>", '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                        'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
+    types = types.replace("</Types>", '<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                          'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+    chain = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<calcChain xmlns="http://schemas.'
+             f'openxmlformats.org/spreadsheetml/2006/main">{entries}</calcChain>')
+    rewrite_parts(path, path, {"xl/_rels/workbook.xml.rels": rels.encode(), "[Content_Types].xml": types.encode()})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(CALC_CHAIN, chain)
+
+
+def sheet_id(path: Path, name: str) -> str:
+    from payorxl.workbook.xlsxpart import sheet_ids
+    with zipfile.ZipFile(path) as z:
+        return sheet_ids(z.read("xl/workbook.xml").decode())[name]
+
+
+def test_recalc_drops_the_calc_chain_entries_of_the_sheets_it_rewrites(user_book):
+    """The owned sheets hold live formulas, which Excel lists in calcChain.xml when it saves;
+    a recalculation may put a value where a formula was, and Excel refuses (a repair prompt)
+    an entry whose cell holds none. So it drops the rewritten sheets' entries (Excel rebuilds
+    them) and keeps the others', each naming its sheet (an entry without i is on the sheet
+    of the entry before it)."""
+    aging, notes, claims = (sheet_id(user_book, s) for s in ("Aging", "My Notes", "Claims"))
+    with_calc_chain(user_book, f'<c r="B5" i="{aging}"/><c r="B6"/><c r="B5" i="{notes}" l="1"/>'
+                               f'<c r="C9" i="{aging}"/><c r="T2" i="{claims}"/><c r="T3"/>')
+    pipeline.recalc(user_book)
+    with zipfile.ZipFile(user_book) as z:
+        chain = z.read("xl/calcChain.xml").decode()
+    assert chain.endswith(f'<c r="B5" l="1" i="{notes}"/><c r="T2" i="{claims}"/>'
+                          f'<c r="T3" i="{claims}"/></calcChain>')
+
+
+def test_a_calc_chain_left_empty_is_removed_with_its_relationship(user_book):
+    aging = sheet_id(user_book, "Aging")
+    with_calc_chain(user_book, f'<c r="B5" i="{aging}"/><c r="B6"/>')
+    pipeline.recalc(user_book)
+    with zipfile.ZipFile(user_book) as z:
+        assert "xl/calcChain.xml" not in z.namelist()
+        assert "calcChain" not in z.read("xl/_rels/workbook.xml.rels").decode()
+        assert "calcChain" not in z.read("[Content_Types].xml").decode()
+    pipeline.recalc(user_book)           # and the workbook stays readable

@@ -1,0 +1,127 @@
+"""The Dashboard's, Aging's and Scorecard's live figures (sheets.py: formulas over the
+Claims sheet's calculated columns) recalculated by LibreOffice, a real spreadsheet engine,
+equal the engine's figures: as written, and after inputs are edited, with no Python run
+in between (the edit a clerk makes, the figures moving by themselves)."""
+import datetime as dt
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from payorxl import libreoffice, pipeline
+from payorxl.demo import generate_demo
+from payorxl.workbook import sheets
+from payorxl.workbook.xlsxpart import Formula
+
+pytestmark = pytest.mark.skipif(libreoffice.soffice() is None,
+                                reason="LibreOffice (soffice) is not installed: bash .ci/run installs it")
+LIVE = ("Dashboard", "Aging", "Scorecard")
+
+
+def section(sheet: str, row: int) -> str:
+    """Where a Dashboard cell is: a tile row, or the block it is in."""
+    if sheet != "Dashboard":
+        return "table"
+    for name, block in sheets.DASHBOARD.items():
+        if block.row <= row <= block.last_data_row:
+            return name
+    return "tiles"
+
+
+def figures(layout: dict) -> dict:
+    """(sheet, section, row label, column) -> the live figure's engine value, for every
+    Formula cell: the label is the row's first cell (a payor, "Total", a deadline), or its
+    position on the Dashboard's tile rows, so a payor is found again if the rows reorder."""
+    out = {}
+    for sheet in LIVE:
+        first = {c.row: c.value for c in layout[sheet] if c.col == 0}
+        for c in layout[sheet]:
+            if isinstance(c.value, Formula):
+                where = section(sheet, c.row)
+                label = c.row if where == "tiles" else first.get(c.row)
+                out[(sheet, where, label, c.col)] = c.value.cached
+    return out
+
+
+def recalculated(path, tmp_path, wanted: dict) -> dict:
+    """The same cells as LibreOffice computes them (recalculation forced on load), found by
+    their labels in the file LibreOffice wrote."""
+    book = CalamineWorkbook.from_path(str(libreoffice.convert(path, tmp_path)))
+    out = {}
+    for sheet in LIVE:
+        grid = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        for r, row in enumerate(grid):
+            where = section(sheet, r)
+            label = r if where == "tiles" else (row[0] if row else None)
+            for col, value in enumerate(row):
+                if (sheet, where, label, col) in wanted:
+                    out[(sheet, where, label, col)] = value
+    return out
+
+
+def same(a, b) -> bool:
+    a = 0 if a in ("", None) else a
+    b = 0 if b in ("", None) else b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=0.005)
+    return a == b
+
+
+def mismatches(expected: dict, got: dict) -> list:
+    return [(k, v, got.get(k, "missing")) for k, v in expected.items() if not same(v, got.get(k))]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    d = generate_demo(claims=160)
+    path = tmp_path_factory.mktemp("live") / "demo.xlsx"
+    pipeline.new_workbook(path, d.frames(), d.settings)
+    return path
+
+
+def layout_of(path):
+    results = pipeline.load(path)
+    return results, sheets.owned_sheets(results)
+
+
+def test_every_live_figure_is_what_libreoffice_computes(book, tmp_path):
+    results, layout = layout_of(book)
+    expected = figures(layout)
+    kinds = {(sheet, where) for sheet, where, _, _ in expected}
+    assert kinds >= {("Dashboard", "tiles"), ("Dashboard", "aging"), ("Dashboard", "deadlines"),
+                     ("Aging", "table"), ("Scorecard", "table")}
+    assert len(expected) > 60
+    assert mismatches(expected, recalculated(book, tmp_path, expected)) == []
+
+
+def test_the_live_figures_move_with_an_edit_as_the_engine_says(book, tmp_path):
+    """A clerk raises a Charge on a line with a balance and files a due-soon claim late;
+    LibreOffice, with no payorxl run, moves A/R, aging, charges and missed filing to what
+    a recalculation then computes."""
+    results, layout = layout_of(book)
+    lines = results.lines
+    due = lines.index[(lines["filing_status"] == "Due soon")][0]
+    open_line = lines.index[(lines["balance"] > 0) & (lines.index != due)][0]
+    edited = tmp_path / "edited.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Claims"]
+    header = [c.value for c in ws[1]]
+    due_row, open_row = int(lines.at[due, "_row"]), int(lines.at[open_line, "_row"])
+    late = lines.at[due, "filing_deadline"] + pd.Timedelta(days=3)
+    ws.cell(due_row, header.index("Filed Date") + 1).value = late.to_pydatetime()
+    charge = ws.cell(open_row, header.index("Charge") + 1)
+    charge.value = float(charge.value) + 50
+    wb.save(edited)
+
+    after, after_layout = layout_of(edited)
+    expected = figures(after_layout)
+    before = figures(layout)
+    moved = {k for k in expected if k in before and not same(expected[k], before[k])}
+    # the edit moved the filing, A/R and charge figures (so a figure left as it was would fail)
+    assert ("Dashboard", "deadlines", "Timely filing", 1) in moved
+    assert any(k[0] == "Aging" for k in moved) and any(k[0] == "Scorecard" for k in moved)
+    assert after.kpis["ar_total"].value == results.kpis["ar_total"].value + 5000
+    got = recalculated(edited, tmp_path / "after", {k: v for k, v in expected.items() if k in before})
+    assert mismatches({k: v for k, v in expected.items() if k in before}, got) == []
