@@ -21,6 +21,12 @@ from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
 TOTAL_FILL = "F2F2F2"
+# The Dashboard's Today (0-based row, column: G2, at the subtitle's end, over the tiles'
+# right edge): what a blank As-of Date stands for (model.Settings.today), a date every
+# recalculation writes, which the native formulas read as px_Today (formulas.settings_names).
+# One cell, shown as "Today 10/31/2026" by its number format.
+TODAY_CELL = (1, 6)
+TODAY_LABEL = "Today"
 STYLES: dict[str, Style] = {
     "title": Style(bold=True, size=18, color=NAVY),
     "subtitle": Style(italic=True, size=10, color=GREY),
@@ -52,8 +58,7 @@ STYLES: dict[str, Style] = {
     "total_int": Style(num_format="#,##0", bold=True, fill=TOTAL_FILL),
     "ok": Style(bold=True, color=GREEN),
     "note": Style(italic=True, color=GREY),
-    "today_label": Style(italic=True, size=10, color=GREY, align="right"),
-    "today": Style(num_format=m.FMT_DATE, italic=True, size=10, color=GREY, align="right"),
+    "today": Style(num_format=f'"{TODAY_LABEL} "{m.FMT_DATE}', bold=True, size=10, color=NAVY, align="right"),
 }
 KIND_STYLE = {m.MONEY: "money", m.DATE: "date", m.PERCENT: "percent", m.INT: "int",
               m.NUMBER: "number", m.TEXT: "", m.BOOL: "", m.DATETIME: "date"}
@@ -91,11 +96,6 @@ class Block:
         return self.row + 1 + self.slots
 
 
-# The Dashboard's Today (0-based row, column: R2, the print area's right edge, beside the
-# subtitle): what a blank As-of Date stands for (model.Settings.today), a date every
-# recalculation writes, which the native formulas read as px_Today (formulas.settings_names).
-TODAY_CELL = (1, 17)
-TODAY_LABEL = "Today"
 TILE_ROWS = (3, 7)            # label rows of the two tile rows (value below, note below that)
 TILES_PER_ROW = 7
 DENIALS_BLOCK = m.DENIALS.only("payor", "claims_adjudicated", "claims_denied", "denial_rate", "charges_denied")
@@ -285,8 +285,7 @@ def dashboard(results: Results) -> list[Cell]:
     s = results.settings
     cells = _titled(f"{s.practice_name or 'Practice'} — payor dashboard", _subtitle(results))
     row, column = TODAY_CELL
-    cells += [Cell(row, column - 1, TODAY_LABEL, "today_label"),
-              Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today")]
+    cells.append(Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today"))
     live_kpis = _live_kpis()
     for n, key in enumerate(TILE_ORDER):
         kpi = results.kpis[key]

@@ -310,9 +310,10 @@ def test_the_dashboards_today_is_the_date_a_blank_as_of_stands_for(tmp_path):
     assert names == {"px_Today": f"Dashboard!${ref[0]}${ref[1:]}", "px_AsOf": 'IF(px_as_of="",px_Today,px_as_of)'}
 
     def today_cell():
-        ws = openpyxl.load_workbook(path)["Dashboard"]
-        return ws[ref].value, ws.cell(row + 1, col).value
-    assert today_cell() == (dt.datetime(2026, 3, 2), sheets.TODAY_LABEL)
+        cell = openpyxl.load_workbook(path)["Dashboard"][ref]
+        assert cell.number_format == f'"{sheets.TODAY_LABEL} "mm/dd/yyyy'    # shown "Today 03/02/2026"
+        return cell.value, None
+    assert today_cell() == (dt.datetime(2026, 3, 2), None)
     pipeline.recalc(path, as_of=dt.date(2026, 4, 15))
     assert today_cell()[0] == dt.datetime(2026, 4, 15)
     before = dt.date.today()
