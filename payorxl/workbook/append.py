@@ -155,6 +155,7 @@ class WorkbookEditor:
         self._texts: dict[str, str] = {}
         self._streams: dict[str, Callable[[], Iterable[bytes]]] = {}
         self._written: list[str] = []
+        self._removed: set[str] = set()
         self._sheets: dict[str, str] | None = None
         self._styles_parsed = None
 
@@ -168,7 +169,7 @@ class WorkbookEditor:
         self.zip.close()
 
     def has(self, name: str) -> bool:
-        return name in self._texts or name in self._streams or name in self.names
+        return name not in self._removed and (name in self._texts or name in self._streams or name in self.names)
 
     def read(self, name: str) -> str:
         if name in self._streams:          # a streamed change read whole: made once, kept
@@ -201,13 +202,24 @@ class WorkbookEditor:
         return self.source(name)()
 
     def write(self, name: str, text: str) -> None:
+        self._removed.discard(name)
         self._texts[name] = text
         self._streams.pop(name, None)
         if name not in self._written:
             self._written.append(name)
 
+    def remove(self, name: str) -> None:
+        """Leave the part out of the workbook written (the caller drops its relationship
+        and content type)."""
+        self._removed.add(name)
+        self._texts.pop(name, None)
+        self._streams.pop(name, None)
+        if name in self._written:
+            self._written.remove(name)
+
     def write_stream(self, name: str, produce: Callable[[], Iterable[bytes]]) -> None:
         """Change the part to what produce() yields, made while the workbook is written."""
+        self._removed.discard(name)
         self._streams[name] = produce
         self._texts.pop(name, None)
         if name not in self._written:
@@ -246,11 +258,12 @@ class WorkbookEditor:
         written and PayorxlError says so. Nothing is written when nothing changed."""
         dst = Path(dst) if dst else self.path
         replaced, added = self.changes()
-        if not replaced and not added and dst == self.path:
+        removed = self._removed & set(self.names)
+        if not replaced and not added and not removed and dst == self.path:
             self.close()
             return []
-        write_package(self.zip, dst, replaced, added, expect)   # closes self.zip before the rename
-        return sorted(replaced) + list(added)
+        write_package(self.zip, dst, replaced, added, expect, removed)   # closes self.zip before the rename
+        return sorted(replaced) + list(added) + sorted(removed)
 
     # --- styles ---------------------------------------------------------------------
 
@@ -1030,11 +1043,17 @@ def replace_cells(editor: WorkbookEditor, sheet: str, cells: Iterable, styles: M
     `cells` is a list (any order), or an iterator giving them in row order (rows
     ascending, a row's cells together, as sheets.reconciliation_sheet does): then they
     are never held all at once either."""
-    from .xlsxpart import replace_sheet_data, sheet_data_xml
+    from .xlsxpart import calc_chain_changes, replace_sheet_data, sheet_data_xml
     part = editor.sheets().get(sheet)
     if part is None:
         raise PayorxlError(f"{editor.path.name} has no sheet named {sheet}; "
                            "add it or start from the template ('payorxl new')")
+    # As write_owned_sheets: no calcChain entry may name a cell of the sheet replaced.
+    chain, removed = calc_chain_changes(lambda n: editor.read(n) if editor.has(n) else None, [sheet])
+    for name, text in chain.items():
+        editor.write(name, text)
+    for name in removed:
+        editor.remove(name)
     xml = editor.read("xl/styles.xml")
     new_styles, xf = ensure_styles(xml, dict(styles))
     if new_styles != xml:

@@ -141,6 +141,16 @@ ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
 _LINE = 'Claims[Role],"Line"'
 LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, missed filing) follow Claims as you edit; "
              "the others are as of the last recalculation.")
+# When the figures are values only: the formulas would count rows the engine left out.
+NOT_LIVE_NOTE = ("Every figure is as of the last recalculation: rows with errors are left out of them "
+                 "(see Exceptions), and the sheet's formulas would count them; fix the rows to make the "
+                 "figures live again.")
+
+
+def live_figures(results: Results) -> bool:
+    """Whether the live formulas equal the engine's figures: not when a row was left out of
+    them (an error in Exceptions), since Claims' own columns still count it."""
+    return not any(e.severity == "error" for e in results.errors)
 
 
 def _eq(cell: str) -> str:
@@ -164,17 +174,19 @@ def _at_risk_dollars(statuses: tuple[str, ...]) -> str:
 MISSED_FILING = ("Missed", "Filed late")
 
 
-def _by_payor(payor: str) -> dict[str, str]:
-    """Live formulas of a payor's row (`payor`: the cell holding its name), by field key."""
-    who = f"Claims[Payor],{_eq(payor)}"
-    live = {b: f'SUMIFS(Claims[Balance],{who},Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
+def _by_payor(payor: str | None) -> dict[str, str]:
+    """Live formulas of a payor's row (`payor`: the cell holding its name), by field key;
+    None: of every payor (a totals row: the whole table, so a payor the rows above do not
+    list yet is in it too)."""
+    who = f"Claims[Payor],{_eq(payor)}," if payor else ""
+    live = {b: f'SUMIFS(Claims[Balance],{who}Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
     live.update({
-        "open_lines": f'COUNTIFS({who},Claims[Balance],">0")',
-        "lines": f"COUNTIFS({who},{_LINE})",
-        "charges": f"SUMIFS(Claims[Charge],{who},{_LINE})",
-        "paid": f"SUMIFS(Claims[Paid],{who})",
-        "ar": f'SUMIFS(Claims[Balance],{who},Claims[Balance],">0")',
-        "missed_filing": "+".join(f'COUNTIFS({who},{_LINE},Claims[Filing Status],"{st}")' for st in MISSED_FILING),
+        "open_lines": f'COUNTIFS({who}Claims[Balance],">0")',
+        "lines": f"COUNTIFS({who}{_LINE})",
+        "charges": f"SUMIFS(Claims[Charge],{who}{_LINE})",
+        "paid": f"SUMIFS(Claims[Paid],{who}{_LINE})",
+        "ar": f'SUMIFS(Claims[Balance],{who}Claims[Balance],">0")',
+        "missed_filing": "+".join(f'COUNTIFS({who}{_LINE},Claims[Filing Status],"{st}")' for st in MISSED_FILING),
     })
     return live
 
@@ -217,29 +229,36 @@ def _live(cells: list[Cell], fields: tuple[m.Field, ...], top: int, left: int, r
     return out
 
 
-def _payor_rows(fields: tuple[m.Field, ...], left: int = 0):
-    """formula(key, i, excel_row) for a table of payor rows (payor in its first column);
-    Total sums the row's buckets."""
+def _payor_rows(fields: tuple[m.Field, ...], payors: list, left: int = 0):
+    """formula(key, i, excel_row) for a table of payor rows (`payors`, in its first
+    column; Total sums the row's buckets). A payor whose name equals another's but for
+    case gets none: COUNTIFS and SUMIFS ignore case, the engine does not."""
     first = col_letter(left)
     cols = {f.key: col_letter(left + j) for j, f in enumerate(fields)}
+    folded = pd.Series([str(p).casefold() for p in payors], dtype=object)
+    clash = folded.duplicated(keep=False).tolist()
 
-    def formula(key: str, _i: int, r: int) -> str | None:
+    def formula(key: str, i: int, r: int) -> str | None:
+        if i < len(clash) and clash[i]:
+            return None
         if key == "total" and all(b in cols for b in m.AGING_BUCKETS):
             return f"SUM({cols[m.AGING_BUCKETS[0]]}{r}:{cols[m.AGING_BUCKETS[-1]]}{r})"
         return _by_payor(f"${first}{r}").get(key)
     return formula
 
 
-def _live_totals(cells: list[Cell], fields: tuple[m.Field, ...], row: int, first: int, last: int,
-                 live_keys) -> list[Cell]:
-    """A totals row whose live columns sum the (live) cells above (Excel rows first..last)."""
+def _live_totals(cells: list[Cell], fields: tuple[m.Field, ...], row: int) -> list[Cell]:
+    """A totals row (at `row`) whose live columns are whole-table formulas (`_by_payor(None)`);
+    Total sums the row's buckets."""
+    whole = _by_payor(None)
+    cols = {f.key: col_letter(j) for j, f in enumerate(fields)}
+    if all(b in cols for b in m.AGING_BUCKETS):
+        whole["total"] = f"SUM({cols[m.AGING_BUCKETS[0]]}{row + 1}:{cols[m.AGING_BUCKETS[-1]]}{row + 1})"
     out = []
     for c in cells:
-        key = fields[c.col].key if c.row == row and c.col < len(fields) else None
-        if key in live_keys and c.col > 0:
-            letter = col_letter(c.col)
-            c = Cell(c.row, c.col, Formula(f"SUM({letter}{first}:{letter}{last})",
-                                           0 if c.value is None else c.value), c.style)
+        key = fields[c.col].key if c.row == row and 0 < c.col < len(fields) else None
+        if key in whole:
+            c = Cell(c.row, c.col, Formula(whole[key], 0 if c.value is None else c.value), c.style)
         out.append(c)
     return out
 
@@ -286,7 +305,7 @@ def dashboard(results: Results) -> list[Cell]:
     cells = _titled(f"{s.practice_name or 'Practice'} — payor dashboard", _subtitle(results))
     row, column = TODAY_CELL
     cells.append(Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today"))
-    live_kpis = _live_kpis()
+    live_kpis = _live_kpis() if live_figures(results) else {}
     for n, key in enumerate(TILE_ORDER):
         kpi = results.kpis[key]
         row = TILE_ROWS[n // TILES_PER_ROW]
@@ -302,9 +321,11 @@ def dashboard(results: Results) -> list[Cell]:
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 
     aging = results.aging.sort_values("total", ascending=False) if len(results.aging) else results.aging
-    live = {"aging": _payor_rows(AGING_BLOCK),
+    live = {"aging": _payor_rows(AGING_BLOCK, aging["payor"].tolist() if len(aging) else []),
             "deadlines": lambda key, i, _r: _live_deadline(key, i) if len(results.deadlines)
             and results.deadlines["deadline"].iloc[0] == "Timely filing" else None}
+    if not live_figures(results):
+        live = {}
     for name, frame in (("denials", results.denials_by["payor"]), ("aging", aging),
                         ("categories", results.denials_by["category"]), ("monthly", results.monthly),
                         ("deadlines", results.deadlines)):
@@ -376,17 +397,18 @@ def _one_table(title: str, results: Results, frame: pd.DataFrame, output: m.Outp
     return cells
 
 
-def _live_table(cells: list[Cell], output: m.Output, n: int) -> list[Cell]:
-    """A one-table sheet of payor rows (`_one_table`'s cells, `n` rows) with its live
-    figures as formulas, in the rows and in the totals row, and LIVE_NOTE under them."""
+def _live_table(cells: list[Cell], output: m.Output, frame: pd.DataFrame, live: bool) -> list[Cell]:
+    """A one-table sheet of payor rows (`_one_table`'s cells of `frame`) with its live
+    figures as formulas, in the rows and in the totals row, and LIVE_NOTE under them (or,
+    when not `live`, values and NOT_LIVE_NOTE)."""
+    n = len(frame)
     if not n:
         return cells
-    formula = _payor_rows(output.fields)
-    cells = _live(cells, output.fields, TABLE_HEADER_ROW, 0, n, formula)
-    live_keys = {f.key for f in output.fields if formula(f.key, 0, 1) is not None}
-    first, last = TABLE_HEADER_ROW + 2, TABLE_HEADER_ROW + 1 + n      # Excel rows of the data
     totals_row = TABLE_HEADER_ROW + 1 + n + 1
-    cells = _live_totals(cells, output.fields, totals_row, first, last, live_keys)
+    if not live:
+        return cells + [Cell(totals_row + 2, 0, NOT_LIVE_NOTE, "note")]
+    cells = _live(cells, output.fields, TABLE_HEADER_ROW, 0, n, _payor_rows(output.fields, frame["payor"].tolist()))
+    cells = _live_totals(cells, output.fields, totals_row)
     return cells + [Cell(totals_row + 2, 0, LIVE_NOTE, "note")]
 
 
@@ -431,10 +453,10 @@ def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -
                                ok_note="" if len(results.worklist) else NOTHING_TO_DO),
         "Scorecard": _live_table(_one_table(m.SCORECARD.title, results, results.scorecard, m.SCORECARD,
                                             scorecard_totals(results), none_note="No claim lines yet."),
-                                 m.SCORECARD, len(results.scorecard)),
+                                 m.SCORECARD, results.scorecard, live_figures(results)),
         "Aging": _live_table(_one_table(m.AGING.title, results, results.aging, m.AGING, aging_totals(results),
                                         none_note="No open insurance balances."),
-                             m.AGING, len(results.aging)),
+                             m.AGING, results.aging, live_figures(results)),
         "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results,
                             [(o.title, pf[o.name], o) for o in m.PORTFOLIO]),
         "Exceptions": _one_table(m.EXCEPTIONS.title, results, exceptions, m.EXCEPTIONS,

@@ -183,7 +183,7 @@ def _formula_xml(ref: str, s: str, formula: Formula) -> str:
 
 CALC_CHAIN = "xl/calcChain.xml"
 _CHAIN_ENTRY = re.compile(r"<c\b([^>]*?)\s*/>")
-_CHAIN_SHEET = re.compile(r'\si="(\d+)"')
+_CHAIN_SHEET = re.compile(r"""\si=["'](\d+)["']""")
 
 
 def sheet_ids(workbook_xml: str) -> dict[str, str]:
@@ -203,7 +203,7 @@ def calc_chain_without(xml: str, ids: set[str]) -> str | None:
         sheet = found.group(1) if found else sheet
         if sheet in ids:
             continue
-        kept.append(f'<c{_CHAIN_SHEET.sub("", attrs)} i="{sheet}"/>')
+        kept.append(entry.group(0) if sheet is None else f'<c{_CHAIN_SHEET.sub("", attrs)} i="{sheet}"/>')
     if not kept:
         return None
     head = xml[:xml.index(">", xml.index("<calcChain")) + 1]
@@ -225,8 +225,9 @@ def calc_chain_changes(read, sheets: Iterable[str]) -> tuple[dict[str, str], set
         return {}, set()
     if new is not None:
         return {CALC_CHAIN: new}, set()
-    rels = re.sub(r'<Relationship\b[^>]*Target="/?(?:xl/)?calcChain\.xml"[^>]*/>', "", read("xl/_rels/workbook.xml.rels"))
-    types = re.sub(r'<Override\b[^>]*PartName="/xl/calcChain\.xml"[^>]*/>', "", read("[Content_Types].xml"))
+    rels = re.sub(r"""<Relationship\b[^>]*Target=["']/?(?:xl/)?calcChain\.xml["'][^>]*/>""", "",
+                  read("xl/_rels/workbook.xml.rels"))
+    types = re.sub(r"""<Override\b[^>]*PartName=["']/xl/calcChain\.xml["'][^>]*/>""", "", read("[Content_Types].xml"))
     return {"xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types}, {CALC_CHAIN}
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -2,7 +2,6 @@
 Claims sheet's calculated columns) recalculated by LibreOffice, a real spreadsheet engine,
 equal the engine's figures: as written, and after inputs are edited, with no Python run
 in between (the edit a clerk makes, the figures moving by themselves)."""
-import datetime as dt
 import math
 
 import openpyxl
@@ -97,22 +96,26 @@ def test_every_live_figure_is_what_libreoffice_computes(book, tmp_path):
 
 
 def test_the_live_figures_move_with_an_edit_as_the_engine_says(book, tmp_path):
-    """A clerk raises a Charge on a line with a balance and files a due-soon claim late;
-    LibreOffice, with no payorxl run, moves A/R, aging, charges and missed filing to what
-    a recalculation then computes."""
+    """A clerk raises a Charge on a line with a balance, another on a paid line of a payor
+    with no A/R yet (not on Aging: its totals row must count it all the same), and files a
+    due-soon claim late; LibreOffice, with no payorxl run, moves A/R, aging, charges and
+    missed filing to what a recalculation then computes."""
     results, layout = layout_of(book)
     lines = results.lines
     due = lines.index[(lines["filing_status"] == "Due soon")][0]
     open_line = lines.index[(lines["balance"] > 0) & (lines.index != due)][0]
+    new_payor = sorted(set(results.scorecard["payor"]) - set(results.aging["payor"]))[0]
+    settled = lines.index[(lines["payor"] == new_payor) & (lines["balance"] == 0) & (lines.index != due)][0]
     edited = tmp_path / "edited.xlsx"
     wb = openpyxl.load_workbook(book)
     ws = wb["Claims"]
     header = [c.value for c in ws[1]]
-    due_row, open_row = int(lines.at[due, "_row"]), int(lines.at[open_line, "_row"])
+    due_row = int(lines.at[due, "_row"])
     late = lines.at[due, "filing_deadline"] + pd.Timedelta(days=3)
     ws.cell(due_row, header.index("Filed Date") + 1).value = late.to_pydatetime()
-    charge = ws.cell(open_row, header.index("Charge") + 1)
-    charge.value = float(charge.value) + 50
+    for line in (open_line, settled):
+        charge = ws.cell(int(lines.at[line, "_row"]), header.index("Charge") + 1)
+        charge.value = float(charge.value) + 50
     wb.save(edited)
 
     after, after_layout = layout_of(edited)
@@ -122,6 +125,8 @@ def test_the_live_figures_move_with_an_edit_as_the_engine_says(book, tmp_path):
     # the edit moved the filing, A/R and charge figures (so a figure left as it was would fail)
     assert ("Dashboard", "deadlines", "Timely filing", 1) in moved
     assert any(k[0] == "Aging" for k in moved) and any(k[0] == "Scorecard" for k in moved)
-    assert after.kpis["ar_total"].value == results.kpis["ar_total"].value + 5000
+    assert after.kpis["ar_total"].value == results.kpis["ar_total"].value + 10000
+    assert new_payor in set(after.aging["payor"])
+    assert ("Aging", "table", "Total", 6) in moved                  # Total of all buckets
     got = recalculated(edited, tmp_path / "after", {k: v for k, v in expected.items() if k in before})
     assert mismatches({k: v for k, v in expected.items() if k in before}, got) == []
