@@ -24,7 +24,9 @@ TOTAL_FILL = "F2F2F2"
 # The Dashboard's Today (0-based row, column: G2, at the subtitle's end, over the tiles'
 # right edge): what a blank As-of Date stands for (model.Settings.today), a date every
 # recalculation writes, which the native formulas read as px_Today (formulas.settings_names).
-# One cell, shown as "Today 10/31/2026" by its number format.
+# One cell, shown as "Today 10/31/2026" by its number format. Its address is part of the
+# workbook's format: each workbook's defined name px_Today holds it, so moving it needs
+# that name rewritten in every existing workbook.
 TODAY_CELL = (1, 6)
 TODAY_LABEL = "Today"
 STYLES: dict[str, Style] = {
