@@ -12,6 +12,7 @@ never silently changes a figure.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,12 @@ class Converted:
 
 
 def empty_frame(table: m.Table) -> pd.DataFrame:
+    """The table's typed frame with no row (a copy: the caller may add to it)."""
+    return _empty_frame(table).copy()
+
+
+@functools.cache
+def _empty_frame(table: m.Table) -> pd.DataFrame:
     return typed_frame(table, []).frame
 
 
@@ -155,8 +162,13 @@ def _missing(a: np.ndarray) -> np.ndarray:
     finds them in one C pass; it also counts a Decimal or numpy NaN/NaT as missing,
     which `is_na` does not, so those few are checked again one by one."""
     na = pd.isna(a)
-    suspects = np.flatnonzero(na)
-    suspects = suspects[a[suspects] != None]  # noqa: E711 (elementwise; None is blank)
+    if not na.any():
+        return na
+    if na.all():                       # an empty column: one comparison with None for it all
+        suspects = np.flatnonzero(a != None)  # noqa: E711 (elementwise; None is blank)
+    else:
+        suspects = np.flatnonzero(na)
+        suspects = suspects[a[suspects] != None]  # noqa: E711 (elementwise; None is blank)
     if len(suspects):
         kept = np.fromiter((not is_na(v) or _is_nan(v) for v in a[suspects]), dtype=bool, count=len(suspects))
         na[suspects[kept]] = False
@@ -182,7 +194,7 @@ def _day_numbers(dates: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of date/datetime objects (the date only, as written: a
     time of day and a time zone are dropped), in one vectorised step."""
     try:
-        stamps = pd.to_datetime(dates)
+        stamps = pd.to_datetime(dates, cache=False)   # converting each beats hashing each
         if stamps.tz is not None:
             stamps = stamps.tz_localize(None)      # the wall-clock date, as toordinal() gives
         return stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -205,6 +217,36 @@ def _float_or_nan(value) -> float:
         return float("nan")
 
 
+def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | None:
+    """The column converted in one pass when every cell is text (a text column) or a float
+    (a numeric one) and none is blank or out of range, exactly as `_column` would convert
+    it; None for any other column, which `_column` converts as usual."""
+    n = len(a)
+    if not n:
+        return None
+    if inferred == "string" and col.kind == m.TEXT:
+        stripped = _strip_all(a)
+        return None if (stripped == "").any() else pd.Series(stripped, dtype=object)
+    if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
+        return None
+    nums = a.astype("float64")
+    ok = np.isfinite(nums)
+    if col.kind == m.MONEY:
+        ok &= np.abs(nums) < m.MONEY_LIMIT
+    if col.minimum is not None:
+        ok &= nums >= col.minimum
+    if col.kind == m.INT:
+        ok &= nums == np.floor(nums)
+    if not ok.all():
+        return None
+    fine = np.zeros(n, dtype=bool)    # no cell missing
+    if col.kind == m.MONEY:
+        return pd.Series(pd.arrays.IntegerArray(cents_array(nums).astype("int64"), fine))
+    if col.kind == m.INT:
+        return pd.Series(pd.arrays.IntegerArray(nums.astype("int64"), fine))
+    return pd.Series(pd.arrays.FloatingArray(nums, fine))
+
+
 def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
     cells hold the default), the bad cells by position, and a mask of the blank cells.
@@ -217,6 +259,9 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
     a = _objects(values)
     n = len(a)
     inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
+    whole = _whole_column(a, inferred, col)
+    if whole is not None:             # the commonest column: every cell of the kind, none blank
+        return whole, {}, np.zeros(n, dtype=bool)
     if inferred in _NO_MISSING:       # one type throughout and no None: no blank cell to look for
         blank, rest, present = np.zeros(n, dtype=bool), np.arange(n), a
     else:
@@ -250,30 +295,42 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
 
     if col.kind in (m.TEXT, m.CHOICE):
         default = "" if col.default is None else col.default
-        out = np.full(n, default, dtype=object)
         # (calamine's "" cells are blank here because they strip to "")
         if inferred == "string":
             text, odd = rest, np.zeros(0, dtype=np.int64)
         else:
             is_str = np.fromiter((type(v) is str for v in present), dtype=bool, count=len(present))
             text, odd = rest[is_str], rest[~is_str]
-        stripped = _strip_all(a if len(text) == n else a[text])
-        empty = stripped == ""
-        if empty.any():
-            blank[text[empty]] = True
-            text, stripped = text[~empty], stripped[~empty]
+        whole = len(text) == n                             # every cell text
         if col.kind == m.TEXT:
+            stripped = _strip_all(a if whole else a[text])
+            empty = stripped == ""
+            if empty.any():
+                blank[text[empty]] = True
+                text, stripped = text[~empty], stripped[~empty]
             if len(text) == n:
                 out = stripped                             # every cell text: nothing to fill
             else:
+                out = np.full(n, default, dtype=object)
                 out[text] = stripped
         else:
+            # A handful of distinct choices: each distinct text stripped and looked up once.
             lookup = {c.lower(): c for c in col.choices}
-            codes, distinct = pd.factorize(stripped)      # a handful of distinct choices
-            mapped = np.array([lookup.get(s.lower()) for s in distinct] + [None], dtype=object)[codes]
-            known = mapped != None  # noqa: E711 (elementwise)
-            out[text[known]] = mapped[known]
-            odd = np.concatenate([odd, text[~known]])
+            codes, distinct = pd.factorize(a if whole else a[text])
+            stripped = [t.strip() for t in distinct]
+            mapped = np.empty(len(distinct), dtype=object)
+            mapped[:] = [lookup.get(t.lower()) for t in stripped]
+            is_known = np.array([v is not None for v in mapped], dtype=bool)
+            empty = np.array([t == "" for t in stripped], dtype=bool)[codes]
+            if empty.any():
+                blank[text[empty]] = True
+            if whole and is_known.all():
+                out = mapped[codes]                        # every cell a choice: nothing to fill
+            else:
+                known = is_known[codes]
+                out = np.full(n, default, dtype=object)
+                out[text[known]] = mapped[codes[known]]
+                odd = np.concatenate([odd, text[~known & ~empty]])
         for i in odd:
             v = slow(i)
             out[i] = default if v is None else v
@@ -287,7 +344,9 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
             is_date = np.fromiter((isinstance(v, _DATE_TYPES) for v in present), dtype=bool,
                                   count=len(present))
             dated, odd = rest[is_date], rest[~is_date]
-        if len(dated):
+        if len(dated) == n:
+            stamps = _day_numbers(a).astype("datetime64[D]").astype("datetime64[ns]")
+        elif len(dated):
             stamps[dated] = _day_numbers(a[dated]).astype("datetime64[D]").astype("datetime64[ns]")
         for i in odd:
             v = slow(i)
@@ -410,7 +469,8 @@ def typed_columns(table: m.Table, columns: dict[str, Sequence], n: int, sheet: s
     rejected = {r for r, _, e in errors if r}
     errors.sort(key=lambda t: (t[0], t[1]))
 
-    frame = pd.DataFrame({key: c[0] for key, c in converted.items()})
+    # (each column a new array of its own: no copy needed to make it the frame's)
+    frame = pd.DataFrame({key: c[0] for key, c in converted.items()}, copy=False)
     frame[ROW] = pd.Series(rows, dtype="int64")
     keep = ~empty
     if rejected:
@@ -451,7 +511,7 @@ def header_index(table: m.Table, header: Sequence[Any]) -> dict[str, int]:
 def object_grid(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
     """Rows of cells as a 2-D object array at least `width` wide (short rows padded
     with None)."""
-    lengths = {len(r) for r in body}
+    lengths = set(map(len, body))
     if len(lengths) > 1 or min(lengths, default=width) < width:
         width = max(width, *lengths)
         body = [list(r) + [None] * (width - len(r)) for r in body]

@@ -8,6 +8,7 @@ validations, adding a check is adding one function to ``RULES``. A rule that fin
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import adjustment_kinds, line_codes, payer_seqs
+from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -35,14 +36,21 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
         df = frames.get(table.name)
         if not table.key or df is None or df.empty:
             continue
-        # Text arrives stripped (conversion.py); keys match regardless of case.
-        keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
-        dup = keys.duplicated(keep="first")
+        # Text arrives stripped (conversion.py); keys match regardless of case. The key
+        # columns as one integer per row (equal integers, equal keys), so that the common
+        # case, no duplicate, costs a few hashes per distinct value.
+        key = np.zeros(len(df), dtype=np.int64)
+        for k in table.key:
+            codes = _equal_codes(df[k])
+            key = pd.factorize(key * (int(codes.max(initial=0)) + 2) + codes + 1)[0].astype(np.int64)
+        dup = pd.Series(key, index=df.index).duplicated(keep="first")
         if table is m.CLAIMS:
-            void = df["frequency"].astype(str) == "8"
-            dup = keys[~void].duplicated(keep="first").reindex(df.index, fill_value=False)
+            void = _per_distinct_text(df["frequency"], lambda v: v == "8", bool).to_numpy()
+            dup = pd.Series(key[~void], index=df.index[~void]).duplicated(keep="first").reindex(
+                df.index, fill_value=False)
         if not dup.any():
             continue
+        keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
         first_row = df.groupby([keys[k] for k in table.key], sort=False)[ROW].transform("first")
         for i in df.index[dup]:
             what = ", ".join(f"{table.column(k).name} {df.at[i, k]}" for k in table.key)
@@ -50,6 +58,25 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
                                f"duplicate row: {what} is already on row {first_row[i]}",
                                "delete one of the two rows, or give this one its own key"))
     return errors
+
+
+def _upper(values: pd.Series) -> pd.Series:
+    """`conversion.upper(values)`, upper-casing each distinct text once."""
+    a = values.to_numpy(dtype=object)
+    if not (len(a) and pd.api.types.infer_dtype(a, skipna=False) == "string"):
+        return upper(values)
+    codes, distinct = pd.factorize(a)
+    keys = np.empty(len(distinct), dtype=object)
+    keys[:] = list(map(str.upper, distinct))
+    return pd.Series(keys[codes], index=values.index, dtype=object)
+
+
+def _equal_codes(values: pd.Series) -> np.ndarray:
+    """One integer per row, equal exactly where the key column `duplicate_keys` compares
+    is equal: text upper-cased (`upper`), other values as they are, blanks equal."""
+    if values.dtype == object:
+        return pd.factorize(_upper(values).to_numpy(dtype=object))[0]
+    return pd.factorize(values)[0]
 
 
 def unknown_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
@@ -60,7 +87,7 @@ def unknown_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
         df = frames[table.name]
         if df.empty:
             continue
-        payor = upper(df["payor"])
+        payor = _upper(df["payor"])
         bad = ~payor.isin(known)
         if table is m.FEE_SCHEDULE:
             bad &= payor != settings.medicare_payor.upper()
@@ -148,6 +175,17 @@ def orphan_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
     return errors
 
 
+_WITH_GROUP = re.compile(r"^(CO|PR|OA|PI|CR)\s*-?\s*\S")   # a CARC typed with its group ("CO-29")
+
+
+def _upper_text(values: pd.Series) -> pd.Series:
+    """``upper(values.astype(str))`` (text upper-cased, a missing value as pandas spells it),
+    without pandas' string array where every value is text already."""
+    if pd.api.types.infer_dtype(values.to_numpy(dtype=object), skipna=False) == "string":
+        return upper(values)
+    return upper(values.astype(str))
+
+
 def _remit_keys(df: pd.DataFrame) -> pd.Series:
     """One text key per row from model.REMIT_KEY: the columns that tie an Adjustments row
     to its Payments row (claim ID and payor matched regardless of case)."""
@@ -175,9 +213,9 @@ def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
     adj, pay = frames.get("Adjustments"), frames["Payments"]
     errors: list[DataError] = []
     if pay is not None and len(pay):
-        typed = pay["carc"].fillna("").astype(str)
-        with_group = typed.str.upper().str.strip().str.match(r"^(CO|PR|OA|PI|CR)\s*-?\s*\S")
-        for i in pay.index[with_group]:
+        with_group = _per_distinct_text(pay["carc"], lambda v: _WITH_GROUP.match(v.upper().strip()) is not None,
+                                        bool)
+        for i in pay.index[with_group.to_numpy()]:
             code = rules.reason_code(pay.at[i, "carc"])
             errors.append(_err(m.PAYMENTS, pay.at[i, ROW], "carc", pay.at[i, "carc"],
                                f"the CARC includes its group code; it is read as {code}",
@@ -230,15 +268,17 @@ def later_payer_without_earlier(frames: Frames, settings: m.Settings) -> list[Da
     if pay.empty or claims is None or claims.empty:
         return []
     seq = payer_seqs(pay)
+    if not (seq > 1).any():                 # no later payer's remittance: nothing to look at
+        return []
     claim_key, key = line_codes(claims, pay)
-    primary_billed = set(claim_key[claims["claim_type"].fillna("").astype(str).isin(["", "Primary"]).to_numpy()])
+    primary = _per_distinct_text(claims["claim_type"], lambda v: v in ("", "Primary"), bool).to_numpy()
     earliest = pd.Series(seq).groupby(key).transform("min").to_numpy()
-    lonely = (seq > 1) & (earliest == seq) & np.isin(key, list(primary_billed))
-    return [_err(m.PAYMENTS, pay.at[i, ROW], "payer_seq", str(seq[k]),
+    lonely = (seq > 1) & (earliest == seq) & np.isin(key, claim_key[primary])
+    return [_err(m.PAYMENTS, pay.at[pay.index[k], ROW], "payer_seq", str(seq[k]),
                  f"a payer {seq[k]} remittance for a line with no earlier payer's remittance on file",
                  "import or post the primary payer's remittance (835) for this line; until then its patient "
                  "responsibility is taken from this one alone", WARNING)
-            for k, i in enumerate(pay.index) if lonely[k]]
+            for k in np.flatnonzero(lonely)]
 
 
 def routing_rows(frames: Frames, settings: m.Settings) -> list[DataError]:
@@ -277,7 +317,7 @@ def unknown_modifiers(frames: Frames, settings: m.Settings) -> list[DataError]:
     known = set(upper(mods["modifier"].fillna("").astype(str).str.strip()))
     if fees is not None and not fees.empty:
         known |= set(upper(fees["modifier"].fillna("").astype(str).str.strip()))
-    typed = upper(claims["modifier"].fillna("").astype(str).str.strip())
+    typed = _per_distinct_text(claims["modifier"], lambda v: v.strip().upper())
     unknown = (typed != "") & ~typed.isin(known)
     first = claims[unknown].assign(_m=typed[unknown]).drop_duplicates("_m")
     return [_err(m.CLAIMS, first.at[i, ROW], "modifier", first.at[i, "modifier"],
@@ -309,29 +349,40 @@ def appeal_levels_in_order(frames: Frames, settings: m.Settings) -> list[DataErr
         return []
     from .engine.deadlines import appeal_levels, contract_terms
     a = appeals.assign(_level=appeals["level"].fillna(1).astype("int64"),
-                       _key=upper(appeals["claim_id"].astype(str)) + "|" + appeals["line"].astype(str))
+                       _key=_upper_text(appeals["claim_id"]) + "|" + appeals["line"].astype(str))
     errors = []
-    below = a.set_index(["_key", "_level"])
-    for i in a.index:
-        key, level = a.at[i, "_key"], int(a.at[i, "_level"])
-        if level <= 1:
-            continue
-        if (key, level - 1) not in below.index:
-            errors.append(_err(m.APPEALS, a.at[i, ROW], "level", level,
-                               f"a level {level} appeal with no level {level - 1} appeal on file for this line",
-                               f"add the level {level - 1} appeal (its date and outcome), or correct this Level",
+    # Each appeal above level 1 beside the first appeal of its line at the level below.
+    level = a["_level"].to_numpy()
+    below = a.drop_duplicates(["_key", "_level"], keep="first")
+    wanted = pd.MultiIndex.from_arrays([a["_key"].to_numpy(dtype=object), level - 1])
+    found = pd.MultiIndex.from_arrays([below["_key"].to_numpy(dtype=object),
+                                       below["_level"].to_numpy()]).get_indexer(wanted)
+    climbs = level > 1
+    missing = climbs & (found < 0)
+    prev = below.iloc[np.where(found >= 0, found, 0)] if len(below) else below
+    decided = np.where(prev["decision_date"].notna().to_numpy(), prev["decision_date"].to_numpy(),
+                       prev["appeal_date"].to_numpy())
+    decided = pd.Series(decided, index=a.index, dtype="datetime64[ns]")
+    early = climbs & (found >= 0) & (decided.notna() & (a["appeal_date"] < decided)).to_numpy()
+    for k in np.flatnonzero(missing | early):
+        i, n = a.index[k], int(level[k])
+        if missing[k]:
+            errors.append(_err(m.APPEALS, a.at[i, ROW], "level", n,
+                               f"a level {n} appeal with no level {n - 1} appeal on file for this line",
+                               f"add the level {n - 1} appeal (its date and outcome), or correct this Level",
                                WARNING))
-            continue
-        prev = below.loc[(key, level - 1)]
-        prev = prev.iloc[0] if isinstance(prev, pd.DataFrame) else prev
-        decided = prev["decision_date"] if pd.notna(prev["decision_date"]) else prev["appeal_date"]
-        if pd.notna(decided) and a.at[i, "appeal_date"] < decided:
+        else:
             errors.append(_err(m.APPEALS, a.at[i, ROW], "appeal_date", a.at[i, "appeal_date"].date(),
-                               f"the level {level} appeal is dated before level {level - 1} was decided "
-                               f"({decided:%m/%d/%Y})", "check the two dates", WARNING))
+                               f"the level {n} appeal is dated before level {n - 1} was decided "
+                               f"({decided[i]:%m/%d/%Y})", "check the two dates", WARNING))
     contracts = frames.get("Contracts")
     if claims is not None and not claims.empty and contracts is not None:
-        lines = claims.assign(_key=upper(claims["claim_id"].astype(str)) + "|" + claims["line"].astype(str))
+        # Only the claim lines of an appeal matter (a key is the claim ID and line, split at
+        # its last "|": an appeal's key matches a line's only if its claim ID does).
+        ids = _upper_text(claims["claim_id"])
+        appealed = ids.isin(set(_upper_text(appeals["claim_id"])))
+        lines = claims[appealed.to_numpy()]
+        lines = lines.assign(_key=ids[appealed] + "|" + lines["line"].astype(str))
         lines = lines.drop_duplicates("_key")
         allowed = pd.Series(appeal_levels(contract_terms(lines, contracts, ["appeal_levels", "payor_type"]))
                             .to_numpy(), index=lines["_key"].to_numpy())
@@ -354,15 +405,25 @@ NEEDS: dict[Rule, set[str]] = {unknown_payors: {"Contracts"}, contract_terms: {"
                                payment_rule_payors: {"Contracts"}}
 
 
-def validate(frames: Frames, settings: m.Settings,
-             given: set[str] | None = None) -> tuple[Frames, list[DataError]]:
+# The rules that only ever warn (every DataError they make is a WARNING: a static test holds
+# them to it). A warning never takes a row out of the figures, so a caller that wants only
+# the figures (a PX_ formula, which cannot show a warning) may leave them out.
+WARNS_ONLY: set[Rule] = {orphan_rows, later_payer_without_earlier, unknown_modifiers, payment_rule_payors,
+                         appeal_levels_in_order}
+
+
+def validate(frames: Frames, settings: m.Settings, given: set[str] | None = None,
+             warnings: bool = True) -> tuple[Frames, list[DataError]]:
     """Run every rule; drop the rows with errors (cascading: a contract left out makes
     its claims unknown-payor errors) and return the clean frames and all errors.
-    given: the tables the caller really has (default: all)."""
+    given: the tables the caller really has (default: all). warnings=False: the rules
+    that can only warn (WARNS_ONLY) are not run; the frames are the same."""
     errors: list[DataError] = []
     frames = dict(frames)
     for rule in RULES:
         if given is not None and not NEEDS.get(rule, set()) <= given:
+            continue
+        if not warnings and rule in WARNS_ONLY:
             continue
         found = rule(frames, settings)
         errors.extend(found)

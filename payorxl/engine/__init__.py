@@ -6,6 +6,7 @@ give the same outputs whether the call comes from a formula, a button or the CLI
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,17 +42,19 @@ class KPI:
 
 @dataclass
 class Results:
+    """What `calculate` gives. The fields after contracts are None when the call did not
+    ask for them (calculate's `parts`); a whole calculation has them all."""
     settings: m.Settings
     lines: pd.DataFrame            # one row per claim line: inputs + every per-line result
     contracts: pd.DataFrame        # contracts + notice calendar
-    kpis: dict[str, KPI]
-    denials_by: dict[str, pd.DataFrame]
-    aging: pd.DataFrame
-    scorecard: pd.DataFrame
-    worklist: pd.DataFrame
-    deadlines: pd.DataFrame        # missed / due-soon counts and dollars by deadline type
-    portfolio: dict[str, pd.DataFrame]
-    monthly: pd.DataFrame
+    kpis: dict[str, KPI] | None
+    denials_by: dict[str, pd.DataFrame] | None
+    aging: pd.DataFrame | None
+    scorecard: pd.DataFrame | None
+    worklist: pd.DataFrame | None
+    deadlines: pd.DataFrame | None  # missed / due-soon counts and dollars by deadline type
+    portfolio: dict[str, pd.DataFrame] | None
+    monthly: pd.DataFrame | None
     errors: list = field(default_factory=list)
     adjustments: pd.DataFrame | None = None   # the Adjustments rows with what each does ("kind")
     claim_rows: pd.DataFrame | None = None    # every Claims row's calculated columns (Role first)
@@ -84,6 +87,7 @@ def _plb_interest(claims: pd.DataFrame, adjustments: pd.DataFrame | None) -> np.
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFrame:
     """Every per-claim-line result, side by side with the claim's own columns."""
     claims, contracts = frames["Claims"], frames["Contracts"]
+    terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
     lines = line_summary(claims, frames["Payments"])
     lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))
     lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
@@ -93,13 +97,15 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     lines["denial_route_category"] = routed["category"].to_numpy()
     lines["denial_route_action"] = np.where(lines["denial_date"].notna().to_numpy(), routed["action"].to_numpy(),
                                             "").astype(object)
-    appealed = deadlines.first_appeal_dates(claims, frames["Appeals"]).notna().to_numpy()
+    # (an appeal matters only to a line whose denial is open: the others' are not looked up)
+    appeal_dates = deadlines.first_appeal_dates(claims, frames["Appeals"], lines["denial_open"])
+    appealed = appeal_dates.notna().to_numpy()
     lines["denial_action"] = np.where(lines["denial_open"].to_numpy(dtype=bool),
                                       np.where(appealed, rules.APPEAL, routed["action"].to_numpy()), "").astype(object)
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
-                                        frames.get("PaymentRules"), frames.get("Modifiers"))
+                                        frames.get("PaymentRules"), frames.get("Modifiers"), terms)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
-                                   money["expected_allowed"], settings)
+                                   money["expected_allowed"], settings, terms, appeal_dates)
     written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
                                             dl["resubmit_status"])
     balances = collections.ar_balances(claims, lines, written["written_off"])
@@ -109,8 +115,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.
-    out["underpayment_deadline"] = deadlines.dispute_deadline(claims, contracts, out["last_remit_date"]).where(
-        out["underpaid"])
+    out["underpayment_deadline"] = deadlines.dispute_deadline(claims, contracts, out["last_remit_date"],
+                                                              terms).where(out["underpaid"])
     out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
     out = pd.concat([out, _follow_up(claims, out["underpaid"], frames.get("Underpayments"))], axis=1)
@@ -124,10 +130,10 @@ def _follow_up(claims: pd.DataFrame, underpaid: pd.Series, follow: pd.DataFrame 
     """The practice's follow-up of each underpaid line (Underpayments sheet, by claim ID, case
     ignored, and line): follow_up (its Status; "Open" for an underpaid line with no row),
     follow_up_date, recovered_underpayment (cents)."""
-    out = pd.DataFrame({"follow_up": np.where(underpaid.to_numpy(), "Open", ""),
+    out = pd.DataFrame({"follow_up": pd.Series(np.where(underpaid.to_numpy(), "Open", "").astype(object),
+                                               index=claims.index, dtype=object),
                         "follow_up_date": pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]"),
                         "recovered_underpayment": np.zeros(len(claims), dtype="int64")}, index=claims.index)
-    out["follow_up"] = out["follow_up"].astype(object)
     if follow is None or follow.empty or claims.empty:
         return out
     claim_key, row_key = line_codes(claims, follow)
@@ -291,13 +297,29 @@ def _unpriced(lines: pd.DataFrame) -> list:
     return out
 
 
-def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None) -> Results:
+# The Results fields `calculate` may be asked for (its `parts`); lines, contracts and errors
+# are always there.
+PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "portfolio", "monthly",
+         "adjustments", "claim_rows", "payment_rows")
+
+
+def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
+              parts: Collection[str] | None = None) -> Results:
     """Run the whole engine over validated frames.
 
     Every figure counts each claim line once: the Claims rows whose Role is Line
     (lines.claim_roles). A Next payer row (the line's Secondary or Tertiary bill) adds its
     filing deadline and the worklist's "File claim"; a Void line is left out of every
-    figure and the worklist."""
+    figure and the worklist.
+
+    parts: the Results fields wanted (names in PARTS) besides lines, contracts and errors,
+    which are always there; None (the default) for all. A field not asked for is None.
+    Every part is worked out by the same code from the same per-line results whichever
+    others are asked for, so a PX_ formula that asks only for the scorecard gets the very
+    figures a whole recalculation shows, without the cost of the worklist or portfolio."""
+    want = set(PARTS if parts is None else parts)
+    if not want <= set(PARTS):
+        raise ValueError(f"unknown parts {sorted(want - set(PARTS))}; choose from {PARTS}")
     all_claims = frames["Claims"]
     roles = claim_roles(all_claims)
     is_line = (roles["role"] == LINE).to_numpy()
@@ -305,26 +327,61 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     lines = per_line(frames, settings).drop(columns="next_payer_seq")
-    next_rows = all_claims[(roles["role"] == NEXT_PAYER).to_numpy()].reset_index(drop=True)
-    next_lines = per_line({**frames, "Claims": next_rows}, settings) if len(next_rows) else None
-    if next_lines is not None:
-        next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
-        crossed = _crossed_over(next_rows, frames["Payments"])
-        next_lines.loc[crossed, "filing_status"] = CROSSED_OVER
+    next_lines = None
+    if want & {"worklist", "claim_rows"}:        # the next payer rows: only these two show them
+        next_rows = all_claims[(roles["role"] == NEXT_PAYER).to_numpy()].reset_index(drop=True)
+        next_lines = per_line({**frames, "Claims": next_rows}, settings) if len(next_rows) else None
+        if next_lines is not None:
+            next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
+            crossed = _crossed_over(next_rows, frames["Payments"])
+            next_lines.loc[crossed, "filing_status"] = CROSSED_OVER
     notices = deadlines.contract_notices(contracts, settings)
     contracts_out = pd.concat([contracts, notices], axis=1)
     contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
 
-    rate_frame = denials._line_frame(claims, lines)   # shared by the five groupings
-    denials_by = {by: denials.initial_denial_rate(claims, lines, by=by, frame=rate_frame)
-                  for by in ("payor", "category", "cpt", "month")}
+    rate_frame = (denials._line_frame(claims, lines)   # shared by the five groupings
+                  if want & {"kpis", "denials_by", "scorecard", "monthly"} else None)
+    groupings = (("payor", "category", "cpt", "month") if "denials_by" in want
+                 else ("payor",) if "scorecard" in want else ())
+    denials_by = {by: denials.initial_denial_rate(claims, lines, by=by, frame=rate_frame) for by in groupings}
+    aging_by_payor = (collections.aging(claims, lines[["balance"]], settings, by="payor")
+                      if want & {"aging", "scorecard"} else None)
+    dl = _deadline_table(lines, notices, contracts) if want & {"kpis", "deadlines"} else None
+    kpis = _kpis(claims, lines, appeals, rate_frame, dl, settings) if dl is not None and "kpis" in want else None
+    scorecard = (_scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
+                 if aging_by_payor is not None and "scorecard" in want else None)
+    worklist = (build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
+                if "worklist" in want else None)
+    pf = {
+        "payer_mix": portfolio.payer_mix(claims, lines, contracts),
+        "revenue_by_payor_cpt": portfolio.revenue_by_payor_cpt(claims, lines),
+        "rates": portfolio.rate_comparison(frames["FeeSchedule"], contracts, settings),
+        "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings),
+        "calendar": portfolio.renewal_calendar(contracts, notices),
+    } if "portfolio" in want else None
+    adjustments = frames.get("Adjustments") if "adjustments" in want else None
+    if adjustments is not None:
+        adjustments = adjustments.assign(kind=adjustment_kinds(adjustments))
+    return Results(settings, lines, contracts_out, kpis,
+                   denials_by if "denials_by" in want else None,
+                   aging_by_payor if "aging" in want else None, scorecard,
+                   worklist, dl if "deadlines" in want else None, pf,
+                   _monthly(lines, rate_frame) if "monthly" in want and rate_frame is not None else None,
+                   list(errors or []) + _unpriced(lines),
+                   adjustments,
+                   _claim_rows(all_claims, roles, lines, next_lines) if "claim_rows" in want else None,
+                   payment_actions(frames["Payments"], frames.get("DenialRouting"))
+                   if "payment_rows" in want else None)
+
+
+def _kpis(claims: pd.DataFrame, lines: pd.DataFrame, appeals: pd.DataFrame, rate_frame,
+          dl: pd.DataFrame, settings: m.Settings) -> dict[str, KPI]:
+    """The headline figures (model.KPIS)."""
     overall = denials.initial_denial_rate(claims, lines, by=None, frame=rate_frame)
-    aging_by_payor = collections.aging(claims, lines[["balance"]], settings, by="payor")
     summary = collections.collections_summary(claims, lines, lines[["balance"]], settings)
     overturn = denials.appeal_overturn_rate(appeals)
     writeoff_rate = denials.final_denial_writeoff_rate(claims, lines, lines["written_off"])
     under = lines["variance"].where(lines["underpaid"] & lines["follow_up"].isin(OPEN_FOLLOW_UP), 0).fillna(0)
-    dl = _deadline_table(lines, notices, contracts)
 
     def first(frame, column):
         return _nan_to_none(float(frame[column].iloc[0])) if len(frame) else None
@@ -346,26 +403,9 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
         "at_risk_amount": int(dl["due_soon_amount"].sum()),
     }
     # Labels, kinds, definitions and sources are declared in model.KPIS.
-    kpis = {d.key: KPI(d.label, values[d.key], d.kind,
+    return {d.key: KPI(d.label, values[d.key], d.kind,
                        d.definition.format(ar_period_days=settings.ar_period_days), d.source)
             for d in m.KPIS}
-    scorecard = _scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
-    worklist = build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
-    pf = {
-        "payer_mix": portfolio.payer_mix(claims, lines, contracts),
-        "revenue_by_payor_cpt": portfolio.revenue_by_payor_cpt(claims, lines),
-        "rates": portfolio.rate_comparison(frames["FeeSchedule"], contracts, settings),
-        "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings),
-        "calendar": portfolio.renewal_calendar(contracts, notices),
-    }
-    adjustments = frames.get("Adjustments")
-    if adjustments is not None:
-        adjustments = adjustments.assign(kind=adjustment_kinds(adjustments))
-    return Results(settings, lines, contracts_out, kpis, denials_by, aging_by_payor, scorecard,
-                   worklist, dl, pf, _monthly(lines, rate_frame), list(errors or []) + _unpriced(lines),
-                   adjustments,
-                   _claim_rows(all_claims, roles, lines, next_lines),
-                   payment_actions(frames["Payments"], frames.get("DenialRouting")))
 
 
 def payment_actions(payments: pd.DataFrame, routing: pd.DataFrame | None) -> pd.DataFrame:

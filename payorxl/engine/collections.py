@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .lines import str_values
+
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
 _EDGES = [-np.inf, 30, 60, 90, 120, np.inf]
@@ -80,8 +82,8 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     name = by or "group"
     bucket = aging_bucket(claims, balances, settings)
     frame = pd.DataFrame({
-        name: claims[by].astype(str).to_numpy() if by else "All",
-        "claim_id": claims["claim_id"].astype(str).to_numpy(),
+        name: pd.Series(str_values(claims[by]), index=claims.index, dtype=object) if by else "All",
+        "claim_id": pd.Series(str_values(claims["claim_id"]), index=claims.index, dtype=object),
         "bucket": bucket.to_numpy(),
         "balance": _series(balances, "balance").astype("int64").to_numpy(),
     }, index=claims.index)
@@ -141,7 +143,7 @@ def net_collection_rate(claims: pd.DataFrame, lines: pd.DataFrame, by: str | Non
     })[adjudicated]
     if by is None:
         return _rate(frame["payments"].sum(), frame["charges"].sum() - frame["contractual_adj"].sum())
-    frame[by] = claims[by].astype(str).to_numpy()[adjudicated]
+    frame[by] = pd.Series(str_values(claims[by])[adjudicated], index=frame.index, dtype=object)
     out = frame.groupby(by)[["payments", "charges", "contractual_adj"]].sum().astype("int64").reset_index()
     out[by] = out[by].astype(object)
     net = (out["charges"] - out["contractual_adj"]).astype("float64")

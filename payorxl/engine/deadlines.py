@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .lines import line_codes
+from .lines import _per_distinct_text, line_codes, texts
 
 KEY = ["claim_id", "line"]
 
@@ -51,8 +51,13 @@ def match_key(values: pd.Series) -> pd.Series:
 def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """`match_key` as codes into its distinct keys: keys[codes] is match_key(values)."""
     codes, distinct = pd.factorize(values)
-    keys = np.append(pd.Index(distinct, dtype=object).astype(str).str.upper().to_numpy(dtype=object), "")
-    return codes, keys
+    texts = np.asarray(distinct, dtype=object)
+    if pd.api.types.infer_dtype(texts, skipna=False) == "string":     # text: upper-cased at C speed
+        upper = np.empty(len(texts) + 1, dtype=object)
+        upper[:-1] = list(map(str.upper, texts))
+        upper[-1] = ""
+        return codes, upper
+    return codes, np.append(pd.Index(texts, dtype=object).astype(str).str.upper().to_numpy(dtype=object), "")
 
 
 def match_codes(*columns: pd.Series) -> list[np.ndarray]:
@@ -101,10 +106,24 @@ def round_half_up(values) -> pd.Series:
     return pd.Series(rounded, index=values.index).astype("Int64")
 
 
+_DAY = 86_400_000_000_000            # nanoseconds
+_NAT = np.iinfo(np.int64).min         # NaT as an integer
+
+
+def _stamps(dates) -> np.ndarray:
+    """Dates (a datetime Series) as int64 nanoseconds, NaT as _NAT."""
+    return np.asarray(dates.to_numpy(dtype="datetime64[ns]")).view(np.int64)
+
+
 def add_days(dates: pd.Series, days) -> pd.Series:
-    """dates + days (a number or a Series of Int64 aligned to dates); NaT where either is blank."""
+    """dates + days (a number or a Series of Int64 aligned to dates); NaT where either is blank.
+    (Whole days, added as nanoseconds: what adding a timedelta of that many days does.)"""
     days = pd.Series(days, index=dates.index, dtype="Int64")
-    return (dates + pd.to_timedelta(days.astype("Float64"), unit="D")).astype("datetime64[ns]")
+    stamps = _stamps(dates)
+    valid = (stamps != _NAT) & days.notna().to_numpy()
+    added = stamps + days.to_numpy(dtype="int64", na_value=0) * _DAY
+    name = dates.name if dates.name == days.name else None      # as pandas names a sum
+    return pd.Series(np.where(valid, added, _NAT).view("datetime64[ns]"), index=dates.index, name=name)
 
 
 def add_months(dates: pd.Series, months) -> pd.Series:
@@ -126,7 +145,26 @@ def add_months(dates: pd.Series, months) -> pd.Series:
 
 def days_between(later: pd.Series, earlier) -> pd.Series:
     """later − earlier in whole days (Int64; NA where either is blank). Dates are at
-    midnight, so this is Excel's plain subtraction of two dates."""
+    midnight, so this is Excel's plain subtraction of two dates. (As dividing the
+    timedelta by one day and rounding: nanoseconds ÷ a day's, half to even.)"""
+    if isinstance(earlier, pd.Series):
+        if not earlier.index.equals(later.index):      # aligned by label: as pandas does it
+            return _timedelta_days(later, earlier)
+        start = _stamps(earlier)
+        name = later.name if later.name == earlier.name else None
+    elif isinstance(earlier, pd.Timestamp) and earlier.tz is None:
+        start = np.full(len(later), earlier.as_unit("ns").value, dtype=np.int64)
+        name = later.name
+    else:
+        return _timedelta_days(later, earlier)
+    end = _stamps(later)
+    blank = (end == _NAT) | (start == _NAT)
+    days = np.round((end - start) / _DAY)
+    return pd.Series(pd.arrays.IntegerArray(np.where(blank, 0, days).astype("int64"), blank), index=later.index,
+                     name=name)
+
+
+def _timedelta_days(later, earlier):
     return ((later - earlier) / pd.Timedelta(days=1)).round().astype("Int64")
 
 
@@ -145,13 +183,16 @@ def _deadline_status(deadline: pd.Series, days_left: pd.Series, as_of, due_soon_
     done (filed, appealed) on time or late by the date it was done; otherwise Missed
     after the deadline, Due soon within `due_soon_days` of it (the deadline day itself
     included), else Open."""
-    known = deadline.notna()
+    # On int64 nanoseconds: a comparison with a blank date (NaT) is False, as in pandas.
+    due, when = _stamps(deadline), _stamps(pd.Series(done_date, index=deadline.index))
+    is_done = pd.Series(done, index=deadline.index).to_numpy(dtype=bool)
+    known = due != _NAT
     conditions = [
         ~known,
-        done & (done_date <= deadline),
-        done,
-        as_of > deadline,
-        days_left.fillna(0).astype("int64") <= due_soon_days,
+        is_done & known & (when != _NAT) & (when <= due),
+        is_done,
+        known & (pd.Timestamp(as_of).as_unit("ns").value > due),
+        days_left.fillna(0).astype("int64").to_numpy() <= due_soon_days,
     ]
     return choose(conditions, ["", on_time, late, MISSED, DUE_SOON], OPEN, deadline.index)
 
@@ -172,20 +213,20 @@ def filing_clock_start(claims: pd.DataFrame, filing_clock: pd.Series) -> pd.Seri
     "Later of DOS and Primary Remit": the later of the two (the DOS if no remit date).
     A blank or unknown clock counts as "DOS", the model's default.
     """
-    dos = claims["dos"]
-    remit = claims["primary_remit_date"]
-    through = claims["through_date"].fillna(dos)
-    from_remit = remit.where(claims["claim_type"].astype(str).isin(LATER_PAYERS) & remit.notna(), dos)
-    later = remit.where(remit > dos, dos)  # NaT > dos is False, so no remit date gives the DOS
-    clock = filing_clock.astype(str)
-    start = dos.where(clock != CLOCK_THROUGH, through)
-    start = start.where(clock != CLOCK_PRIMARY, from_remit)
-    start = start.where(clock != CLOCK_LATER, later)
-    return start.astype("datetime64[ns]")
+    dos, remit, through = _stamps(claims["dos"]), _stamps(claims["primary_remit_date"]), _stamps(claims["through_date"])
+    through = np.where(through != _NAT, through, dos)
+    later_payer = _per_distinct_text(claims["claim_type"], lambda t: t in LATER_PAYERS, bool).to_numpy()
+    from_remit = np.where(later_payer & (remit != _NAT), remit, dos)
+    later = np.where((remit != _NAT) & (dos != _NAT) & (remit > dos), remit, dos)   # no remit date: the DOS
+    clock = texts(filing_clock)
+    start = np.where(clock == CLOCK_THROUGH, through, dos)
+    start = np.where(clock == CLOCK_PRIMARY, from_remit, start)
+    start = np.where(clock == CLOCK_LATER, later, start)
+    return pd.Series(start.view("datetime64[ns]"), index=claims.index, name=claims["dos"].name)
 
 
 def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
-                     settings: m.Settings) -> pd.DataFrame:
+                     settings: m.Settings, terms: pd.DataFrame | None = None) -> pd.DataFrame:
     """Timely filing, per claim line (index = claims.index):
 
     clock_start: see `filing_clock_start`.
@@ -202,14 +243,15 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     Claims whose payor has no contract: NaT, <NA> and "".
     """
     as_of = _as_of(settings)
-    terms = contract_terms(claims, contracts, ["filing_limit", "filing_unit", "filing_clock", "corrected_days"])
+    if terms is None:
+        terms = contract_terms(claims, contracts, ["filing_limit", "filing_unit", "filing_clock", "corrected_days"])
     has_contract = terms["has_contract"]
     clock_start = filing_clock_start(claims, terms["filing_clock"]).where(has_contract)
 
-    in_months = (terms["filing_unit"].astype(str) == MONTHS).to_numpy()
+    in_months = texts(terms["filing_unit"]) == MONTHS
     deadline = add_days(clock_start, terms["filing_limit"])
     deadline = deadline.where(~in_months, add_months(clock_start, terms["filing_limit"]))
-    corrected = ((claims["frequency"].astype(str) == CORRECTED) & claims["original_remit_date"].notna()
+    corrected = ((texts(claims["frequency"]) == CORRECTED) & claims["original_remit_date"].notna()
                  & terms["corrected_days"].notna() & has_contract)
     deadline = deadline.where(~corrected, add_days(claims["original_remit_date"], terms["corrected_days"]))
 
@@ -278,8 +320,15 @@ def acknowledgements(claims: pd.DataFrame, acks: pd.DataFrame | None) -> pd.Data
 
 # --- appeals -------------------------------------------------------------------------
 
-def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.Series:
-    """The earliest Appeal Date filed for each claim line (NaT if none); index = claims.index."""
+def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Series:
+    """The earliest Appeal Date filed for each claim line (NaT if none); index = claims.index.
+    rows: a mask of the lines wanted (each line is looked up on its own), NaT for the others."""
+    if rows is not None:
+        rows = np.asarray(rows, dtype=bool)
+        out = pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]")
+        if rows.any():
+            out[rows] = first_appeal_dates(claims[rows], appeals).to_numpy()
+        return out
     # One integer per (claim ID as matched, line), the same in both frames: grouping and
     # looking up integers is several times faster than merging on the (text, number) pair.
     claim_ids, appeal_ids = match_codes(claims["claim_id"], appeals["claim_id"])
@@ -295,7 +344,8 @@ def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.Series
 
 
 def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
-                     appeals: pd.DataFrame, settings: m.Settings) -> pd.DataFrame:
+                     appeals: pd.DataFrame, settings: m.Settings, terms: pd.DataFrame | None = None,
+                     appeal_dates: pd.Series | None = None) -> pd.DataFrame:
     """Appeal windows for denied claim lines, denied in full or in part (``denial_open``;
     index = claims.index):
 
@@ -317,16 +367,19 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     whose payor has no contract: NaT, <NA> and "".
     """
     as_of = _as_of(settings)
-    terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days", "appeal_levels",
-                                               "next_level_days", "payor_type"])
+    if terms is None:
+        terms = contract_terms(claims, contracts, ["appeal_days", "mailing_days", "appeal_levels",
+                                                   "next_level_days", "payor_type"])
     denied = lines["denial_open"].astype(bool) & terms["has_contract"]
     if "denial_action" in lines:       # routed to an appeal (or appealed: the practice chose to)
         denied &= lines["denial_action"] == rules.APPEAL
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
-    appeal_date = first_appeal_dates(claims, appeals).where(denied)
+    appeal_date = (first_appeal_dates(claims, appeals, denied) if appeal_dates is None
+                   else appeal_dates).where(denied)
     # The level a line stands at: its highest appeal, upheld with levels left -> the next.
-    top = top_appeals(claims, appeals)
+    # (Each line's is looked up on its own; only a denied line's is used.)
+    top = top_appeals(claims, appeals, denied)
     levels = appeal_levels(terms)
     upheld = top["outcome"].eq("Upheld") & denied
     next_level = upheld & (top["level"] < levels)
@@ -353,12 +406,13 @@ RESUBMITTED, RESUBMITTED_LATE = "Resubmitted", "Resubmitted late"
 
 
 def resubmission_deadline(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
-                          filing_deadline: pd.Series) -> pd.Series:
+                          filing_deadline: pd.Series, terms: pd.DataFrame | None = None) -> pd.Series:
     """The last day to resubmit after the line's latest denial: the later of that denial +
     the contract's Corrected Claim Days and the line's filing deadline (a payer's corrected
     claim window never shortens the filing window); the filing deadline where the contract
     has no Corrected Claim Days. NaT without a denial on file."""
-    terms = contract_terms(claims, contracts, ["corrected_days"])
+    if terms is None:
+        terms = contract_terms(claims, contracts, ["corrected_days"])
     corrected = add_days(lines["denial_date"], terms["corrected_days"])
     later = pd.concat([corrected, filing_deadline.astype("datetime64[ns]")], axis=1).max(axis=1)
     return later.where(lines["denial_date"].notna() & terms["has_contract"]).astype("datetime64[ns]")
@@ -390,11 +444,13 @@ def denial_actions(claims: pd.DataFrame, lines: pd.DataFrame, resubmit_by: pd.Se
                          "resubmit_status": status}, index=claims.index)
 
 
-def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Series) -> pd.Series:
+def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Series,
+                     terms: pd.DataFrame | None = None) -> pd.Series:
     """The last day to dispute what a remittance did (an underpayment, a recoupment, unpaid
     interest), as a denial is appealed: `start` + the row's payor's Appeal Days + Mailing
     Days (index = rows.index); NaT where the payor has no contract."""
-    terms = contract_terms(rows, contracts, ["appeal_days", "mailing_days"])
+    if terms is None:
+        terms = contract_terms(rows, contracts, ["appeal_days", "mailing_days"])
     window = terms["appeal_days"].astype("Float64").fillna(0) + terms["mailing_days"].astype("Float64").fillna(0)
     deadline = pd.Series(start.to_numpy(), index=rows.index) + pd.to_timedelta(window.astype(float), unit="D")
     return deadline.where(terms["has_contract"])
@@ -403,7 +459,7 @@ def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Seri
 def appeal_levels(terms: pd.DataFrame) -> pd.Series:
     """Levels of appeal a contract allows: its Appeal Levels, else 5 for Medicare and
     Medicare Advantage, 2 otherwise (rules.py)."""
-    medicare = terms["payor_type"].astype(str).isin(rules.MEDICARE_TYPES)
+    medicare = _per_distinct_text(terms["payor_type"], lambda t: t in rules.MEDICARE_TYPES, bool).to_numpy()
     default = pd.Series(np.where(medicare, rules.MEDICARE_LEVELS, rules.DEFAULT_LEVELS), index=terms.index)
     return terms["appeal_levels"].astype("Float64").fillna(default.astype("Float64")).astype("int64")
 
@@ -411,19 +467,27 @@ def appeal_levels(terms: pd.DataFrame) -> pd.Series:
 def next_level_days(terms: pd.DataFrame, level: pd.Series) -> pd.Series:
     """Days to appeal at `level` (2 and up) from the previous level's decision: the
     contract's Next Level Days, else Medicare's schedule or 60 (rules.py)."""
-    medicare = terms["payor_type"].astype(str).isin(rules.MEDICARE_TYPES)
+    medicare = _per_distinct_text(terms["payor_type"], lambda t: t in rules.MEDICARE_TYPES, bool).to_numpy()
     schedule = level.map(rules.MEDICARE_NEXT_LEVEL_DAYS).fillna(rules.DEFAULT_NEXT_LEVEL_DAYS)
     default = schedule.where(medicare, rules.DEFAULT_NEXT_LEVEL_DAYS)
     return terms["next_level_days"].astype("Float64").fillna(default.astype("Float64"))
 
 
-def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.DataFrame:
+def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.DataFrame:
     """Per claim line (index = claims.index): level (the highest Level appealed, a blank
     level being 1; 0 when none), its outcome and decided (its Decision Date, else its
-    Appeal Date)."""
+    Appeal Date). rows: a mask of the lines wanted; the others as with no appeal."""
     out = pd.DataFrame({"level": 0, "outcome": "", "decided": pd.Series(pd.NaT, index=claims.index,
                                                                       dtype="datetime64[ns]")}, index=claims.index)
     if appeals is None or appeals.empty or claims.empty:
+        return out
+    wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    if not wanted.all():
+        if wanted.any():
+            some = top_appeals(claims[wanted], appeals)
+            for c in ("level", "outcome", "decided"):
+                out.loc[wanted, c] = some[c].to_numpy()
+        out["level"] = out["level"].astype("int64")
         return out
     claim_key, appeal_key = line_codes(claims, appeals)
     a = pd.DataFrame({"_key": appeal_key, "level": appeals["level"].fillna(1).astype("int64").to_numpy(),
@@ -442,7 +506,8 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame) -> pd.DataFrame:
 # --- prompt pay ----------------------------------------------------------------------
 
 def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
-               expected_allowed: pd.Series | None, settings: m.Settings) -> pd.DataFrame:
+               expected_allowed: pd.Series | None, settings: m.Settings,
+               terms: pd.DataFrame | None = None) -> pd.DataFrame:
     """Prompt payment of clean claims (state prompt-pay statutes or the contract), per
     claim line (index = claims.index), for lines filed (Filed Date present, not rejected
     since), not denied, whose contract has Prompt Pay Days:
@@ -461,7 +526,8 @@ def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFram
     Other lines: NaT, <NA> and "".
     """
     as_of = _as_of(settings)
-    terms = contract_terms(claims, contracts, ["prompt_pay_days", "prompt_pay_interest"])
+    if terms is None:
+        terms = contract_terms(claims, contracts, ["prompt_pay_days", "prompt_pay_interest"])
     eligible = (claims["filed_date"].notna() & terms["prompt_pay_days"].notna()
                 & ~lines["denied"].astype(bool) & terms["has_contract"])
     if "rejected" in lines:           # never received: no prompt-pay clock
@@ -470,10 +536,14 @@ def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFram
 
     remit_date = lines["first_remit_date"]
     processed = remit_date.notna() & ((lines["paid"] > 0) | (lines["patient_resp"] > 0))
-    conditions = [~eligible, processed & (remit_date <= due), processed, as_of > due]
+    conditions = [np.asarray(c, dtype=bool) for c in (~eligible, processed & (remit_date <= due), processed,
+                                                       as_of > due)]
     status = choose(conditions, ["", PAID_ON_TIME, PAID_LATE, OVERDUE], PENDING, claims.index)
 
-    paid_late, overdue = status == PAID_LATE, status == OVERDUE
+    # the status each line took, read off the conditions (the first that holds picks it)
+    before = conditions[0] | conditions[1]
+    paid_late = pd.Series(~before & conditions[2], index=claims.index)
+    overdue = pd.Series(~before & ~conditions[2] & conditions[3], index=claims.index)
     days_late = days_between(remit_date, due).where(paid_late, days_between(pd.Series(as_of, index=claims.index), due))
     days_late = days_late.where(paid_late | overdue)
 
@@ -547,24 +617,35 @@ def contract_notices(contracts: pd.DataFrame, settings: m.Settings) -> pd.DataFr
 
 # --- all claim-line deadlines --------------------------------------------------------
 
+# Every contract term a claim line's deadlines and price read (claim_deadlines, reimbursement).
+LINE_TERMS = ["filing_limit", "filing_unit", "filing_clock", "corrected_days", "appeal_days", "mailing_days",
+              "appeal_levels", "next_level_days", "payor_type", "prompt_pay_days", "prompt_pay_interest",
+              "fee_basis", "pct_of_medicare"]
+
+
 def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
                     appeals: pd.DataFrame, expected_allowed: pd.Series | None,
-                    settings: m.Settings) -> pd.DataFrame:
+                    settings: m.Settings, terms: pd.DataFrame | None = None,
+                    appeal_dates: pd.Series | None = None) -> pd.DataFrame:
     """`filing_deadlines`, `appeal_deadlines` and `prompt_pay` side by side, one row per
-    claim line (index = claims.index): the one call the recalculation makes."""
-    filing = filing_deadlines(claims, contracts, lines, settings)
+    claim line (index = claims.index): the one call the recalculation makes. terms: the
+    claims' `contract_terms` (LINE_TERMS) and appeal_dates their `first_appeal_dates`,
+    when the caller has them already."""
+    if terms is None:
+        terms = contract_terms(claims, contracts, LINE_TERMS)
+    filing = filing_deadlines(claims, contracts, lines, settings, terms)
     # A line filed again after a denial routed to a resubmission is judged by the
     # resubmission's window, not the original filing deadline (which it may well be past).
     routed = lines.get("denial_route_action", pd.Series("", index=claims.index)).isin(rules.RESUBMIT_ACTIONS)
     again = routed & (claims["filed_date"] > lines["denial_date"]).fillna(False) \
         & filing["filing_status"].isin([FILED_ON_TIME, FILED_LATE])
-    by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"])
+    by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"], terms)
     if again.any():
         filing.loc[again, "filing_status"] = np.where(claims.loc[again, "filed_date"] <= by[again],
                                                       FILED_ON_TIME, FILED_LATE)
     return pd.concat([
         filing,
-        appeal_deadlines(claims, contracts, lines, appeals, settings),
+        appeal_deadlines(claims, contracts, lines, appeals, settings, terms, appeal_dates),
         denial_actions(claims, lines, by, settings),
-        prompt_pay(claims, contracts, lines, expected_allowed, settings),
+        prompt_pay(claims, contracts, lines, expected_allowed, settings, terms),
     ], axis=1)

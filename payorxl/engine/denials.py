@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import rules
 from . import seeds
+from .lines import str_values, texts
 
 KEY = ["claim_id", "line"]
 OTHER = "Other"
@@ -74,7 +75,7 @@ def route(group: pd.Series, carc: pd.Series, rarc: pd.Series, table: pd.DataFram
         if act:                    # a row with no Action (an emptied table's blank row) routes nothing
             by_carc.setdefault(c, []).append((rules.route_score(g, r), g, r, cat, act))
     # one integer per distinct (group, CARC, remark codes), without a Python tuple per row
-    parts = [pd.factorize(column.fillna("").astype(str), sort=False) for column in (group, carc, rarc)]
+    parts = [pd.factorize(texts(column), sort=False) for column in (group, carc, rarc)]
     combined = np.zeros(len(group), dtype=np.int64)
     for part_codes, uniques in parts:
         combined = combined * (len(uniques) + 1) + part_codes
@@ -125,14 +126,14 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         # Claim IDs as integer codes: counting distinct integers is much faster.
         "claim_id": pd.factorize(claims["claim_id"].to_numpy(dtype=object))[0],
-        "payor": claims["payor"].to_numpy(dtype=object),
-        "cpt": claims["cpt"].to_numpy(dtype=object),
+        "payor": pd.Series(claims["payor"].to_numpy(dtype=object), dtype=object),   # kept as object
+        "cpt": pd.Series(claims["cpt"].to_numpy(dtype=object), dtype=object),
         "charge": claims["charge"].fillna(0).astype("int64").to_numpy(),
         "adjudicated": lines["adjudicated"].astype(bool).to_numpy(),
         "denied": lines["denied_first_pass"].astype(bool).to_numpy(),
         "first_remit_date": lines["first_remit_date"].to_numpy(),
-        "category": (lines["denial_category"] if "denial_category" in lines
-                     else denied_lines(claims, lines)["denial_category"]).to_numpy(),
+        "category": pd.Series((lines["denial_category"] if "denial_category" in lines
+                               else denied_lines(claims, lines)["denial_category"]).to_numpy(), dtype=object),
     })
 
 
@@ -280,8 +281,8 @@ def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
     n = len(claims)
     action = (lines["denial_action"].astype(str).to_numpy() if "denial_action" in lines
               else np.full(n, rules.APPEAL, dtype=object))
-    status = appeal_status.astype(str).to_numpy()
-    resubmit = (resubmit_status.astype(str).to_numpy() if resubmit_status is not None else np.full(n, "", dtype=object))
+    status = str_values(appeal_status)
+    resubmit = str_values(resubmit_status) if resubmit_status is not None else np.full(n, "", dtype=object)
     appeal = action == rules.APPEAL
     lost = appeal & (status == LOST)
     missed = appeal & (status == MISSED)

@@ -51,9 +51,9 @@ def payer_seqs(payments: pd.DataFrame) -> np.ndarray:
     where it is blank."""
     if "payer_seq" not in payments:
         return np.ones(len(payments), dtype="int64")
-    seq = pd.to_numeric(payments["payer_seq"].astype(object).where(payments["payer_seq"].notna(), None),
-                        errors="coerce")
-    return seq.fillna(1).astype("int64").to_numpy()
+    codes, distinct = pd.factorize(payments["payer_seq"].to_numpy(dtype=object))   # read once per value
+    seq = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
+    return np.append(seq.fillna(1).astype("int64").to_numpy(), 1)[codes]
 
 
 def adjustment_kinds(adjustments: pd.DataFrame) -> pd.Series:
@@ -71,8 +71,10 @@ def adjustment_kinds(adjustments: pd.DataFrame) -> pd.Series:
 def service_codes(claims: pd.DataFrame) -> np.ndarray:
     """One integer per claim line (claim ID, case ignored as Excel's COUNTIFS does, and line
     number), shared by every Claims row of that line."""
-    ids = claims["claim_id"].fillna("").astype(str).str.strip().str.upper()
-    return pd.factorize(pd.Series(list(zip(ids, claims["line"].astype("Int64").fillna(0).astype("int64")))))[0]
+    ids = text_codes(claims["claim_id"], _match_texts)[0]
+    numbers = pd.factorize(claims["line"].astype("Int64").fillna(0).astype("int64").to_numpy())[0]
+    # the (ID, line) pairs numbered in order of first appearance, as factorising the pairs does
+    return pd.factorize(ids * (int(numbers.max(initial=0)) + 1) + numbers)[0]
 
 
 def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
@@ -87,17 +89,21 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
     if claims.empty:
         return pd.DataFrame({"role": pd.Series([], dtype=object), "next_payer_seq": pd.Series([], dtype="int64")},
                             index=claims.index)
+    voided = (_per_distinct_text(claims["frequency"], lambda v: v.strip() == VOID_FREQUENCY, bool).to_numpy()
+              if "frequency" in claims else np.zeros(len(claims), dtype=bool))
+    seq = own_payer_seqs(claims, strip=True)
+    if not voided.any() and (seq == 1).all():    # every row the first payer's, none void: each is its line
+        return pd.DataFrame({"role": np.full(len(claims), LINE, dtype=object),
+                             "next_payer_seq": np.zeros(len(claims), dtype="int64")}, index=claims.index)
     service = service_codes(claims)
-    kind = claims["claim_type"].fillna("").astype(str).str.strip() if "claim_type" in claims else \
-        pd.Series("", index=claims.index)
-    voided = (claims["frequency"].fillna("").astype(str).str.strip() == VOID_FREQUENCY).to_numpy() \
-        if "frequency" in claims else np.zeros(len(claims), dtype=bool)
     n = int(service.max()) + 1
     void_line = np.bincount(service, weights=voided, minlength=n)[service] > 0
-    seq = kind.map(PAYER_SEQ_OF_TYPE).fillna(1).astype("int64").to_numpy()
-    first_payer = pd.Series(seq).groupby(service).transform("min").to_numpy()
-    role = np.where(void_line, VOID, np.where(seq == first_payer, LINE, NEXT_PAYER)).astype(object)
-    next_seq = pd.Series(np.where(seq > 1, seq, 0)).groupby(service).transform("max").to_numpy()
+    first_payer = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first_payer, service, seq)
+    role = np.where(void_line, VOID, np.where(seq == first_payer[service], LINE, NEXT_PAYER)).astype(object)
+    next_seq = np.zeros(n, dtype="int64")
+    np.maximum.at(next_seq, service, np.where(seq > 1, seq, 0))
+    next_seq = next_seq[service]
     return pd.DataFrame({"role": role, "next_payer_seq": np.where(role == LINE, next_seq, 0)},
                         index=claims.index)
 
@@ -108,8 +114,8 @@ def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray
     several times faster than on the (text, number) pair."""
     # Case and surrounding blanks ignored, as Excel's SUMIFS and COUNTIFS match them.
     ids = pd.Series(np.concatenate([claims["claim_id"].to_numpy(dtype=object),
-                                    payments["claim_id"].to_numpy(dtype=object)]))
-    codes = _per_distinct_text(ids, lambda v: v.strip().upper()).pipe(pd.factorize)[0].astype("int64")
+                                    payments["claim_id"].to_numpy(dtype=object)]), dtype=object)
+    codes = text_codes(ids, _match_texts)[0].astype("int64")
     lines = np.concatenate([claims["line"].to_numpy(dtype="int64"), payments["line"].to_numpy(dtype="int64")])
     width = int(lines.max()) + 1 if len(lines) else 1
     key = codes * width + lines
@@ -151,7 +157,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     carc29: a remittance row for the line cites CARC 29 (timely filing expired).
     """
     out = claims[KEY].copy()
-    pay = payments.copy()
+    pay = payments
     if pay.empty:
         for c in MONEY_SUMS + ["received", "first_paid", "n_remits", "patient_share"]:
             out[c] = pd.Series(0, index=out.index, dtype="int64")
@@ -164,99 +170,179 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
             out[c] = False
         return out
 
-    for c in ("sequestration", "interest"):
-        if c not in pay:
-            pay[c] = 0
-    for c in MONEY_SUMS:
-        if c != "allowed":
-            pay[c] = pay[c].fillna(0).astype("int64")
-    pay["allowed"] = pay["allowed"].fillna(pay["paid"] + pay["patient_resp"] + pay["sequestration"]).astype("int64")
-    pay["is_denial"] = denial_rows(pay)
-    status = pay["claim_status"].astype(str).to_numpy()
+    n_pay = len(pay)
+    money = {c: (pay[c].fillna(0).astype("int64").to_numpy() if c in pay else np.zeros(n_pay, dtype="int64"))
+             for c in MONEY_SUMS if c != "allowed"}
+    allowed = pay["allowed"].fillna(pd.Series(money["paid"] + money["patient_resp"] + money["sequestration"],
+                                              index=pay.index)).astype("int64").to_numpy()
+    is_denial = denial_rows(pd.DataFrame({"claim_status": pd.Series(pay["claim_status"].to_numpy(), dtype=object),
+                                          "denied_amount": money["denied_amount"]})).to_numpy(dtype=bool)
+    status = texts(pay["claim_status"])
     seq = payer_seqs(pay)
     # Group on one integer per claim line (factorised once) rather than on the
-    # (claim ID, line) pair: pandas would re-hash the claim ID strings for every groupby.
+    # (claim ID, line) pair, and aggregate each column with numpy over the rows sorted by
+    # line: one pass per figure, no frame built per step.
     claim_key, pay_key = line_codes(claims, pay)
-    pay["_line"] = pay_key
-    pay["_seq"] = seq
-    own = pd.Series(claims["claim_type"].fillna("").astype(str).map(PAYER_SEQ_OF_TYPE).fillna(1)
-                    .astype("int64").to_numpy() if "claim_type" in claims else np.ones(len(claims), dtype="int64"),
-                    index=claim_key)
-    own = own[~own.index.duplicated()]
-    pay["_own"] = pay["_line"].map(own).fillna(1).astype("int64").to_numpy() == seq
-    pay["_own_allowed"] = pay["allowed"].where(pay["_own"], 0)
-    pay["_own_received"] = (pay["paid"] + pay["patient_resp"] + pay["sequestration"]).where(pay["_own"], 0)
-    pay["_reversal"] = status == REVERSAL_STATUS
-    groups = pay.groupby("_line", sort=False)
-    totals = groups[[c for c in MONEY_SUMS if c != "allowed"]].sum()
-    totals["allowed"] = groups["_own_allowed"].sum()
-    totals["received"] = groups["_own_received"].sum()
-    totals["n_remits"] = groups.size()
-    totals["first_remit_date"] = groups["remit_date"].min()
-    totals["last_remit_date"] = groups["remit_date"].max()
-    reversals = groups["_reversal"].sum()
-    totals["awaiting_reprocessing"] = (reversals > 0) & (reversals >= totals["n_remits"] - reversals)
+    group, keys = pd.factorize(pay_key)
+    n_groups = len(keys)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]]) if n_pay else np.zeros(0, np.intp)
 
+    def total(values) -> np.ndarray:          # per line: the sum over its rows
+        return np.add.reduceat(np.asarray(values)[order], starts)
+
+    def most(values) -> np.ndarray:           # per line: the largest value over its rows
+        return np.maximum.reduceat(np.asarray(values)[order], starts)
+
+    nat = np.iinfo(np.int64).min              # NaT as an integer: below every date
+    remit = pay["remit_date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    dated = remit != nat
+    first_remit = np.minimum.reduceat(np.where(dated, remit, np.iinfo(np.int64).max)[order], starts)
+    first_remit = np.where(first_remit == np.iinfo(np.int64).max, nat, first_remit)   # all undated: NaT
+    last_remit = most(remit)                  # NaT is the smallest, so a date wins over it
+
+    own = pd.Series(own_payer_seqs(claims), index=claim_key)
+    own = own[~own.index.duplicated()]
+    is_own = pd.Series(pay_key).map(own).fillna(1).astype("int64").to_numpy() == seq
+    reversal = status == REVERSAL_STATUS
+    n_remits = np.bincount(group, minlength=n_groups)
+    reversals = total(reversal.astype("int64"))
     # The last payer: its patient responsibility is the patient's, unless it forwarded
     # the claim to a next payer (CLP02 19/20/21), which then owes it.
-    last = groups["_seq"].transform("max").to_numpy() == seq
-    pay["_last_pr"] = pay["patient_resp"].where(last, 0)
+    last_seq = most(seq)
+    last = last_seq[group] == seq
     # ... as its latest adjudication says (a forwarded one reversed and reissued is not).
-    adjudication = pay["remit_date"].where(last & ~pay["_reversal"].to_numpy())
-    latest = adjudication.groupby(pay["_line"]).transform("max")
-    pay["_forwarded"] = (adjudication == latest).to_numpy() & np.isin(status, rules.FORWARDED)
-    by_line = pay.groupby("_line", sort=False)
-    totals["last_payer_seq"] = by_line["_seq"].max()
-    totals["forwarded"] = by_line["_forwarded"].any()
-    next_seq = (pd.Series(claims["next_payer_seq"].to_numpy(), index=claim_key) if "next_payer_seq" in claims
-                else pd.Series(0, index=claim_key))
-    next_seq = next_seq[~next_seq.index.duplicated()].reindex(totals.index).fillna(0)
-    waiting = totals["forwarded"] | (next_seq > totals["last_payer_seq"])
-    totals["patient_share"] = by_line["_last_pr"].sum().where(~waiting, 0)
-
-    first = pay[pay["remit_date"] == groups["remit_date"].transform("min")]
-    first_groups = first.groupby("_line", sort=False)
-    totals["first_paid"] = first_groups["paid"].sum()
-    totals["denied_first_pass"] = first_groups["is_denial"].any()
-
-    denials = pay[pay["is_denial"]].sort_values("remit_date", kind="stable")
-    last_denial = denials.groupby("_line", sort=False).tail(1).set_index("_line")
-    totals["denial_date"] = last_denial["remit_date"]
-    totals["denial_carc"] = last_denial["carc"]
-    totals["denial_group"] = last_denial["group_code"]
-    totals["denial_rarc"] = last_denial["rarc"] if "rarc" in last_denial else ""
-    paying = pay[(pay["paid"] > 0) & ~pay["_reversal"]]
-    totals["last_paid_date"] = paying.groupby("_line", sort=False)["remit_date"].max()
+    adjudication = np.where(last & ~reversal, remit, nat)
+    latest = most(adjudication)[group]
+    forwarded_row = (adjudication != nat) & (adjudication == latest) & np.isin(status, rules.FORWARDED)
+    forwarded = total(forwarded_row.astype("int64")) > 0
+    billed = (pd.Series(claims["next_payer_seq"].to_numpy(), index=claim_key) if "next_payer_seq" in claims
+              else pd.Series(0, index=claim_key))
+    next_seq = billed[~billed.index.duplicated()].reindex(keys).fillna(0).to_numpy()
+    waiting = forwarded | (next_seq > last_seq)
+    patient_share = np.where(waiting, 0, total(np.where(last, money["patient_resp"], 0)))
+    # The first adjudication: the rows on the line's earliest remittance date.
+    first = dated & (remit == first_remit[group])
+    first_paid = total(np.where(first, money["paid"], 0))
+    denied_first_pass = total((first & is_denial).astype("int64")) > 0
+    # The latest denial: the last denial row by remittance date (undated last), then by row.
+    denial_order = np.where(is_denial, np.where(dated, remit, np.iinfo(np.int64).max), nat)
+    ranked = np.lexsort((np.arange(n_pay), denial_order, group))
+    last_row = ranked[np.r_[starts[1:], n_pay] - 1] if n_pay else np.zeros(0, np.intp)   # per line
+    has_denial = is_denial[last_row]
+    paying = (money["paid"] > 0) & ~reversal
+    last_paid = most(np.where(paying, remit, nat))
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
     # (The text compared once per distinct code; a line is flagged when any of its rows is.)
     codes, distinct = pd.factorize(pay["carc"])
     cites29 = np.append(np.array([str(c).strip().upper() in rules.TIMELY_FILING_FORMS for c in distinct],
                                  dtype=bool), False)[codes]
-    totals["carc29"] = totals.index.isin(pay_key[cites29])
-    out = out.join(totals.reindex(claim_key).set_axis(out.index))
-    for c in MONEY_SUMS + ["received", "first_paid", "n_remits", "patient_share"]:
-        out[c] = out[c].fillna(0).astype("int64")
-    out["last_payer_seq"] = out["last_payer_seq"].fillna(1).astype("int64")
-    out["denial_carc"] = _per_distinct_text(out["denial_carc"], rules.reason_code)
-    out["denial_group"] = out["denial_group"].fillna("").astype(object)
-    out["denial_rarc"] = out["denial_rarc"].fillna("").astype(object)
-    for c in ["denied_first_pass", "carc29", "forwarded", "awaiting_reprocessing"]:
-        out[c] = out[c].eq(True)        # a line with no remittance (NaN here) is False
+    carc29 = total(cites29.astype("int64")) > 0
+
+    # Each claim line's figures: its payments' (found), or none.
+    found = pd.Index(keys).get_indexer(claim_key)
+    has = found >= 0
+    at = np.where(has, found, 0)
+
+    def spread(values, missing, dtype=None) -> np.ndarray:     # per line value -> per claim line
+        values = np.asarray(values)
+        taken = values[at] if len(values) else np.empty(len(at), dtype=values.dtype)
+        return np.where(has, taken, missing).astype(dtype or values.dtype)
+
+    def spread_dates(values) -> np.ndarray:
+        return spread(values, nat, "int64").view("datetime64[ns]")
+
+    def spread_text(values) -> pd.Series:     # text of the latest denial row: NaN where none
+        picked = np.asarray(values, dtype=object)[last_row]
+        text = pd.Series(spread(picked, np.nan, object), index=out.index, dtype=object)
+        return text.where(spread(has_denial, False, bool), np.nan)
+
+    for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"):
+        out[c] = spread(total(money[c]), 0, "int64")
+    out["allowed"] = spread(total(np.where(is_own, allowed, 0)), 0, "int64")
+    out["received"] = spread(total(np.where(is_own, money["paid"] + money["patient_resp"]
+                                            + money["sequestration"], 0)), 0, "int64")
+    out["n_remits"] = spread(n_remits, 0, "int64")
+    out["first_remit_date"] = spread_dates(first_remit)
+    out["last_remit_date"] = spread_dates(last_remit)
+    out["awaiting_reprocessing"] = spread((reversals > 0) & (reversals >= n_remits - reversals), False, bool)
+    out["last_payer_seq"] = spread(last_seq, 1, "int64")
+    out["forwarded"] = spread(forwarded, False, bool)
+    out["patient_share"] = spread(patient_share, 0, "int64")
+    out["first_paid"] = spread(first_paid, 0, "int64")
+    out["denied_first_pass"] = spread(denied_first_pass, False, bool)
+    out["denial_date"] = spread_dates(np.where(has_denial, remit[last_row], nat))
+    # the CARC as the CARC list spells it, read once per distinct code ("" where no denial)
+    carc_codes, carcs = pd.factorize(texts(pay["carc"]))
+    read = np.array([rules.reason_code(c) for c in carcs] + [rules.reason_code("")], dtype=object)
+    out["denial_carc"] = pd.Series(read[np.where(spread(has_denial, False, bool),
+                                                 spread(carc_codes[last_row], -1, "int64"), -1)],
+                                   index=out.index, dtype=object)
+    out["denial_group"] = spread_text(pay["group_code"]).fillna("").astype(object)
+    out["denial_rarc"] = (spread_text(pay["rarc"]).fillna("").astype(object) if "rarc" in pay
+                          else pd.Series("", index=out.index, dtype=object))
+    last_paid_date = pd.Series(spread_dates(last_paid), index=out.index)
+    out["carc29"] = spread(carc29, False, bool)
     out["adjudicated"] = out["n_remits"] > 0
     on_file = out["denial_date"].notna()
     out["denied"] = on_file & (out["paid"] <= 0)
     # Paid in part with the rest denied: the latest denial is not followed by a payment (a
     # denial paid on resubmission or appeal is closed, though its denied amount stays).
-    not_paid_since = out["last_paid_date"].isna() | (out["denial_date"] >= out["last_paid_date"])
+    not_paid_since = last_paid_date.isna() | (out["denial_date"] >= last_paid_date)
     out["partial_denial"] = on_file & (out["paid"] > 0) & (out["denied_amount"] > 0) & not_paid_since
-    out = out.drop(columns="last_paid_date")
     out["denial_open"] = out["denied"] | out["partial_denial"]
     return out
 
 
-def _per_distinct_text(values: pd.Series, convert) -> pd.Series:
+def _match_texts(texts) -> list[str]:
+    """Claim IDs as matched: case and surrounding blanks ignored (str methods mapped at C speed)."""
+    return list(map(str.upper, map(str.strip, texts)))
+
+
+def texts(values: pd.Series) -> np.ndarray:
+    """The values as ``values.fillna("").astype(str)`` gives them, as an object array of
+    str: the column itself when it holds only text (as conversion leaves every text
+    column), without building pandas' string array."""
+    a = values.to_numpy(dtype=object)
+    if len(a) and pd.api.types.infer_dtype(a, skipna=False) == "string":
+        return a
+    return values.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def str_values(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).to_numpy()`` (a missing value stays missing): the column's own
+    array when it holds only text, without building pandas' string array."""
+    a = values.to_numpy(dtype=object)
+    if len(a) and pd.api.types.infer_dtype(a, skipna=False) == "string":
+        return a
+    return values.astype(str).to_numpy()
+
+
+def text_codes(values: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
+    """The texts (`texts`) converted, as codes into the distinct results: keys[codes] is
+    the converted value of each row, codes numbered in order of first appearance (as
+    pd.factorize numbers the converted values). convert(distinct) takes the distinct texts
+    (an object array) and returns their converted values, in order."""
+    codes, distinct = pd.factorize(texts(values))
+    converted = np.empty(len(distinct), dtype=object)
+    converted[:] = convert(distinct)
+    key_codes, keys = pd.factorize(converted)
+    return key_codes[codes], np.asarray(keys, dtype=object)
+
+
+def _per_distinct_text(values: pd.Series, convert, dtype=object) -> pd.Series:
     """convert() of each distinct text (blank for a missing one), spread back."""
-    codes, distinct = pd.factorize(values.fillna("").astype(str))
-    converted = np.array([convert(v) for v in distinct] + [""], dtype=object)
-    return pd.Series(converted[codes], index=values.index, dtype=object)
+    codes, distinct = pd.factorize(texts(values))
+    converted = np.empty(len(distinct), dtype=dtype)
+    converted[:] = [convert(v) for v in distinct]
+    return pd.Series(converted[codes], index=values.index, dtype=dtype)
+
+
+def own_payer_seqs(claims: pd.DataFrame, strip: bool = False) -> np.ndarray:
+    """The payer sequence each Claims row is billed to, by its Claim Type (PAYER_SEQ_OF_TYPE;
+    1 for a blank or unknown type), as an int64 array. strip: surrounding blanks ignored."""
+    if "claim_type" not in claims:
+        return np.ones(len(claims), dtype="int64")
+    return _per_distinct_text(claims["claim_type"], lambda v: PAYER_SEQ_OF_TYPE.get(v.strip() if strip else v, 1),
+                              "int64").to_numpy()

@@ -14,40 +14,95 @@ billing company may hold a million lines. Keys match as the workbook's formulas 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .deadlines import contract_terms, match_codes, match_key, round_half_up
+from .deadlines import _key_codes, contract_terms, match_codes, match_key
+from .lines import _per_distinct_text, text_codes, texts
 
 FEE_KEY = ["payor", "cpt", "modifier"]
 FEE_SCHEDULE, PCT_OF_MEDICARE = m.FEE_BASES
 
 
-def _rate_lookup(wanted: list[pd.Series], listed: list[pd.Series], dos: pd.Series,
-                 fee_schedule: pd.DataFrame) -> pd.Series:
-    """The Allowed of the FeeSchedule row whose key columns (`listed`, case ignored) equal
-    `wanted` and whose dates cover the date of service (see `fee_schedule_rate`)."""
-    # The key columns as one integer, the same in both frames: a merge on one integer is
-    # several times faster than on several text columns.
-    n, key = len(dos), np.zeros(len(dos) + len(fee_schedule), dtype=np.int64)
-    for wanted_keys, fee_keys in zip(wanted, listed):
-        codes = np.concatenate(match_codes(wanted_keys, fee_keys))
+class _Keys:
+    """A text column ready to be matched case-blind, factorised once: codes (−1 for a
+    missing value) into its distinct values. Several lookups of the same column (the
+    claims' payor, CPT, setting) share it."""
+    __slots__ = ("codes", "distinct")
+
+    def __init__(self, values: pd.Series | None, codes=None, distinct=None):
+        if values is not None:
+            codes, distinct = pd.factorize(values)
+        self.codes = codes
+        # a blank (missing) value is matched as "" (match_key), so it is one of the values
+        self.distinct = pd.Series(np.append(np.asarray(distinct, dtype=object), ""), dtype=object)
+
+    @classmethod
+    def of(cls, codes: np.ndarray, distinct) -> _Keys:
+        """The keys of a column already factorised: distinct[codes] is each row's value."""
+        return cls(None, codes, distinct)
+
+
+def _as_keys(values) -> _Keys:
+    return values if isinstance(values, _Keys) else _Keys(values)
+
+
+def _joint_codes(wanted: list[_Keys], listed: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per wanted row and per listed row, equal exactly where the match keys
+    (`match_codes`) of every column are equal. Each column's distinct values are matched,
+    not its rows: the same keys as matching the rows, for a few dozen values."""
+    n, f = len(wanted[0].codes), len(listed[0]) if listed else 0
+    key = np.zeros(n + f, dtype=np.int64)
+    for w, fee_keys in zip(wanted, listed):
+        distinct, fee_codes = match_codes(w.distinct, fee_keys)
+        codes = np.concatenate([distinct[w.codes], fee_codes])    # code −1 (blank) takes the "" at the end
         key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
-    want = pd.DataFrame({"_key": key[:n], "dos": dos.to_numpy(dtype="datetime64[ns]"), "_pos": np.arange(n)})
-    rates = pd.DataFrame({
-        "_key": key[n:],
-        "effective_from": fee_schedule["effective_from"].to_numpy(dtype="datetime64[ns]"),
-        "effective_to": fee_schedule["effective_to"].to_numpy(dtype="datetime64[ns]"),
-        "allowed": fee_schedule["allowed"].astype("Int64").to_numpy(),
-        "_order": np.arange(len(fee_schedule)),
-    })
-    hits = want.merge(rates, on="_key", how="inner")
-    in_effect = (hits["effective_from"] <= hits["dos"]) & (
-        hits["effective_to"].isna() | (hits["dos"] <= hits["effective_to"]))
-    hits = hits[in_effect].sort_values(["_pos", "effective_from", "_order"], kind="stable")
-    best = hits.drop_duplicates("_pos", keep="last").set_index("_pos")["allowed"]
-    return pd.Series(best.reindex(np.arange(n)).astype("Int64").to_numpy(), index=dos.index, dtype="Int64")
+    return key[:n], key[n:]
+
+
+def _rate_lookup(wanted: list, listed: list[pd.Series], dos: pd.Series, fee_schedule: pd.DataFrame) -> pd.Series:
+    """The Allowed of the FeeSchedule row whose key columns (`listed`, case ignored) equal
+    `wanted` (Series, or their `_Keys`) and whose dates cover the date of service (see
+    `fee_schedule_rate`).
+
+    The rows of one key cut the calendar into spans at their Effective From and the day
+    after their Effective To; within a span the same rows are in effect, so the winner (the
+    latest Effective From, then the lower row) is worked out once per span, and each line
+    finds its span by a binary search on its date of service."""
+    want_key, fee_key = _joint_codes([_as_keys(w) for w in wanted], listed)
+    n = len(dos)
+    allowed = fee_schedule["allowed"].astype("Int64").array
+    start = fee_schedule["effective_from"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    stop = fee_schedule["effective_to"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    nat = np.iinfo(np.int64).min                     # NaT seen as an integer
+    when = dos.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    found = np.full(n, -1, dtype=np.int64)           # the fee row each line takes
+    usable = start != nat                            # no Effective From: in effect on no date
+    order = np.argsort(want_key, kind="stable")
+    sorted_keys = want_key[order]
+    for k in np.unique(fee_key[usable]):
+        lo, hi = np.searchsorted(sorted_keys, [k, k + 1])
+        if lo == hi:
+            continue
+        rows = np.flatnonzero(usable & (fee_key == k))
+        open_ended = (stop[rows] == nat) | (stop[rows] == np.iinfo(np.int64).max)
+        after = np.where(open_ended, 0, stop[rows] + 1)           # the first instant past Effective To
+        cuts = np.unique(np.concatenate([start[rows], after[~open_ended]]))
+        # the rows in effect at each cut: from <= cut <= to
+        covers = (start[rows][None, :] <= cuts[:, None]) & (open_ended[None, :] | (cuts[:, None] < after[None, :]))
+        # the winner: the latest Effective From, then the lower row (the larger position)
+        rank = np.argsort(np.lexsort((rows, start[rows])))        # 0 = first in (from, row) order
+        best = np.where(covers, rank[None, :], -1).max(axis=1)
+        winner = np.where(best >= 0, rows[np.argsort(rank)][np.maximum(best, 0)], -1)
+        lines = order[lo:hi]
+        t = when[lines]
+        span = np.searchsorted(cuts, t, side="right") - 1         # the last cut on or before the date
+        found[lines] = np.where((span >= 0) & (t != nat), winner[np.maximum(span, 0)], -1)
+    values = allowed.take(found, allow_fill=True)
+    return pd.Series(values, index=dos.index, dtype="Int64")
 
 
 def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos: pd.Series,
@@ -65,37 +120,46 @@ def fee_schedule_rate(payor: pd.Series, cpt: pd.Series, modifier: pd.Series, dos
     return fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting)[0]
 
 
-def fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting=None) -> tuple[pd.Series, pd.Series]:
-    """`fee_schedule_rate`, and per line the Setting of the row used ("" for a blank one)."""
+def fee_schedule_setting(payor, cpt, modifier, dos, fee_schedule, setting=None,
+                         setting_keys: _Keys | None = None) -> tuple[pd.Series, pd.Series]:
+    """`fee_schedule_rate`, and per line the Setting of the row used ("" for a blank one).
+    payor, cpt and modifier may be given as their `_Keys` (setting_keys: the setting's)."""
     listed = fee_schedule.get("setting")
     listed = (listed.fillna("").astype(str).str.strip() if listed is not None
               else pd.Series("", index=fee_schedule.index))
     blank = (listed == "").to_numpy()
+    payor, cpt, modifier = _as_keys(payor), _as_keys(cpt), _as_keys(modifier)
     general = _rate_lookup([payor, cpt, modifier], [fee_schedule[k][blank] for k in FEE_KEY], dos,
                            fee_schedule[blank])
     if setting is None or blank.all():
-        return general, pd.Series("", index=payor.index, dtype=object)
+        return general, pd.Series("", index=general.index, dtype=object)
     own = fee_schedule[~blank]
-    specific = _rate_lookup([payor, cpt, modifier, setting], [own[k] for k in FEE_KEY] + [listed[~blank]], dos, own)
-    used = pd.Series(np.where(specific.notna(), setting.astype(str), ""), index=payor.index, dtype=object)
+    specific = _rate_lookup([payor, cpt, modifier, setting_keys or _Keys(setting)],
+                            [own[k] for k in FEE_KEY] + [listed[~blank]], dos, own)
+    used = pd.Series(np.where(specific.notna(), setting.astype(str), ""), index=general.index, dtype=object)
     return specific.fillna(general), used
 
 
 def claim_setting(pos: pd.Series) -> pd.Series:
     """Facility or Non-facility, by the place of service (rules.FACILITY_POS; "2" is "02";
     a blank or unknown code is Non-facility, the office rate)."""
-    codes, distinct = pd.factorize(pos.fillna("").astype(str))     # a few codes over many lines
+    codes, settings = _setting_codes(pos)
+    return pd.Series(settings[codes], index=pos.index, dtype=object)
+
+
+def _setting_codes(pos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`claim_setting` as codes into its distinct settings (worked out once per distinct code)."""
     def setting(text: str) -> str:
         text = text.strip()
         return rules.FACILITY if ("0" + text if len(text) == 1 else text) in rules.FACILITY_POS else rules.NON_FACILITY
-    settings = np.array([setting(t) for t in distinct] + [rules.NON_FACILITY], dtype=object)
-    return pd.Series(settings[codes], index=pos.index, dtype=object)
+    return text_codes(pos, lambda distinct: [setting(t) for t in distinct])
 
 
 def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> pd.DataFrame:
     """Per claim line (index = claims.index): lesser_of (bool), first_pct, second_pct,
     further_pct, npp_pct: the PaymentRules row of the claim's payor (case ignored), a blank
-    cell taking the All payors row's, then Medicare's rule (rules.py)."""
+    cell taking the All payors row's, then Medicare's rule (rules.py). Worked out once per
+    distinct payor."""
     first, second, further = rules.PROCEDURE_PCTS_DEFAULT
     defaults = {"lesser_of": rules.LESSER_OF_DEFAULT, "first_pct": first, "second_pct": second,
                 "further_pct": further, "npp_pct": rules.NPP_PCT_DEFAULT}
@@ -103,17 +167,20 @@ def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> p
     keys = match_key(table["payor"].fillna("").astype(str)) if len(table) else pd.Series([], dtype=object)
     table = table.assign(_payor=keys.to_numpy()).drop_duplicates("_payor").set_index("_payor")
     everyone = rules.ALL.upper()
-    payor = match_key(claims["payor"].fillna("").astype(str))
+    codes, payors = _key_codes(pd.Series(texts(claims["payor"]), dtype=object))   # payors[codes]: match_key
     out = pd.DataFrame(index=claims.index)
     for column, default in defaults.items():
         values = table[column].astype(object).where(table[column].notna() & (table[column].astype(object) != ""))
         fallback = values.get(everyone) if everyone in values.index else None
         if fallback is None or pd.isna(fallback):
             fallback = default
-        out[column] = payor.map(values.to_dict()).astype(object).where(lambda v: v.notna(), fallback)
-    out["lesser_of"] = out["lesser_of"].astype(str) == "Yes"
-    for column in ("first_pct", "second_pct", "further_pct", "npp_pct"):
-        out[column] = out[column].astype("float64")
+        lookup = values.to_dict()
+        per_payor: list[Any] = [lookup.get(p) for p in payors]
+        per_payor = [fallback if v is None or pd.isna(v) else v for v in per_payor]
+        if column == "lesser_of":
+            out[column] = np.array([str(v) == "Yes" for v in per_payor], dtype=bool)[codes]
+        else:
+            out[column] = np.array([float(v) for v in per_payor], dtype="float64")[codes]
     return out
 
 
@@ -124,10 +191,11 @@ def _modifier_rules(modifier: pd.Series, modifiers: pd.DataFrame | None) -> tupl
         return pd.Series("", index=modifier.index, dtype=object), pd.Series(np.nan, index=modifier.index)
     table = modifiers.assign(_m=match_key(modifiers["modifier"].fillna("").astype(str).str.strip()).to_numpy())
     table = table.drop_duplicates("_m").set_index("_m")
-    key = match_key(modifier)
-    pricing = key.map(table["pricing"].astype(object).to_dict()).fillna("").astype(object)
-    pct = key.map(table["percent"].astype("float64").to_dict()).astype("float64")
-    return pricing, pct
+    codes, keys = _key_codes(modifier)                 # once per distinct modifier
+    pricing = pd.Series(keys).map(table["pricing"].astype(object).to_dict()).fillna("").astype(object)
+    pct = pd.Series(keys).map(table["percent"].astype("float64").to_dict()).astype("float64")
+    return (pd.Series(pricing.to_numpy()[codes], index=modifier.index, dtype=object),
+            pd.Series(pct.to_numpy()[codes], index=modifier.index, dtype="float64"))
 
 
 def _procedure_ranks(claims: pd.DataFrame, unit_rate: pd.Series, subject: pd.Series, units: pd.Series) -> pd.Series:
@@ -137,10 +205,12 @@ def _procedure_ranks(claims: pd.DataFrame, unit_rate: pd.Series, subject: pd.Ser
     rank = pd.Series(0, index=claims.index, dtype="int64")
     if not subject.any():
         return rank
-    rows = pd.DataFrame({"claim": match_key(claims["claim_id"].fillna("").astype(str)),
-                         "payor": match_key(claims["payor"].fillna("").astype(str)),
-                         "dos": claims["dos"], "rate": unit_rate.astype("float64"),
-                         "line": claims["line"].astype("int64"), "units": units.astype("int64")})[subject.to_numpy()]
+    on = subject.to_numpy()
+    chosen = claims[on]
+    rows = pd.DataFrame({"claim": match_key(chosen["claim_id"].fillna("").astype(str)),
+                         "payor": match_key(chosen["payor"].fillna("").astype(str)),
+                         "dos": chosen["dos"], "rate": unit_rate[on].astype("float64"),
+                         "line": chosen["line"].astype("int64"), "units": units[on].astype("int64")})
     rows = rows.sort_values(["claim", "payor", "dos", "rate", "line"], ascending=[True, True, True, False, True],
                             kind="stable")
     before = rows.groupby(["claim", "payor", "dos"], sort=False)["units"].cumsum() - rows["units"]
@@ -148,9 +218,50 @@ def _procedure_ranks(claims: pd.DataFrame, unit_rate: pd.Series, subject: pd.Ser
     return rank
 
 
+def _floats(values) -> np.ndarray:
+    """Cents (Int64, Float64 or plain) as float64, NaN for <NA>: exact for any amount of
+    cents below 2**53, so the arithmetic below is what the nullable types would do."""
+    return pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _half_up(values: np.ndarray) -> np.ndarray:
+    """`round_half_up` on float64 (NaN for <NA>), kept as float64 whole numbers."""
+    return np.sign(values) * np.floor(np.abs(np.round(values, 6)) + 0.5)
+
+
+def _int64(values: np.ndarray, index) -> pd.Series:
+    """Whole-number floats (NaN for <NA>) as an Int64 Series."""
+    missing = np.isnan(values)
+    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing), index=index)
+
+
+def _pricing_text(parts: list[np.ndarray], labels: list) -> np.ndarray:
+    """The pricing words of each line, joined with ", ": parts are per-line codes, labels[i]
+    maps part i's codes to its words ("" for none). Built once per distinct combination."""
+    combined = np.zeros(len(parts[0]), dtype=np.int64)
+    for codes, words in zip(parts, labels):
+        combined = combined * (len(words) + 1) + codes
+    codes, distinct = pd.factorize(combined)
+    texts_ = []
+    for value in distinct:
+        pieces, rest = [], int(value)
+        for words in reversed(labels):
+            rest, code = divmod(rest, len(words) + 1)
+            pieces.append(words[code])
+        pieces.reverse()
+        text = pieces[0]
+        for piece in pieces[1:]:
+            if piece != "":
+                text = text + ", " + piece
+        texts_.append(text)
+    out = np.empty(len(texts_), dtype=object)
+    out[:] = texts_
+    return out[codes]
+
+
 def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
                      settings: m.Settings, payment_rules: pd.DataFrame | None = None,
-                     modifiers: pd.DataFrame | None = None) -> pd.DataFrame:
+                     modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None) -> pd.DataFrame:
     """What the contract says the payor should allow, per claim line (index = claims.index).
 
     The rate: the contract's Fee Basis — its own FeeSchedule ("Fee Schedule"), or the
@@ -182,86 +293,97 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
         "modifier M % of base", "NPP", "procedure N", "billed charge" (the expected allowed is the charge:
         it was not more than the contracted amount); joined with ", "; blank without a rate.
     fee_source: the Fee Basis when a rate was found, else "".
-    """
-    terms = contract_terms(claims, contracts, ["fee_basis", "pct_of_medicare"])
-    basis = terms["fee_basis"].fillna("").astype(str)
-    of_medicare = (basis == PCT_OF_MEDICARE).to_numpy()
-    lookup_payor = claims["payor"].astype(str).where(~of_medicare, settings.medicare_payor)
-    setting = claim_setting(claims["pos"] if "pos" in claims else pd.Series("", index=claims.index))
-    codes, distinct = pd.factorize(claims["modifier"].fillna("").astype(str))
-    modifier = pd.Series(np.array([t.strip().upper() for t in distinct] + [""], dtype=object)[codes],
-                         index=claims.index, dtype=object)
-    no_modifier = pd.Series("", index=claims.index, dtype=object)
-    base, base_setting = fee_schedule_setting(lookup_payor, claims["cpt"], no_modifier, claims["dos"],
-                                              fee_schedule, setting)
-    own, own_setting = fee_schedule_setting(lookup_payor, claims["cpt"], modifier, claims["dos"],
-                                            fee_schedule, setting)
-    pricing_rule, pct = _modifier_rules(modifier, modifiers)
-    has_mod = modifier != ""
-    use_own = has_mod & own.notna()
-    at_base = has_mod & ~use_own & (pricing_rule == rules.BASE_RATE)
-    pct_base = has_mod & ~use_own & (pricing_rule == rules.PCT_OF_BASE)
-    rate = base.where(~has_mod | at_base)
-    rate = rate.where(~use_own, own)
-    rate = rate.where(~pct_base, round_half_up(base.astype("Float64") * pd.Series(pct, dtype="Float64")))
-    used_setting = base_setting.where(~use_own, own_setting)
+    terms: `contract_terms` of the claims (with fee_basis and pct_of_medicare), when the
+        caller has them.
 
-    unit_rate = rate.where(basis == FEE_SCHEDULE)
-    medicare_share = round_half_up(rate.astype("Float64") * terms["pct_of_medicare"].astype("Float64"))
-    unit_rate = unit_rate.where(~of_medicare, medicare_share).astype("Int64")
+    The arithmetic runs on float64 cents (NaN for a blank), exact for any real amount, as
+    the nullable Int64/Float64 operations it stands for; text is built once per distinct
+    value."""
+    index = claims.index
+    if terms is None:
+        terms = contract_terms(claims, contracts, ["fee_basis", "pct_of_medicare"])
+    basis = texts(terms["fee_basis"])
+    of_medicare = basis == PCT_OF_MEDICARE
+    # Each text column factorised once: the lookups below match its distinct values.
+    payor_codes, payors = pd.factorize(texts(claims["payor"]))
+    payor_keys = _Keys.of(np.where(of_medicare, len(payors), payor_codes),      # the Medicare payor's rates
+                          np.append(np.asarray(payors, dtype=object), settings.medicare_payor))
+    setting_codes, settings_ = _setting_codes(claims["pos"] if "pos" in claims else pd.Series("", index=index))
+    setting = pd.Series(settings_[setting_codes], index=index, dtype=object)
+    setting_keys = _Keys.of(setting_codes, settings_)
+    mod_codes, mods = text_codes(claims["modifier"], lambda distinct: [t.strip().upper() for t in distinct])
+    modifier = pd.Series(mods[mod_codes], index=index, dtype=object)
+    modifier_keys, cpt_keys = _Keys.of(mod_codes, mods), _Keys(claims["cpt"])
+    no_modifier = _Keys.of(np.zeros(len(index), dtype=np.intp), np.array([""], dtype=object))
+    base, base_setting = fee_schedule_setting(payor_keys, cpt_keys, no_modifier, claims["dos"],
+                                              fee_schedule, setting, setting_keys)
+    own, own_setting = fee_schedule_setting(payor_keys, cpt_keys, modifier_keys, claims["dos"],
+                                            fee_schedule, setting, setting_keys)
+    pricing_rule, pct = _modifier_rules(modifier, modifiers)
+    has_mod = (modifier != "").to_numpy()
+    base_f, own_f = _floats(base), _floats(own)
+    use_own = has_mod & ~np.isnan(own_f)
+    rule = pricing_rule.to_numpy()
+    at_base = has_mod & ~use_own & (rule == rules.BASE_RATE)
+    pct_base = has_mod & ~use_own & (rule == rules.PCT_OF_BASE)
+    rate = np.where(~has_mod | at_base, base_f, np.nan)
+    rate = np.where(use_own, own_f, rate)
+    rate = np.where(pct_base, _half_up(base_f * pct.to_numpy(dtype="float64")), rate)
+    used_setting = np.where(use_own, own_setting.to_numpy(), base_setting.to_numpy())
+
+    unit_rate = np.where(basis == FEE_SCHEDULE, rate, np.nan)
+    medicare_share = _half_up(rate * _floats(terms["pct_of_medicare"].astype("Float64")))
+    unit_rate = np.where(of_medicare, medicare_share, unit_rate)
     pay = payment_terms(claims, payment_rules)
-    npp = (claims["npp"].astype(str) == "Yes") if "npp" in claims else pd.Series(False, index=claims.index)
-    unit_rate = unit_rate.where(~npp, round_half_up(unit_rate.astype("Float64") * pay["npp_pct"].astype("Float64")))
-    unit_rate = unit_rate.astype("Int64")
+    npp = (_per_distinct_text(claims["npp"], lambda t: t == "Yes", bool).to_numpy() if "npp" in claims
+           else np.zeros(len(index), dtype=bool))
+    unit_rate = np.where(npp, _half_up(unit_rate * pay["npp_pct"].to_numpy()), unit_rate)
     units = claims["units"].astype("Int64").fillna(m.CLAIMS.column("units").default).astype("int64")
 
     subject_codes = fee_schedule.get("multiple_procedure")
     if subject_codes is not None and len(fee_schedule):
         listed = fee_schedule[(subject_codes.astype(str) == "Yes").to_numpy()]
-        payor_codes = match_codes(lookup_payor, listed["payor"])
-        cpt_codes = match_codes(claims["cpt"].fillna("").astype(str), listed["cpt"].astype(str))
-        width = int(max(cpt_codes[0].max(initial=0), cpt_codes[1].max(initial=0))) + 1
-        subject = pd.Series(np.isin(payor_codes[0] * width + cpt_codes[0], payor_codes[1] * width + cpt_codes[1]),
-                            index=claims.index)
+        subject_key, listed_key = _joint_codes([payor_keys, cpt_keys], [listed["payor"], listed["cpt"].astype(str)])
+        subject = pd.Series(np.isin(subject_key, listed_key), index=index)
     else:
-        subject = pd.Series(False, index=claims.index)
-    subject &= unit_rate.notna()
-    rank = _procedure_ranks(claims, unit_rate, subject, units)
+        subject = pd.Series(False, index=index)
+    priced = ~np.isnan(unit_rate)
+    subject &= priced
+    rank = _procedure_ranks(claims, _int64(unit_rate, index), subject, units)
+    on = subject.to_numpy()
     r, u = rank.to_numpy(), units.to_numpy()
     first = (r == 1).astype("int64")
     second = (r == 2).astype("int64") + ((r == 1) & (u >= 2)).astype("int64")
     further = u - first - second
-    share = np.where(subject.to_numpy(), first * pay["first_pct"].to_numpy() + second * pay["second_pct"].to_numpy()
+    share = np.where(on, first * pay["first_pct"].to_numpy() + second * pay["second_pct"].to_numpy()
                      + further * pay["further_pct"].to_numpy(), u.astype("float64"))
-    contracted = round_half_up(unit_rate.astype("Float64") * pd.Series(share, index=claims.index, dtype="Float64"))
-    charge = claims["charge"].astype("Int64")
-    lesser = pay["lesser_of"].to_numpy() & (charge < contracted).fillna(False).to_numpy()
-    expected = contracted.where(~pd.Series(lesser, index=claims.index), charge).astype("Int64")
+    contracted = _half_up(unit_rate * share)
+    charge = _floats(claims["charge"].astype("Int64"))
+    lesser_of = pay["lesser_of"].to_numpy()
+    expected = np.where(lesser_of & (charge < contracted), charge, contracted)
 
-    priced = unit_rate.notna()
-    parts = [np.where(of_medicare, "% of Medicare", "Fee schedule"),
-             np.where(used_setting == rules.FACILITY, "facility",
-                      np.where(used_setting == rules.NON_FACILITY, "non-facility", "")),
-             np.where(use_own, "modifier " + modifier + " rate",
-                      np.where(at_base, "modifier " + modifier + " at base",
-                               np.where(pct_base, "modifier " + modifier + " % of base", ""))),
-             np.where(npp, "NPP", ""),
-             np.where(subject, "procedure " + rank.astype(str), ""),
-             np.where(pay["lesser_of"].to_numpy() & (expected == charge).fillna(False).to_numpy(), "billed charge", "")]
-    pricing = parts[0].astype(object)
-    for part in parts[1:]:
-        part = np.asarray(part, dtype=object)
-        pricing = np.where(part != "", pricing + ", " + part, pricing)
+    # The pricing words, per distinct combination of the rules used.
+    setting_words = ["", "facility", "non-facility"]
+    setting_code = np.select([used_setting == rules.FACILITY, used_setting == rules.NON_FACILITY], [1, 2], 0)
+    how = np.select([use_own, at_base, pct_base], [0, 1, 2], 3)
+    mod_words = [f"modifier {mod} {word}" for word in ("rate", "at base", "% of base") for mod in mods]
+    mod_code = np.where(how < 3, how * len(mods) + mod_codes + 1, 0)
+    rank_codes, ranks = pd.factorize(r)
+    words = [["Fee schedule", "% of Medicare"], setting_words, [""] + mod_words, ["", "NPP"],
+             [""] + [f"procedure {k}" for k in ranks], ["", "billed charge"]]
+    parts = [of_medicare.astype(np.int64), setting_code, mod_code, npp.astype(np.int64),
+             np.where(on, rank_codes + 1, 0), (lesser_of & (expected == charge)).astype(np.int64)]
+    pricing = _pricing_text(parts, words)
     return pd.DataFrame({
-        "fee_source": pd.Series(basis.where(priced, "").to_numpy(), index=claims.index, dtype=object),
+        "fee_source": pd.Series(np.where(priced, basis, ""), index=index, dtype=object),
         "setting": setting,
         "base_rate": base.astype("Int64"),
-        "unit_rate": unit_rate,
-        "multiple_procedure": pd.Series(np.where(subject, "Yes", ""), index=claims.index, dtype=object),
+        "unit_rate": _int64(unit_rate, index),
+        "multiple_procedure": pd.Series(np.where(on, "Yes", ""), index=index, dtype=object),
         "procedure_rank": rank.astype("Int64").where(subject),
-        "pricing": pd.Series(np.where(priced.to_numpy(), pricing, ""), index=claims.index, dtype=object),
-        "expected_allowed": expected.where(priced),
-    }, index=claims.index)
+        "pricing": pd.Series(np.where(priced, pricing, ""), index=index, dtype=object),
+        "expected_allowed": _int64(np.where(priced, expected, np.nan), index),
+    }, index=index)
 
 
 def overlapping_fee_rows(fee_schedule: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +436,8 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
     if isinstance(expected, pd.DataFrame):
         expected = expected["expected_allowed"]
     expected = expected.astype("Int64")
-    secondary_row = (claims["claim_type"].astype(str).isin(["Secondary", "Tertiary"]).to_numpy()
+    secondary_row = (_per_distinct_text(claims["claim_type"], lambda t: t in ("Secondary", "Tertiary"), bool)
+                     .to_numpy()
                      if "claim_type" in claims else False)
     measurable = (expected.notna() & lines["adjudicated"].astype(bool) & ~lines["denial_open"].astype(bool)
                   & ~lines["awaiting_reprocessing"].astype(bool) & ~secondary_row)
@@ -332,8 +455,9 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
 
 def reimbursement(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
                   lines: pd.DataFrame, settings: m.Settings, payment_rules: pd.DataFrame | None = None,
-                  modifiers: pd.DataFrame | None = None) -> pd.DataFrame:
+                  modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None) -> pd.DataFrame:
     """`expected_allowed` and `underpayments` side by side, one row per claim line
-    (index = claims.index): the one call the recalculation makes."""
-    expected = expected_allowed(claims, contracts, fee_schedule, settings, payment_rules, modifiers)
+    (index = claims.index): the one call the recalculation makes. terms: the claims'
+    `contract_terms`, when the caller has them."""
+    expected = expected_allowed(claims, contracts, fee_schedule, settings, payment_rules, modifiers, terms)
     return pd.concat([expected, underpayments(claims, expected, lines, settings)], axis=1)

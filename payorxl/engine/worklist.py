@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..rules import BILL_PATIENT, CORRECT, REBILL, RESUBMIT_ACTIONS
 from .deadlines import dispute_deadline
+from .lines import text_codes
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
@@ -93,7 +94,10 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     if lines.empty or "interest" not in lines:
         return pd.DataFrame(columns=COLUMNS[1:])
     owed = lines["prompt_pay_interest"].where(lines["prompt_pay_status"] == "Paid late", 0).fillna(0).astype("int64")
-    claim = pd.factorize(lines["claim_id"].astype(str).str.strip().str.upper())[0]
+    ids = lines["claim_id"]
+    claim = (text_codes(ids, lambda distinct: [t.strip().upper() for t in distinct])[0]   # each distinct ID once
+             if pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=False) == "string"
+             else pd.factorize(ids.astype(str).str.strip().str.upper())[0])
     owed_claim = owed.groupby(claim).transform("sum")
     paid_claim = lines["interest"].astype("int64").groupby(claim).transform("sum")
     last = lines["last_remit_date"].groupby(claim).transform("max")

@@ -63,15 +63,18 @@ def excel_args(func):
     return func
 
 
-def _evaluate(settings=None, **tables):
+def _evaluate(settings=None, parts=(), **tables):
     """The recalculation's own read → validate → calculate (pipeline.evaluate) over the
     tables passed, so a formula and its sheet agree on the same data: rows the checks
     reject (a duplicated claim line, a payment for no claim line...) are left out of
-    both."""
+    both. parts: the Results fields the formula shows besides the lines (engine.PARTS);
+    the engine leaves out the others (the worklist, the portfolio...), whose work no
+    figure here depends on. A formula shows no warning, so the checks that can only warn
+    are not run (validate.WARNS_ONLY: a warning never changes a figure)."""
     tables = {k: v for k, v in tables.items() if not (k in cv.RULE_ARGS and cv.is_blank(v))}
     frames = cv.tables(**tables)
     given = cv.given_tables(tables)
-    return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given)
+    return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given, parts, warnings=False)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -125,7 +128,7 @@ def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None, payment_
 def PX_SCORECARD(claims, payments, contracts, fee_schedule, appeals, settings=None, payment_rules=None,
                  modifiers=None, denial_routing=None):
     """The payor scorecard (as on the Scorecard sheet), spilled: one row per payor."""
-    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+    results = _evaluate(settings, ("scorecard",), claims=claims, payments=payments, contracts=contracts,
                         fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
                         modifiers=modifiers, denial_routing=denial_routing)
     return cv.table_out(results.scorecard, m.SCORECARD.fields)
@@ -152,7 +155,7 @@ def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, 
 def PX_WORKLIST(claims, payments, contracts, fee_schedule, appeals, settings=None, top=None, payment_rules=None,
                 modifiers=None, denial_routing=None):
     """The worklist (as on the Worklist sheet), most urgent first, spilled."""
-    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+    results = _evaluate(settings, ("worklist",), claims=claims, payments=payments, contracts=contracts,
                         fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
                         modifiers=modifiers, denial_routing=denial_routing)
     return cv.table_out(results.worklist, m.WORKLIST.fields, limit=cv.count_arg(top, "top"))

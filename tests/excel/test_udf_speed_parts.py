@@ -1,0 +1,163 @@
+"""What a PX_ formula leaves out to be quick, and why its figures stay the same.
+
+A formula asks the engine only for the part it shows (engine.calculate's `parts`: the
+scorecard, the worklist, or just the per-line results) and skips the checks that can only
+warn (validate.WARNS_ONLY): a warning never takes a row out of the figures. These tests hold
+both to "the same figures as a whole recalculation", on a messy practice: bad rows, a
+second payer, voids, reversals, appeals at several levels, rejections, follow-ups."""
+from __future__ import annotations
+
+import ast
+import copy
+import datetime as dt
+import inspect
+import random
+import textwrap
+
+import pandas as pd
+import pytest
+
+from payorxl import engine, model as m, pipeline, validate
+from payorxl.conversion import typed_frame
+from payorxl.demo import generate_demo
+from payorxl.engine import PARTS, calculate
+from payorxl.errors import WARNING
+from payorxl.excel import convert as cv
+from payorxl.excel.udfs import PX_AGING, PX_SCORECARD, PX_WORKLIST
+from payorxl.workbook.read import Inputs
+
+
+def messy_practice(seed: int = 3):
+    """The demo practice, small, with what makes the engine take its other branches."""
+    demo = generate_demo(claims=150)
+    rec = copy.deepcopy(demo.records)
+    r = random.Random(seed)
+    payors = [c["payor"] for c in rec["Contracts"]]
+    claims, more = rec["Claims"], []
+    for c in claims:
+        x = r.random()
+        c["modifier"] = r.choice([None, None, None, "26", "50", "25", "XX"])
+        c["pos"] = r.choice(["11", "11", "21", "2", None])
+        if x < 0.08:
+            more.append(dict(c, claim_type="Secondary", payor=r.choice(payors), filed_date=None,
+                             primary_remit_date=c["dos"] + dt.timedelta(days=30)))
+        elif x < 0.10:
+            more.append(dict(c, frequency="8"))
+        elif x < 0.12:
+            more.append(dict(c))                                   # a duplicated line: an error
+        elif x < 0.14:
+            c["through_date"] = c["dos"] - dt.timedelta(days=2)    # an error
+    claims += more
+    pays, more = rec["Payments"], []
+    for p in pays:
+        x = r.random()
+        if x < 0.05:
+            p["claim_status"] = "19"
+        elif x < 0.10:
+            more.append(dict(p, claim_status="22", paid=-p["paid"], allowed=None,
+                             remit_date=p["remit_date"] + dt.timedelta(days=20)))
+        elif x < 0.13:
+            more.append(dict(p, payer_seq="2", claim_status="2", paid=5.0,
+                             remit_date=p["remit_date"] + dt.timedelta(days=25)))
+        elif x < 0.15:
+            p["carc"], p["group_code"], p["denied_amount"] = r.choice(["16", "CO-29", "197"]), "CO", 25.0
+        elif x < 0.16:
+            p["claim_id"] = "NONE-" + p["claim_id"]                # a payment for no claim line
+    pays += more
+    apps = rec["Appeals"]
+    apps += [dict(a, level=2, appeal_date=a["appeal_date"] + dt.timedelta(days=40), outcome="Pending",
+                  decision_date=None) for a in apps if a["outcome"] == "Upheld"][:5]
+    apps += [dict(a, level=3, outcome="Pending") for a in apps[:2]]
+    rec["Acknowledgements"] += [dict(claim_id=c["claim_id"], payor="", status_date=c["filed_date"],
+                                     result="Rejected", category="A7", status_code="21", message="Missing")
+                                for c in claims[:40:8] if c.get("filed_date")]
+    rec["Underpayments"] += [dict(claim_id=c["claim_id"], line=c["line"], status=s)
+                             for c, s in zip(claims[:60:12], ["Sent", "Recovered", "Open", "Invalid", "Sent"])]
+    frames, errors = {}, []
+    for name, table in m.TABLES.items():
+        converted = typed_frame(table, rec.get(name, []))
+        frames[name], errors = converted.frame, errors + converted.errors
+    return rec, frames, errors, demo.settings_obj()
+
+
+@pytest.fixture(scope="module")
+def practice():
+    return messy_practice()
+
+
+def test_each_part_alone_is_the_whole_calculations(practice):
+    _, frames, _, settings = practice
+    valid, errors = validate.validate(frames, settings)
+    whole = calculate(valid, settings, errors)
+    assert len(whole.lines) and whole.worklist is not None and len(whole.worklist)
+    for part in PARTS:
+        alone = calculate(valid, settings, errors, parts=(part,))
+        pd.testing.assert_frame_equal(alone.lines, whole.lines)
+        pd.testing.assert_frame_equal(alone.contracts, whole.contracts)
+        assert [str(e) for e in alone.errors] == [str(e) for e in whole.errors]
+        got, want = getattr(alone, part), getattr(whole, part)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
+        elif isinstance(want, dict):
+            assert got.keys() == want.keys()
+            for k in want:
+                if isinstance(want[k], pd.DataFrame):
+                    pd.testing.assert_frame_equal(got[k], want[k])
+                else:
+                    assert got[k] == want[k]
+        else:
+            assert got is want is None
+        assert all(getattr(alone, other) is None for other in PARTS if other != part)
+
+
+def test_no_parts_is_the_lines_alone_and_an_unknown_part_is_refused(practice):
+    _, frames, _, settings = practice
+    valid, _ = validate.validate(frames, settings)
+    lines_only = calculate(valid, settings, parts=())
+    pd.testing.assert_frame_equal(lines_only.lines, calculate(valid, settings).lines)
+    with pytest.raises(ValueError, match="unknown parts"):
+        calculate(valid, settings, parts=("scorecards",))
+
+
+def test_checks_that_only_warn_never_make_an_error():
+    """Read from the source: every DataError a WARNS_ONLY rule makes is a WARNING, so
+    leaving the rule out cannot change which rows the figures count."""
+    for rule in validate.WARNS_ONLY:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(rule)))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_err"]
+        assert calls, rule.__name__
+        for call in calls:
+            severity = [k.value for k in call.keywords if k.arg == "severity"] or call.args[6:7]
+            assert len(severity) == 1 and isinstance(severity[0], ast.Name) and severity[0].id == "WARNING", \
+                f"{rule.__name__} line {call.lineno}: a DataError that is not a WARNING"
+
+
+def test_validation_without_warnings_keeps_the_same_rows(practice):
+    _, frames, conversion_errors, settings = practice
+    full, found = validate.validate(frames, settings)
+    quick, quick_found = validate.validate(frames, settings, warnings=False)
+    assert any(e.severity == WARNING and e.ref.sheet == "Payments" for e in found)   # the orphan payment
+    assert any(e.severity != WARNING for e in found)                                  # the bad rows
+    for name in full:
+        pd.testing.assert_frame_equal(quick[name], full[name])
+    assert [str(e) for e in quick_found if e.severity != WARNING] == \
+        [str(e) for e in found if e.severity != WARNING]
+    whole = pipeline.evaluate(Inputs(frames, settings, conversion_errors))
+    fast = pipeline.evaluate(Inputs(frames, settings, conversion_errors), parts=("scorecard",), warnings=False)
+    pd.testing.assert_frame_equal(fast.scorecard, whole.scorecard)
+    pd.testing.assert_frame_equal(fast.lines, whole.lines)
+
+
+def test_formulas_show_the_whole_recalculations_figures(practice):
+    rec, frames, conversion_errors, settings = practice
+    order = (m.CLAIMS, m.PAYMENTS, m.CONTRACTS, m.FEE_SCHEDULE, m.APPEALS)
+    grids = [cv.excel_grid(t, rec[t.name]) for t in order]
+    rules = [cv.excel_grid(t, rec[t.name]) for t in (m.PAYMENT_RULES, m.MODIFIERS, m.DENIAL_ROUTING)]
+    as_of = dt.datetime.combine(settings.as_of.date(), dt.time())
+    given = {t.name: frames[t.name] for t in order + (m.PAYMENT_RULES, m.MODIFIERS, m.DENIAL_ROUTING)}
+    empty = {t.name: frames[t.name].iloc[:0] for t in m.INPUT_TABLES if t.name not in given}
+    whole = pipeline.evaluate(Inputs({**given, **empty}, cv.settings(as_of)))   # the settings a formula gets
+    assert PX_SCORECARD(*grids, as_of, *rules) == cv.table_out(whole.scorecard, m.SCORECARD.fields)
+    assert PX_WORKLIST(*grids, as_of, None, *rules) == cv.table_out(whole.worklist, m.WORKLIST.fields)
+    aging = engine.collections.aging(whole.lines, whole.lines[["balance"]], whole.settings, by="payor")
+    assert PX_AGING(*grids, as_of, None, *rules) == cv.table_out(aging, m.AGING.grouped_by("Payor", "payor").fields)
