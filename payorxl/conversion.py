@@ -74,6 +74,9 @@ def _int(value: Any, col: m.Column) -> int:
     number = _number(value, col)
     if not number.is_integer():
         raise _Bad(f"{col.name} is not a whole number", "enter a whole number")
+    if abs(number) >= m.INT_LIMIT:
+        raise _Bad(f"{col.name} is {number:,.0f}, beyond any real count ({m.INT_LIMIT:,} or more)",
+                   "check the cell for a stray digit, or an ID pasted into the column")
     return int(number)
 
 
@@ -236,7 +239,7 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
     if col.minimum is not None:
         ok &= nums >= col.minimum
     if col.kind == m.INT:
-        ok &= nums == np.floor(nums)
+        ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
     if not ok.all():
         return None
     fine = np.zeros(n, dtype=bool)    # no cell missing
@@ -383,7 +386,7 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
     if col.minimum is not None:
         ok &= nums >= col.minimum
     if col.kind == m.INT:
-        ok &= nums == np.floor(nums)
+        ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
     overrides = {}
     for i in np.flatnonzero(~ok & ~blank):
         value = slow(i)  # says why the cell is bad, or converts an odd type (a numpy bool...)

@@ -33,6 +33,9 @@ FMT_DATETIME = "yyyy-mm-dd hh:mm"
 # is a stray digit or an ID pasted into a money column (and past ~$92 trillion it would
 # overflow the engine's integer cents), so it is a data error, not a figure.
 MONEY_LIMIT = 10_000_000
+# The same for a whole number (units, a line number, days, an appeal level): past it a cell
+# holds an ID or a stray paste, and past ~9.2e18 it would wrap round in int64.
+INT_LIMIT = 1_000_000_000
 FORMATS = {DATE: FMT_DATE, MONEY: FMT_MONEY, INT: FMT_INT, PERCENT: FMT_PERCENT,
            NUMBER: FMT_NUMBER, DATETIME: FMT_DATETIME}
 

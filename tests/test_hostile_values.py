@@ -57,6 +57,19 @@ def test_charges_beyond_any_real_claim_are_named_and_left_out(good_book, tmp_pat
         left_out.loc[left_out["balance"] > 0, "balance"].sum())
 
 
+def test_a_count_beyond_any_real_one_is_named_not_wrapped_round(good_book, tmp_path):
+    """Units of 1e20 (an ID pasted into the column) once became -9,223,372,036,854,775,808
+    in int64 without a word; now it is a data error on its cell, and 999,999,999 units is
+    still a figure."""
+    book = edited(good_book, tmp_path / "units.xlsx", {(3, "Units"): 1e20, (4, "Units"): 999_999_999})
+    results = pipeline.load(book)
+    named = [e for e in results.errors if e.ref.sheet == "Claims" and e.ref.column == "Units"]
+    assert [(e.ref.row, e.severity) for e in named] == [(3, "error")]
+    assert "beyond any real count" in named[0].message
+    assert set(results.lines["_row"]) >= {4} and 3 not in set(results.lines["_row"])
+    assert results.lines.loc[results.lines["_row"] == 4, "units"].iloc[0] == 999_999_999
+
+
 def test_an_amount_just_under_the_limit_is_a_figure(good_book, tmp_path):
     book = edited(good_book, tmp_path / "big.xlsx", {(3, "Charge"): 9_999_999.99})
     results = pipeline.load(book)
