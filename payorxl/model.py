@@ -275,6 +275,11 @@ CLAIMS = Table(
         Calculated("Patient Share", "patient_share", MONEY,
                    "What left insurance A/R as the patient's: the last payer's patient resp. (none while that "
                    "payer forwarded the claim, or a later payer billed has not remitted)."),
+        Calculated("Last Denial", "denial_date", DATE,
+                   "Remit date of the line's latest denial (any payer's; blank: never denied): the appeal "
+                   "and resubmission clocks start there."),
+        Calculated("Denied Amount", "denied_amount", MONEY,
+                   "Denied amounts posted to the line, net of reversals."),
         Calculated("Denial Action", "denial_action", TEXT,
                    "What the line's latest denial calls for (DenialRouting): Correct and resubmit, Rebill other "
                    "payer, Appeal, Bill patient or Write off.", width=16),

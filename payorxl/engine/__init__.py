@@ -251,7 +251,7 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
 
 # What a Next payer row of Claims shows: its own filing and its payer's expected allowed.
 NEXT_PAYER_COLUMNS = ("filing_deadline", "filing_days_left", "filing_status", "setting", "base_rate", "unit_rate",
-                      "multiple_procedure", "procedure_rank", "pricing", "expected_allowed")
+                      "multiple_procedure", "procedure_rank", "pricing", "expected_allowed", "denial_date")
 
 
 def _crossed_over(next_rows: pd.DataFrame, payments: pd.DataFrame) -> np.ndarray:

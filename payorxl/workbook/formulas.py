@@ -95,7 +95,13 @@ def _claims() -> dict[str, str]:
                  f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
     denying = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Action]<>"")'
-    last_denial = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
+    # The latest denial's date is a column of its own (Last Denial, blank: never denied), so
+    # its scan over Payments runs once a row, not once each place it is read; N() reads a
+    # blank as 0, as the scan gives it.
+    last_denial_cell = this(T, "Last Denial")
+    last_denial_scan = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
+    last_denial = f'N({last_denial_cell})'
+    has_denial = f'{last_denial_cell}<>""'
     # ... its row (the last in the sheet among several that day) and that row's Action
     latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
     routed_action = f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)'
@@ -105,7 +111,7 @@ def _claims() -> dict[str, str]:
                    f'MAX({last_denial}+{contract("Corrected Claim Days")},{deadline}),{deadline})')
     # Filed again after a denial routed to a resubmission: judged by the resubmission's window.
     resubmit_route = "OR(" + ",".join(f'{routed_action}="{a}"' for a in rules.RESUBMIT_ACTIONS) + ")"
-    filed_by = (f'IF({n_denials}=0,{deadline},IF({filed_date}>{last_denial},'
+    filed_by = (f'IF(NOT({has_denial}),{deadline},IF({filed_date}>{last_denial},'
                 f'IF({resubmit_route},{resubmit_by},{deadline}),{deadline}))')
     filed = f'IF({filed_date}<={filed_by},"Filed on time","Filed late")'
     status = (f'IF({deadline}="","",IF({carc29},"Missed",'
@@ -209,12 +215,12 @@ def _claims() -> dict[str, str]:
 
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
-    denied_amount = f'SUMIFS(Payments[Denied Amount],{key})'
+    denied_amount = f'N({this(T, "Denied Amount")})'
     last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Paid]>0)'
                  f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
     # latest denial (a denial paid on resubmission or appeal is closed).
-    denial_open = (f'IF({n_denials}>0,IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
+    denial_open = (f'IF({has_denial},IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
                    f'FALSE)')
     reversals = f'COUNTIFS({key},Payments[Claim Status],"22")'
     awaiting = f'IF({reversals}>0,2*{reversals}>=COUNTIFS({key}),FALSE)'
@@ -325,6 +331,8 @@ def _claims() -> dict[str, str]:
                              f'{own_allowed("1")})'),
         "variance": line_only(variance),
         "patient_share": line_only(patient_share),
+        "denial_date": not_void(f'IF({n_denials}=0,"",{last_denial_scan})'),
+        "denied_amount": line_only(f'SUMIFS(Payments[Denied Amount],{key})'),
         "denial_action": line_only(denial_action),
         "written_off": line_only(written_off),
         "balance": line_only(balance),
