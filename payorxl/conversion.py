@@ -27,8 +27,8 @@ from .codec import cents_array, decimal_cents, is_blank, is_na, serial_to_dateti
 from .errors import CellRef, DataError
 
 ROW = "_row"  # the Excel row each record came from, kept on every frame
-# Serial numbers accepted as dates in a date column: 1954-10-06 .. 2119-09-16.
-MIN_SERIAL, MAX_SERIAL = 20000, 80000
+# Serial numbers accepted as dates in a date column: 1954-10-06 .. 2099-12-31 (model.LAST_YEAR).
+MIN_SERIAL, MAX_SERIAL = 20000, 73050
 
 
 class _Bad(Exception):
@@ -67,6 +67,9 @@ def _number(value: Any, col: m.Column) -> float:
     if col.minimum is not None and value < col.minimum:
         raise _Bad(f"{col.name} is below the minimum of {col.minimum:g}",
                    f"enter a value of at least {col.minimum:g}")
+    if col.maximum is not None and value > col.maximum:
+        raise _Bad(f"{col.name} is {value:,g}, above the most payorxl takes ({col.maximum:,g})",
+                   f"check the cell for a stray digit; enter at most {col.maximum:,g}")
     return value
 
 
@@ -88,11 +91,18 @@ def _money(value: Any, col: m.Column) -> int:
     return to_cents(value if isinstance(value, Decimal) else number)   # a Decimal's own digits
 
 
+def _in_range(day: dt.date, col: m.Column) -> pd.Timestamp:
+    if not m.FIRST_YEAR <= day.year <= m.LAST_YEAR:
+        raise _Bad(f"{col.name} is {day:%m/%d/%Y}, outside the years payorxl reads ({m.FIRST_YEAR}-{m.LAST_YEAR})",
+                   "check the year; for a rate or contract with no end date, leave the end date blank")
+    return pd.Timestamp(day)
+
+
 def _date(value: Any, col: m.Column) -> pd.Timestamp:
     if isinstance(value, dt.datetime):
-        return pd.Timestamp(value.date())
+        return _in_range(value.date(), col)
     if isinstance(value, dt.date):
-        return pd.Timestamp(value)
+        return _in_range(value, col)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if MIN_SERIAL <= value <= MAX_SERIAL:
             return pd.Timestamp(serial_to_datetime(int(value)))
@@ -238,6 +248,8 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
         ok &= np.abs(nums) < m.MONEY_LIMIT
     if col.minimum is not None:
         ok &= nums >= col.minimum
+    if col.maximum is not None:
+        ok &= nums <= col.maximum
     if col.kind == m.INT:
         ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
     if not ok.all():
@@ -347,10 +359,19 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
             is_date = np.fromiter((isinstance(v, _DATE_TYPES) for v in present), dtype=bool,
                                   count=len(present))
             dated, odd = rest[is_date], rest[~is_date]
-        if len(dated) == n:
-            stamps = _day_numbers(a).astype("datetime64[D]").astype("datetime64[ns]")
-        elif len(dated):
-            stamps[dated] = _day_numbers(a[dated]).astype("datetime64[D]").astype("datetime64[ns]")
+        if len(dated):
+            days = _day_numbers(a[dated] if len(dated) < n else a)
+            # A year outside FIRST_YEAR..LAST_YEAR is a data error (the per-cell converter
+            # says so), never a date wrapped round past the engine's range.
+            outside = (days < _FIRST_DAY) | (days > _LAST_DAY)
+            days = np.where(outside, 0, days)
+            converted = days.astype("datetime64[D]").astype("datetime64[ns]")
+            converted[outside] = np.datetime64("NaT")
+            if len(dated) == n:
+                stamps = converted
+            else:
+                stamps[dated] = converted
+            odd = np.concatenate([odd, (dated if len(dated) < n else np.arange(n))[outside]])
         for i in odd:
             v = slow(i)
             if v is not None and v is not pd.NaT and int(i) not in bad:
@@ -385,6 +406,8 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
         ok &= np.abs(nums) < m.MONEY_LIMIT
     if col.minimum is not None:
         ok &= nums >= col.minimum
+    if col.maximum is not None:
+        ok &= nums <= col.maximum
     if col.kind == m.INT:
         ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
     overrides = {}
@@ -414,6 +437,8 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
 
 
 _UNIX_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_FIRST_DAY = dt.date(m.FIRST_YEAR, 1, 1).toordinal() - _UNIX_ORDINAL
+_LAST_DAY = dt.date(m.LAST_YEAR, 12, 31).toordinal() - _UNIX_ORDINAL
 
 
 def typed_frame(table: m.Table, records: Iterable[dict], sheet: str | None = None,

@@ -33,6 +33,12 @@ FMT_DATETIME = "yyyy-mm-dd hh:mm"
 # is a stray digit or an ID pasted into a money column (and past ~$92 trillion it would
 # overflow the engine's integer cents), so it is a data error, not a figure.
 MONEY_LIMIT = 10_000_000
+# Dates payorxl reads: a year outside is a typo (or 9999-12-31 for "no end": leave it blank).
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+# The most days (or months) a contract term may count: five years of days. No contract has
+# a longer one, and a date up to LAST_YEAR plus that many months (152 years) still falls
+# within the dates the engine holds (to 2262), so no deadline can wrap round.
+DAY_COUNT_LIMIT = 1825
 # The same for a whole number (units, a line number, days, an appeal level): past it a cell
 # holds an ID or a stray paste, and past ~9.2e18 it would wrap round in int64.
 INT_LIMIT = 1_000_000_000
@@ -73,6 +79,8 @@ class Column:
     choices: allowed values for a choice column (a dropdown in Excel).
     default: the value a blank optional cell takes.
     minimum: the smallest allowed number (inclusive), for numeric kinds.
+    maximum: the largest (inclusive): a day or month count past it would carry a date
+        beyond the years the engine reads (and no contract has one).
     width: Excel column width.
     phi: holds patient-identifying information (never logged unless asked).
     """
@@ -84,6 +92,7 @@ class Column:
     choices: tuple = ()
     default: Any = None
     minimum: float | None = None
+    maximum: float | None = None
     width: int = 14
     phi: bool = False
 
@@ -140,25 +149,29 @@ CONTRACTS = Table(
         Column("Payor Type", "payor_type", CHOICE, True, "Kind of payor.", PAYOR_TYPES, width=18),
         Column("Payor ID", "payor_id", TEXT, False, "Payer ID used by the clearinghouse (835 N1*PR).", width=12),
         Column("Filing Limit", "filing_limit", INT, True,
-               "Timely filing limit, in the unit of the next column (Medicare: 12 months).", minimum=1),
+               "Timely filing limit, in the unit of the next column (Medicare: 12 months).",
+               minimum=1, maximum=DAY_COUNT_LIMIT),
         Column("Filing Unit", "filing_unit", CHOICE, False, "Unit of the filing limit.", FILING_UNITS, "days",
                width=10),
         Column("Filing Clock", "filing_clock", CHOICE, False,
                "What starts the filing clock.", FILING_CLOCKS, "DOS", width=20),
         Column("Corrected Claim Days", "corrected_days", INT, False,
-               "Days after the original remittance to file a corrected claim (blank: the filing limit).", minimum=1),
+               "Days after the original remittance to file a corrected claim (blank: the filing limit).",
+               minimum=1, maximum=DAY_COUNT_LIMIT),
         Column("Appeal Days", "appeal_days", INT, True,
-               "Days after the denial (remittance) date to file an appeal.", minimum=1),
+               "Days after the denial (remittance) date to file an appeal.", minimum=1, maximum=DAY_COUNT_LIMIT),
         Column("Appeal Levels", "appeal_levels", INT, False,
                "Levels of appeal before a denial is final (blank: 5 for Medicare and Medicare Advantage, "
                "2 otherwise).", minimum=1, width=8),
         Column("Next Level Days", "next_level_days", INT, False,
                "Days after a level's decision to appeal to the next (blank: Medicare 180 for "
-               "reconsideration, then 60; otherwise 60).", minimum=1, width=9),
+               "reconsideration, then 60; otherwise 60).", minimum=1, width=9, maximum=DAY_COUNT_LIMIT),
         Column("Mailing Days", "mailing_days", INT, False,
-               "Days added to the remittance date for mailing (Medicare presumes 5).", default=0, minimum=0),
+               "Days added to the remittance date for mailing (Medicare presumes 5).",
+               default=0, minimum=0, maximum=DAY_COUNT_LIMIT),
         Column("Prompt Pay Days", "prompt_pay_days", INT, False,
-               "Days a clean claim may stay unpaid after filing (state law or contract).", minimum=1),
+               "Days a clean claim may stay unpaid after filing (state law or contract).",
+               minimum=1, maximum=DAY_COUNT_LIMIT),
         Column("Prompt Pay Interest", "prompt_pay_interest", PERCENT, False,
                "Annual interest rate owed on late payment of a clean claim.", default=0.0, minimum=0),
         Column("Fee Basis", "fee_basis", CHOICE, False,
@@ -171,9 +184,11 @@ CONTRACTS = Table(
         Column("Term End", "term_end", DATE, False, "Last day of the current contract term."),
         Column("Auto Renew", "auto_renew", CHOICE, False, "Renews automatically unless notice is given.",
                YES_NO, "No", width=10),
-        Column("Renewal Months", "renewal_months", INT, False, "Length of each renewal term.", default=12, minimum=1),
+        Column("Renewal Months", "renewal_months", INT, False, "Length of each renewal term.",
+               default=12, minimum=1, maximum=DAY_COUNT_LIMIT),
         Column("Notice Days", "notice_days", INT, False,
-               "Days before the term end that notice of renegotiation or termination is due.", default=90, minimum=0),
+               "Days before the term end that notice of renegotiation or termination is due.",
+               default=90, minimum=0, maximum=DAY_COUNT_LIMIT),
     ),
     key=("payor",),
     calculated=(

@@ -137,3 +137,39 @@ def test_json_text_never_opens_as_a_formula(tmp_path):
     summary = json.loads(result.output)[0]
     assert summary["practice"] == "'=HYPERLINK(\"x\")"
     assert isinstance(summary["kpis"]["ar_total"], float)     # numbers stay numbers
+
+
+def test_a_date_outside_the_years_read_is_named_not_wrapped_round():
+    """9999-12-31, a common "no end" Effective To, once became 1816-03-29 in the engine's
+    nanosecond dates, so the rate never applied, silently; a year outside 1900-2099 is now
+    a data error naming the cell, with the fix. A blank Effective To is open-ended."""
+    import datetime as dt
+
+    from payorxl import model as m
+    from payorxl.conversion import typed_frame
+    records = [{"Payor": "Acme", "CPT": "99213", "Effective From": dt.datetime(2024, 1, 1),
+                "Effective To": dt.datetime(9999, 12, 31), "Allowed": 50},
+               {"Payor": "Acme", "CPT": "99214", "Effective From": dt.datetime(2024, 1, 1), "Allowed": 60},
+               {"Payor": "Acme", "CPT": "99215", "Effective From": dt.date(1850, 1, 1), "Allowed": 70},
+               {"Payor": "Acme", "CPT": "99212", "Effective From": dt.datetime(2099, 12, 31), "Allowed": 40}]
+    converted = typed_frame(m.FEE_SCHEDULE, records)
+    named = {(e.ref.row, e.ref.column): e for e in converted.errors}
+    assert set(named) == {(2, "Effective To"), (4, "Effective From")}
+    assert "12/31/9999, outside the years payorxl reads (1900-2099)" in named[(2, "Effective To")].message
+    assert "leave the end date blank" in named[(2, "Effective To")].fix
+    kept = converted.frame.set_index("cpt")
+    assert kept.at["99212", "effective_from"] == dt.datetime(2099, 12, 31)
+
+
+def test_a_day_count_no_contract_has_is_named_not_a_date_past_2262():
+    """A Prompt Pay Days of 120,000 once put the due date in 1713 (nanoseconds wrapped
+    round) and paid 'interest' of -$3,286.78; now it is a data error naming the cell."""
+    from payorxl import model as m
+    from payorxl.conversion import typed_frame
+    converted = typed_frame(m.CONTRACTS, [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 90,
+                                           "Filing Unit": "days", "Appeal Days": 180, "Prompt Pay Days": 120000},
+                                          {"Payor": "Beta", "Payor Type": "Commercial", "Filing Limit": 1825,
+                                           "Filing Unit": "months", "Appeal Days": 180, "Prompt Pay Days": 30}])
+    named = [(e.ref.row, e.ref.column) for e in converted.errors if e.severity == "error"]
+    assert named == [(2, "Prompt Pay Days")]
+    assert f"above the most payorxl takes ({m.DAY_COUNT_LIMIT:,})" in converted.errors[0].message
