@@ -243,6 +243,21 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
     if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
         return None
     nums = a.astype("float64")
+    ok = _in_bounds(nums, col)
+    if not ok.all():
+        return None
+    fine = np.zeros(n, dtype=bool)    # no cell missing
+    if col.kind == m.MONEY:
+        return pd.Series(pd.arrays.IntegerArray(cents_array(nums).astype("int64"), fine))
+    if col.kind == m.INT:
+        return pd.Series(pd.arrays.IntegerArray(nums.astype("int64"), fine))
+    return pd.Series(pd.arrays.FloatingArray(nums, fine))
+
+
+def _in_bounds(nums: np.ndarray, col: m.Column) -> np.ndarray:
+    """The numbers the per-cell converters take as they are (finite, within the column's
+    minimum and maximum and the money or count limit, whole for a count); the others go
+    through them, which say what is wrong."""
     ok = np.isfinite(nums)
     if col.kind == m.MONEY:
         ok &= np.abs(nums) < m.MONEY_LIMIT
@@ -252,14 +267,7 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
         ok &= nums <= col.maximum
     if col.kind == m.INT:
         ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
-    if not ok.all():
-        return None
-    fine = np.zeros(n, dtype=bool)    # no cell missing
-    if col.kind == m.MONEY:
-        return pd.Series(pd.arrays.IntegerArray(cents_array(nums).astype("int64"), fine))
-    if col.kind == m.INT:
-        return pd.Series(pd.arrays.IntegerArray(nums.astype("int64"), fine))
-    return pd.Series(pd.arrays.FloatingArray(nums, fine))
+    return ok
 
 
 def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
@@ -401,15 +409,7 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
         numeric[decimals] = True
         if col.kind == m.MONEY:      # the cents of the Decimal itself, as to_cents rounds it
             exact_cents = decimal_cents(a[decimals], nums[decimals])
-    ok = numeric & np.isfinite(nums)
-    if col.kind == m.MONEY:
-        ok &= np.abs(nums) < m.MONEY_LIMIT
-    if col.minimum is not None:
-        ok &= nums >= col.minimum
-    if col.maximum is not None:
-        ok &= nums <= col.maximum
-    if col.kind == m.INT:
-        ok &= (nums == np.floor(nums)) & (np.abs(nums) < m.INT_LIMIT)
+    ok = numeric & _in_bounds(nums, col)
     overrides = {}
     for i in np.flatnonzero(~ok & ~blank):
         value = slow(i)  # says why the cell is bad, or converts an odd type (a numpy bool...)
