@@ -61,6 +61,7 @@ from .workbook.sheets import STYLES
 from .workbook.xlsxpart import file_state, lock_file
 from .x12 import X12Error, balance_835, match_payments, read_835, read_837, remittance_rows
 from .x12.acks import read_277ca, read_999
+from .x12.era835 import concat_rows
 from .x12.segments import Segments, load_text
 
 RECONCILIATION_SHEET = "Reconciliation"
@@ -404,9 +405,11 @@ def excel_records(table: m.Table, frame: pd.DataFrame) -> list[dict]:
 class _Rows:
     """Rows on their way to a table, kept as their typed frame (model keys, money in
     cents: far smaller than a dict per row) and turned into Excel values (excel_records)
-    a chunk at a time as they are appended: see append.RowChunks."""
+    a chunk at a time as they are appended: see append.RowChunks. A chunk's Excel values,
+    its sheet XML (about 4.5 KB a Payments row) and its rows read back are held at once:
+    2,000 rows cost some 30 MB."""
 
-    CHUNK = 10_000
+    CHUNK = 2_000
 
     def __init__(self, table: m.Table, frame: pd.DataFrame):
         self.table = table
@@ -714,9 +717,9 @@ def _ack_rows(todo: list[_Parsed], payors: _Payors, log: pd.DataFrame, now: dt.d
 
 def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, list[DataError]]:
     """Append every file's rows (one append per table) and return them typed as the
-    reader will read them (by table name), with the conversion errors they raise. The
-    rows go a chunk at a time (append.RowChunks): each chunk of Excel values is made,
-    written into the sheet's (compressed) new XML, read back typed, and let go."""
+    reader will read them (by table name: a frame per chunk, in order), with the conversion
+    errors they raise. The rows go a chunk at a time (append.RowChunks): each chunk of Excel
+    values is made, written into the sheet's (compressed) new XML, read back typed, and let go."""
     typed: dict[str, list[pd.DataFrame]] = {"Claims": [], "Payments": []}
     errors: list[DataError] = []
     for table, kind in ((m.CLAIMS, KIND_837), (m.PAYMENTS, KIND_835)):
@@ -758,13 +761,10 @@ def _append_rows(editor: WorkbookEditor, todo: list[_Parsed]) -> tuple[dict, lis
             errors.extend(converted.errors)
         rows = _batch(group) if table is m.ADJUSTMENTS else [r for records in group for r in records]
         append_rows(editor, table.name, rows, number_formats(table), on_chunk=read_back)
-        typed[table.name] = [pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]]
+        typed[table.name] = frames
     for p in todo:
         if p.result.kind in ACK_KINDS:
             p.result.rows = len(p.ack_records)
-    for name, frames in typed.items():           # one frame per table, as before
-        if len(frames) > 1:
-            typed[name] = [pd.concat(frames, ignore_index=True)]
     if any(typed.values()):
         full_calc_on_load(editor)            # the tables' formulas see the new rows on opening
     return typed, errors
@@ -806,9 +806,8 @@ def _rewrite_reconciliation(editor: WorkbookEditor, inputs: Inputs, typed: dict,
                 "own data); rename it, then run 'payorxl recalc'"]
     frames = dict(inputs.frames)
     for name, extra in typed.items():
-        if extra:
-            frames[name] = pd.concat([frames[name], *extra], ignore_index=True)
-            extra.clear()                    # one copy of the new rows, not two
+        if extra:                            # joined a column at a time: one copy of the new rows, not two
+            frames[name] = concat_rows([frames[name].copy(deep=False), *extra])
     try:
         results = pipeline.evaluate(Inputs(frames, inputs.settings, inputs.errors + errors,
                                            inputs.settings_values))

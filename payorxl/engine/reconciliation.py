@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import model as m
@@ -22,6 +23,11 @@ def _line_keys(frame: pd.DataFrame | None) -> pd.MultiIndex:
     if frame is None or frame.empty:
         return pd.MultiIndex.from_arrays([[], []])
     return pd.MultiIndex.from_arrays([upper(frame["claim_id"]), frame["line"].astype("int64")])
+
+
+def _file(source: str) -> str:
+    """The 835's file name a Source names (an unbalanced file's rows say so before it)."""
+    return source[len(m.UNBALANCED_SOURCE):] if source.startswith(m.UNBALANCED_SOURCE) else source
 
 
 def _n(value) -> str:
@@ -62,9 +68,8 @@ def provider_adjustments(adjustments: pd.DataFrame | None, when_by_file: dict | 
             else:
                 follow = ""
             source = str(rec.get("source") or "")
-            file = source[len(m.UNBALANCED_SOURCE):] if source.startswith(m.UNBALANCED_SOURCE) else source
             rows.append({"item": "Provider adjustment", "status": status, "file": source,
-                         "imported_at": (when_by_file or {}).get(file, pd.NaT), "check_no": rec.get("check_no"),
+                         "imported_at": (when_by_file or {}).get(_file(source), pd.NaT), "check_no": rec.get("check_no"),
                          "claim_id": claim, "payor": rec.get("payor"), "provider_adj_amount": amount,
                          "detail": f"PLB {reason} ({words}{', ref ' + ref if ref else ''}): {took}{follow}"})
     return pd.DataFrame(rows, columns=["item", "status", "file", "imported_at", "check_no", "claim_id", "payor",
@@ -98,25 +103,17 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
         for line in (x for x in str(r.failures).split("\n") if x.strip()):
             rows.append({"item": "Balancing failure", "status": "Does not balance", "file": r.file,
                          "imported_at": r.imported_at, "detail": line.strip()})
+    # The rows above are few; the unmatched payments may be every row of a large 835: they
+    # are made column by column (no dict per row). Each column of the view is its pieces'
+    # joined, converted as one.
+    pieces = [pd.DataFrame(rows, columns=m.RECONCILIATION.keys)]
     if payments is not None and len(payments):
-        orphan = payments[~_line_keys(payments).isin(_line_keys(claims))]
-        for rec in orphan.to_dict("records"):
-            source = str(rec["source"])
-            file = source[len(m.UNBALANCED_SOURCE):] if source.startswith(m.UNBALANCED_SOURCE) else source
-            row = rec.get(ROW)
-            rows.append({"item": "Unmatched payment", "status": "No claim line", "file": source,
-                         "imported_at": when_by_file.get(file, pd.NaT), "check_no": rec["check_no"],
-                         "claim_id": rec["claim_id"], "line": rec["line"], "payor": rec["payor"], "cpt": rec["cpt"],
-                         "paid": rec["paid"],
-                         "detail": (f"Payments row {row}: " if row is not None else "") +
-                                   "no claim line in Claims has this claim ID and line; enter the claim, "
-                                   "or correct the payment's Claim ID and Line"})
-    plb = provider_adjustments(adjustments, when_by_file)
-    rows += [{str(k): v for k, v in rec.items()} for rec in plb.to_dict("records")]
-    frame = pd.DataFrame(rows, columns=m.RECONCILIATION.keys)
+        pieces.append(_unmatched(payments, ~_line_keys(payments).isin(_line_keys(claims)), when_by_file))
+    pieces.append(provider_adjustments(adjustments, when_by_file))
+    pieces = [piece.reindex(columns=m.RECONCILIATION.keys) for piece in pieces]
     out: dict[str, Any] = {}
     for f in m.RECONCILIATION.fields:
-        s = frame[f.key]
+        s = pd.concat([piece[f.key] for piece in pieces], ignore_index=True)
         if f.kind in (m.MONEY, m.INT):
             out[f.key] = pd.array([pd.NA if v is None or pd.isna(v) else int(v) for v in s], dtype="Int64")
         elif f.kind == m.DATE:
@@ -125,3 +122,18 @@ def build_reconciliation(log: pd.DataFrame, payments: pd.DataFrame | None,
             out[f.key] = s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
                                else str(v)).astype(object)
     return pd.DataFrame(out, columns=m.RECONCILIATION.keys)
+
+
+def _unmatched(payments: pd.DataFrame, orphan: np.ndarray, when_by_file: dict) -> pd.DataFrame:
+    """One "Unmatched payment" row per Payments row where `orphan` is True."""
+    rows = payments.loc[orphan, ["source", "check_no", "claim_id", "line", "payor", "cpt", "paid"] +
+                        ([ROW] if ROW in payments else [])]
+    files = [str(v) for v in rows["source"]]
+    numbers = rows[ROW].tolist() if ROW in rows else [None] * len(rows)
+    columns = {"item": ["Unmatched payment"] * len(rows), "status": ["No claim line"] * len(rows), "file": files,
+               "imported_at": [when_by_file.get(_file(f), pd.NaT) for f in files],
+               **{k: rows[k].tolist() for k in ("check_no", "claim_id", "line", "payor", "cpt", "paid")},
+               "detail": [(f"Payments row {row}: " if row is not None else "") +
+                          "no claim line in Claims has this claim ID and line; enter the claim, "
+                          "or correct the payment's Claim ID and Line" for row in numbers]}
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})

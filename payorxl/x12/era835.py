@@ -24,6 +24,10 @@ from .values import BadValue, Dates, cents, number as number_value, record_frame
 
 # A REF*6R that is a small whole number is the claim's line number; a larger one is an id.
 MAX_LINE_NUMBER = 999
+# Claims read (with their lines and adjustments) before their records become frame rows,
+# and claims made into Payments and Adjustments rows at a time (remittance_rows): what a
+# large file costs beyond its frames stays that of a chunk.
+READ_CHUNK_CLAIMS = 5_000
 # Claim-level DTM01 qualifiers: the Claim attribute the date goes to, and what it is.
 _CLAIM_DATES = {"232": ("statement_from", "statement from date"),
                 "233": ("statement_to", "statement to date"),
@@ -298,6 +302,7 @@ def read_835(source: Any, source_name: str | None = None) -> Remittance:
     name = source_name or name or "835"
     warnings: list = []
     segments = Segments(text, name, warnings)
+    del text                  # Segments keeps the text it splits (a copy when it removed newlines)
     return _Reader835(segments, name, warnings).read()
 
 
@@ -313,6 +318,11 @@ class _Reader835:
         self.adjustments: list[Adjustment] = []
         self.lines: list[ServiceLine] = []
         self.plbs: list[ProviderAdjustment] = []
+        # The claims, lines and adjustments read so far: the records not yet made frame
+        # rows, and the frames made of the others (_flush), one per chunk.
+        self.chunked: tuple[tuple[str, list, tuple, list[pd.DataFrame]], ...] = (
+            ("claims", self.claims, CLAIM_COLUMNS, []), ("service_lines", self.lines, LINE_COLUMNS, []),
+            ("adjustments", self.adjustments, ADJUSTMENT_COLUMNS, []))
         self.check: Check | None = None      # the transaction being read
         self.claim: Claim | None = None      # its current claim (None between claims)
         self.line: ServiceLine | None = None  # the claim's current service line
@@ -348,16 +358,31 @@ class _Reader835:
                 handler(e)
         return self._remittance()
 
+    def _flush(self) -> None:
+        """The finished claims, lines and adjustments as frames, and the records let go: a
+        record costs several times its row, and each distinct text of a chunk is kept once (a
+        remittance repeats the same codes: a str object per row costs ~50 bytes, its
+        reference 8)."""
+        for _, records, spec, frames in self.chunked:
+            if not records:
+                continue
+            frame = _frame(records, spec)
+            records.clear()
+            seen: dict[str, str] = {}
+            for name in frame.columns:
+                if frame[name].dtype == object:
+                    frame[name] = pd.Series([seen.setdefault(v, v) for v in frame[name].tolist()], dtype=object)
+            frames.append(frame)
+
     def _remittance(self) -> Remittance:
-        frames = dict(checks=_frame(self.checks, CHECK_COLUMNS),
-                      claims=_frame(self.claims, CLAIM_COLUMNS),
-                      adjustments=_frame(self.adjustments, ADJUSTMENT_COLUMNS),
-                      service_lines=_frame(self.lines, LINE_COLUMNS),
-                      plb=_frame(self.plbs, PLB_COLUMNS))
+        self._flush()
+        frames = dict(checks=_frame(self.checks, CHECK_COLUMNS), plb=_frame(self.plbs, PLB_COLUMNS))
+        for name, _, spec, chunks in self.chunked:
+            frames[name] = concat_rows(chunks) if chunks else _frame([], spec)
         traces = {check.st: check.trace_number for check in self.checks}
         claims = frames["claims"]
         claims.insert(len(claims.columns) - 1, "trace_number",
-                      pd.Series([traces[claim.st] for claim in self.claims], dtype=object))
+                      pd.Series([traces[st] for st in claims["st"].tolist()], dtype=object))
         sl = frames["service_lines"]
         sl.insert(4, "line", line_numbers(sl["line_control_no"], sl["line_seq"]))
         sl["service_date"] = sl["service_date"].fillna(sl["service_from"])
@@ -513,6 +538,8 @@ class _Reader835:
         charge_text = e[3] if n > 3 else ""               # CLP03 total charge
         paid_text = e[4] if n > 4 else ""                 # CLP04 payment
         patient_text = e[5] if n > 5 else ""              # CLP05 patient responsibility
+        if len(self.claims) >= READ_CHUNK_CLAIMS:   # the claims before this one are finished
+            self._flush()
         self.claim_seq += 1
         self.line_seq = 0
         self.line = None
@@ -707,6 +734,19 @@ class _Reader835:
             line.remarks = f"{line.remarks},{code}" if line.remarks else code
 
 
+def concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat(frames, ignore_index=True) of frames with the same columns (chunks of the
+    rows of one frame), made a column at a time, each column taken out of the chunks as it
+    is joined (the list is emptied): the rows are not held twice, as by pd.concat. Frames
+    whose columns differ are left to pd.concat."""
+    names = list(frames[0].columns)
+    if any(list(frame.columns) != names for frame in frames):
+        return pd.concat(frames, ignore_index=True)
+    joined = {name: pd.concat([frame.pop(name) for frame in frames], ignore_index=True) for name in names}
+    frames.clear()
+    return pd.DataFrame(joined, copy=False)
+
+
 def line_numbers(line_control_no: pd.Series, position: pd.Series) -> pd.Series:
     """The claim line each service line pays: REF*6R when it is a whole number from 1 to
     MAX_LINE_NUMBER (practice systems often send the line number there), else the SVC's
@@ -812,9 +852,41 @@ def remittance_rows(remittance: Remittance, source_name: str | None = None
 
     Extra columns: see PAYMENT_EXTRAS and ADJUSTMENT_EXTRAS (claim_seq, line_seq tie an
     adjustment to its payment row; segment with source identifies a row).
+
+    The rows are made READ_CHUNK_CLAIMS claims at a time (a claim's rows depend on its own
+    lines and adjustments alone; the PLB rows come last, with the last chunk's), so that the
+    frames made on the way are those of a chunk, not of the whole file.
     """
     r = remittance
     source = source_name or r.source
+    claims = r.claims
+    if len(claims) <= READ_CHUNK_CLAIMS:
+        return _remittance_rows(r, source)
+    line_seqs, adj_seqs = r.service_lines["claim_seq"].to_numpy(), r.adjustments["claim_seq"].to_numpy()
+    payments: list[pd.DataFrame] = []
+    adjustments: list[pd.DataFrame] = []
+    remarks: list[str] = []
+    for start in range(0, len(claims), READ_CHUNK_CLAIMS):
+        part = claims.iloc[start:start + READ_CHUNK_CLAIMS]
+        # Lines and adjustments are in file order, so in claim_seq order: a claim's are together.
+        first, last = part["claim_seq"].iloc[[0, -1]].tolist()
+        lines = slice(*np.searchsorted(line_seqs, [first, last + 1]))
+        adjs = slice(*np.searchsorted(adj_seqs, [first, last + 1]))
+        done = start + READ_CHUNK_CLAIMS >= len(claims)
+        chunk = Remittance(r.checks, part.reset_index(drop=True), r.adjustments.iloc[adjs].reset_index(drop=True),
+                           r.service_lines.iloc[lines].reset_index(drop=True), r.plb if done else r.plb.iloc[0:0],
+                           source=source)
+        pays, adj_rows = _remittance_rows(chunk, source)
+        remarks += pays.attrs["remarks"]
+        payments.append(pays)
+        adjustments.append(adj_rows)
+    joined = concat_rows(payments)
+    joined.attrs["remarks"] = remarks
+    return joined, concat_rows(adjustments)
+
+
+def _remittance_rows(r: Remittance, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """remittance_rows of a whole remittance, or of a chunk of its claims."""
     claims = r.claims
     adj = r.adjustments.copy()
     adj["kind"] = classify_adjustments(adj)
