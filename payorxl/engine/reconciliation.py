@@ -69,7 +69,8 @@ def provider_adjustments(adjustments: pd.DataFrame | None, when_by_file: dict | 
                 follow = ""
             source = str(rec.get("source") or "")
             rows.append({"item": "Provider adjustment", "status": status, "file": source,
-                         "imported_at": (when_by_file or {}).get(_file(source), pd.NaT), "check_no": rec.get("check_no"),
+                         "imported_at": (when_by_file or {}).get(_file(source), pd.NaT),
+                         "check_no": rec.get("check_no"),
                          "claim_id": claim, "payor": rec.get("payor"), "provider_adj_amount": amount,
                          "detail": f"PLB {reason} ({words}{', ref ' + ref if ref else ''}): {took}{follow}"})
     return pd.DataFrame(rows, columns=["item", "status", "file", "imported_at", "check_no", "claim_id", "payor",
