@@ -538,9 +538,14 @@ def header_index(table: m.Table, header: Sequence[Any]) -> dict[str, int]:
 
 def object_grid(body: Sequence[Sequence[Any]], width: int) -> np.ndarray:
     """Rows of cells as a 2-D object array at least `width` wide (short rows padded
-    with None)."""
-    lengths = set(map(len, body))
-    if len(lengths) > 1 or min(lengths, default=width) < width:
-        width = max(width, *lengths)
-        body = [list(r) + [None] * (width - len(r)) for r in body]
-    return pd.DataFrame(body, dtype=object, copy=False).to_numpy(dtype=object)
+    with None), laid out in one C pass by pandas' own list-of-lists reader (the first
+    step of ``pd.DataFrame(rows)``, without the frame's blocks and length checks)."""
+    try:
+        from pandas._libs.lib import to_object_array
+    except ImportError:     # a pandas without it: the same array through a frame
+        lengths = set(map(len, body))
+        if len(lengths) > 1 or min(lengths, default=width) < width:
+            width = max(width, *lengths)
+            body = [list(r) + [None] * (width - len(r)) for r in body]
+        return pd.DataFrame(body, dtype=object, copy=False).to_numpy(dtype=object)
+    return to_object_array(body if isinstance(body, list) else list(body), min_width=width)

@@ -173,7 +173,7 @@ def _deadline_table(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Da
 
 
 def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFrame,
-               aging: pd.DataFrame, settings) -> pd.DataFrame:
+               aging: pd.DataFrame, settings, rate_frame: pd.DataFrame) -> pd.DataFrame:
     owed = lines["underpaid"] & lines["follow_up"].isin(OPEN_FOLLOW_UP)
     flags = pd.DataFrame({
         "payor": lines["payor"], "charges": lines["charge"], "paid": lines["paid"],
@@ -188,7 +188,8 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     g = flags.groupby("payor", sort=True)
     sc = g.sum()
     sc.insert(0, "lines", g.size())
-    sc.insert(0, "claims", lines.groupby("payor", sort=True)["claim_id"].nunique())
+    # distinct claim IDs per payor, counted on rate_frame's integer codes of the same IDs
+    sc.insert(0, "claims", rate_frame["claim_id"].groupby(lines["payor"].to_numpy(dtype=object), sort=True).nunique())
     ncr = collections.net_collection_rate(lines, lines, by="payor")
     sc = sc.join(by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]], how="left")
     if isinstance(ncr, pd.DataFrame) and "payor" in ncr:
@@ -348,7 +349,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
                       if want & {"aging", "scorecard"} else None)
     dl = _deadline_table(lines, notices, contracts) if want & {"kpis", "deadlines"} else None
     kpis = _kpis(claims, lines, appeals, rate_frame, dl, settings) if dl is not None and "kpis" in want else None
-    scorecard = (_scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings)
+    scorecard = (_scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings, rate_frame)
                  if aging_by_payor is not None and "scorecard" in want else None)
     worklist = (build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
                 if "worklist" in want else None)
