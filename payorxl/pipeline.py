@@ -23,7 +23,7 @@ from .validate import validate
 from .workbook.append import refuse_user_sheets
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
-from .workbook.sheets import ROW_HEIGHTS, STYLES, owned_sheets
+from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, owned_sheets
 from .workbook.xlsxpart import Cell, file_state, refuse_if_open, write_owned_sheets
 
 
@@ -103,8 +103,19 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
         sheets = lay_out(results, inputs.frames, log_of(inputs))   # results as cells
         if backup and target.exists():          # atomic: a failed copy keeps the previous backup
             atomic_copy(target, backup_path(target))
-        changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before)   # atomic
+        changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before,   # atomic
+                                     today_read_by_formulas(results.settings))
     return summarize(path, results, target, changed)
+
+
+def today_read_by_formulas(settings: m.Settings) -> tuple[str, int, int] | None:
+    """The Dashboard's Today cell, when the native formulas count from it (a blank As-of
+    Date: `px_AsOf` is `px_Today`), for write_owned_sheets to set fullCalcOnLoad when a
+    recalculation moves it to another day: the formulas' cached values on Claims (days
+    left, statuses) were worked out for the old day, and Excel would show them so."""
+    if settings.today is None or pd.Timestamp(settings.as_of) != pd.Timestamp(settings.today):
+        return None
+    return ("Dashboard", *TODAY_CELL)
 
 
 def recalc_safely(path: str | Path, as_of=None, output=None, backup=False) -> Summary:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from .. import importer, model as m
 from ..errors import PayorxlError
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
-from ..workbook.sheets import STYLES
+from ..workbook.sheets import STYLES, TODAY_CELL
 from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
 
 
@@ -81,7 +81,8 @@ class FileBook:
 
     def write_sheets(self, sheets, heights=None):
         # as `payorxl recalc` writes: refused if the file changed since it was read
-        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state)
+        # (and Excel recalculates on opening when the Today the formulas count from moved)
+        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, ("Dashboard", *TODAY_CELL))
         self.read_state = None
 
     def select(self, sheet: str) -> None:

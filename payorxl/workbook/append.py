@@ -56,7 +56,7 @@ from defusedxml import ElementTree as SafeET
 from ..codec import datetime_to_serial
 from ..errors import PayorxlError
 from .package import write_package
-from .xlsxpart import NS, Style, clean_text, col_letter, ensure_styles, sheet_parts
+from .xlsxpart import NS, Style, clean_text, col_letter, ensure_styles, sheet_parts, with_full_calc_on_load
 
 REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
@@ -964,19 +964,9 @@ def _grow_table(editor: WorkbookEditor, target: Target, end: int) -> None:
 def full_calc_on_load(editor: WorkbookEditor) -> None:
     """Make Excel and LibreOffice recalculate every formula when the workbook opens."""
     xml = editor.read("xl/workbook.xml")
-    found = re.search(r"<calcPr\b([^>]*?)(/?)>", xml)
-    if found is None:
-        anchor = min(i for i in (xml.find(t) for t in ("<oleSize", "<customWorkbookViews", "<pivotCaches",
-                                                         "<smartTagPr", "<smartTagTypes", "<webPublishing",
-                                                         "<fileRecoveryPr", "<webPublishObjects", "<extLst",
-                                                         "</workbook>")) if i >= 0)
-        editor.write("xl/workbook.xml", xml[:anchor] + '<calcPr fullCalcOnLoad="1"/>' + xml[anchor:])
-        return
-    attrs = found.group(1)
-    if re.search(r'\sfullCalcOnLoad="(1|true)"', attrs):
-        return
-    attrs = re.sub(r'\s+fullCalcOnLoad="[^"]*"', "", attrs) + ' fullCalcOnLoad="1"'
-    editor.write("xl/workbook.xml", xml[:found.start()] + f"<calcPr{attrs}{found.group(2)}>" + xml[found.end():])
+    flagged = with_full_calc_on_load(xml)
+    if flagged != xml:
+        editor.write("xl/workbook.xml", flagged)
 
 
 def add_sheet(editor: WorkbookEditor, name: str, headers: Sequence[str], widths: Sequence[float] = (),

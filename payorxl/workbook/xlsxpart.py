@@ -400,14 +400,67 @@ def _append(xml: str, tag: str, items: list[str], before: tuple[str, ...] = ()) 
 # --- writing: package.py is the one write layer; its names are re-exported above ---
 
 
+def with_full_calc_on_load(xml: str) -> str:
+    """``xl/workbook.xml`` with ``fullCalcOnLoad="1"`` on its ``<calcPr>`` (added if it has
+    none): Excel recalculates every formula when it opens the workbook (and drops the flag
+    when it saves it)."""
+    found = re.search(r"<calcPr\b([^>]*?)(/?)>", xml)
+    if found is None:
+        anchor = min(i for i in (xml.find(t) for t in ("<oleSize", "<customWorkbookViews", "<pivotCaches",
+                                                         "<smartTagPr", "<smartTagTypes", "<webPublishing",
+                                                         "<fileRecoveryPr", "<webPublishObjects", "<extLst",
+                                                         "</workbook>")) if i >= 0)
+        return xml[:anchor] + '<calcPr fullCalcOnLoad="1"/>' + xml[anchor:]
+    attrs = found.group(1)
+    if re.search(r'\sfullCalcOnLoad="(1|true)"', attrs):
+        return xml
+    attrs = re.sub(r'\s+fullCalcOnLoad="[^"]*"', "", attrs) + ' fullCalcOnLoad="1"'
+    return xml[:found.start()] + f"<calcPr{attrs}{found.group(2)}>" + xml[found.end():]
+
+
+def cached_number(sheet_xml: str, row: int, col: int) -> float | None:
+    """The number a sheet's cell holds (0-based row and column), or None (no such cell,
+    an empty one, or one holding text, a flag or an error)."""
+    found = re.search(rf'<c r="{col_letter(col)}{row + 1}"(\s[^>]*?)?(?:/>|>(.*?)</c>)', sheet_xml, re.S)
+    if found is None or found.group(2) is None:
+        return None
+    kind = re.search(r'\st="([^"]*)"', found.group(1) or "")
+    value = re.search(r"<v>([^<]*)</v>", found.group(2))
+    if value is None or (kind is not None and kind.group(1) != "n"):
+        return None
+    try:
+        return float(value.group(1))
+    except ValueError:
+        return None
+
+
+def _number_of(value: Any) -> float | None:
+    if isinstance(value, Formula):
+        value = value.cached
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return float(datetime_to_serial(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],
                        dst: str | Path | None = None,
                        heights: dict[str, dict[int, float]] | None = None,
-                       expect: tuple | None = None) -> list[str]:
+                       expect: tuple | None = None,
+                       recalc_if_moved: tuple[str, int, int] | None = None) -> list[str]:
     """Replace the cells of the named sheets (which must exist) and write the workbook to
     `dst` (default: in place); `heights`: row heights by sheet. Returns the zip parts
     that changed. `expect`: file_state(src) when its inputs were read; if the file
-    has changed since, nothing is written."""
+    has changed since, nothing is written.
+
+    recalc_if_moved: (sheet, row, column) of a cell the workbook's formulas read, such as
+    the Dashboard's Today: when the value written there differs from the one the file
+    held, ``fullCalcOnLoad`` is set, because the cached values of the formulas that read it
+    (Claims' days left, the statuses) were worked out from the old value, and Excel shows
+    cached values as they are until it recalculates."""
     src = Path(src)
     dst = Path(dst) if dst else src
     refuse_if_open(dst)
@@ -430,9 +483,14 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
         replace: dict[str, bytes] = {}
         if new_styles != styles_xml:
             replace["xl/styles.xml"] = new_styles.encode("utf-8")
+        moved = False
         for name, cells in sheets.items():
             part = parts[name]
             old = zf.read(part).decode("utf-8")
+            if recalc_if_moved is not None and name == recalc_if_moved[0]:
+                _, row, col = recalc_if_moved
+                now = next((_number_of(c.value) for c in cells if (c.row, c.col) == (row, col)), None)
+                moved = now is not None and cached_number(old, row, col) != now
             data, dim = sheet_data_xml(cells, xf, (heights or {}).get(name))
             new = replace_sheet_data(old, data, dim)
             if new != old:
@@ -441,5 +499,9 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
         chain, remove = calc_chain_changes(
             lambda n: zf.read(n).decode("utf-8") if n in listed else None, sheets)
         replace.update({n: text.encode("utf-8") for n, text in chain.items()})
+        if moved:
+            book = zf.read("xl/workbook.xml").decode("utf-8")
+            if with_full_calc_on_load(book) != book:
+                replace["xl/workbook.xml"] = with_full_calc_on_load(book).encode("utf-8")
     write_package(src, dst, replace, None, expect, remove)
     return sorted(replace) + sorted(remove)
