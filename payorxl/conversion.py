@@ -240,6 +240,12 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
     if inferred == "string" and col.kind == m.TEXT:
         stripped = _strip_all(a)
         return None if (stripped == "").any() else pd.Series(stripped, dtype=object)
+    if inferred == "decimal" and col.kind == m.MONEY:   # currency-formatted cells through pywin32
+        nums = _floats(a)
+        if not _in_bounds(nums, col).all():
+            return None
+        # the cents of each Decimal itself, as to_cents rounds it
+        return pd.Series(pd.arrays.IntegerArray(decimal_cents(a, nums).astype("int64"), np.zeros(n, dtype=bool)))
     if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
         return None
     nums = a.astype("float64")

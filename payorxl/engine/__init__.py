@@ -350,7 +350,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     dl = _deadline_table(lines, notices, contracts) if want & {"kpis", "deadlines"} else None
     kpis = _kpis(claims, lines, appeals, rate_frame, dl, settings) if dl is not None and "kpis" in want else None
     scorecard = (_scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings, rate_frame)
-                 if aging_by_payor is not None and "scorecard" in want else None)
+                 if aging_by_payor is not None and rate_frame is not None and "scorecard" in want else None)
     worklist = (build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
                 if "worklist" in want else None)
     pf = {

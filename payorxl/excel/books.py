@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from .. import importer, model as m
 from ..errors import PayorxlError
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
-from ..workbook.sheets import STYLES, TODAY_CELL
+from ..workbook.sheets import STYLES
 from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
 
 
@@ -67,6 +67,7 @@ class FileBook:
     path: Path
     messages: list[str] = field(default_factory=list)
     read_state: tuple | None = None   # the file as it was read: a save since then is not overwritten
+    today_cell: tuple | None = None   # the Today the formulas count from (pipeline.today_read_by_formulas)
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -76,14 +77,17 @@ class FileBook:
         return self.path.name
 
     def read_inputs(self, as_of=None) -> Inputs:
+        from ..pipeline import today_read_by_formulas
         self.read_state = file_state(self.path)
-        return read_inputs(self.path, as_of, also=(LOG_SHEET,))
+        inputs = read_inputs(self.path, as_of, also=(LOG_SHEET,))
+        self.today_cell = today_read_by_formulas(inputs.settings)
+        return inputs
 
     def write_sheets(self, sheets, heights=None):
-        # as `payorxl recalc` writes: refused if the file changed since it was read
-        # (and Excel recalculates on opening when the Today the formulas count from moved)
-        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, ("Dashboard", *TODAY_CELL))
-        self.read_state = None
+        # as `payorxl recalc` writes: refused if the file changed since it was read, and
+        # Excel recalculates on opening when the Today the formulas count from moved
+        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, self.today_cell)
+        self.read_state = self.today_cell = None
 
     def select(self, sheet: str) -> None:
         select_sheet(self.path, sheet)

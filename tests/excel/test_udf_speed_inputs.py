@@ -131,3 +131,17 @@ def test_table_out_matches_the_value_codec_cell_by_cell():
     assert out == by_cell
     assert [[type(v) for v in r] for r in out] == [[type(v) for v in r] for r in by_cell]
     assert out[1][:3] == [125.5, 0.5, AS_OF] and out[3][0] == "" and out[3][2] == dt.datetime(2026, 1, 2)
+
+
+def test_a_column_of_decimals_is_converted_whole_exactly_as_to_cents():
+    """Every Charge a Decimal (the whole-column path), half cents among them: each cell's
+    cents are to_cents of the Decimal itself, as the cell-by-cell converter gives them."""
+    header = ["Claim ID", "Line", "Patient ID", "Payor", "CPT", "Date of Service", "Charge"]
+    amounts = [Decimal(a) for a in ("150.0000", "0.1250", "0.0050", "2.6750", "1.0050", "0.1249",
+                                    "12.345", "9999999.995", "0.12499999999999999999", "0")]
+    rows = [[f"C{i}", 1.0, "P1", "Acme", "99213", dt.datetime(2026, 3, 2), a] for i, a in enumerate(amounts)]
+    whole = table_from_grid(m.CLAIMS, [header] + rows)
+    assert not whole.errors
+    assert whole.frame["charge"].tolist() == [to_cents(a) for a in amounts]
+    one_by_one = [table_from_grid(m.CLAIMS, [header, r]).frame["charge"].iloc[0] for r in rows]
+    assert whole.frame["charge"].tolist() == one_by_one
