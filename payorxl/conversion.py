@@ -134,6 +134,7 @@ class Converted:
     errors: list[DataError] = field(default_factory=list)
     rejected: set[int] = field(default_factory=set)
     columns: dict[str, int] = field(default_factory=dict)   # key -> position in the grid read
+    headers: list[str] = field(default_factory=list)       # the header row read, every column's
 
 
 def empty_frame(table: m.Table) -> pd.DataFrame:

@@ -9,6 +9,7 @@ folder of them in a process pool.
 """
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from .workbook.append import refuse_user_sheets
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, owned_sheets
-from .workbook.xlsxpart import Cell, file_state, refuse_if_open, write_owned_sheets
+from .workbook.xlsxpart import Cell, Formula, file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass
@@ -59,13 +60,51 @@ def log_of(inputs: Inputs) -> pd.DataFrame:
     return import_log(inputs.grids.get(LOG_SHEET))
 
 
-def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame | None = None
-            ) -> dict[str, list[Cell]]:
+def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame | None = None,
+            headers: dict[str, list[str]] | None = None) -> dict[str, list[Cell]]:
     """The cells of every owned sheet: the results, and the Reconciliation of the
-    ImportLog `log` (see import_log) with the Payments and Claims `frames` as read."""
+    ImportLog `log` (see import_log) with the Payments and Claims `frames` as read.
+    headers: each input table's header row as read (Inputs.headers); a live formula that
+    names a column the workbook's table lacks becomes its value (`known_columns_only`)."""
     reconciliation = build_reconciliation(import_log([]) if log is None else log,
                                           frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
-    return owned_sheets(results, reconciliation=reconciliation)
+    sheets = owned_sheets(results, reconciliation=reconciliation)
+    return known_columns_only(sheets, headers) if headers else sheets
+
+
+_TABLE_REF = re.compile(r"\b([A-Za-z_][\w.]*)\[")
+
+
+def _columns_named(formula: str) -> list[tuple[str, str]]:
+    """(table, column) of every structured reference in a formula: ``Claims[Paid]``,
+    ``Claims[[#This Row],[Paid]]``; special items (``#All``, ``#This Row``) left out."""
+    out = []
+    for found in _TABLE_REF.finditer(formula):
+        depth, i = 0, found.end() - 1
+        while i < len(formula):
+            depth += {"[": 1, "]": -1}.get(formula[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        inner = formula[found.end():i]
+        items = re.findall(r"\[([^\[\]]*)\]", inner) if "[" in inner else [inner]
+        out += [(found.group(1), item.strip()) for item in items if item.strip() and not item.strip().startswith("#")]
+    return out
+
+
+def known_columns_only(sheets: dict[str, list[Cell]], headers: dict[str, list[str]]) -> dict[str, list[Cell]]:
+    """The owned sheets' cells with every live formula that names a column its table lacks
+    (a workbook made before payorxl added the column to Claims) written as its value
+    instead: Excel would take such a formula for damaged content."""
+    known = {table.lower(): {h.lower() for h in names} for table, names in headers.items()}
+
+    def fine(formula: str) -> bool:
+        return all(column.lower() in known[table.lower()] for table, column in _columns_named(formula)
+                   if table.lower() in known)
+
+    return {name: [Cell(c.row, c.col, c.value.cached, c.style)
+                   if isinstance(c.value, Formula) and not fine(c.value.text) else c for c in cells]
+            for name, cells in sheets.items()}
 
 
 def load(path: str | Path, as_of=None) -> Results:
@@ -100,7 +139,7 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
         inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
         refuse_user_sheets(path, m.OWNED_SHEETS, "recalc")   # never over a sheet of the user's own
         results = evaluate(inputs)              # validate + calculate
-        sheets = lay_out(results, inputs.frames, log_of(inputs))   # results as cells
+        sheets = lay_out(results, inputs.frames, log_of(inputs), inputs.headers)   # results as cells
         if backup and target.exists():          # atomic: a failed copy keeps the previous backup
             atomic_copy(target, backup_path(target))
         changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before,   # atomic

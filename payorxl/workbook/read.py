@@ -42,6 +42,7 @@ class Inputs:
     errors: list[DataError] = field(default_factory=list)
     settings_values: dict = field(default_factory=dict)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)   # table -> key -> column index
+    headers: dict[str, list[str]] = field(default_factory=dict)   # table -> its sheet's header row, every column
     grids: dict[str, list] = field(default_factory=dict)   # other sheets asked for: name -> cells
 
 
@@ -176,7 +177,7 @@ def table_from_sheet(sheet, table: m.Table) -> Converted:
     frames = [p for p in parts if len(p)]
     frame = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames
              else empty_frame(table))
-    return Converted(frame, errors, rejected, index)
+    return Converted(frame, errors, rejected, index, [str(h).strip() for h in header if h is not None])
 
 
 def _no_sheet(table: m.Table) -> Converted:
@@ -270,7 +271,8 @@ def inputs_from_book(book, as_of=None, sheets: dict | None = None) -> Inputs:
         frames[table.name] = converted[table.name].frame
         errors.extend(converted[table.name].errors)
         columns[table.name] = converted[table.name].columns
-    return Inputs(frames, settings, errors, values, columns)
+    return Inputs(frames, settings, errors, values, columns,
+                  headers={name: c.headers for name, c in converted.items() if c.headers})
 
 
 # Up to this much sheet XML, the input sheets are parsed side by side in threads

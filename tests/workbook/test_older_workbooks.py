@@ -1,0 +1,41 @@
+"""A workbook made before payorxl added a calculated column to Claims: the live summary
+formulas that name it would be broken references (Excel repairs such a formula away, and
+LibreOffice shows #REF!), so a recalculation writes those figures as values."""
+from __future__ import annotations
+
+from payorxl import pipeline
+from payorxl.demo import generate_demo
+from payorxl.workbook.read import read_inputs
+from payorxl.workbook.xlsxpart import Formula
+
+
+def test_columns_named_reads_every_structured_reference():
+    assert pipeline._columns_named('SUMIFS(Claims[Balance],Claims[Payor],"=Acme")') == [
+        ("Claims", "Balance"), ("Claims", "Payor")]
+    assert pipeline._columns_named("Claims[[#This Row],[Paid]]+N(Contracts[#All])") == [("Claims", "Paid")]
+    assert pipeline._columns_named('IF(px_AsOf>0,COUNTIFS(Contracts[Notice Deadline],"<"&px_AsOf),0)') == [
+        ("Contracts", "Notice Deadline")]
+    assert pipeline._columns_named("SUM(A1:A3)") == []
+
+
+def test_a_live_figure_naming_a_missing_claims_column_is_written_as_its_value(tmp_path):
+    d = generate_demo(claims=40)
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, d.frames(), d.settings, as_of="2026-10-31")
+    inputs = read_inputs(path)
+    assert "Appeal Status" in inputs.headers["Claims"]
+    results = pipeline.evaluate(inputs)
+    current = pipeline.lay_out(results, inputs.frames, None, inputs.headers)
+    older = {**inputs.headers, "Claims": [h for h in inputs.headers["Claims"] if h != "Appeal Status"]}
+    laid = pipeline.lay_out(results, inputs.frames, None, older)
+
+    named = [(s, c) for s, cells in current.items() for c in cells
+             if isinstance(c.value, Formula) and ("Claims", "Appeal Status") in pipeline._columns_named(c.value.text)]
+    assert named                                   # the live figures do read that column
+    by_place = {(s, c.row, c.col): c.value for s, cells in laid.items() for c in cells}
+    for sheet, cell in named:                      # each is now the engine's value, not a formula
+        assert by_place[(sheet, cell.row, cell.col)] == cell.value.cached
+    kept = [c for cells in laid.values() for c in cells if isinstance(c.value, Formula)]
+    assert kept and all(("Claims", "Appeal Status") not in pipeline._columns_named(c.value.text) for c in kept)
+    # every other cell is as before
+    assert sum(len(v) for v in laid.values()) == sum(len(v) for v in current.values())
