@@ -283,10 +283,17 @@ CLAIMS = Table(
                    "Unit rate × units, reduced as the claim's procedure rank says, never more than the charge "
                    "(PaymentRules)."),
         Calculated("Paid", "paid", MONEY, "Sum of payor payments posted to the line."),
+        Calculated("Remittances", "n_remits", INT,
+                   "Remittance rows posted to the line (reversals too); 0: not adjudicated yet.", width=9),
         Calculated("Allowed", "allowed", MONEY,
                    "Allowed by the line's own payer (payer seq 1; 2 on a Secondary row); blank Allowed: "
                    "paid + patient resp. + sequestration."),
         Calculated("Variance", "variance", MONEY, "Expected allowed − allowed (positive: underpaid)."),
+        Calculated("Underpaid", "underpaid", BOOL,
+                   "TRUE: the variance is over both Underpayment Tolerances (Settings).", width=10),
+        Calculated("Follow-up", "follow_up", TEXT,
+                   "The line's Status on the Underpayments sheet (its last row); Open for an underpaid line "
+                   "with none.", width=10),
         Calculated("Patient Share", "patient_share", MONEY,
                    "What left insurance A/R as the patient's: the last payer's patient resp. (none while that "
                    "payer forwarded the claim, or a later payer billed has not remitted)."),
@@ -295,9 +302,21 @@ CLAIMS = Table(
                    "and resubmission clocks start there."),
         Calculated("Denied Amount", "denied_amount", MONEY,
                    "Denied amounts posted to the line, net of reversals."),
+        Calculated("Denied First Pass", "denied_first_pass", BOOL,
+                   "TRUE: the line's first remittance denied it, in full or in part (the initial denial "
+                   "rate counts it).", width=10),
         Calculated("Denial Action", "denial_action", TEXT,
                    "What the line's latest denial calls for (DenialRouting): Correct and resubmit, Rebill other "
                    "payer, Appeal, Bill patient or Write off.", width=16),
+        Calculated("Appeal Status", "appeal_status", TEXT,
+                   "Of a denial to appeal: Open, Due soon or Missed (its window, or the next level's once "
+                   "upheld), Appealed on time or late, or Upheld at the final level.", width=14),
+        Calculated("Resubmit Status", "resubmit_status", TEXT,
+                   "Of a denial routed to a resubmission: Open, Due soon, Missed, or Resubmitted (late).",
+                   width=14),
+        Calculated("Prompt Pay Status", "prompt_pay_status", TEXT,
+                   "Of a clean claim filed under a contract with Prompt Pay Days: Pending, Overdue, Paid on "
+                   "time or Paid late.", width=12),
         Calculated("Written Off", "written_off", MONEY,
                    "Denied dollars written off: the final level of appeal upheld, the appeal or resubmission "
                    "window missed, or a denial routed to Write off."),

@@ -41,6 +41,12 @@ def settings_names() -> dict[str, str]:
     return names
 
 
+def setting_value(key: str) -> str:
+    """A Settings value as the engine reads it: blank is its default."""
+    default = m.SETTINGS_BY_KEY[key].default
+    return f'IF(px_{key}="",{default},px_{key})'
+
+
 def this(table: str, header: str) -> str:
     return f"{table}[[#This Row],[{header}]]"
 
@@ -223,12 +229,25 @@ def _claims() -> dict[str, str]:
     denial_open = (f'IF({has_denial},IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
                    f'FALSE)')
     reversals = f'COUNTIFS({key},Payments[Claim Status],"22")'
-    awaiting = f'IF({reversals}>0,2*{reversals}>=COUNTIFS({key}),FALSE)'
-    variance = (f'IF({this(T, "Expected Allowed")}="","",IF(COUNTIFS({key})=0,"",IF({later_row},"",'
+    remits = this(T, "Remittances")        # the line's remittance rows (COUNTIFS once, in its column)
+    awaiting = f'IF({reversals}>0,2*{reversals}>={remits},FALSE)'
+    variance = (f'IF({this(T, "Expected Allowed")}="","",IF({remits}=0,"",IF({later_row},"",'
                 f'IF({denial_open},"",IF({awaiting},"",{this(T, "Expected Allowed")}-{allowed})))))')
+    # Underpaid beyond both tolerances (reimbursement.underpayments), compared in cents as the
+    # engine compares them: a float difference such as 85.13-84.13 is not one cent short.
+    variance_cell, expected_cell = this(T, "Variance"), this(T, "Expected Allowed")
+    short = f'ROUND({variance_cell}*100,0)'
+    underpaid = (f'IF({variance_cell}="",FALSE,IF({short}>ROUND({setting_value("tolerance_amount")}*100,0),'
+                 f'{short}>{setting_value("tolerance_pct")}*ROUND({expected_cell}*100,0),FALSE))')
+    # The practice's follow-up (Underpayments: its last row for the line), Open when an
+    # underpaid line has none (engine _follow_up).
+    followed = f'Underpayments[Claim ID],{ID},Underpayments[Line],{LINE}'
+    last_follow_up = (f'SUMPRODUCT(MAX((Underpayments[Claim ID]={ID})*(Underpayments[Line]={LINE})'
+                      f'*ROW(Underpayments[Status])))-MIN(ROW(Underpayments[Status]))+1')
+    follow_up = (f'IF(COUNTIFS({followed})=0,IF({this(T, "Underpaid")},"Open",""),'
+                 f'INDEX(Underpayments[Status],{last_follow_up})&"")')
     appeals = f'Appeals[Claim ID],{ID},Appeals[Line],{LINE}'
-    # The denial is final when the highest-level appeal was upheld (a blank level is 1),
-    # or when no appeal was filed and the appeal window has closed.
+    # The highest level appealed (a blank level is 1), and whether it was upheld.
     top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
                  f'*(Appeals[Level]+(Appeals[Level]="")))))')
     upheld = (f'(COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],{top_level})'
@@ -247,12 +266,6 @@ def _claims() -> dict[str, str]:
               f'*((Appeals[Level]+(Appeals[Level]=""))={top_level})')
     decided = f'SUMPRODUCT(MAX({at_top}*Appeals[Decision Date]))'
     appealed_on = f'SUMPRODUCT(MAX({at_top}*Appeals[Appeal Date]))'
-    lost = f'AND({upheld},{top_level}>={levels})'
-    missed = (f'IF(COUNTIFS({appeals})=0,'
-              f'px_AsOf>{last_denial}+{contract("Mailing Days")}+{contract("Appeal Days")},'
-              f'IF(AND({upheld},{top_level}<{levels}),'
-              f'px_AsOf>MAX(IF({decided}>0,{decided},{appealed_on}),{last_denial})'
-              f'+{contract("Mailing Days")}+{next_days},FALSE))')
 
     # The patient's share: the last payer's patient responsibility, none while that payer
     # has forwarded the claim (CLP02 19/20/21) to the next one.
@@ -263,6 +276,15 @@ def _claims() -> dict[str, str]:
                 "2": '(Payments[Payer Seq]&""="2")', "3": '(Payments[Payer Seq]&""="3")'}
 
     this_line = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
+    # Denied on its first adjudication (lines.line_summary: a denying row on the line's
+    # earliest remit date), looked for only on a line with a denial at all. The earliest
+    # date as BIG - the largest (BIG - date): MIN over an array would count the other rows' 0.
+    big = 10_000_000
+    first_remit = f'({big}-SUMPRODUCT(MAX({this_line}*({big}-Payments[Remit Date]))))'
+    on_first = f'{key},Payments[Remit Date],{first_remit}'
+    denied_first_pass = (f'IF({has_denial},(COUNTIFS({on_first},Payments[Claim Status],"4")'
+                         f'+COUNTIFS({on_first},Payments[Denied Amount],">0",Payments[Claim Status],"<>4",'
+                         f'Payments[Claim Status],"<>22"))>0,FALSE)')
     forwarding = "((" + "+".join(f'(Payments[Claim Status]&""="{c}")' for c in rules.FORWARDED) + ")>0)"
 
     def share(s: str) -> str:
@@ -283,11 +305,47 @@ def _claims() -> dict[str, str]:
     # What the latest denial calls for: its row's Action; Appeal once the line is appealed.
     denial_action = f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",{routed_action}),"")'
     action = this(T, "Denial Action")
-    # missed once past the resubmission's window with no filing since the denial
-    resubmit_missed = f'AND(NOT({filed_date}>{last_denial}),px_AsOf>{resubmit_by})'
     resubmit = ",".join(f'{action}="{a}"' for a in rules.RESUBMIT_ACTIONS)
-    final = (f'OR({action}="{rules.WRITE_OFF}",AND({action}="{rules.APPEAL}",OR({lost},{missed})),'
-             f'AND(OR({resubmit}),{resubmit_missed}))')
+
+    def window_status(due: str, soon: str) -> str:
+        """Not done yet: Missed past `due`, Due soon within `soon` days of it, else Open."""
+        return f'IF(px_AsOf>{due},"Missed",IF({due}-px_AsOf<={soon},"Due soon","Open"))'
+
+    # Appeal Status (deadlines.appeal_deadlines) of a denial the line is to appeal: its window
+    # from the latest denial; once upheld with levels left, the next level's window from that
+    # decision; "Upheld" at the final level. IFERROR: a payor with no contract has none.
+    mailing = contract("Mailing Days")
+    first_window = f'({last_denial}+{mailing}+{contract("Appeal Days")})'
+    next_window = f'(MAX(IF({decided}>0,{decided},{appealed_on}),{last_denial})+{mailing}+{next_days})'
+    appeal_soon = setting_value("appeal_due_soon_days")
+    appealed_in_time = f'COUNTIFS({appeals},Appeals[Appeal Date],"<="&{first_window})>0'
+    appeal_status = (f'IF({action}<>"{rules.APPEAL}","",IFERROR(IF(COUNTIFS({appeals})>0,'
+                     f'IF({upheld},IF({top_level}<{levels},{window_status(next_window, appeal_soon)},"Upheld"),'
+                     f'IF({appealed_in_time},"Appealed on time","Appealed late")),'
+                     f'{window_status(first_window, appeal_soon)}),""))')
+    # Resubmit Status (deadlines.denial_actions) of a denial routed to a resubmission.
+    filing_soon = setting_value("filing_due_soon_days")
+    resubmit_status = (f'IF(OR({resubmit}),IFERROR(IF({resubmit_by}="","",IF({filed_date}>{last_denial},'
+                       f'IF({filed_date}<={resubmit_by},"Resubmitted","Resubmitted late"),'
+                       f'{window_status(resubmit_by, filing_soon)})),""),"")')
+    # Prompt Pay Status (deadlines.prompt_pay): a line filed (and not rejected since: its
+    # Filing Status says filed, or Missed for a CARC 29), not denied in full, under a contract
+    # with Prompt Pay Days; processed once remitted with a payment or a patient share.
+    prompt_days = contract("Prompt Pay Days")
+    due = f'({filed_date}+{prompt_days})'
+    filing_cell = this(T, "Filing Status")
+    received = (f'IF(OR(FILING="Filed on time",FILING="Filed late"),TRUE,IF(FILING="Missed",{carc29},FALSE))'
+                .replace("FILING", filing_cell))
+    unprocessed = f'IF(px_AsOf>{due},"Overdue","Pending")'
+    processed = f'IF(COUNTIFS({key},Payments[Remit Date],"<="&{due})>0,"Paid on time","Paid late")'
+    prompt_pay_status = (f'IFERROR(IF(OR({filed_date}="",{prompt_days}=""),"",'
+                         f'IF(AND({has_denial},{paid}<=0),"",IF(NOT({received}),"",'
+                         f'IF({remits}=0,{unprocessed},IF(OR({paid}>0,SUMIFS(Payments[Patient Resp],{key})>0),'
+                         f'{processed},{unprocessed}))))),"")')
+    # Final (denials.final_denial_writeoff): by the line's own Appeal and Resubmit Status.
+    appeal_cell, resubmit_cell = this(T, "Appeal Status"), this(T, "Resubmit Status")
+    final = (f'OR({action}="{rules.WRITE_OFF}",AND({action}="{rules.APPEAL}",'
+             f'OR({appeal_cell}="Upheld",{appeal_cell}="Missed")),AND(OR({resubmit}),{resubmit_cell}="Missed"))')
     written_off = (f'IF({action}="",0,IF({final},'
                    f'MIN(MAX(0,{denied_amount}),{open_balance}),0))')
     balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_cell},"")'
@@ -327,13 +385,20 @@ def _claims() -> dict[str, str]:
         "pricing": not_void(pricing),
         "expected_allowed": not_void(expected),
         "paid": line_only(f'SUMIFS(Payments[Paid],{key})'),
+        "n_remits": line_only(f'COUNTIFS({key})'),
         "allowed": line_only(f'IF({later_row},IF({kind}="Tertiary",{own_allowed("3")},{own_allowed("2")}),'
                              f'{own_allowed("1")})'),
         "variance": line_only(variance),
+        "underpaid": line_only(underpaid),
+        "follow_up": line_only(follow_up),
         "patient_share": line_only(patient_share),
         "denial_date": not_void(f'IF({n_denials}=0,"",{last_denial_scan})'),
         "denied_amount": line_only(f'SUMIFS(Payments[Denied Amount],{key})'),
+        "denied_first_pass": line_only(denied_first_pass),
         "denial_action": line_only(denial_action),
+        "appeal_status": line_only(appeal_status),
+        "resubmit_status": line_only(resubmit_status),
+        "prompt_pay_status": line_only(prompt_pay_status),
         "written_off": line_only(written_off),
         "balance": line_only(balance),
         "aging_bucket": bucket,

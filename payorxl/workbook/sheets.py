@@ -100,7 +100,8 @@ class Block:
 
 TILE_ROWS = (3, 7)            # label rows of the two tile rows (value below, note below that)
 TILES_PER_ROW = 7
-DENIALS_BLOCK = m.DENIALS.only("payor", "claims_adjudicated", "claims_denied", "denial_rate", "charges_denied")
+DENIALS_BLOCK = m.DENIALS.only("payor", "claims_adjudicated", "claims_denied", "denial_rate", "charges_denied",
+                               "charge_denial_rate")
 AGING_BLOCK = m.AGING.only("payor", *m.AGING_BUCKETS, "total")
 CATEGORY_BLOCK = (m.Field("Category", "category", m.TEXT), m.DENIALS.field("claims_denied"),
                   m.Field("Share of adjudicated", "denial_rate", m.PERCENT), m.DENIALS.field("charges_denied"))
@@ -109,8 +110,10 @@ DASHBOARD = {
     "aging": Block(m.AGING.title, 24, 10, AGING_BLOCK),
     "categories": Block("Denials by root cause (CARC category)", 37, 13, CATEGORY_BLOCK),
     "monthly": Block(m.MONTHLY.title, 53, 12, m.MONTHLY.fields),
-    "deadlines": Block(m.DEADLINES.title, 68, 4, m.DEADLINES.fields),
+    "deadlines": Block(m.DEADLINES.title, 68, 5, m.DEADLINES.fields),
 }
+# The line under the deadlines table saying which of the Dashboard's figures are live.
+DASHBOARD_NOTE_ROW = DASHBOARD["deadlines"].last_data_row + 1
 CHART_COLUMN = 8   # charts sit from column I, beside their block
 CHART_COLUMNS = 10  # ... and span about ten default-width columns (I:R): the print area's right edge
 BUTTON_ROW = 2      # the .xlsm's buttons: a bar under the subtitle, from column A (template.py)
@@ -135,14 +138,26 @@ ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
 # COUNTIFS/SUMIFS over one table: one pass over Claims), so they move as the clerk edits,
 # in Excel and LibreOffice alike, with or without Python; each carries the engine's value
 # as its cached value, so opening the workbook shows it without recalculating. The rest
-# (denial rates, distinct claims, underpayments, the worklist) need the engine: they are
-# values, as of the recalculation the subtitle names. A figure is live only where the
-# Claims columns define it exactly as the engine does; tests/workbook/test_live_figures.py
-# recalculates every one in LibreOffice, before and after an edit, against the engine.
+# need the engine: they are values, as of the recalculation the subtitle names. A figure is
+# live only where the Claims columns define it exactly as the engine does;
+# tests/workbook/test_live_figures.py recalculates every one in LibreOffice, before and
+# after an edit, against the engine.
+#
+# Distinct claims (the claims-basis denial rate, Claims, Open Claims) stay values: a claim is
+# adjudicated or denied when any of its lines is, and no formula can find a line's claim-mates
+# at a cost that does not grow with the table (a COUNTIFS per row over Claims is n² per edit;
+# a "first line of its claim" flag read off the row above is right only while every claim's
+# lines stay together, which a line added at the bottom for an older claim breaks). The
+# charges-basis rate sums lines, so it is live.
 
 _LINE = 'Claims[Role],"Line"'
-LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, missed filing) follow Claims as you edit; "
-             "the others are as of the last recalculation.")
+LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, adjudicated charges, denial rate ($), "
+             "underpayments, missed and due-soon counts) follow Claims and Payments as you edit; the others "
+             "(claims, the claims-basis denial rate, collections, recovered) are as of the last recalculation.")
+DASHBOARD_LIVE_NOTE = ("Live figures follow Claims and Payments as you edit: A/R, Days in A/R, Initial denial "
+                       "rate ($), Underpayments, missed and due-soon deadlines (tiles and this table), the aging and "
+                       "the charges denied by payor. The others (claims-basis rates, collections, months, root "
+                       "causes) are as of the last recalculation.")
 # When the figures are values only: the formulas would count rows the engine left out.
 NOT_LIVE_NOTE = ("Every figure is as of the last recalculation: rows with errors are left out of them "
                  "(see Exceptions), and the sheet's formulas would count them; fix the rows to make the "
@@ -161,19 +176,25 @@ def _eq(cell: str) -> str:
     return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
 
 
+def _statuses(fn: str, what: str, column: str, statuses: tuple[str, ...], extra: str = "") -> str:
+    """fn (COUNTIFS, or SUMIFS of `what`) over the lines whose Claims `column` is one of `statuses`."""
+    return "+".join(f'{fn}({what}{_LINE},Claims[{column}],"{st}"{extra})' for st in statuses)
+
+
 def _filing(fn: str, what: str, statuses: tuple[str, ...], extra: str = "") -> str:
-    return "+".join(f'{fn}({what}{_LINE},Claims[Filing Status],"{st}"{extra})' for st in statuses)
+    return _statuses(fn, what, "Filing Status", statuses, extra)
 
 
-def _at_risk_dollars(statuses: tuple[str, ...]) -> str:
-    """What a filing deadline puts at risk (engine _deadline_table): the line's Expected
-    Allowed, its Charge where it has none (a text "" is not >= 0)."""
-    priced = _filing("SUMIFS", "Claims[Charge],", statuses, ',Claims[Expected Allowed],">=0"')
-    return (f'{_filing("SUMIFS", "Claims[Expected Allowed],", statuses)}'
-            f'+{_filing("SUMIFS", "Claims[Charge],", statuses)}-({priced})')
+def _at_risk_dollars(statuses: tuple[str, ...], column: str = "Filing Status") -> str:
+    """What a filing or prompt-pay deadline puts at risk (engine _deadline_table): the line's
+    Expected Allowed, its Charge where it has none (a text "" is not >= 0)."""
+    priced = _statuses("SUMIFS", "Claims[Charge],", column, statuses, ',Claims[Expected Allowed],">=0"')
+    return (f'{_statuses("SUMIFS", "Claims[Expected Allowed],", column, statuses)}'
+            f'+{_statuses("SUMIFS", "Claims[Charge],", column, statuses)}-({priced})')
 
 
 MISSED_FILING = ("Missed", "Filed late")
+OWED = ("Open", "Sent")    # an underpayment's follow-up still owed (engine OPEN_FOLLOW_UP)
 
 
 def _by_payor(payor: str | None) -> dict[str, str]:
@@ -182,6 +203,10 @@ def _by_payor(payor: str | None) -> dict[str, str]:
     list yet is in it too)."""
     who = f"Claims[Payor],{_eq(payor)}," if payor else ""
     live = {b: f'SUMIFS(Claims[Balance],{who}Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
+    adjudicated = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Remittances],">0")'
+    denied = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Denied First Pass],TRUE)'
+    owed = {fn: "+".join(f'{fn}({what}{who}Claims[Underpaid],TRUE,Claims[Follow-up],"{st}")' for st in OWED)
+            for fn, what in (("COUNTIFS", ""), ("SUMIFS", "Claims[Variance],"))}
     live.update({
         "open_lines": f'COUNTIFS({who}Claims[Balance],">0")',
         "lines": f"COUNTIFS({who}{_LINE})",
@@ -189,12 +214,23 @@ def _by_payor(payor: str | None) -> dict[str, str]:
         "paid": f"SUMIFS(Claims[Paid],{who}{_LINE})",
         "ar": f'SUMIFS(Claims[Balance],{who}Claims[Balance],">0")',
         "missed_filing": "+".join(f'COUNTIFS({who}{_LINE},Claims[Filing Status],"{st}")' for st in MISSED_FILING),
+        # the initial denial rate, charges basis (denials.initial_denial_rate): blank when
+        # nothing was adjudicated
+        "charges_adjudicated": adjudicated,
+        "charges_denied": denied,
+        "charge_denial_rate": f'IF({adjudicated}=0,"",{denied}/{adjudicated})',
+        "missed_appeals": f'COUNTIFS({who}{_LINE},Claims[Appeal Status],"Missed")',
+        "due_soon": (f'COUNTIFS({who}{_LINE},Claims[Filing Status],"Due soon")'
+                     f'+COUNTIFS({who}{_LINE},Claims[Appeal Status],"Due soon")'),
+        "underpaid_lines": owed["COUNTIFS"],
+        "underpayment": owed["SUMIFS"],
     })
     return live
 
 
 def _setting(key: str) -> str:
-    """A Settings value as the engine reads it: blank is its default."""
+    """A Settings value as the engine reads it: blank is its default (as formulas.setting_value,
+    which the Claims columns use; formulas imports this module, so not the other way)."""
     default = m.SETTINGS_BY_KEY[key].default
     return f'IF(px_{key}="",{default},px_{key})'
 
@@ -204,15 +240,42 @@ def _live_kpis() -> dict[str, str]:
     days = _setting("ar_period_days")
     charges = (f'SUMIFS(Claims[Charge],{_LINE},Claims[Date of Service],">"&(px_AsOf-{days}),'
                f'Claims[Date of Service],"<="&px_AsOf)')
-    return {"ar_total": ar, "days_in_ar": f'IF({charges}=0,"",{ar}/({charges}/{days}))'}
+    whole = _by_payor(None)
+    return {"ar_total": ar, "days_in_ar": f'IF({charges}=0,"",{ar}/({charges}/{days}))',
+            "charge_denial_rate": whole["charge_denial_rate"], "underpayment": whole["underpayment"]}
 
 
-def _live_deadline(key: str, row: int) -> str | None:
-    """The Timely filing row of the deadlines table (engine _deadline_table)."""
-    return {"missed": _filing("COUNTIFS", "", MISSED_FILING),
-            "missed_amount": _at_risk_dollars(MISSED_FILING),
-            "due_soon": _filing("COUNTIFS", "", ("Due soon",)),
-            "due_soon_amount": _at_risk_dollars(("Due soon",))}.get(key) if row == 0 else None
+# The deadline tiles: the sum of a column of the deadlines table (engine _kpis).
+DEADLINE_TILES = {"missed_deadlines": "missed", "missed_amount": "missed_amount",
+                  "at_risk": "due_soon", "at_risk_amount": "due_soon_amount"}
+
+
+def _live_deadline(key: str, deadline: str) -> str | None:
+    """A cell of the deadlines table (engine _deadline_table): the row of `deadline`, the
+    column `key`. Dollars: Expected Allowed (else the Charge) for filing and prompt pay, the
+    Denied Amount for appeals and resubmissions; a contract notice has none."""
+    if deadline == "Timely filing":
+        return {"missed": _filing("COUNTIFS", "", MISSED_FILING),
+                "missed_amount": _at_risk_dollars(MISSED_FILING),
+                "due_soon": _filing("COUNTIFS", "", ("Due soon",)),
+                "due_soon_amount": _at_risk_dollars(("Due soon",))}.get(key)
+    if deadline in ("Appeal", "Resubmission"):
+        column = "Appeal Status" if deadline == "Appeal" else "Resubmit Status"
+        status = {"missed": "Missed", "missed_amount": "Missed", "due_soon": "Due soon",
+                  "due_soon_amount": "Due soon"}.get(key)
+        if status is None:
+            return None
+        return (f'COUNTIFS(Claims[{column}],"{status}")' if key in ("missed", "due_soon")
+                else f'SUMIFS(Claims[Denied Amount],Claims[{column}],"{status}")')
+    if deadline == "Prompt pay":     # Overdue is its Missed; it has no due-soon window
+        return {"missed": 'COUNTIFS(Claims[Prompt Pay Status],"Overdue")',
+                "missed_amount": _at_risk_dollars(("Overdue",), "Prompt Pay Status")}.get(key)
+    if deadline == "Contract notice":   # deadlines.contract_notices, on Contracts' Notice Deadline
+        soon = _setting("notice_due_soon_days")
+        return {"missed": 'COUNTIFS(Contracts[Notice Deadline],"<"&px_AsOf)',
+                "due_soon": (f'COUNTIFS(Contracts[Notice Deadline],">="&px_AsOf,'
+                             f'Contracts[Notice Deadline],"<="&(px_AsOf+{soon}))')}.get(key)
+    return None
 
 
 def _live(cells: list[Cell], fields: tuple[m.Field, ...], top: int, left: int, rows: int,
@@ -307,7 +370,8 @@ def dashboard(results: Results) -> list[Cell]:
     cells = _titled(f"{s.practice_name or 'Practice'} — payor dashboard", _subtitle(results))
     row, column = TODAY_CELL
     cells.append(Cell(row, column, to_excel(s.today if s.today is not None else s.as_of, m.DATE), "today"))
-    live_kpis = _live_kpis() if live_figures(results) else {}
+    live = live_figures(results)
+    live_kpis = {**_live_kpis(), **_deadline_tiles(results)} if live else {}
     for n, key in enumerate(TILE_ORDER):
         kpi = results.kpis[key]
         row = TILE_ROWS[n // TILES_PER_ROW]
@@ -323,20 +387,36 @@ def dashboard(results: Results) -> list[Cell]:
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 
     aging = results.aging.sort_values("total", ascending=False) if len(results.aging) else results.aging
-    live = {"aging": _payor_rows(AGING_BLOCK, aging["payor"].tolist() if len(aging) else []),
-            "deadlines": lambda key, i, _r: _live_deadline(key, i) if len(results.deadlines)
-            and results.deadlines["deadline"].iloc[0] == "Timely filing" else None}
-    if not live_figures(results):
-        live = {}
-    for name, frame in (("denials", results.denials_by["payor"]), ("aging", aging),
+    by_payor = results.denials_by["payor"]
+    names = results.deadlines["deadline"].tolist() if len(results.deadlines) else []
+    formulas = {"aging": _payor_rows(AGING_BLOCK, aging["payor"].tolist() if len(aging) else []),
+                "denials": _payor_rows(DENIALS_BLOCK, by_payor["payor"].tolist() if len(by_payor) else []),
+                "deadlines": lambda key, i, _r: _live_deadline(key, names[i])}
+    for name, frame in (("denials", by_payor), ("aging", aging),
                         ("categories", results.denials_by["category"]), ("monthly", results.monthly),
                         ("deadlines", results.deadlines)):
         block = DASHBOARD[name]
         made = block.cells(frame)
-        if name in live:
-            made = _live(made, block.fields, block.row + 1, 0, min(len(frame), block.slots), live[name])
+        if live and name in formulas:
+            made = _live(made, block.fields, block.row + 1, 0, min(len(frame), block.slots), formulas[name])
         cells += made
+    cells.append(Cell(DASHBOARD_NOTE_ROW, 0, DASHBOARD_LIVE_NOTE if live else NOT_LIVE_NOTE, "note"))
     return cells
+
+
+def _deadline_tiles(results: Results) -> dict[str, str]:
+    """The deadline tiles as sums of the deadlines table's live columns (each tile is the
+    table's column total: engine _kpis), when the table shows every row."""
+    block = DASHBOARD["deadlines"]
+    frame = results.deadlines
+    if frame is None or not len(frame) or len(frame) > block.slots:
+        return {}
+    if not all(_live_deadline(key, name) is not None or not frame[key].iloc[i]
+               for i, name in enumerate(frame["deadline"]) for key in DEADLINE_TILES.values()):
+        return {}    # a figure the table holds as a value (not 0) would not move with the rest
+    cols = {f.key: col_letter(j) for j, f in enumerate(block.fields)}
+    first, last = block.first_data_row + 1, block.first_data_row + len(frame)
+    return {tile: f"SUM({cols[key]}{first}:{cols[key]}{last})" for tile, key in DEADLINE_TILES.items()}
 
 
 def totals_cells(totals: dict, fields: tuple[m.Field, ...], row: int, label: str = "Total") -> list[Cell]:
@@ -373,8 +453,9 @@ def scorecard_totals(results: Results) -> dict:
     payors: they are the engine's all-payor figures (the Dashboard's KPIs), computed from
     the sums of their numerators and denominators over every line."""
     sc = results.scorecard
-    totals = {key: _sum(sc, key) for key in ("claims", "lines", "charges", "paid", "ar", "underpaid_lines",
-                                             "underpayment", "missed_filing", "missed_appeals", "due_soon")}
+    totals = {key: _sum(sc, key) for key in ("claims", "lines", "charges", "paid", "charges_adjudicated",
+                                             "contractual_adj", "ar", "underpaid_lines", "underpayment",
+                                             "recovered", "missed_filing", "missed_appeals", "due_soon")}
     for key, kpi in (("denial_rate", "initial_denial_rate"), ("charge_denial_rate", "charge_denial_rate"),
                      ("net_collection_rate", "net_collection_rate")):
         totals[key] = results.kpis[kpi].value

@@ -159,7 +159,9 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
         fmt = fmts["calc_" + c.kind] if ("calc_" + c.kind) in fmts else fmts["calc_text"]
         values = calculated[c.key].tolist() if calculated is not None and n else [None] * rows
         for i in range(rows):
-            v = to_excel(values[i], c.kind) if i < len(values) else None
+            v = values[i] if i < len(values) else None
+            # (a flag's "" on a row it does not apply to is no value, not FALSE)
+            v = None if isinstance(v, str) and v == "" else to_excel(v, c.kind)
             if isinstance(v, dt.datetime):
                 v = datetime_to_serial(v)
             cached = "" if v is None else v

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from payorxl import libreoffice, pipeline
+from payorxl import libreoffice, model as m, pipeline
 from payorxl.demo import generate_demo
 from payorxl.workbook import sheets
 from payorxl.workbook.xlsxpart import Formula
@@ -90,8 +90,17 @@ def test_every_live_figure_is_what_libreoffice_computes(book, tmp_path):
     expected = figures(layout)
     kinds = {(sheet, where) for sheet, where, _, _ in expected}
     assert kinds >= {("Dashboard", "tiles"), ("Dashboard", "aging"), ("Dashboard", "deadlines"),
-                     ("Aging", "table"), ("Scorecard", "table")}
+                     ("Dashboard", "denials"), ("Aging", "table"), ("Scorecard", "table")}
     assert len(expected) > 60
+    # every deadline and every tile the engine's deadline table and columns define is live
+    tiles = {k[2:] for k in expected if k[1] == "tiles"}
+    assert {tile(key)[2:] for key in ("ar_total", "days_in_ar", "charge_denial_rate", "underpayment",
+                                      "missed_deadlines", "missed_amount", "at_risk", "at_risk_amount")} <= tiles
+    assert {k[2] for k in expected if k[1] == "deadlines"} == {"Timely filing", "Appeal", "Resubmission",
+                                                               "Prompt pay", "Contract notice"}
+    live_columns = {m.SCORECARD.keys[k[3]] for k in expected if k[0] == "Scorecard"}
+    assert live_columns >= {"charge_denial_rate", "charges_adjudicated", "underpaid_lines", "underpayment",
+                            "missed_appeals", "due_soon"}
     assert mismatches(expected, recalculated(book, tmp_path, expected)) == []
 
 
@@ -130,3 +139,53 @@ def test_the_live_figures_move_with_an_edit_as_the_engine_says(book, tmp_path):
     assert ("Aging", "table", "Total", 6) in moved                  # Total of all buckets
     got = recalculated(edited, tmp_path / "after", {k: v for k, v in expected.items() if k in before})
     assert mismatches({k: v for k, v in expected.items() if k in before}, got) == []
+
+
+def tile(key: str) -> tuple:
+    """The label figures() gives a Dashboard tile's value cell: its row, its column."""
+    n = sheets.TILE_ORDER.index(key)
+    return ("Dashboard", "tiles", sheets.TILE_ROWS[n // sheets.TILES_PER_ROW] + 1, n % sheets.TILES_PER_ROW)
+
+
+def test_a_denial_posted_and_an_underpayment_recovered_move_the_rates_and_deadlines(book, tmp_path):
+    """A clerk reposts a paid line's only remittance as a denial (CO-50, nothing paid), and
+    marks an underpaid line Recovered on the Underpayments sheet; with no payorxl run,
+    LibreOffice moves the denial rate ($) overall and of that payor, the appeal deadlines
+    and the underpayments to what a recalculation then computes."""
+    results, layout = layout_of(book)
+    lines = results.lines
+    paid = lines.index[(lines["n_remits"] == 1) & (lines["paid"] > 0) & lines["denial_date"].isna()][0]
+    owed = lines.index[lines["underpaid"] & (lines["follow_up"] == "Open")][0]
+    edited = tmp_path / "denied.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Payments"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1)
+               if ws.cell(r, header.index("Claim ID") + 1).value == lines.at[paid, "claim_id"]
+               and ws.cell(r, header.index("Line") + 1).value == lines.at[paid, "line"])
+    for column, value in (("Claim Status", "4"), ("Paid", 0), ("Allowed", None), ("Contractual Adj", 0),
+                          ("Patient Resp", 0), ("Denied Amount", float(lines.at[paid, "charge"]) / 100),
+                          ("Group Code", "CO"), ("CARC", "50")):
+        ws.cell(row, header.index(column) + 1).value = value
+    up = wb["Underpayments"]
+    up_header = [c.value for c in up[1]]
+    assert up.cell(2, 1).value in (None, "")                        # the template's empty row
+    for column, value in (("Claim ID", lines.at[owed, "claim_id"]), ("Line", int(lines.at[owed, "line"])),
+                          ("Status", "Recovered"), ("Amount Recovered", 5.0)):
+        up.cell(2, up_header.index(column) + 1).value = value
+    wb.save(edited)
+
+    after, after_layout = layout_of(edited)
+    assert not any(e.severity == "error" for e in after.errors)
+    expected = figures(after_layout)
+    before = figures(layout)
+    moved = {k for k in expected if k in before and not same(expected[k], before[k])}
+    payor = lines.at[paid, "payor"]
+    assert {tile("charge_denial_rate"), tile("underpayment")} <= moved
+    assert ("Scorecard", "table", payor, m.SCORECARD.keys.index("charge_denial_rate")) in moved
+    assert ("Dashboard", "denials", payor, sheets.DENIALS_BLOCK.index(m.DENIALS.field("charges_denied"))) in moved
+    assert any(k[:3] == ("Dashboard", "deadlines", "Appeal") for k in moved)
+    assert after.kpis["initial_denial_rate"].value != results.kpis["initial_denial_rate"].value   # a value: as written
+    kept = {k: v for k, v in expected.items() if k in before}
+    got = recalculated(edited, tmp_path / "after", kept)
+    assert mismatches(kept, got) == []

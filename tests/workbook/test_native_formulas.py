@@ -121,14 +121,20 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
     payment, a Medicare crossover (CLP02 19 then a secondary's CLP02 2 with OA-23), a
     secondary claim row, a partial denial, a full denial (CLP02 4), a reversal alone or with
     its correction, sequestration without an allowed amount, several adjustments on a line,
-    a CARC typed with its group; and Adjustments rows with groups and reasons typed every way."""
+    a CARC typed with its group; and Adjustments rows with groups and reasons typed every way.
+    Drawn from a second generator (so the draws above stay as they were): prompt-pay terms,
+    claims filed lately, appeals and resubmissions filed late, a paid line denied later (not on
+    its first pass) and the practice's follow-up of underpaid lines (Underpayments)."""
     rng = np.random.default_rng(seed)
+    more = np.random.default_rng(seed + 1000)
     d = dt.datetime
     contracts = [{"Payor": p, "Payor Type": t, "Filing Limit": limit, "Appeal Days": 90, "Mailing Days": 5,
                   "Next Level Days": days, "Corrected Claim Days": corrected}
                  for p, t, days, limit, corrected in (("Medicare", "Medicare", None, 365, None),
                                                       ("Medigap", "Commercial", None, 365, None),
                                                       ("Keystone", "Commercial", 30, 120, 60))]
+    for contract, prompt_days in zip(contracts, (45, None, 30)):
+        contract.update({"Prompt Pay Days": prompt_days, "Prompt Pay Interest": 0.12 if prompt_days else None})
     fees = [{"Payor": p, "CPT": c, "Effective From": d(2025, 1, 1), "Allowed": a}
             for p in ("Medicare", "Keystone") for c, a in (("99213", 100), ("99214", 140))]
     # payment rules: facility rates, a modifier's own rate, surgical codes ranked
@@ -147,7 +153,7 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
     routing = records_from_frame(m.DENIAL_ROUTING, seeds.denial_routing())
     routing.append({"group_code": "OA", "carc": "97", "rarc": "", "category": "Bundling", "action": "Bill patient",
                     "description": "a practice's own row"})
-    claims, payments, adjustments, acks, appeals = [], [], [], [], []
+    claims, payments, adjustments, acks, appeals, follow_ups = [], [], [], [], [], []
 
     def pay(cid, line, payor, status, seq, paid, day, **more):
         row = {"Claim ID": cid, "Line": line, "Payor": payor, "Remit Date": d(2026, 3, 1) + dt.timedelta(days=day),
@@ -191,10 +197,20 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
         pattern = k if k < 9 else int(rng.choice([0, 1, 2, 3, 4, 4, 4, 5, 6, 7, 8]))
         day = int(rng.integers(0, 60))
         if pattern == 0:
+            if more.random() < 0.4 and claims[-1]["Claim ID"] == cid:  # filed lately: prompt pay pending
+                claims[-1]["Filed Date"] = d(2026, 6, 20)
             continue                                                    # not remitted
         if pattern == 1:                                                # clean, several adjustments
             pay(cid, 1, payor, "1", "1", allowed - 20, day, Allowed=allowed, **{
                 "Contractual Adj": 150 - allowed, "Patient Resp": 20.0})
+            if more.random() < 0.25:                                    # denied later: not a first pass
+                pay(cid, 1, payor, "4", "1", 0.0, day + 30, **{"Denied Amount": 150.0, "Group Code": "CO",
+                                                               "CARC": "50"})
+            if more.random() < 0.6:                                     # the practice's follow-up
+                status = str(more.choice(["Open", "Sent", "Sent", "Recovered", "Invalid"]))
+                follow_ups.append({"Claim ID": cid.lower() if more.random() < 0.2 else cid, "Line": 1,
+                                   "Status": status, "Status Date": d(2026, 5, 1),
+                                   "Amount Recovered": 12.5 if status == "Recovered" else None})
         elif pattern == 2:                                              # crossover
             pay(cid, 1, payor, "19", "1", allowed - 20, day, **{"Contractual Adj": 150 - allowed,
                                                                 "Patient Resp": 20.0})
@@ -210,15 +226,15 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
                                  ("CO", "97", "M15")][int(rng.integers(9))]
             pay(cid, 1, payor, "4", "1", 0.0, day, **{"Denied Amount": 150.0, "Group Code": group,
                                                       "CARC": carc, "RARC": rarc})
-            if rng.random() < 0.3:                                      # resubmitted since
+            if rng.random() < 0.3:                                      # resubmitted since (late, some)
                 claims[-1 if claims[-1]["Claim ID"] == cid and claims[-1]["Line"] == 1 else
                        next(i for i, c in enumerate(claims) if c["Claim ID"] == cid)]["Filed Date"] = \
-                    d(2026, 3, 1) + dt.timedelta(days=day + 15)
+                    d(2026, 3, 1) + dt.timedelta(days=day + (110 if more.random() < 0.4 else 15))
             if carc in ("16", "27", "18", "97") and rng.random() < 0.7:
                 continue                                                # not appealed: its route's clock
             denied_on = d(2026, 3, 1) + dt.timedelta(days=day)
             for level in range(1, int(rng.integers(0, 4)) + 1):
-                filed = denied_on + dt.timedelta(days=20 * level)
+                filed = denied_on + dt.timedelta(days=20 * level + (90 if more.random() < 0.3 else 0))
                 decided = filed + dt.timedelta(days=int(rng.integers(10, 90)))
                 outcome = "Upheld" if rng.random() < 0.8 else "Pending"
                 appeals.append({"Claim ID": cid, "Line": 1, "Appeal Date": filed, "Level": level,
@@ -244,7 +260,7 @@ def random_practice(seed: int, n_claims: int = 140) -> dict:
                             "Group": group, "Reason": reason, "Amount": 1.0 + j,
                             "Level": "provider" if group == "PLB" else "line"})
     return {"Contracts": contracts, "FeeSchedule": fees, "Claims": claims, "Payments": payments,
-            "Adjustments": adjustments, "Acknowledgements": acks, "Appeals": appeals,
+            "Adjustments": adjustments, "Acknowledgements": acks, "Appeals": appeals, "Underpayments": follow_ups,
             "PaymentRules": payment_rules, "DenialRouting": routing}
 
 
@@ -278,6 +294,12 @@ def test_remittance_patterns_compute_natively_as_the_engine_says(tmp_path, seed)
     assert set(results.claim_rows["denial_action"]) >= {"Appeal", "Correct and resubmit", "Rebill other payer",
                                                         "Write off", "Bill patient"}
     assert {"Resubmitted", "Open"} <= set(lines["resubmit_status"])
+    # ... and every state of the deadlines and flags the live summaries count
+    assert {"Open", "Due soon", "Missed", "Appealed on time", "Appealed late", "Upheld"} <= set(lines["appeal_status"])
+    assert {"Open", "Due soon", "Resubmitted"} <= set(lines["resubmit_status"])
+    assert {"Paid on time", "Paid late", "Overdue", "Pending"} <= set(lines["prompt_pay_status"])
+    assert lines["underpaid"].any() and {"Open", "Sent"} <= set(lines["follow_up"])
+    assert (lines["denial_date"].notna() & ~lines["denied_first_pass"]).any()   # denied later, not first
     assert mismatches[:10] == []
 
 
