@@ -143,16 +143,18 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
         if backup and target.exists():          # atomic: a failed copy keeps the previous backup
             atomic_copy(target, backup_path(target))
         changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before,   # atomic
-                                     today_read_by_formulas(results.settings))
+                                     today_read_by_formulas(inputs))
     return summarize(path, results, target, changed)
 
 
-def today_read_by_formulas(settings: m.Settings) -> tuple[str, int, int] | None:
-    """The Dashboard's Today cell, when the native formulas count from it (a blank As-of
-    Date: `px_AsOf` is `px_Today`), for write_owned_sheets to set fullCalcOnLoad when a
-    recalculation moves it to another day: the formulas' cached values on Claims (days
-    left, statuses) were worked out for the old day, and Excel would show them so."""
-    if settings.today is None or pd.Timestamp(settings.as_of) != pd.Timestamp(settings.today):
+def today_read_by_formulas(inputs: Inputs) -> tuple[str, int, int] | None:
+    """The Dashboard's Today cell, when the native formulas count from it (Settings' As-of
+    Date blank: `px_AsOf` is `px_Today`, which recalc writes with the run's date, `--as-of`
+    or today), for write_owned_sheets to set fullCalcOnLoad when a recalculation moves it to
+    another day: the formulas' cached values on Claims (days left, statuses) were worked out
+    for the old day, and Excel would show them so. None when the As-of Date is filled in:
+    the formulas count from it, whatever Today says."""
+    if inputs.settings_values.get("as_of") is not None:
         return None
     return ("Dashboard", *TODAY_CELL)
 

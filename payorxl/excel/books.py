@@ -80,7 +80,7 @@ class FileBook:
         from ..pipeline import today_read_by_formulas
         self.read_state = file_state(self.path)
         inputs = read_inputs(self.path, as_of, also=(LOG_SHEET,))
-        self.today_cell = today_read_by_formulas(inputs.settings)
+        self.today_cell = today_read_by_formulas(inputs)
         return inputs
 
     def write_sheets(self, sheets, heights=None):

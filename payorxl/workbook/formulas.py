@@ -95,7 +95,7 @@ def _claims() -> dict[str, str]:
                 f'*(((Acknowledgements[Payor]="")+(Acknowledgements[Payor]={P}))>0)'
                 f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
-    unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<=px_filing_due_soon_days,"Due soon","Open"))'
+    unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<={setting_value("filing_due_soon_days")},"Due soon","Open"))'
     # The latest denial (rows with an Action: the Payments column routes every denial).
     n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
                  f'+COUNTIFS({key},Payments[Denied Amount],">0",'

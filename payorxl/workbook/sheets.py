@@ -284,14 +284,24 @@ def _live(cells: list[Cell], fields: tuple[m.Field, ...], top: int, left: int, r
     `formula(key, i, excel_row)` gives a formula for made Formula cells, their value cached
     (0 where the engine has none: a formula shows 0)."""
     keys = {left + j: f.key for j, f in enumerate(fields)}
+    kinds = {left + j: f.kind for j, f in enumerate(fields)}
     out = []
     for c in cells:
         if top < c.row <= top + rows and c.col in keys:
             text = formula(keys[c.col], c.row - top - 1, c.row + 1)
             if text is not None:
-                c = Cell(c.row, c.col, Formula(text, 0 if c.value is None else c.value), c.style)
+                c = Cell(c.row, c.col, Formula(text, _cached(c.value, kinds[c.col])), c.style)
         out.append(c)
     return out
+
+
+def _cached(value, kind: str):
+    """The value a live formula's cell holds until it is recalculated: the engine's; where
+    the engine has none, what the formula gives then: "" for a rate (no denominator, the
+    formula's IF gives ""), 0 for a count or a sum."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "" if kind == m.PERCENT else 0
+    return value
 
 
 def _payor_rows(fields: tuple[m.Field, ...], payors: list, left: int = 0):
@@ -323,7 +333,7 @@ def _live_totals(cells: list[Cell], fields: tuple[m.Field, ...], row: int) -> li
     for c in cells:
         key = fields[c.col].key if c.row == row and 0 < c.col < len(fields) else None
         if key in whole:
-            c = Cell(c.row, c.col, Formula(whole[key], 0 if c.value is None else c.value), c.style)
+            c = Cell(c.row, c.col, Formula(whole[key], _cached(c.value, fields[c.col].kind)), c.style)
         out.append(c)
     return out
 
@@ -382,7 +392,9 @@ def dashboard(results: Results) -> list[Cell]:
             style = "tile_alert" if kpi.kind == "count" else style
         value = to_excel(kpi.value, kpi.kind)
         if key in live_kpis:
-            value = Formula(live_kpis[key], value)
+            # (a rate or Days in A/R with no denominator: the formula gives "", as the engine None)
+            value = Formula(live_kpis[key], _cached(value, m.PERCENT if kpi.kind in ("percent", "number")
+                                                    else kpi.kind))
         cells += [Cell(row, col, kpi.label, "tile_label"), Cell(row + 1, col, value, style),
                   Cell(row + 2, col, (kpi.source + ": " if kpi.source else "") + kpi.definition, "tile_note")]
 

@@ -60,6 +60,8 @@ def test_a_fixed_as_of_date_is_not_moved_by_today(tmp_path):
     pipeline.new_workbook(path, d.frames(), settings, as_of="2026-10-31")
     pipeline.recalc(path)                                 # today, whatever day the test runs
     assert "fullCalcOnLoad" not in _calc_pr(path)
+    pipeline.recalc(path, as_of="2026-11-05")             # --as-of moves Today, not the formulas' date
+    assert "fullCalcOnLoad" not in _calc_pr(path)
 
 
 def test_cached_number_reads_only_a_number():

@@ -330,3 +330,16 @@ def test_a_blank_as_of_date_counts_from_the_dashboards_today(tmp_path):
     # ... and against another day the days left differ: the comparison can fail
     _, later = compare(path, tmp_path / "later", dt.date(2026, 7, 30))
     assert any(column == "Filing Days Left" for _, _, column, _, _ in later)
+
+
+@pytest.mark.slow
+def test_blank_settings_take_their_defaults_as_the_engine_does(tmp_path):
+    """Settings left blank: the formulas use each setting's default, as the engine does
+    (a blank Filing Due Soon Days is 30 days, not 0)."""
+    d = generate_demo(claims=60)
+    path = tmp_path / "blank.xlsx"
+    pipeline.new_workbook(path, d.frames(), {**d.settings, "filing_due_soon_days": None})
+    results, mismatches = compare(path, tmp_path, None)
+    due = results.lines["filing_status"] == "Due soon"
+    assert (results.lines.loc[due, "filing_days_left"] > 0).any()    # not only lines due today
+    assert mismatches[:10] == []

@@ -39,3 +39,34 @@ def test_a_live_figure_naming_a_missing_claims_column_is_written_as_its_value(tm
     assert kept and all(("Claims", "Appeal Status") not in pipeline._columns_named(c.value.text) for c in kept)
     # every other cell is as before
     assert sum(len(v) for v in laid.values()) == sum(len(v) for v in current.values())
+
+
+def test_a_rate_with_no_denominator_is_cached_blank_not_zero():
+    """A payor whose lines are not remitted yet has no denial rate ($): the engine's is
+    blank, the live formula gives "" — its cached value is "" too (it showed 0.0% until
+    recalculated), and an older workbook's value cell is blank, never a hard 0."""
+    from payorxl import model as m
+    from payorxl.workbook.read import Inputs, convert_settings, settings_from_values
+
+    d = generate_demo(claims=40)
+    frames = d.frames()
+    claims, pay = frames["Claims"], frames["Payments"]
+    waiting = claims["payor"].iloc[0]
+    ids = set(claims.loc[claims["payor"] == waiting, "claim_id"].str.upper())
+    frames["Payments"] = pay[~pay["claim_id"].str.upper().isin(ids)].reset_index(drop=True)
+    values, _ = convert_settings({**{s.key: s.default for s in m.SETTINGS}, **d.settings})
+    results = pipeline.evaluate(Inputs(frames, settings_from_values(values, "2026-10-31")))
+    engine = results.scorecard.set_index("payor")["charge_denial_rate"]
+    assert engine.isna()[waiting] and engine.notna().sum() >= 2
+
+    col = m.SCORECARD.keys.index("charge_denial_rate")
+    payors = {c.row: c.value for c in pipeline.lay_out(results, frames)["Scorecard"] if c.col == 0}
+    rates = {payors.get(c.row): c.value for c in pipeline.lay_out(results, frames)["Scorecard"]
+             if c.col == col and isinstance(c.value, Formula)}
+    assert rates[waiting].cached == ""
+    assert all(rates[p].cached == engine[p] for p in engine.index if p != waiting and p in rates)
+    older = {"Claims": [c.name for c in m.CLAIMS.columns]
+             + [c.name for c in m.CLAIMS.calculated if c.name != "Remittances"]}
+    cells = pipeline.lay_out(results, frames, None, older)["Scorecard"]
+    values_now = {payors.get(c.row): c.value for c in cells if c.col == col}
+    assert values_now[waiting] == ""
