@@ -12,6 +12,8 @@ docstring and the README, not here.
 """
 from __future__ import annotations
 
+import re
+
 from .. import model as m, rules
 from ..engine import lines as roles
 
@@ -26,11 +28,11 @@ SETTINGS_FIRST_ROW = 2
 # time anything is, makes Excel ask to save an unchanged workbook on every close, and makes
 # LibreOffice recalculate half the workbook on opening.
 TODAY_NAME = "px_Today"
+TODAY_CELL = (1, 6)     # its cell on the Dashboard, G2 (0-based row, column; see sheets.py)
 
 
 def settings_names() -> dict[str, str]:
     """Defined name -> reference, one per setting, plus px_Today and px_AsOf."""
-    from .sheets import TODAY_CELL
     from .xlsxpart import col_letter
     names = {}
     for i, s in enumerate(m.SETTINGS):
@@ -47,12 +49,21 @@ def setting_value(key: str) -> str:
     return f'IF(px_{key}="",{default},px_{key})'
 
 
+def _specifier(header: str) -> str:
+    """A column name as a structured reference writes it: ' before each [ ] # ' (Excel's escape)."""
+    return re.sub(r"(['#\[\]])", r"'\1", header)
+
+
 def this(table: str, header: str) -> str:
-    return f"{table}[[#This Row],[{header}]]"
+    return f"{table}[[#This Row],[{_specifier(header)}]]"
 
 
 def col(table: str, header: str) -> str:
-    return f"{table}[{header}]"
+    """A whole column: ``Claims[Paid]``; ``Claims[[Follow-up]]`` when the name has a character
+    other than letters, digits and spaces, which Excel reads only inside its own brackets."""
+    if re.fullmatch(r"[A-Za-z0-9 ]+", header):
+        return f"{table}[{header}]"
+    return f"{table}[[{_specifier(header)}]]"
 
 
 def _claims() -> dict[str, str]:
@@ -62,7 +73,7 @@ def _claims() -> dict[str, str]:
     UNITS = f'IF({this(T, "Units")}="",1,{this(T, "Units")})'
 
     def contract(field: str) -> str:
-        return f'INDEX(Contracts[{field}],MATCH({P},Contracts[Payor],0))'
+        return f'INDEX({col("Contracts", field)},MATCH({P},Contracts[Payor],0))'
 
     clock = (f'IF({contract("Filing Clock")}="Through Date",'
              f'IF({this(T, "Through Date")}<>"",{this(T, "Through Date")},{DOS}),'
@@ -80,6 +91,10 @@ def _claims() -> dict[str, str]:
     deadline = this(T, "Filing Deadline")
     days_left = this(T, "Filing Days Left")
 
+    # Claim IDs match as COUNTIFS and SUMIFS match them (and as the engine does, reading every
+    # ID as text): case ignored, the number 123 and the text "123" alike. An array comparison
+    # (X[Claim ID]=ID, in the SUMPRODUCT scans) compares them as text, &"" on both sides: a
+    # number and a text are never equal there.
     key = f'Payments[Claim ID],{ID},Payments[Line],{LINE}'
     same_line = f'Claims[Claim ID],{ID},Claims[Line],{LINE}'
     # CARC 29 as the import writes it, or typed with its group ("CO-29"; `check` asks for 29).
@@ -91,7 +106,7 @@ def _claims() -> dict[str, str]:
     def latest(result: str) -> str:
         # ... from this row's payor (a secondary's rejection does not un-file the primary),
         # or from a clearinghouse that names none.
-        return (f'SUMPRODUCT(MAX((Acknowledgements[Claim ID]={ID})*(Acknowledgements[Result]="{result}")'
+        return (f'SUMPRODUCT(MAX((Acknowledgements[Claim ID]&""={ID}&"")*(Acknowledgements[Result]="{result}")'
                 f'*(((Acknowledgements[Payor]="")+(Acknowledgements[Payor]={P}))>0)'
                 f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
@@ -100,7 +115,7 @@ def _claims() -> dict[str, str]:
     n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
                  f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                  f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
-    denying = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Action]<>"")'
+    denying = f'(Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Action]<>"")'
     # The latest denial's date is a column of its own (Last Denial, blank: never denied), so
     # its scan over Payments runs once a row, not once each place it is read; N() reads a
     # blank as 0, as the scan gives it.
@@ -169,8 +184,8 @@ def _claims() -> dict[str, str]:
 
     def rule(header: str, default) -> str:
         """A PaymentRules term: the payor's row, else the All payors row, else Medicare's."""
-        own_row = f'IFERROR(INDEX(PaymentRules[{header}],MATCH({P},PaymentRules[Payor],0)),"")'
-        everyone = f'IFERROR(INDEX(PaymentRules[{header}],MATCH("{rules.ALL}",PaymentRules[Payor],0)),"")'
+        own_row = f'IFERROR(INDEX({col("PaymentRules", header)},MATCH({P},PaymentRules[Payor],0)),"")'
+        everyone = f'IFERROR(INDEX({col("PaymentRules", header)},MATCH("{rules.ALL}",PaymentRules[Payor],0)),"")'
         return f'IF({own_row}<>"",{own_row},IF({everyone}<>"",{everyone},{default}))'
     first_pct, second_pct, further_pct = (rule(h, d) for h, d in zip(
         ("First Procedure %", "Second Procedure %", "Further Procedures %"), rules.PROCEDURE_PCTS_DEFAULT))
@@ -222,7 +237,7 @@ def _claims() -> dict[str, str]:
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
     denied_amount = f'N({this(T, "Denied Amount")})'
-    last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]={ID})*(Payments[Line]={LINE})*(Payments[Paid]>0)'
+    last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Paid]>0)'
                  f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
     # latest denial (a denial paid on resubmission or appeal is closed).
@@ -242,16 +257,14 @@ def _claims() -> dict[str, str]:
     # The practice's follow-up (Underpayments: its last row for the line), Open when an
     # underpaid line has none (engine _follow_up).
     followed = f'Underpayments[Claim ID],{ID},Underpayments[Line],{LINE}'
-    last_follow_up = (f'SUMPRODUCT(MAX((Underpayments[Claim ID]={ID})*(Underpayments[Line]={LINE})'
+    last_follow_up = (f'SUMPRODUCT(MAX((Underpayments[Claim ID]&""={ID}&"")*(Underpayments[Line]={LINE})'
                       f'*ROW(Underpayments[Status])))-MIN(ROW(Underpayments[Status]))+1')
     follow_up = (f'IF(COUNTIFS({followed})=0,IF({this(T, "Underpaid")},"Open",""),'
                  f'INDEX(Underpayments[Status],{last_follow_up})&"")')
     appeals = f'Appeals[Claim ID],{ID},Appeals[Line],{LINE}'
     # The highest level appealed (a blank level is 1), and whether it was upheld.
-    top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
+    top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]&""={ID}&"")*(Appeals[Line]={LINE})'
                  f'*(Appeals[Level]+(Appeals[Level]="")))))')
-    upheld = (f'(COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],{top_level})'
-              f'+IF({top_level}=1,COUNTIFS({appeals},Appeals[Outcome],"Upheld",Appeals[Level],""),0))>0')
     # Levels of appeal (rules.py): the contract's, else Medicare's five, else two; the next
     # level's window runs from the upheld level's decision (else its appeal date).
     medicare = "OR(" + ",".join(f'{contract("Payor Type")}="{t}"' for t in rules.MEDICARE_TYPES) + ")"
@@ -262,10 +275,19 @@ def _claims() -> dict[str, str]:
     next_days = (f'IF({contract("Next Level Days")}<>"",{contract("Next Level Days")},'
                  f'IF({medicare},CHOOSE(MIN({top_level}+1,{rules.MEDICARE_LEVELS}),{schedule}),'
                  f'{rules.DEFAULT_NEXT_LEVEL_DAYS}))')
-    at_top = (f'(Appeals[Claim ID]={ID})*(Appeals[Line]={LINE})'
+    at_top = (f'(Appeals[Claim ID]&""={ID}&"")*(Appeals[Line]={LINE})'
               f'*((Appeals[Level]+(Appeals[Level]=""))={top_level})')
-    decided = f'SUMPRODUCT(MAX({at_top}*Appeals[Decision Date]))'
-    appealed_on = f'SUMPRODUCT(MAX({at_top}*Appeals[Appeal Date]))'
+    # The row of the top level the engine reads (top_appeals): the first in the sheet, since a
+    # later row with the same claim, line and level is a duplicate the engine leaves out
+    # (validate.duplicate_keys). The first as BIG - the largest (BIG - row), as below; its
+    # outcome says whether the line was upheld, its decision (else its appeal date) starts
+    # the next level's window.
+    big = 10_000_000
+    top_row = (f'({big}-SUMPRODUCT(MAX({at_top}*({big}-ROW(Appeals[Outcome])))))'
+               f'-MIN(ROW(Appeals[Outcome]))+1')
+    upheld = f'INDEX(Appeals[Outcome],{top_row})="Upheld"'
+    top_decision = f'INDEX(Appeals[Decision Date],{top_row})'
+    decided = f'IF({top_decision}<>"",{top_decision},INDEX(Appeals[Appeal Date],{top_row}))'
 
     # The patient's share: the last payer's patient responsibility, none while that payer
     # has forwarded the claim (CLP02 19/20/21) to the next one.
@@ -275,11 +297,10 @@ def _claims() -> dict[str, str]:
     seq_rows = {"1": '(Payments[Payer Seq]&""<>"2")*(Payments[Payer Seq]&""<>"3")',
                 "2": '(Payments[Payer Seq]&""="2")', "3": '(Payments[Payer Seq]&""="3")'}
 
-    this_line = f'(Payments[Claim ID]={ID})*(Payments[Line]={LINE})'
+    this_line = f'(Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})'
     # Denied on its first adjudication (lines.line_summary: a denying row on the line's
     # earliest remit date), looked for only on a line with a denial at all. The earliest
     # date as BIG - the largest (BIG - date): MIN over an array would count the other rows' 0.
-    big = 10_000_000
     first_remit = f'({big}-SUMPRODUCT(MAX({this_line}*({big}-Payments[Remit Date]))))'
     on_first = f'{key},Payments[Remit Date],{first_remit}'
     denied_first_pass = (f'IF({has_denial},(COUNTIFS({on_first},Payments[Claim Status],"4")'
@@ -316,7 +337,7 @@ def _claims() -> dict[str, str]:
     # decision; "Upheld" at the final level. IFERROR: a payor with no contract has none.
     mailing = contract("Mailing Days")
     first_window = f'({last_denial}+{mailing}+{contract("Appeal Days")})'
-    next_window = f'(MAX(IF({decided}>0,{decided},{appealed_on}),{last_denial})+{mailing}+{next_days})'
+    next_window = f'(MAX({decided},{last_denial})+{mailing}+{next_days})'
     appeal_soon = setting_value("appeal_due_soon_days")
     appealed_in_time = f'COUNTIFS({appeals},Appeals[Appeal Date],"<="&{first_window})>0'
     appeal_status = (f'IF({action}<>"{rules.APPEAL}","",IFERROR(IF(COUNTIFS({appeals})>0,'

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
+from .formulas import TODAY_CELL, col as column_ref
 from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
@@ -26,8 +27,7 @@ TOTAL_FILL = "F2F2F2"
 # recalculation writes, which the native formulas read as px_Today (formulas.settings_names).
 # One cell, shown as "Today 10/31/2026" by its number format. Its address is part of the
 # workbook's format: each workbook's defined name px_Today holds it, so moving it needs
-# that name rewritten in every existing workbook.
-TODAY_CELL = (1, 6)
+# that name rewritten in every existing workbook. (Declared in formulas.py, which names it.)
 TODAY_LABEL = "Today"
 STYLES: dict[str, Style] = {
     "title": Style(bold=True, size=18, color=NAVY),
@@ -151,6 +151,12 @@ ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
 # charges-basis rate sums lines, so it is live.
 
 _LINE = 'Claims[Role],"Line"'
+FOLLOW_UP = column_ref("Claims", "Follow-up")     # Claims[[Follow-up]]: a name with a "-"
+
+
+def _claims_column(name: str) -> str:
+    return column_ref("Claims", name)
+
 LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, adjudicated charges, denial rate ($), "
              "underpayments, missed and due-soon counts) follow Claims and Payments as you edit; the others "
              "(claims, the claims-basis denial rate, collections, recovered) are as of the last recalculation.")
@@ -178,7 +184,7 @@ def _eq(cell: str) -> str:
 
 def _statuses(fn: str, what: str, column: str, statuses: tuple[str, ...], extra: str = "") -> str:
     """fn (COUNTIFS, or SUMIFS of `what`) over the lines whose Claims `column` is one of `statuses`."""
-    return "+".join(f'{fn}({what}{_LINE},Claims[{column}],"{st}"{extra})' for st in statuses)
+    return "+".join(f'{fn}({what}{_LINE},{_claims_column(column)},"{st}"{extra})' for st in statuses)
 
 
 def _filing(fn: str, what: str, statuses: tuple[str, ...], extra: str = "") -> str:
@@ -205,7 +211,7 @@ def _by_payor(payor: str | None) -> dict[str, str]:
     live = {b: f'SUMIFS(Claims[Balance],{who}Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
     adjudicated = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Remittances],">0")'
     denied = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Denied First Pass],TRUE)'
-    owed = {fn: "+".join(f'{fn}({what}{who}Claims[Underpaid],TRUE,Claims[Follow-up],"{st}")' for st in OWED)
+    owed = {fn: "+".join(f'{fn}({what}{who}Claims[Underpaid],TRUE,{FOLLOW_UP},"{st}")' for st in OWED)
             for fn, what in (("COUNTIFS", ""), ("SUMIFS", "Claims[Variance],"))}
     live.update({
         "open_lines": f'COUNTIFS({who}Claims[Balance],">0")',
@@ -265,8 +271,8 @@ def _live_deadline(key: str, deadline: str) -> str | None:
                   "due_soon_amount": "Due soon"}.get(key)
         if status is None:
             return None
-        return (f'COUNTIFS(Claims[{column}],"{status}")' if key in ("missed", "due_soon")
-                else f'SUMIFS(Claims[Denied Amount],Claims[{column}],"{status}")')
+        return (f'COUNTIFS({_claims_column(column)},"{status}")' if key in ("missed", "due_soon")
+                else f'SUMIFS(Claims[Denied Amount],{_claims_column(column)},"{status}")')
     if deadline == "Prompt pay":     # Overdue is its Missed; it has no due-soon window
         return {"missed": 'COUNTIFS(Claims[Prompt Pay Status],"Overdue")',
                 "missed_amount": _at_risk_dollars(("Overdue",), "Prompt Pay Status")}.get(key)

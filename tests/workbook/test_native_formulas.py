@@ -23,6 +23,8 @@ def as_date(v):
         return None
     if isinstance(v, (dt.date, dt.datetime)):
         return pd.Timestamp(v).normalize()
+    if isinstance(v, dt.time):                  # serial 0, a date cell holding a wrong 0
+        return pd.Timestamp(EXCEL_EPOCH)
     return pd.Timestamp(EXCEL_EPOCH + dt.timedelta(days=int(v)))
 
 
@@ -342,4 +344,88 @@ def test_blank_settings_take_their_defaults_as_the_engine_does(tmp_path):
     results, mismatches = compare(path, tmp_path, None)
     due = results.lines["filing_status"] == "Due soon"
     assert (results.lines.loc[due, "filing_days_left"] > 0).any()    # not only lines due today
+    assert mismatches[:10] == []
+
+
+def _practice_with(extra: dict, n_claims: int = 20) -> dict:
+    records = random_practice(5, n_claims=n_claims)
+    for table, rows in extra.items():
+        records.setdefault(table, []).extend(rows)
+    return {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+
+
+def _denied(cid: str, payor: str = "Keystone", denied_on=dt.datetime(2026, 2, 1)) -> dict:
+    """A claim line denied in full (CO-50: routed to an appeal) on its first remittance."""
+    return {"Claims": [{"Claim ID": cid, "Line": 1, "Patient ID": "PX", "Payor": payor, "CPT": "99213",
+                        "Date of Service": dt.datetime(2026, 1, 10), "Charge": 150.0, "Claim Type": "Primary",
+                        "Filed Date": dt.datetime(2026, 1, 20)}],
+            "Payments": [{"Claim ID": cid, "Line": 1, "Payor": payor, "Remit Date": denied_on, "Check No": "KX",
+                          "Claim Status": "4", "Payer Seq": "1", "Charge": 150.0, "Paid": 0.0,
+                          "Denied Amount": 150.0, "Group Code": "CO", "CARC": "50"}]}
+
+
+@pytest.mark.slow
+def test_the_top_appeal_level_is_read_off_the_row_the_engine_reads(tmp_path):
+    """Two Appeals rows at a line's top level (a duplicate: the engine leaves the later one out
+    and reads the first): whether it was upheld and when it was decided come from the first
+    row, not from any row that says Upheld nor from the latest Decision Date."""
+    d = dt.datetime
+    extra: dict = {"Claims": [], "Payments": [], "Appeals": []}
+    for cid in ("UP1", "UP2", "UP3"):
+        for table, rows in _denied(cid).items():
+            extra[table] += rows
+    extra["Appeals"] += [
+        # upheld, then a blank outcome at the same level: upheld (Keystone's level 2 window)
+        {"Claim ID": "UP1", "Line": 1, "Appeal Date": d(2026, 2, 10), "Level": 1, "Outcome": "Upheld",
+         "Decision Date": d(2026, 3, 1)},
+        {"Claim ID": "UP1", "Line": 1, "Appeal Date": d(2026, 3, 10), "Level": 1},
+        # a blank outcome, then upheld: appealed, not upheld
+        {"Claim ID": "UP2", "Line": 1, "Appeal Date": d(2026, 3, 10), "Level": 1},
+        {"Claim ID": "UP2", "Line": 1, "Appeal Date": d(2026, 2, 10), "Level": 1, "Outcome": "Upheld",
+         "Decision Date": d(2026, 3, 1)},
+        # upheld twice: the next level's window from the first row's decision (May 1: missed
+        # by June 30), not the later one's (June 20: open)
+        {"Claim ID": "UP3", "Line": 1, "Appeal Date": d(2026, 2, 10), "Outcome": "Upheld",
+         "Decision Date": d(2026, 5, 1)},
+        {"Claim ID": "UP3", "Line": 1, "Appeal Date": d(2026, 2, 12), "Level": 1, "Outcome": "Upheld",
+         "Decision Date": d(2026, 6, 20)}]
+    path = tmp_path / "top-level.xlsx"
+    pipeline.new_workbook(path, _practice_with(extra), {"practice_name": "Top", "as_of": dt.date(2026, 6, 30)})
+    results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
+    lines = results.lines.set_index("claim_id")
+    assert lines.at["UP1", "appeal_level"] == 2 and lines.at["UP2", "appeal_level"] == 1
+    assert lines.at["UP2", "appeal_status"] in ("Appealed on time", "Appealed late")
+    assert lines.at["UP3", "appeal_status"] == "Missed" and lines.at["UP3", "written_off"] > 0
+    assert mismatches[:10] == []
+
+
+@pytest.mark.slow
+def test_claim_ids_match_as_text_in_every_column(tmp_path):
+    """A claim ID the engine reads as the text "123" matches a Payments or Appeals cell holding
+    the number 123, and "ab7" matches "AB7", in every column as COUNTIFS and SUMIFS match them
+    (the earliest remittance of Denied First Pass and the latest denial included)."""
+    extra: dict = {"Claims": [], "Payments": [], "Appeals": []}
+    for cid in ("123", "ab7"):
+        for table, rows in _denied(cid).items():
+            extra[table] += rows
+    extra["Payments"][-1]["Claim ID"] = "AB7"
+    extra["Appeals"] += [{"Claim ID": "123", "Line": 1, "Appeal Date": dt.datetime(2026, 2, 10), "Level": 1,
+                          "Outcome": "Upheld", "Decision Date": dt.datetime(2026, 6, 1)}]
+    built = tmp_path / "built.xlsx"
+    pipeline.new_workbook(built, _practice_with(extra), {"practice_name": "IDs", "as_of": dt.date(2026, 6, 30)})
+    wb = openpyxl.load_workbook(built)
+    numbers = 0
+    for sheet in ("Payments", "Appeals"):
+        ws = wb[sheet]
+        for cell in ws["A"][1:]:
+            if cell.value == "123":
+                cell.value = 123                                   # typed as a number
+                numbers += 1
+    assert numbers == 2
+    path = tmp_path / "ids.xlsx"
+    wb.save(path)
+    results, mismatches = compare(path, tmp_path, dt.date(2026, 6, 30))
+    lines = results.lines.set_index("claim_id")
+    assert lines.at["123", "denied_first_pass"] and lines.at["ab7", "denied_first_pass"]
+    assert lines.at["123", "appeal_level"] == 2
     assert mismatches[:10] == []
