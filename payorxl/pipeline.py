@@ -10,7 +10,6 @@ folder of them in a process pool.
 from __future__ import annotations
 
 import re
-import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import model as m
-from .codec import datetime_to_serial, to_excel
 from .engine import Results, calculate
 from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
@@ -27,7 +25,7 @@ from .workbook.append import refuse_user_sheets
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, owned_sheets
-from .workbook.xlsxpart import Cell, Formula, cached_number, file_state, refuse_if_open, sheet_parts, write_owned_sheets
+from .workbook.xlsxpart import Cell, Formula, file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass
@@ -144,64 +142,18 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
         sheets = lay_out(results, inputs.frames, log_of(inputs), inputs.headers)   # results as cells
         if backup and target.exists():          # atomic: a failed copy keeps the previous backup
             atomic_copy(target, backup_path(target))
-        # the input tables' calculated cells keep results worked out before an import or for
-        # another day: brought up to date beside the owned sheets (workbook/cached.py)
-        refreshed = calculated_refreshes(path, inputs, results) if calculated_stale(path, inputs) else {}
         changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before,   # atomic
-                                     today_read_by_formulas(inputs), refreshed)
+                                     today_read_by_formulas(inputs))
     return summarize(path, results, target, changed)
-
-
-def calculated_stale(path: Path, inputs: Inputs) -> bool:
-    """Whether the kept results of the input tables' calculated cells may be out of date:
-    the workbook asks for a full recalculation on opening (an import sets that: its new
-    payments change existing lines), or this recalculation moves the Today they count from."""
-    with zipfile.ZipFile(path) as z:
-        calc = re.search(r"<calcPr\b[^>]*>", z.read("xl/workbook.xml").decode("utf-8"))
-        if calc and re.search(r'\sfullCalcOnLoad="(1|true)"', calc.group(0)):
-            return True
-        watch = today_read_by_formulas(inputs)
-        parts = sheet_parts(z)
-        if watch is None or watch[0] not in parts:
-            return False
-        old = cached_number(z.read(parts[watch[0]]).decode("utf-8"), watch[1], watch[2])
-    s = inputs.settings
-    return old != float(datetime_to_serial(to_excel(s.today if s.today is not None else s.as_of, m.DATE)))
-
-
-def calculated_refreshes(path: Path, inputs: Inputs, results: Results) -> dict:
-    """Sheet part -> a producer of that input sheet with its calculated cells' kept results
-    replaced by the engine's values (cached.refreshed_sheet), for each input table with
-    calculated columns."""
-    from .workbook.append import CHUNK_CHARS, WorkbookEditor, _decoded, find_table
-    from .workbook.cached import refreshed_sheet, row_values
-
-    frames = {m.CLAIMS.name: results.claim_rows, m.PAYMENTS.name: results.payment_rows,
-              m.CONTRACTS.name: results.contracts, m.ADJUSTMENTS.name: results.adjustments}
-    out = {}
-    with WorkbookEditor(path) as editor:
-        for table in m.INPUT_TABLES:
-            if not table.calculated or frames.get(table.name) is None:
-                continue
-            found = find_table(editor, table.name)
-            values = row_values(table, frames[table.name], found) if found is not None else {}
-            if not values:
-                continue
-
-            def source(part=found.sheet_part):
-                with zipfile.ZipFile(path) as z, z.open(part) as f:   # closed before the rename
-                    yield from _decoded(iter(lambda: f.read(CHUNK_CHARS), b""))
-            out[found.sheet_part] = refreshed_sheet(source, values)
-    return out
 
 
 def today_read_by_formulas(inputs: Inputs) -> tuple[str, int, int] | None:
     """The Dashboard's Today cell, when the native formulas count from it (Settings' As-of
     Date blank: `px_AsOf` is `px_Today`, which recalc writes with the run's date, `--as-of`
-    or today). When a recalculation moves it to another day, the input tables' calculated
-    cells get that day's results (calculated_refreshes) and write_owned_sheets sets
-    fullCalcOnLoad for any other formula that reads it. None when the As-of Date is filled
-    in: the formulas count from it, whatever Today says."""
+    or today), for write_owned_sheets to set fullCalcOnLoad when a recalculation moves it to
+    another day: the formulas' cached values on Claims (days left, statuses) were worked out
+    for the old day, and Excel would show them so. None when the As-of Date is filled in:
+    the formulas count from it, whatever Today says."""
     if inputs.settings_values.get("as_of") is not None:
         return None
     return ("Dashboard", *TODAY_CELL)

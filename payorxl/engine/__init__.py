@@ -247,8 +247,6 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
         if c.key == "filing_status":
             column[role == VOID] = VOID
         out[c.key] = column
-    if "_row" in all_claims:              # each row's Excel row (workbook/cached.py refreshes by it)
-        out["_row"] = all_claims["_row"].to_numpy()
     return out
 
 
@@ -416,11 +414,10 @@ def payment_actions(payments: pd.DataFrame, routing: pd.DataFrame | None) -> pd.
     action its group, CARC and remark code are routed to (denials.route); "" otherwise."""
     from .lines import denial_rows
     action = pd.Series("", index=payments.index, dtype=object)
-    rows_of = {"_row": payments["_row"].to_numpy()} if "_row" in payments else {}   # Excel rows
     if payments.empty:
-        return pd.DataFrame({"action": action, **rows_of})
+        return pd.DataFrame({"action": action})
     denying = denial_rows(payments).to_numpy(dtype=bool)
     if denying.any():
         rows = payments[denying]
         action[denying] = denials.route(rows["group_code"], rows["carc"], rows["rarc"], routing)["action"].to_numpy()
-    return pd.DataFrame({"action": action, **rows_of})
+    return pd.DataFrame({"action": action})

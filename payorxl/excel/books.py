@@ -45,12 +45,9 @@ class PracticeBook(Protocol):
         """The input tables and Settings, read and converted (errors collected), with the
         ImportLog's cells in `grids` (pipeline.log_of)."""
 
-    def write_sheets(self, sheets: dict[str, list[Cell]], heights: dict[str, dict[int, float]] | None = None,
-                     results=None) -> None:
+    def write_sheets(self, sheets: dict[str, list[Cell]], heights: dict[str, dict[int, float]] | None = None) -> None:
         """Replace the cells of the named owned sheets; `heights`: row heights (points)
-        by sheet and 0-based row; `results`: the recalculation's, when it is one (a file's
-        input sheets then get their calculated cells' kept results brought up to date, as
-        `payorxl recalc` does; an open workbook computes its own)."""
+        by sheet and 0-based row."""
 
     def select(self, sheet: str) -> None:
         """Make `sheet` the one the user sees."""
@@ -71,7 +68,6 @@ class FileBook:
     messages: list[str] = field(default_factory=list)
     read_state: tuple | None = None   # the file as it was read: a save since then is not overwritten
     today_cell: tuple | None = None   # the Today the formulas count from (pipeline.today_read_by_formulas)
-    inputs: Inputs | None = None      # what read_inputs read, for write_sheets
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -85,19 +81,13 @@ class FileBook:
         self.read_state = file_state(self.path)
         inputs = read_inputs(self.path, as_of, also=(LOG_SHEET,))
         self.today_cell = today_read_by_formulas(inputs)
-        self.inputs = inputs
         return inputs
 
-    def write_sheets(self, sheets, heights=None, results=None):
-        # as `payorxl recalc` writes: refused if the file changed since it was read; the input
-        # sheets' kept results brought up to date; Excel recalculates on opening when the
-        # Today the formulas count from moved
-        from ..pipeline import calculated_refreshes, calculated_stale
-        refreshed = (calculated_refreshes(self.path, self.inputs, results)
-                     if results is not None and self.inputs is not None and calculated_stale(self.path, self.inputs)
-                     else {})
-        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, self.today_cell, refreshed)
-        self.read_state = self.today_cell = self.inputs = None
+    def write_sheets(self, sheets, heights=None):
+        # as `payorxl recalc` writes: refused if the file changed since it was read, and
+        # Excel recalculates on opening when the Today the formulas count from moved
+        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, self.today_cell)
+        self.read_state = self.today_cell = None
 
     def select(self, sheet: str) -> None:
         select_sheet(self.path, sheet)
@@ -267,7 +257,7 @@ class ExcelBook:
         inputs.grids = {LOG_SHEET: self._grid(LOG_SHEET)}
         return inputs
 
-    def write_sheets(self, sheets, heights=None, results=None):   # (Excel computes its own formulas)
+    def write_sheets(self, sheets, heights=None):
         app = self.book.app
         updating, app.screen_updating = app.screen_updating, False
         try:

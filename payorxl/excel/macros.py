@@ -56,8 +56,7 @@ def recalculate(book: PracticeBook) -> str:
     """Recalculate: every owned sheet rewritten from the tables, as `payorxl recalc`."""
     inputs = book.read_inputs()
     results = pipeline.evaluate(inputs)
-    book.write_sheets(pipeline.lay_out(results, inputs.frames, pipeline.log_of(inputs), inputs.headers), HEIGHTS,
-                      results=results)
+    book.write_sheets(pipeline.lay_out(results, inputs.frames, pipeline.log_of(inputs), inputs.headers), HEIGHTS)
     return _tell(book, pipeline.summarize(book.name, results))
 
 

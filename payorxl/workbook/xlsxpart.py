@@ -450,8 +450,7 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
                        dst: str | Path | None = None,
                        heights: dict[str, dict[int, float]] | None = None,
                        expect: tuple | None = None,
-                       recalc_if_moved: tuple[str, int, int] | None = None,
-                       streams: dict | None = None) -> list[str]:
+                       recalc_if_moved: tuple[str, int, int] | None = None) -> list[str]:
     """Replace the cells of the named sheets (which must exist) and write the workbook to
     `dst` (default: in place); `heights`: row heights by sheet. Returns the zip parts
     that changed. `expect`: file_state(src) when its inputs were read; if the file
@@ -459,12 +458,9 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
 
     recalc_if_moved: (sheet, row, column) of a cell the workbook's formulas read, such as
     the Dashboard's Today: when the value written there differs from the one the file
-    held, ``fullCalcOnLoad`` is set, because the kept results of formulas that read it and
-    that payorxl does not rewrite (a user's own sheet reading px_AsOf) were worked out from
-    the old value, and Excel shows kept results as they are until it recalculates.
-
-    streams: other parts to rewrite, part name -> a producer of its new bytes in pieces
-    (the input sheets whose calculated cells' kept results recalc brings up to date)."""
+    held, ``fullCalcOnLoad`` is set, because the cached values of the formulas that read it
+    (Claims' days left, the statuses) were worked out from the old value, and Excel shows
+    cached values as they are until it recalculates."""
     src = Path(src)
     dst = Path(dst) if dst else src
     refuse_if_open(dst)
@@ -503,7 +499,6 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
         chain, remove = calc_chain_changes(
             lambda n: zf.read(n).decode("utf-8") if n in listed else None, sheets)
         replace.update({n: text.encode("utf-8") for n, text in chain.items()})
-        replace.update(streams or {})
         if moved:
             book = zf.read("xl/workbook.xml").decode("utf-8")
             if with_full_calc_on_load(book) != book:

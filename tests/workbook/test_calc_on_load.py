@@ -1,12 +1,12 @@
 """When a recalculation moves the Dashboard's Today, Excel must recalculate on opening.
 
-The native formulas count days from `px_AsOf`, which is the Dashboard's Today when
-Settings leaves the As-of Date blank. `payorxl recalc` brings the kept results of the
-input tables' calculated cells up to date (test_cached_values.py), but a formula of the
-user's own that reads px_AsOf keeps its old result, and Excel shows kept results as they
-are on opening. So a recalculation on a later day sets ``fullCalcOnLoad`` (Excel drops it
-when it saves); on the same day, or with a fixed As-of Date, it does not (no save prompt
-on an unchanged workbook, issue 17 item 5).
+The native formulas on Claims count days from `px_AsOf`, which is the Dashboard's Today
+when Settings leaves the As-of Date blank. `payorxl recalc` rewrites the owned sheets
+(Today among them) but not the user's Claims sheet, so the cached values of Claims'
+formulas stay as they were last worked out. Excel shows cached values as they are on
+opening, so a recalculation on a later day sets ``fullCalcOnLoad`` (Excel drops it when
+it saves); on the same day, or with a fixed As-of Date, it does not (no save prompt on
+an unchanged workbook, issue 17 item 5).
 """
 from __future__ import annotations
 
@@ -45,9 +45,10 @@ def test_a_recalculation_that_moves_today_makes_excel_recalculate_on_opening(tmp
 
     pipeline.recalc(path, as_of="2026-11-01")            # a day later
     assert 'fullCalcOnLoad="1"' in _calc_pr(path)
-    # Claims' kept days left are now those of 11/01, one less (workbook/cached.py); the flag
-    # is for formulas payorxl does not know of, such as a user's own sheet reading px_AsOf.
-    later = _column(path, "Claims", "Filing Days Left")
+    # Why: Claims' cached days left are still those of 10/31, one more than the engine's
+    # for 11/01, and only a recalculation in Excel brings them up to date.
+    assert _column(path, "Claims", "Filing Days Left") == days
+    later = pipeline.load(path, as_of="2026-11-01").claim_rows["filing_days_left"]
     counted = [(int(a), int(b)) for a, b in zip(days, later) if isinstance(a, (int, float)) and a == a]
     assert counted and all(a - b == 1 for a, b in counted)
 
