@@ -33,7 +33,7 @@ def _column(path, sheet: str, header: str) -> list:
 
 
 def test_a_recalculation_that_moves_today_makes_excel_recalculate_on_opening(tmp_path):
-    d = generate_demo(claims=40)
+    d = generate_demo(claims=15)
     settings = {**d.settings, "as_of": None}            # a blank As-of Date: the formulas read Today
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, d.frames(), settings, as_of="2026-10-31")
@@ -54,7 +54,7 @@ def test_a_recalculation_that_moves_today_makes_excel_recalculate_on_opening(tmp
 
 
 def test_a_fixed_as_of_date_is_not_moved_by_today(tmp_path):
-    d = generate_demo(claims=40)
+    d = generate_demo(claims=15)
     settings = {**d.settings, "as_of": dt.date(2026, 10, 31)}   # the formulas read this, not Today
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, d.frames(), settings, as_of="2026-10-31")

@@ -19,7 +19,7 @@ def test_columns_named_reads_every_structured_reference():
 
 
 def test_a_live_figure_naming_a_missing_claims_column_is_written_as_its_value(tmp_path):
-    d = generate_demo(claims=40)
+    d = generate_demo(claims=15)
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, d.frames(), d.settings, as_of="2026-10-31")
     inputs = read_inputs(path)
@@ -48,7 +48,7 @@ def test_a_rate_with_no_denominator_is_cached_blank_not_zero():
     from payorxl import model as m
     from payorxl.workbook.read import Inputs, convert_settings, settings_from_values
 
-    d = generate_demo(claims=40)
+    d = generate_demo(claims=15)
     frames = d.frames()
     claims, pay = frames["Claims"], frames["Payments"]
     waiting = claims["payor"].iloc[0]
