@@ -22,7 +22,7 @@ PCT_OF_MEDICARE = m.FEE_BASES[1]
 # Defined names for the Settings values (Settings!B<row>); px_AsOf is the as-of date
 # with "blank = today" applied.
 SETTINGS_FIRST_ROW = 2
-# Today, for a blank As-of Date: the date on the Dashboard (sheets.TODAY_CELL) that every
+# Today, for a blank As-of Date: the date on the Dashboard (TODAY_CELL, below) that every
 # recalculation writes and the .xlsm sets on opening (Auto_Open in macros/PayorxlButtons.bas),
 # never TODAY(): a volatile function is recalculated, with every formula that reads it, each
 # time anything is, makes Excel ask to save an unchanged workbook on every close, and makes

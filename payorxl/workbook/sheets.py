@@ -17,7 +17,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
-from .formulas import TODAY_CELL, col as column_ref
+from .formulas import TODAY_CELL, col as column_ref, setting_value
 from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
@@ -234,16 +234,9 @@ def _by_payor(payor: str | None) -> dict[str, str]:
     return live
 
 
-def _setting(key: str) -> str:
-    """A Settings value as the engine reads it: blank is its default (as formulas.setting_value,
-    which the Claims columns use; formulas imports this module, so not the other way)."""
-    default = m.SETTINGS_BY_KEY[key].default
-    return f'IF(px_{key}="",{default},px_{key})'
-
-
 def _live_kpis() -> dict[str, str]:
     ar = 'SUMIFS(Claims[Balance],Claims[Balance],">0")'
-    days = _setting("ar_period_days")
+    days = setting_value("ar_period_days")
     charges = (f'SUMIFS(Claims[Charge],{_LINE},Claims[Date of Service],">"&(px_AsOf-{days}),'
                f'Claims[Date of Service],"<="&px_AsOf)')
     whole = _by_payor(None)
@@ -277,7 +270,7 @@ def _live_deadline(key: str, deadline: str) -> str | None:
         return {"missed": 'COUNTIFS(Claims[Prompt Pay Status],"Overdue")',
                 "missed_amount": _at_risk_dollars(("Overdue",), "Prompt Pay Status")}.get(key)
     if deadline == "Contract notice":   # deadlines.contract_notices, on Contracts' Notice Deadline
-        soon = _setting("notice_due_soon_days")
+        soon = setting_value("notice_due_soon_days")
         return {"missed": 'COUNTIFS(Contracts[Notice Deadline],"<"&px_AsOf)',
                 "due_soon": (f'COUNTIFS(Contracts[Notice Deadline],">="&px_AsOf,'
                              f'Contracts[Notice Deadline],"<="&(px_AsOf+{soon}))')}.get(key)

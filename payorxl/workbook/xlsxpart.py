@@ -435,15 +435,13 @@ def cached_number(sheet_xml: str, row: int, col: int) -> float | None:
 
 
 def _number_of(value: Any) -> float | None:
+    """The number a cell value is written as (a formula's cached value), as sheet_data_xml writes it."""
     if isinstance(value, Formula):
         value = value.cached
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
-    if isinstance(value, (dt.date, dt.datetime)):
-        return float(datetime_to_serial(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
+    n = _excel_number(value)
+    return None if n is None else float(n)
 
 
 def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: dict[str, Style],
@@ -501,7 +499,8 @@ def write_owned_sheets(src: str | Path, sheets: dict[str, list[Cell]], styles: d
         replace.update({n: text.encode("utf-8") for n, text in chain.items()})
         if moved:
             book = zf.read("xl/workbook.xml").decode("utf-8")
-            if with_full_calc_on_load(book) != book:
-                replace["xl/workbook.xml"] = with_full_calc_on_load(book).encode("utf-8")
+            flagged = with_full_calc_on_load(book)
+            if flagged != book:
+                replace["xl/workbook.xml"] = flagged.encode("utf-8")
     write_package(src, dst, replace, None, expect, remove)
     return sorted(replace) + sorted(remove)
