@@ -17,11 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import model as m
-from .engine import Results, calculate
+from .engine import Results, calculate, payment_actions
 from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
 from .validate import validate
-from .workbook.append import refuse_user_sheets
+from .workbook.append import has_own_sheet, refuse_user_sheets
+from .workbook.formulas import INDEX_SHEET
+from .workbook.index import index_cells
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, owned_sheets
@@ -62,14 +64,43 @@ def log_of(inputs: Inputs) -> pd.DataFrame:
 
 def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame | None = None,
             headers: dict[str, list[str]] | None = None) -> dict[str, list[Cell]]:
-    """The cells of every owned sheet: the results, and the Reconciliation of the
-    ImportLog `log` (see import_log) with the Payments and Claims `frames` as read.
-    headers: each input table's header row as read (Inputs.headers); a live formula that
-    names a column the workbook's table lacks becomes its value (`known_columns_only`)."""
+    """The cells of every owned sheet: the results, the Reconciliation of the ImportLog
+    `log` (see import_log) with the Payments and Claims `frames` as read, and the Index of
+    those frames (index.py; left out when the Payments sheet lacks a column it mirrors).
+    headers: each input table's header row as read (Inputs.headers; default: the
+    template's); a live formula that names a column the workbook's table lacks becomes its
+    value (`known_columns_only`)."""
     reconciliation = build_reconciliation(import_log([]) if log is None else log,
                                           frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
     sheets = owned_sheets(results, reconciliation=reconciliation)
+    payments = frames.get("Payments")
+    if payments is not None and frames.get("Claims") is not None:
+        payment_headers = ((headers or {}).get("Payments")
+                           or [c.name for c in m.PAYMENTS.columns] + [c.name for c in m.PAYMENTS.calculated])
+        error_rows = [e.ref.row for e in results.errors if e.ref.sheet == "Payments" and e.ref.row]
+        index = index_cells(frames["Claims"], payments, payment_headers,
+                            payment_actions(payments, frames.get("DenialRouting"))["action"],
+                            (headers or {}).get("Claims"), max(error_rows, default=0))
+        if index is not None:
+            sheets[INDEX_SHEET] = list(index)
     return known_columns_only(sheets, headers) if headers else sheets
+
+
+def without_foreign_index(path: str | Path, sheets: dict[str, list[Cell]]) -> dict[str, list[Cell]]:
+    """The sheets to write to the workbook at `path`: the Index only where it has one of
+    payorxl's (a workbook made before the Index has none, and its formulas read none; a
+    sheet of the user's named Index is theirs)."""
+    if INDEX_SHEET in sheets and not has_own_sheet(path, INDEX_SHEET):
+        return without_index(sheets)
+    return sheets
+
+
+def without_index(sheets: dict[str, list[Cell]]) -> dict[str, list[Cell]]:
+    """The sheets without the Index, and the formulas that read it (the Dashboard's note)
+    as their values."""
+    return {name: [Cell(c.row, c.col, c.value.cached, c.style)
+                   if isinstance(c.value, Formula) and f"{INDEX_SHEET}!" in c.value.text else c for c in cells]
+            for name, cells in sheets.items() if name != INDEX_SHEET}
 
 
 _TABLE_REF = re.compile(r"\b([A-Za-z_][\w.]*)\[")
@@ -139,7 +170,7 @@ def recalc(path: str | Path, as_of=None, output: str | Path | None = None,
         inputs = read_inputs(path, as_of, also=(LOG_SHEET,))   # read
         refuse_user_sheets(path, m.OWNED_SHEETS, "recalc")   # never over a sheet of the user's own
         results = evaluate(inputs)              # validate + calculate
-        sheets = lay_out(results, inputs.frames, log_of(inputs), inputs.headers)   # results as cells
+        sheets = without_foreign_index(path, lay_out(results, inputs.frames, log_of(inputs), inputs.headers))
         if backup and target.exists():          # atomic: a failed copy keeps the previous backup
             atomic_copy(target, backup_path(target))
         changed = write_owned_sheets(path, sheets, STYLES, target, ROW_HEIGHTS, before,   # atomic
@@ -223,7 +254,7 @@ def new_workbook(path: str | Path, frames: dict | None = None, settings_values: 
             raise PayorxlError(f"{path} already exists; choose another name, or pass --force to replace it")
         tmp = new_temp(path)                    # beside the real file (through a symlink)
         try:
-            build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created)
+            build_workbook(tmp, frames, raw, _calculated_for_cache(results), created=created, index=False)
             changed = write_owned_sheets(tmp, lay_out(results, frames), STYLES, tmp, ROW_HEIGHTS)
             install(tmp, path)                  # the one write layer: permissions, Excel's lock, rename
         finally:

@@ -37,6 +37,7 @@ SLOW: list[tuple[str, str, bool]] = [
     # LibreOffice headless recalculates the native formulas, checked cell by cell (~8 s)
     ("tests/workbook/test_native_formulas.py", "LibreOffice headless", True),
     ("tests/workbook/test_live_figures.py", "LibreOffice headless", True),
+    ("tests/workbook/test_index.py", "LibreOffice headless", True),
     # LibreOffice headless converts the .xlsm to .ods and its VBA is read back (~2 s)
     ("tests/excel/test_vba.py::test_libreoffice_reads_back_the_same_modules", "LibreOffice headless", True),
     # rebuilds the shipped template with workbook/build_template.py and compares every part

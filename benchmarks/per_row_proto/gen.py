@@ -1,7 +1,10 @@
 """Synthetic Claims/Payments workbooks for the per-edit cost prototype (issue 17 item 1).
 
     python3 gen.py N VARIANT OUT.xlsx      VARIANT: A (SUMIFS), B (explicit refs), G (explicit + key guard per ref),
-                                        H (explicit, one guard over all keys, SUMIFS fallback)
+                                        H (explicit, one guard over all keys, SUMIFS fallback),
+                                        M (one uniform formula over the row's own slots on an Index sheet
+                                           that mirrors the line's Payments cells), T (M plus a gated
+                                           SUMIFS over a window of W rows below the table)
 
 Claims   (table Claims):   A Claim ID | B Line | C Payor | D Charge | E Paid | F Balance
 Payments (table Payments): A Claim ID | B Line | C Check No | D Date | E Source | F Paid
@@ -70,7 +73,16 @@ def main():
     pa = wb.add_worksheet("Payments")
     su = wb.add_worksheet("Summary")
     se = wb.add_worksheet("Settings")
+    K, W = 8, 500
+    if variant in "MTN":
+        ix = wb.add_worksheet("Index")
+        ix.hide()
+        tail = {c: f"Payments!${c}${m + 2}:${c}${m + W + 1}" for c in "ABF"}
 
+    if variant == "N":
+        wb.define_name("px_m_id", "=Index!$A1:$H1")
+        wb.define_name("px_m_line", "=Index!$I1:$P1")
+        wb.define_name("px_m_paid", "=Index!$Q1:$X1")
     pa.add_table(
         0,
         0,
@@ -101,7 +113,21 @@ def main():
         r = i + 1
         cl.write_row(r, 0, (cid, ln, payor, charge))
         v = round(paid.get((cid, ln), 0.0), 2)
-        if variant == "A":
+        if variant in "MTN":
+            er = r + 1  # this row's number in Excel (Claims and Index rows align)
+            for j, x in enumerate(where.get((cid, ln), [])[:K]):
+                ix.write_formula(r, j, f"=Payments!$A${x}&\"\"", None, cid)
+                ix.write_formula(r, K + j, f"=Payments!$B${x}", None, ln)
+                ix.write_formula(r, 2 * K + j, f"=Payments!$F${x}", None, pays[x - 2][5])
+            f = (f"=SUMIFS(Index!$Q{er}:$X{er},Index!$A{er}:$H{er},{THIS.format('Claim ID')},"
+                 f"Index!$I{er}:$P{er},{THIS.format('Line')})")
+            if variant == "N":  # the same through names relative to A1 (one text on every row)
+                f = f"=SUMIFS(px_m_paid,px_m_id,{THIS.format('Claim ID')},px_m_line,{THIS.format('Line')})"
+            if variant == "T":
+                ix.write_formula(r, 3 * K, f"=COUNTIFS({tail['A']},Claims!$A{er},{tail['B']},Claims!$B{er})", None, 0)
+                f += (f"+IF(Index!$Y{er}=0,0,SUMIFS({tail['F']},{tail['A']},{THIS.format('Claim ID')},"
+                      f"{tail['B']},{THIS.format('Line')}))")
+        elif variant == "A":
             f = (
                 "=SUMIFS(Payments[Paid],Payments[Claim ID],"
                 + THIS.format("Claim ID")

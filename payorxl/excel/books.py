@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from .. import importer, model as m
 from ..errors import PayorxlError
+from ..workbook.formulas import INDEX_SHEET
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
 from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
@@ -86,7 +87,9 @@ class FileBook:
     def write_sheets(self, sheets, heights=None):
         # as `payorxl recalc` writes: refused if the file changed since it was read, and
         # Excel recalculates on opening when the Today the formulas count from moved
-        write_owned_sheets(self.path, sheets, STYLES, None, heights, self.read_state, self.today_cell)
+        from ..pipeline import without_foreign_index
+        write_owned_sheets(self.path, without_foreign_index(self.path, sheets), STYLES, None, heights,
+                           self.read_state, self.today_cell)
         self.read_state = self.today_cell = None
 
     def select(self, sheet: str) -> None:
@@ -165,6 +168,27 @@ def cells_to_grid(cells: Iterable[Cell]) -> list[list]:
             v = "'" + v if v else None
         grid[c.row][c.col] = v
     return grid
+
+
+def column_bands(cells: Iterable[Cell]) -> list[tuple[int, list[list]]]:
+    """The cells as grids of neighbouring columns, each (its first column, its grid from
+    row 0; cells_to_grid's values): the Index's slots leave most columns empty, and one grid
+    from A1 would send Excel every empty cell between them."""
+    by_col: dict[int, list[Cell]] = {}
+    for c in cells:
+        by_col.setdefault(c.col, []).append(c)
+    bands: list[list[int]] = []
+    for col in sorted(by_col):
+        if bands and col == bands[-1][-1] + 1:
+            bands[-1].append(col)
+        else:
+            bands.append([col])
+    out = []
+    for band in bands:
+        first = band[0]
+        grid = cells_to_grid([Cell(c.row, c.col - first, c.value, c.style) for col in band for c in by_col[col]])
+        out.append((first, grid))
+    return out
 
 
 def style_runs(cells: Iterable[Cell]) -> list[tuple[str, int, int, int]]:
@@ -261,18 +285,33 @@ class ExcelBook:
         app = self.book.app
         updating, app.screen_updating = app.screen_updating, False
         try:
+            if INDEX_SHEET in sheets and not self._own_index():
+                from ..pipeline import without_index
+                sheets = without_index(sheets)
             for name, cells in sheets.items():
                 sheet = self.book.sheets[name]
                 sheet.used_range.clear()           # values and formats; charts and buttons stay
-                grid = cells_to_grid(cells)
-                if grid:
-                    sheet.range((1, 1)).value = grid
+                if name == INDEX_SHEET:
+                    cells = list(cells)
+                    for first, grid in column_bands(cells):
+                        sheet.range((1, first + 1)).value = grid
+                else:
+                    grid = cells_to_grid(cells)
+                    if grid:
+                        sheet.range((1, 1)).value = grid
                 for style, first, col, last in style_runs(cells):
                     _apply_style(sheet.range((first + 1, col + 1), (last + 1, col + 1)), STYLES[style])
                 for row, points in (heights or {}).get(name, {}).items():
                     sheet.range((row + 1, 1)).row_height = points
         finally:
             app.screen_updating = updating
+
+    def _own_index(self) -> bool:
+        """Whether the book has payorxl's Index sheet (pipeline.without_foreign_index)."""
+        if INDEX_SHEET not in [s.name for s in self.book.sheets]:
+            return False
+        a1 = self.book.sheets[INDEX_SHEET].range("A1").value
+        return a1 is None or str(a1).startswith("payorxl index")
 
     def select(self, sheet: str) -> None:
         self.book.sheets[sheet].activate()

@@ -1145,7 +1145,7 @@ def _payorxl_titles() -> tuple[set[str], tuple[str, ...], tuple[str, ...]]:
     """(A1 titles of the one-table owned sheets, prefixes, suffixes) payorxl writes."""
     from .. import model as m
     titles = {t.title for t in (m.WORKLIST, m.SCORECARD, m.AGING, m.RECONCILIATION, m.EXCEPTIONS)}
-    return titles, ("Payor portfolio",), ("— payor dashboard",)
+    return titles, ("Payor portfolio", "payorxl index"), ("— payor dashboard",)
 
 
 def _shared_string(editor: WorkbookEditor, index: int) -> str:
@@ -1224,6 +1224,12 @@ def is_payorxl_sheet(editor: WorkbookEditor, sheet: str) -> bool:
 def user_sheets(editor: WorkbookEditor, names: Iterable[str]) -> list[str]:
     """Those of the sheets `names` (payorxl's owned sheets) that hold the user's own data."""
     return [n for n in names if n in editor.sheets() and not is_payorxl_sheet(editor, n)]
+
+
+def has_own_sheet(path: str | Path, sheet: str) -> bool:
+    """Whether the workbook has a sheet `sheet` that is payorxl's (is_payorxl_sheet)."""
+    with WorkbookEditor(path) as editor:
+        return sheet in editor.sheets() and is_payorxl_sheet(editor, sheet)
 
 
 def user_sheet_message(sheet: str, command: str) -> str:

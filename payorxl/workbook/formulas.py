@@ -66,6 +66,79 @@ def col(table: str, header: str) -> str:
     return f"{table}[[{_specifier(header)}]]"
 
 
+# --- the line's own Payments rows (issue 17: a cost per edit that does not grow) ---------------
+# A formula over whole Payments columns (SUMIFS(Payments[Paid],...)) depends on every
+# Payments cell: one payment posted recomputes it on every Claims row, each scanning every
+# payment, so the cost of an edit grows as lines x payments. Instead each Claims row reads
+# two small parts, through defined names:
+#
+# - its SLOTS: the hidden Index sheet's row of the same number holds, side by side, references
+#   to the line's own Payments cells (=Payments!$K$57), K_SLOTS of them per column; recalc
+#   (index.py) writes them. The names px_p_<column> are relative to the row (Index!$E1:$T1
+#   read from Claims row 57 is Index!$E57:$T57), so one formula serves every row and a
+#   payment edit recomputes the one row whose slots name the cell.
+# - the TAIL: TAIL_ROWS rows of Index mirroring the Payments rows of lines with more than
+#   K_SLOTS of them, then the rows below the Payments table as recalc left it (a payment typed
+#   there counts at once). The names px_t_<column> are fixed ranges; a row reads them only
+#   when px_gate (Index column D of its row: how many tail rows are its line's) is not 0, and
+#   always when it is blank (a row added since the recalculation, or an empty template).
+#
+# Both parts keep the formula's own key criteria (the claim ID and line), so a mirrored cell
+# that no longer holds the line's payment (Payments sorted, a row deleted) is left out, and
+# Index's check column counts such rows for the Dashboard's "recalculate" notice.
+K_SLOTS = 16
+TAIL_ROWS = 500
+MIRRORED = ("Claim ID", "Line", "Payer Seq", "Claim Status", "Remit Date", "Paid", "Allowed", "Patient Resp",
+            "Sequestration", "Contractual Adj", "Denied Amount", "CARC", "Action")
+INDEX_SHEET = "Index"
+INDEX_FIRST_SLOT = 5            # Index columns: A id, B line, C check, D gate, E slots used, then slots
+INDEX_TAIL_COLUMN = INDEX_FIRST_SLOT + K_SLOTS * len(MIRRORED)
+SKIP_TAIL = 'px_gate&""="0"'
+
+
+def mirror_name(part: str, header: str) -> str:
+    """px_p_RemitDate (the slots) or px_t_RemitDate (the tail) for a Payments column."""
+    return f"px_{part}_" + re.sub(r"\W", "", header)
+
+
+def index_names() -> dict[str, str]:
+    """The defined names of the Index sheet: each mirrored column's slots (relative to the
+    row: the row that reads them) and tail (fixed), and px_gate (relative)."""
+    from .xlsxpart import col_letter
+    names = {}
+    for g, header in enumerate(MIRRORED):
+        first = INDEX_FIRST_SLOT + g * K_SLOTS
+        names[mirror_name("p", header)] = (f"={INDEX_SHEET}!${col_letter(first)}1:"
+                                           f"${col_letter(first + K_SLOTS - 1)}1")
+        tail = col_letter(INDEX_TAIL_COLUMN + g)
+        names[mirror_name("t", header)] = f"={INDEX_SHEET}!${tail}$2:${tail}${TAIL_ROWS + 1}"
+    names["px_gate"] = f"={INDEX_SHEET}!$D1"
+    return names
+
+
+_PAYMENTS_REF = re.compile(r"Payments\[(?:\[([^\[\]]+)\]|([^\[\]]+))\]")
+
+
+def _part(text: str, part: str) -> str:
+    """A formula over whole Payments columns, over one part instead: the slots (laid out in
+    a row, so ROW becomes COLUMN and INDEX takes its column) or the tail."""
+    out = _PAYMENTS_REF.sub(lambda f: mirror_name(part, f.group(1) or f.group(2)), text)
+    if part == "p":
+        out = out.replace("ROW(px_p_", "COLUMN(px_p_").replace("INDEX(px_p_Action,", "INDEX(px_p_Action,1,")
+    return out
+
+
+def _summed(text: str) -> str:
+    """A count or a sum over the line's Payments rows: its slots plus, when its gate says
+    so, the tail."""
+    return f'({_part(text, "p")}+IF({SKIP_TAIL},0,{_part(text, "t")}))'
+
+
+def _largest(text: str) -> str:
+    """The largest of a scan over the line's Payments rows (a date; 0 when none)."""
+    return f'MAX({_part(text, "p")},IF({SKIP_TAIL},0,{_part(text, "t")}))'
+
+
 def _claims() -> dict[str, str]:
     T = "Claims"
     ID, LINE, P = this(T, "Claim ID"), this(T, "Line"), this(T, "Payor")
@@ -98,7 +171,7 @@ def _claims() -> dict[str, str]:
     key = f'Payments[Claim ID],{ID},Payments[Line],{LINE}'
     same_line = f'Claims[Claim ID],{ID},Claims[Line],{LINE}'
     # CARC 29 as the import writes it, or typed with its group ("CO-29"; `check` asks for 29).
-    carc29 = f'(COUNTIFS({key},Payments[CARC],"29")+COUNTIFS({key},Payments[CARC],"CO-29"))>0'
+    carc29 = _summed(f'COUNTIFS({key},Payments[CARC],"29")+COUNTIFS({key},Payments[CARC],"CO-29")') + ">0"
     # A claim rejected (Acknowledgements) on or after its Filed Date, and not accepted since,
     # was never received: it is judged as not filed.
     filed_date = this(T, "Filed Date")
@@ -112,26 +185,29 @@ def _claims() -> dict[str, str]:
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
     unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<={setting_value("filing_due_soon_days")},"Due soon","Open"))'
     # The latest denial (rows with an Action: the Payments column routes every denial).
-    n_denials = (f'(COUNTIFS({key},Payments[Claim Status],"4")'
-                 f'+COUNTIFS({key},Payments[Denied Amount],">0",'
-                 f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22"))')
+    n_denials = _summed(f'COUNTIFS({key},Payments[Claim Status],"4")'
+                        f'+COUNTIFS({key},Payments[Denied Amount],">0",'
+                        f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22")')
     denying = f'(Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Action]<>"")'
     # The latest denial's date is a column of its own (Last Denial, blank: never denied), so
     # its scan over Payments runs once a row, not once each place it is read; N() reads a
     # blank as 0, as the scan gives it.
     last_denial_cell = this(T, "Last Denial")
-    last_denial_scan = f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))'
+    last_denial_scan = _largest(f'SUMPRODUCT(MAX({denying}*Payments[Remit Date]))')
     last_denial = f'N({last_denial_cell})'
     has_denial = f'{last_denial_cell}<>""'
     # ... its row (the last in the sheet among several that day) and that row's Action
     latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
-    routed_action = f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)'
+    routed = f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)'
+    # (the tail's rows come after the slots' in the sheet: a tail row that day is the later)
+    routed_action = (f'IF({SKIP_TAIL},{_part(routed, "p")},IF({_part(latest_row, "t")}>0,'
+                     f'{_part(routed, "t")},{_part(routed, "p")}))')
     # A resubmission's window: the later of the latest denial + Corrected Claim Days and the
     # filing deadline (deadlines.resubmission_deadline).
     resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",'
                    f'MAX({last_denial}+{contract("Corrected Claim Days")},{deadline}),{deadline})')
     # Filed again after a denial routed to a resubmission: judged by the resubmission's window.
-    resubmit_route = "OR(" + ",".join(f'{routed_action}="{a}"' for a in rules.RESUBMIT_ACTIONS) + ")"
+    resubmit_route = f'ISNUMBER(MATCH({routed_action},{_array(rules.RESUBMIT_ACTIONS)},0))'
     filed_by = (f'IF(NOT({has_denial}),{deadline},IF({filed_date}>{last_denial},'
                 f'IF({resubmit_route},{resubmit_by},{deadline}),{deadline}))')
     filed = f'IF({filed_date}<={filed_by},"Filed on time","Filed late")'
@@ -231,19 +307,19 @@ def _claims() -> dict[str, str]:
 
     def own_allowed(s: str) -> str:
         blank = f'{key},Payments[Allowed],"",{seq[s]}'
-        return (f'SUMIFS(Payments[Allowed],{key},{seq[s]})+SUMIFS(Payments[Paid],{blank})'
-                f'+SUMIFS(Payments[Patient Resp],{blank})+SUMIFS(Payments[Sequestration],{blank})')
+        return _summed(f'SUMIFS(Payments[Allowed],{key},{seq[s]})+SUMIFS(Payments[Paid],{blank})'
+                       f'+SUMIFS(Payments[Patient Resp],{blank})+SUMIFS(Payments[Sequestration],{blank})')
 
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
     denied_amount = f'N({this(T, "Denied Amount")})'
-    last_paid = (f'SUMPRODUCT(MAX((Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Paid]>0)'
-                 f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+    last_paid = _largest(f'SUMPRODUCT(MAX((Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Paid]>0)'
+                         f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
     # latest denial (a denial paid on resubmission or appeal is closed).
     denial_open = (f'IF({has_denial},IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
                    f'FALSE)')
-    reversals = f'COUNTIFS({key},Payments[Claim Status],"22")'
+    reversals = _summed(f'COUNTIFS({key},Payments[Claim Status],"22")')
     remits = this(T, "Remittances")        # the line's remittance rows (COUNTIFS once, in its column)
     awaiting = f'IF({reversals}>0,2*{reversals}>={remits},FALSE)'
     variance = (f'IF({this(T, "Expected Allowed")}="","",IF({remits}=0,"",IF({later_row},"",'
@@ -301,27 +377,31 @@ def _claims() -> dict[str, str]:
     # Denied on its first adjudication (lines.line_summary: a denying row on the line's
     # earliest remit date), looked for only on a line with a denial at all. The earliest
     # date as BIG - the largest (BIG - date): MIN over an array would count the other rows' 0.
-    first_remit = f'({big}-SUMPRODUCT(MAX({this_line}*({big}-Payments[Remit Date]))))'
+    first_remit = f'({big}-' + _largest(f'SUMPRODUCT(MAX({this_line}*({big}-Payments[Remit Date])))') + ')'
     on_first = f'{key},Payments[Remit Date],{first_remit}'
-    denied_first_pass = (f'IF({has_denial},(COUNTIFS({on_first},Payments[Claim Status],"4")'
+    denied_first_pass = (f'IF({has_denial},' + _summed(f'COUNTIFS({on_first},Payments[Claim Status],"4")'
                          f'+COUNTIFS({on_first},Payments[Denied Amount],">0",Payments[Claim Status],"<>4",'
-                         f'Payments[Claim Status],"<>22"))>0,FALSE)')
+                         f'Payments[Claim Status],"<>22")') + '>0,FALSE)')
     forwarding = "((" + "+".join(f'(Payments[Claim Status]&""="{c}")' for c in rules.FORWARDED) + ")>0)"
 
     def share(s: str) -> str:
         # forwarded by that payer's latest adjudication (a reversed forwarding is not)
-        latest_adjudication = (f'SUMPRODUCT(MAX({this_line}*{seq_rows[s]}'
-                               f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+        latest_adjudication = _largest(f'SUMPRODUCT(MAX({this_line}*{seq_rows[s]}'
+                                       f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
         # (the array scan only on the few lines with a forwarding row at all: cheap COUNTIFS first)
-        any_forwarding = "+".join(f'COUNTIFS({key},{seq[s]},Payments[Claim Status],"{c}")' for c in rules.FORWARDED)
-        forwarded = (f'IF(({any_forwarding})=0,0,SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
-                     f'*(Payments[Remit Date]={latest_adjudication})))')
+        # (SUMPRODUCT over the statuses: COUNTIFS gives one count per status of the array)
+        any_forwarding = _summed(f'SUMPRODUCT(COUNTIFS({key},{seq[s]},Payments[Claim Status],'
+                                 f'{_array(rules.FORWARDED)}))')
+        forwarded = (f'IF({any_forwarding}=0,0,' + _summed(f'SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
+                                                           f'*(Payments[Remit Date]={latest_adjudication}))') + ')')
         waiting = [forwarded] + [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
-        return f'IF(({"+".join(waiting)})>0,0,SUMIFS(Payments[Patient Resp],{key},{seq[s]}))'
-    patient_share = (f'IF(COUNTIFS({key},{seq["3"]})>0,{share("3")},'
-                     f'IF(COUNTIFS({key},{seq["2"]})>0,{share("2")},{share("1")}))')
+        own_share = _summed(f'SUMIFS(Payments[Patient Resp],{key},{seq[s]})')
+        return f'IF(({"+".join(waiting)})>0,0,{own_share})'
+    billed_by = {s: _summed(f'COUNTIFS({key},{seq[s]})') for s in ("2", "3")}
+    patient_share = (f'IF({billed_by["3"]}>0,{share("3")},'
+                     f'IF({billed_by["2"]}>0,{share("2")},{share("1")}))')
     share_cell, written_cell = this(T, "Patient Share"), this(T, "Written Off")
-    adjustments = f'SUMIFS(Payments[Contractual Adj],{key})+{share_cell}'
+    adjustments = _summed(f'SUMIFS(Payments[Contractual Adj],{key})') + f'+{share_cell}'
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
     # What the latest denial calls for: its row's Action; Appeal once the line is appealed.
     denial_action = f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",{routed_action}),"")'
@@ -358,10 +438,13 @@ def _claims() -> dict[str, str]:
     received = (f'IF(OR(FILING="Filed on time",FILING="Filed late"),TRUE,IF(FILING="Missed",{carc29},FALSE))'
                 .replace("FILING", filing_cell))
     unprocessed = f'IF(px_AsOf>{due},"Overdue","Pending")'
-    processed = f'IF(COUNTIFS({key},Payments[Remit Date],"<="&{due})>0,"Paid on time","Paid late")'
+    # (">0": a blank Remit Date is mirrored on Index as 0, which "<=" would count)
+    remitted_by_due = _summed(f'COUNTIFS({key},Payments[Remit Date],"<="&{due},Payments[Remit Date],">0")')
+    processed = f'IF({remitted_by_due}>0,"Paid on time","Paid late")'
+    patient_resp = _summed(f'SUMIFS(Payments[Patient Resp],{key})')
     prompt_pay_status = (f'IFERROR(IF(OR({filed_date}="",{prompt_days}=""),"",'
                          f'IF(AND({has_denial},{paid}<=0),"",IF(NOT({received}),"",'
-                         f'IF({remits}=0,{unprocessed},IF(OR({paid}>0,SUMIFS(Payments[Patient Resp],{key})>0),'
+                         f'IF({remits}=0,{unprocessed},IF(OR({paid}>0,{patient_resp}>0),'
                          f'{processed},{unprocessed}))))),"")')
     # Final (denials.final_denial_writeoff): by the line's own Appeal and Resubmit Status.
     appeal_cell, resubmit_cell = this(T, "Appeal Status"), this(T, "Resubmit Status")
@@ -380,7 +463,7 @@ def _claims() -> dict[str, str]:
                     f'IF({row_payer}={first_payer},"{roles.LINE}","{roles.NEXT_PAYER}"))')
     # A next payer the earlier one forwarded the claim to (CLP02 19 to the secondary, 20 to
     # the tertiary: a Medicare crossover) needs no claim of the practice's.
-    crossed = (f'COUNTIFS({key},Payments[Claim Status],IF({kind}="Tertiary","20","19"))>0')
+    crossed = _summed(f'COUNTIFS({key},Payments[Claim Status],IF({kind}="Tertiary","20","19"))') + ">0"
     status = (f'IF(AND({role}="{roles.NEXT_PAYER}",{filed_date}=""),IF({crossed},"{roles.CROSSED_OVER}",{status}),'
               f'{status})')
 
@@ -405,8 +488,8 @@ def _claims() -> dict[str, str]:
         "procedure_rank": not_void(rank),
         "pricing": not_void(pricing),
         "expected_allowed": not_void(expected),
-        "paid": line_only(f'SUMIFS(Payments[Paid],{key})'),
-        "n_remits": line_only(f'COUNTIFS({key})'),
+        "paid": line_only(_summed(f'SUMIFS(Payments[Paid],{key})')),
+        "n_remits": line_only(_summed(f'COUNTIFS({key})')),
         "allowed": line_only(f'IF({later_row},IF({kind}="Tertiary",{own_allowed("3")},{own_allowed("2")}),'
                              f'{own_allowed("1")})'),
         "variance": line_only(variance),
@@ -414,7 +497,7 @@ def _claims() -> dict[str, str]:
         "follow_up": line_only(follow_up),
         "patient_share": line_only(patient_share),
         "denial_date": not_void(f'IF({n_denials}=0,"",{last_denial_scan})'),
-        "denied_amount": line_only(f'SUMIFS(Payments[Denied Amount],{key})'),
+        "denied_amount": line_only(_summed(f'SUMIFS(Payments[Denied Amount],{key})')),
         "denied_first_pass": line_only(denied_first_pass),
         "denial_action": line_only(denial_action),
         "appeal_status": line_only(appeal_status),

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
-from .formulas import TODAY_CELL, col as column_ref, setting_value
+from .formulas import INDEX_SHEET, TODAY_CELL, col as column_ref, setting_value
 from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
@@ -411,8 +411,23 @@ def dashboard(results: Results) -> list[Cell]:
         if live and name in formulas:
             made = _live(made, block.fields, block.row + 1, 0, min(len(frame), block.slots), formulas[name])
         cells += made
-    cells.append(Cell(DASHBOARD_NOTE_ROW, 0, DASHBOARD_LIVE_NOTE if live else NOT_LIVE_NOTE, "note"))
+    cells.append(Cell(DASHBOARD_NOTE_ROW, 0, Formula(stale_note(DASHBOARD_LIVE_NOTE), DASHBOARD_LIVE_NOTE)
+                      if live else NOT_LIVE_NOTE, "note"))
     return cells
+
+
+# The Index sheet's count of rows the live figures miss (index.py): rows of Claims or
+# Payments sorted, inserted or deleted since the recalculation, or added past its window.
+STALE_CELL = f"{INDEX_SHEET}!$C$1"
+
+
+def stale_note(note: str) -> str:
+    """A formula for a live-figures note: the note, preceded by a call to recalculate while
+    the Index says rows are missed."""
+    quoted = note.replace('"', '""')
+    return (f'IF(N({STALE_CELL})=0,"{quoted}","Recalculate to bring the live figures up to date: "'
+            f'&TEXT({STALE_CELL},"#,##0")&" row(s) of Claims or Payments were sorted, inserted, deleted or '
+            f'added since the last recalculation. {quoted}")')
 
 
 def _deadline_tiles(results: Results) -> dict[str, str]:

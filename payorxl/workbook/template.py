@@ -23,13 +23,16 @@ from xlsxwriter.utility import xl_col_to_name
 
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
-from .formulas import SETTINGS_FIRST_ROW, settings_names, table_formulas
+from .formulas import INDEX_SHEET, SETTINGS_FIRST_ROW, index_names, settings_names, table_formulas
+from .index import index_cells
 from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_HEADER_ROW
 from .vba import CONF_SHEET, add_excel_parts, embed_vba
+from .xlsxpart import Formula
 
 SHEET_ORDER = ("Dashboard", "Worklist", "Claims", "Payments", "Adjustments", "Appeals", "Underpayments",
                "Acknowledgements", "Contracts", "FeeSchedule", "PaymentRules", "Modifiers", "DenialRouting",
-               "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings")
+               "Scorecard", "Aging", "Portfolio", "Reconciliation", "ImportLog", "Exceptions", "Settings",
+               INDEX_SHEET)
 # Column widths of the owned sheets: a one-table sheet takes its table's declared widths;
 # the Dashboard and the multi-table sheets have a grid of their own.
 ONE_TABLE_SHEETS = {"Worklist": m.WORKLIST, "Scorecard": m.SCORECARD, "Aging": m.AGING,
@@ -325,21 +328,41 @@ def _owned_sheet(wb, name: str) -> None:
     elif name in ONE_TABLE_SHEETS:
         ws.freeze_panes(TABLE_HEADER_ROW + 1, 0)
         _print_setup(ws, widths, header_row=TABLE_HEADER_ROW)
+    elif name == INDEX_SHEET:   # payorxl's, for the Claims formulas (index.py): out of the way
+        ws.hide()
     else:   # Portfolio: several tables, no one header to repeat
         _print_setup(ws, widths)
+
+
+def _index_sheet(ws, frames: dict[str, pd.DataFrame], calculated: dict[str, pd.DataFrame]) -> None:
+    """The Index of the frames (index.py), as a recalculation would write it."""
+    from ..conversion import empty_frame
+    claims = frames.get("Claims", empty_frame(m.CLAIMS))
+    payments = frames.get("Payments", empty_frame(m.PAYMENTS))
+    headers = [c.name for c in m.PAYMENTS.columns] + [c.name for c in m.PAYMENTS.calculated]
+    given = calculated.get("Payments")
+    actions = given["action"] if given is not None and len(given) == len(payments) else None
+    for c in index_cells(claims, payments, headers, actions) or ():
+        if isinstance(c.value, Formula):
+            ws.write_formula(c.row, c.col, "=" + c.value.text, None, c.value.cached)
+        elif isinstance(c.value, str):
+            ws.write_string(c.row, c.col, c.value)
+        else:
+            ws.write_number(c.row, c.col, c.value)
 
 
 def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = None,
                    settings: dict | None = None,
                    calculated: dict[str, pd.DataFrame] | None = None, customize=None,
-                   created: dt.datetime | None = None) -> Path:
+                   created: dt.datetime | None = None, index: bool = True) -> Path:
     """Write a new practice workbook at `path` (overwriting nothing: the caller checks).
 
     A path ending in .xlsm gives the macro-enabled workbook (buttons, PX_ formulas:
     vba.py); .xlsx the plain one.
     frames: typed input frames by table name (None: an empty template);
     settings: Settings values by key; calculated: engine values of the calculated
-    columns by table name (cached beside the formulas).
+    columns by table name (cached beside the formulas); index: False leaves the Index
+    sheet empty, for a caller that writes it next (pipeline.new_workbook).
     """
     path = Path(path)
     frames = frames or {}
@@ -348,7 +371,7 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
     wb.set_properties({"title": "payorxl practice workbook", "comments": "Built by payorxl",
                        **({"created": created} if created else {})})
     fmts = _formats(wb)
-    for name, ref in settings_names().items():
+    for name, ref in {**settings_names(), **index_names()}.items():
         wb.define_name(name, ref)
     wb.define_name("px_payors", "=Contracts!$A$2:$A$1000")
     tables = {t.name: t for t in m.INPUT_TABLES}
@@ -365,6 +388,8 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
             _import_log_sheet(wb, fmts)
         else:
             _owned_sheet(wb, name)
+            if name == INDEX_SHEET and index:
+                _index_sheet(wb.get_worksheet_by_name(name), frames, calculated)
         if name in TAB_COLORS:
             wb.get_worksheet_by_name(name).set_tab_color(TAB_COLORS[name])
     if customize is not None:

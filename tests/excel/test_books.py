@@ -13,9 +13,9 @@ from python_calamine import CalamineWorkbook
 from excel_helpers import sheet_values
 from payorxl import model as m
 from payorxl.excel import macros
-from payorxl.excel.books import ExcelBook, FileBook, cells_to_grid, grids_to_inputs, style_runs
+from payorxl.excel.books import ExcelBook, FileBook, cells_to_grid, column_bands, grids_to_inputs, style_runs
 from payorxl.workbook.read import read_inputs
-from payorxl.workbook.xlsxpart import Cell
+from payorxl.workbook.xlsxpart import Cell, Formula
 
 HAS_EXCEL = "excel" in [e.name for e in xw.engines]
 
@@ -97,3 +97,13 @@ def test_buttons_through_the_mock_caller(built, tmp_path):
     macros.check_data(book=FileBook(on_disk))
     names = ["Scorecard", "Aging", "Worklist", "Exceptions"]
     assert sheet_values(in_excel, names) == sheet_values(on_disk, names)
+
+
+def test_the_index_is_written_in_bands_of_neighbouring_columns():
+    """Excel gets the Index's occupied columns only: slots far apart are separate grids."""
+    cells = [Cell(0, 0, "title"), Cell(1, 1, 2), Cell(2, 2, Formula("Payments!$A$5", 1)),
+             Cell(1, 40, Formula('Payments!$A$9&""', "C1")), Cell(3, 41, 5.5)]
+    assert column_bands(cells) == [
+        (0, [["'title", None, None], [None, 2, None], [None, None, "=Payments!$A$5"]]),
+        (40, [[None, None], ['=Payments!$A$9&""', None], [None, None], [None, 5.5]])]
+    assert column_bands([]) == []

@@ -22,6 +22,7 @@ from payorxl.engine import calculate
 from payorxl.engine.reconciliation import build_reconciliation
 from payorxl.errors import CellRef, DataError
 from payorxl.workbook import sheets
+from payorxl.workbook.formulas import INDEX_SHEET
 from payorxl.workbook.read import import_log
 from payorxl.workbook.template import CALC_ID, ONE_TABLE_SHEETS, SHEET_ORDER
 from payorxl.workbook.vba import BUTTONS, CONF_SHEET
@@ -73,6 +74,8 @@ def test_every_sheet_prints_landscape_fitted_to_the_page_width_with_its_header_r
     wb = openpyxl.load_workbook(template)
     assert wb.sheetnames[:len(SHEET_ORDER)] == list(SHEET_ORDER)
     for name in SHEET_ORDER:
+        if name == INDEX_SHEET:     # hidden, payorxl's own: nothing to print
+            continue
         ws = wb[name]
         setup = ws.page_setup
         assert setup.orientation == "landscape", name
@@ -259,7 +262,8 @@ def test_xlwings_conf_is_hidden_and_the_dashboard_opens(template):
     assert wb[CONF_SHEET].sheet_state == "hidden"
     assert wb[CONF_SHEET]["A1"].value == "UDF Modules"          # still there, read by name
     assert wb.active.title == "Dashboard"
-    assert all(wb[name].sheet_state == "visible" for name in SHEET_ORDER)
+    assert all(wb[name].sheet_state == "visible" for name in SHEET_ORDER if name != INDEX_SHEET)
+    assert wb[INDEX_SHEET].sheet_state == "hidden"
 
 
 @pytest.mark.parametrize("suffix", [".xlsm", ".xlsx"])

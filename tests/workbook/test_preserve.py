@@ -12,6 +12,7 @@ from chain_helpers import sheet_id, with_calc_chain
 from payorxl import pipeline
 from payorxl.errors import PayorxlError
 from payorxl.model import OWNED_SHEETS
+from payorxl.workbook.formulas import INDEX_SHEET
 from payorxl.workbook.template import build_workbook
 from payorxl.workbook.xlsxpart import sheet_parts
 
@@ -55,7 +56,7 @@ def parts(path) -> dict[str, bytes]:
 def owned_parts(path) -> set[str]:
     with zipfile.ZipFile(path) as z:
         names = sheet_parts(z)
-    return {names[s] for s in OWNED_SHEETS if s in names}
+    return {names[s] for s in (*OWNED_SHEETS, INDEX_SHEET) if s in names}
 
 
 @pytest.fixture

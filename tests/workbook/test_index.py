@@ -1,0 +1,149 @@
+"""The Index sheet (index.py): each Claims row reads its line's own Payments cells through
+it, so one payment posted costs one row's recalculation. LibreOffice, a real spreadsheet
+engine, recomputes the Claims columns through it and must agree with the engine: for rows
+read by the recalculation (the slots), for a line with more rows than the slots hold, for
+payments typed below the table since (the tail); and the Index must say when rows moved
+under it (a sort), until a recalculation rewrites it."""
+import datetime as dt
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from test_native_formulas import compare, random_practice
+
+from payorxl import libreoffice, model as m, pipeline
+from payorxl.codec import datetime_to_serial
+from payorxl.conversion import typed_frame
+from payorxl.demo import generate_demo
+from payorxl.workbook import sheets
+from payorxl.workbook.formulas import INDEX_SHEET, K_SLOTS
+from payorxl.workbook.index import TITLE
+from payorxl.workbook.xlsxpart import Formula
+
+pytestmark = pytest.mark.skipif(libreoffice.soffice() is None,
+                                reason="LibreOffice (soffice) is not installed: bash .ci/run installs it")
+AS_OF = dt.date(2026, 6, 30)
+
+
+def frames_of(records: dict) -> dict:
+    out = {}
+    for t in m.INPUT_TABLES:
+        converted = typed_frame(t, records.get(t.name, []))
+        assert not converted.errors, converted.errors[:3]
+        out[t.name] = converted.frame
+    return out
+
+
+def many_payments(cid: str, line: int, payor: str, n: int) -> list[dict]:
+    """n partial payments of one line, a day apart: more rows than the Index's slots."""
+    return [{"Claim ID": cid, "Line": line, "Payor": payor, "Remit Date": dt.datetime(2026, 1, 1 + i),
+             "Check No": f"EFT{i}", "Claim Status": "1", "Payer Seq": "1", "Charge": 100, "Paid": 1.25,
+             "Allowed": 80, "Patient Resp": 0, "Contractual Adj": 0.5 if i == 0 else 0} for i in range(n)]
+
+
+def stale_count(converted) -> float:
+    """Index!C1 as LibreOffice computed it: the rows the live figures miss."""
+    return CalamineWorkbook.from_path(str(converted)).get_sheet_by_name(INDEX_SHEET).to_python()[0][2]
+
+
+def dashboard_note(converted) -> str:
+    grid = CalamineWorkbook.from_path(str(converted)).get_sheet_by_name("Dashboard").to_python(skip_empty_area=False)
+    return grid[sheets.DASHBOARD_NOTE_ROW][0]
+
+
+def test_a_line_past_its_slots_and_payments_typed_after_the_recalculation_count_as_the_engine_says(tmp_path):
+    records = random_practice(5, n_claims=60)
+    line = next(c for c in records["Claims"] if c.get("Claim Type", "Primary") in ("Primary", "", None))
+    records["Payments"] = records["Payments"] + many_payments(line["Claim ID"], line["Line"], line["Payor"],
+                                                              K_SLOTS + 4)
+    later, records["Payments"] = records["Payments"][-12:], records["Payments"][:-12]
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+
+    # A clerk types twelve more remittance rows under the table (Excel grows the table over
+    # them and fills its Action column), with no recalculation.
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Payments"]
+    header = [c.value for c in ws[1]]
+    table = ws.tables["Payments"]
+    first, last = table.ref.split(":")
+    action = ws.cell(2, header.index("Action") + 1).value
+    top = ws.max_row
+    for i, row in enumerate(later, start=1):
+        for name, value in row.items():
+            ws.cell(top + i, header.index(name) + 1).value = value
+        ws.cell(top + i, header.index("Action") + 1).value = action
+    table.ref = f"{first}:{last.rstrip('0123456789')}{top + len(later)}"
+    wb.save(path)
+
+    results, mismatches = compare(path, tmp_path, AS_OF)
+    assert results.lines["n_remits"].max() > K_SLOTS             # a line past its slots is there
+    assert mismatches[:10] == []
+    converted = libreoffice.convert(path, tmp_path / "again")
+    assert stale_count(converted) == 0                           # typed within the window: counted, no notice
+    assert not dashboard_note(converted).startswith("Recalculate")
+
+
+def test_a_sorted_payments_sheet_is_flagged_until_a_recalculation(tmp_path):
+    records = random_practice(6, n_claims=40)
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Payments"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_row=ws.max_row)]
+    rows.reverse()                                               # as a sort would move them
+    for r, values in enumerate(rows, start=2):
+        for j, value in enumerate(values, start=1):
+            ws.cell(r, j).value = value
+    wb.save(path)
+
+    converted = libreoffice.convert(path, tmp_path / "sorted")
+    assert stale_count(converted) > 0
+    assert dashboard_note(converted).startswith("Recalculate to bring the live figures up to date")
+
+    pipeline.recalc(path)
+    converted = libreoffice.convert(path, tmp_path / "recalculated")
+    assert stale_count(converted) == 0
+    assert not dashboard_note(converted).startswith("Recalculate")
+    _, mismatches = compare(path, tmp_path, AS_OF)
+    assert mismatches[:10] == []
+
+
+def test_the_index_caches_what_libreoffice_computes(tmp_path):
+    """Excel and LibreOffice recompute only what an edit touches: every other slot is read
+    from its cached value, which must be what the formula gives."""
+    d = generate_demo(claims=120)
+    path = tmp_path / "demo.xlsx"
+    pipeline.new_workbook(path, d.frames(), d.settings)
+    cached = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(INDEX_SHEET).to_python(skip_empty_area=False)
+    computed = CalamineWorkbook.from_path(str(libreoffice.convert(path, tmp_path / "lo"))).get_sheet_by_name(
+        INDEX_SHEET).to_python(skip_empty_area=False)
+    assert cached[0][0] == TITLE
+
+    def value(v):         # LibreOffice shows a mirrored date as a date; the cache holds its serial
+        if isinstance(v, dt.date):
+            v = datetime_to_serial(dt.datetime(v.year, v.month, v.day))
+        return "" if v is None else v
+    differ = [(r + 1, c + 1, v, computed[r][c]) for r, row in enumerate(cached) for c, v in enumerate(row)
+              if r < len(computed) and c < len(computed[r]) and value(v) != value(computed[r][c])]
+    assert len(cached) > 100 and differ[:10] == []
+
+
+def test_a_users_own_index_sheet_is_left_alone(tmp_path):
+    """A sheet of the user's named Index (a workbook made before payorxl had one) is theirs:
+    recalc does not write it, and the Dashboard's note reads nothing from it."""
+    path = tmp_path / "practice.xlsx"
+    d = generate_demo(claims=20)
+    pipeline.new_workbook(path, d.frames(), d.settings)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[INDEX_SHEET]
+    wb.remove(ws)
+    mine = wb.create_sheet(INDEX_SHEET)
+    mine["A1"], mine["B2"] = "My own index of patients", 42
+    wb.save(path)
+    pipeline.recalc(path)
+    wb = openpyxl.load_workbook(path)
+    assert wb[INDEX_SHEET]["A1"].value == "My own index of patients" and wb[INDEX_SHEET]["B2"].value == 42
+    note = wb["Dashboard"].cell(sheets.DASHBOARD_NOTE_ROW + 1, 1).value
+    assert note == sheets.DASHBOARD_LIVE_NOTE
+    assert not isinstance(note, Formula)
