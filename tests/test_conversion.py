@@ -104,3 +104,44 @@ def test_column_wise_conversion_equals_cell_by_cell():
                                  for v in values])
     expected = [None if is_blank(v) else CONVERTERS[col.kind](v, col) for v in values]
     assert [None if x is pd.NA else int(x) for x in c.frame["allowed"]] == expected
+
+
+def test_numbers_in_a_text_column_read_as_before():
+    """Numbers among text (a payor claim number or CPT typed as a number) are read a whole
+    column at a time now, exactly as the per-cell reader read them: a whole float without
+    its ".0", other numbers as str gives them; a NaN is still an error, TRUE and a date too,
+    and None or white space is blank."""
+    import numpy as np
+
+    from payorxl.conversion import _column
+    cells = ["A1", " b ", 12345.0, 12.5, float("nan"), None, "", 7, True, float("inf"), -0.0, 1e20,
+             np.float64(3.0), dt.date(2020, 1, 1), "  ", -42, 2.0 ** 70]
+    values, bad, blank = _column(cells, m.CLAIMS.column("payor_claim_no"))
+    assert values.tolist() == ["A1", "b", "12345", "12.5", "", "", "", "7", "", "inf", "0",
+                               "100000000000000000000", "3", "", "", "-42", "1180591620717411303424"]
+    assert {i: b.message for i, b in bad.items()} == {
+        4: "Payor Claim No is NaN (not a number), not a value", 8: "is TRUE/FALSE, expected text",
+        13: "is a date, expected text"}
+    assert np.flatnonzero(blank).tolist() == [5, 6, 14]
+
+
+def test_dates_keep_the_day_as_written():
+    """A date column's day is each cell's own year, month and day: a time of day, a time
+    zone (one, or several mixed) and nanoseconds are dropped, never converted; a year
+    outside 1900-2099 is an error, NaT and None are blank."""
+    from payorxl.conversion import _column
+    est = dt.timezone(dt.timedelta(hours=-5))
+    cells = [dt.datetime(2025, 3, 4, 23, 59, 59), dt.datetime(2025, 3, 4, 23, 30, tzinfo=est),
+             dt.datetime(2025, 3, 5, 0, 30, tzinfo=dt.timezone.utc), dt.date(2024, 2, 29),
+             pd.Timestamp("2025-01-01 23:59:59.999999999"), pd.NaT, None, dt.datetime(1, 1, 1),
+             dt.datetime(9999, 12, 31), dt.datetime(2099, 12, 31, 12), dt.datetime(1954, 12, 31)]
+    values, bad, blank = _column(cells, m.CLAIMS.column("filed_date"))
+    assert [str(v.date()) if not pd.isna(v) else None for v in values] == [
+        "2025-03-04", "2025-03-04", "2025-03-05", "2024-02-29", "2025-01-01", None, None, None, None,
+        "2099-12-31", "1954-12-31"]
+    assert {i: b.message for i, b in bad.items()} == {
+        7: "Filed Date is 01/01/1, outside the years payorxl reads (1900-2099)",
+        8: "Filed Date is 12/31/9999, outside the years payorxl reads (1900-2099)"}
+    assert blank.tolist() == [False] * 5 + [True, True] + [False] * 4
+    one_zone = [dt.datetime(2025, 3, 4, 23, 30, tzinfo=est)] * 3        # one time zone throughout
+    assert [str(v.date()) for v in _column(one_zone, m.CLAIMS.column("filed_date"))[0]] == ["2025-03-04"] * 3

@@ -51,13 +51,20 @@ def match_key(values: pd.Series) -> pd.Series:
 def _key_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """`match_key` as codes into its distinct keys: keys[codes] is match_key(values)."""
     codes, distinct = pd.factorize(values)
+    return codes, key_values(distinct)
+
+
+def key_values(distinct) -> np.ndarray:
+    """The `match_key` of each of a column's distinct values (pd.factorize's uniques),
+    then "" for code −1 (blank): what `_key_codes` gives, for a caller that has factorised
+    the column already."""
     texts = np.asarray(distinct, dtype=object)
     if pd.api.types.infer_dtype(texts, skipna=False) == "string":     # text: upper-cased at C speed
         upper = np.empty(len(texts) + 1, dtype=object)
         upper[:-1] = list(map(str.upper, texts))
         upper[-1] = ""
-        return codes, upper
-    return codes, np.append(pd.Index(texts, dtype=object).astype(str).str.upper().to_numpy(dtype=object), "")
+        return upper
+    return np.append(pd.Index(texts, dtype=object).astype(str).str.upper().to_numpy(dtype=object), "")
 
 
 def match_codes(*columns: pd.Series) -> list[np.ndarray]:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .deadlines import _key_codes, contract_terms, match_codes, match_key
+from .deadlines import _key_codes, contract_terms, key_values, match_codes, match_key
 from .lines import _per_distinct_text, text_codes, texts
 
 FEE_KEY = ["payor", "cpt", "modifier"]
@@ -155,11 +155,13 @@ def _setting_codes(pos: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return text_codes(pos, lambda distinct: [setting(t) for t in distinct])
 
 
-def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> pd.DataFrame:
+def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None,
+                  payors: tuple[np.ndarray, Any] | None = None) -> pd.DataFrame:
     """Per claim line (index = claims.index): lesser_of (bool), first_pct, second_pct,
     further_pct, npp_pct: the PaymentRules row of the claim's payor (case ignored), a blank
     cell taking the All payors row's, then Medicare's rule (rules.py). Worked out once per
-    distinct payor."""
+    distinct payor. payors: the claims' payor texts (`texts`) factorised, (codes,
+    uniques), when the caller has them: a hundred thousand lines are not hashed again."""
     first, second, further = rules.PROCEDURE_PCTS_DEFAULT
     defaults = {"lesser_of": rules.LESSER_OF_DEFAULT, "first_pct": first, "second_pct": second,
                 "further_pct": further, "npp_pct": rules.NPP_PCT_DEFAULT}
@@ -167,7 +169,10 @@ def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> p
     keys = match_key(table["payor"].fillna("").astype(str)) if len(table) else pd.Series([], dtype=object)
     table = table.assign(_payor=keys.to_numpy()).drop_duplicates("_payor").set_index("_payor")
     everyone = rules.ALL.upper()
-    codes, payors = _key_codes(pd.Series(texts(claims["payor"]), dtype=object))   # payors[codes]: match_key
+    if payors is None:
+        codes, payor_keys = _key_codes(pd.Series(texts(claims["payor"]), dtype=object))   # [codes]: match_key
+    else:
+        codes, payor_keys = payors[0], key_values(payors[1])
     out = pd.DataFrame(index=claims.index)
     for column, default in defaults.items():
         values = table[column].astype(object).where(table[column].notna() & (table[column].astype(object) != ""))
@@ -175,7 +180,7 @@ def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> p
         if fallback is None or pd.isna(fallback):
             fallback = default
         lookup = values.to_dict()
-        per_payor: list[Any] = [lookup.get(p) for p in payors]
+        per_payor: list[Any] = [lookup.get(p) for p in payor_keys]
         per_payor = [fallback if v is None or pd.isna(v) else v for v in per_payor]
         if column == "lesser_of":
             out[column] = np.array([str(v) == "Yes" for v in per_payor], dtype=bool)[codes]
@@ -184,14 +189,17 @@ def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None) -> p
     return out
 
 
-def _modifier_rules(modifier: pd.Series, modifiers: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+def _modifier_rules(modifier: pd.Series, modifiers: pd.DataFrame | None,
+                    factorised: tuple[np.ndarray, Any] | None = None) -> tuple[pd.Series, pd.Series]:
     """Per line: its modifier's Pricing (Modifiers table, case ignored; "" when not listed)
-    and Percent (NaN when blank)."""
+    and Percent (NaN when blank). factorised: `modifier` as (codes, uniques), numbered
+    as pd.factorize numbers them, when the caller has them."""
     if modifiers is None or modifiers.empty:
         return pd.Series("", index=modifier.index, dtype=object), pd.Series(np.nan, index=modifier.index)
     table = modifiers.assign(_m=match_key(modifiers["modifier"].fillna("").astype(str).str.strip()).to_numpy())
     table = table.drop_duplicates("_m").set_index("_m")
-    codes, keys = _key_codes(modifier)                 # once per distinct modifier
+    codes, keys = (_key_codes(modifier) if factorised is None    # once per distinct modifier
+                   else (factorised[0], key_values(factorised[1])))
     pricing = pd.Series(keys).map(table["pricing"].astype(object).to_dict()).fillna("").astype(object)
     pct = pd.Series(keys).map(table["percent"].astype("float64").to_dict()).astype("float64")
     return (pd.Series(pricing.to_numpy()[codes], index=modifier.index, dtype=object),
@@ -319,7 +327,7 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
                                               fee_schedule, setting, setting_keys)
     own, own_setting = fee_schedule_setting(payor_keys, cpt_keys, modifier_keys, claims["dos"],
                                             fee_schedule, setting, setting_keys)
-    pricing_rule, pct = _modifier_rules(modifier, modifiers)
+    pricing_rule, pct = _modifier_rules(modifier, modifiers, (mod_codes, mods))
     has_mod = (modifier != "").to_numpy()
     base_f, own_f = _floats(base), _floats(own)
     use_own = has_mod & ~np.isnan(own_f)
@@ -334,7 +342,7 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     unit_rate = np.where(basis == FEE_SCHEDULE, rate, np.nan)
     medicare_share = _half_up(rate * _floats(terms["pct_of_medicare"].astype("Float64")))
     unit_rate = np.where(of_medicare, medicare_share, unit_rate)
-    pay = payment_terms(claims, payment_rules)
+    pay = payment_terms(claims, payment_rules, (payor_codes, payors))
     npp = (_per_distinct_text(claims["npp"], lambda t: t == "Yes", bool).to_numpy() if "npp" in claims
            else np.zeros(len(index), dtype=bool))
     unit_rate = np.where(npp, _half_up(unit_rate * pay["npp_pct"].to_numpy()), unit_rate)
