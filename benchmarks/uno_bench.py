@@ -90,15 +90,16 @@ from run import AS_OF, PY, SCRATCH, load1, measure  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 WORKER = ROOT / "benchmarks" / "uno_worker.py"
-EDITS = ("payment", "dos", "add-row", "unrelated", "user-sheet")
+EDITS = ("payment", "dos", "add-row", "unrelated", "user-sheet", "payment-bare")
 LOADS = ("load-fullcalc", "load-recalc-profile")
-DEFAULT_JOBS = ("full", *EDITS, *LOADS)
+DEFAULT_JOBS = ("full", *EDITS[:-1], *LOADS)
 EDIT_TEXT = {
     "payment": "a payment posted (Paid of one Payments row)",
     "dos": "a date of service changed (one Claims row)",
     "add-row": "a row added to Payments (existing claim line)",
     "unrelated": "Settings' Practice Name",
     "user-sheet": "a cell on a user's own sheet",
+    "payment-bare": "a payment posted, the live summary sheets' formulas made values first (Claims alone)",
 }
 # A profile that makes LibreOffice recalculate an xlsx on load ("always"), as
 # payorxl.libreoffice.convert does.
@@ -505,7 +506,8 @@ def markdown(report: dict) -> str:
 STEPS = ("load", "settle", "full", *EDITS, "payorxl recalc")
 SUMMARY = {"load": "load", "settle": "`calculate()`, no edit", "full": "`calculateAll()`",
            "payment": "payment posted", "dos": "DOS changed", "add-row": "Payments row added",
-           "unrelated": "Practice Name", "user-sheet": "user's sheet", "payorxl recalc": "`payorxl recalc`"}
+           "unrelated": "Practice Name", "user-sheet": "user's sheet", "payment-bare": "payment, no summaries",
+           "payorxl recalc": "`payorxl recalc`"}
 
 
 def summary(report: dict) -> list[str]:

@@ -22,7 +22,7 @@ from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
 from .validate import validate
 from .workbook.append import has_own_sheet, refuse_user_sheets
-from .workbook.formulas import INDEX_SHEET
+from .workbook.formulas import INDEX_SHEET, index_names
 from .workbook.index import index_cells
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
@@ -77,10 +77,12 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
     if payments is not None and frames.get("Claims") is not None:
         payment_headers = ((headers or {}).get("Payments")
                            or [c.name for c in m.PAYMENTS.columns] + [c.name for c in m.PAYMENTS.calculated])
-        error_rows = [e.ref.row for e in results.errors if e.ref.sheet == "Payments" and e.ref.row]
+        def last_error_row(sheet: str) -> int:
+            return max((e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.row), default=0)
         index = index_cells(frames["Claims"], payments, payment_headers,
                             payment_actions(payments, frames.get("DenialRouting"))["action"],
-                            (headers or {}).get("Claims"), max(error_rows, default=0))
+                            (headers or {}).get("Claims"), last_error_row("Payments"), results.claim_rows,
+                            last_error_row("Claims"))
         if index is not None:
             sheets[INDEX_SHEET] = list(index)
     return known_columns_only(sheets, headers) if headers else sheets
@@ -88,9 +90,9 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
 
 def without_foreign_index(path: str | Path, sheets: dict[str, list[Cell]]) -> dict[str, list[Cell]]:
     """The sheets to write to the workbook at `path`: the Index only where it has one of
-    payorxl's (a workbook made before the Index has none, and its formulas read none; a
-    sheet of the user's named Index is theirs)."""
-    if INDEX_SHEET in sheets and not has_own_sheet(path, INDEX_SHEET):
+    payorxl's, with the names the formulas read it by (a workbook made before the Index has
+    neither, and its formulas read none; a sheet of the user's named Index is theirs)."""
+    if INDEX_SHEET in sheets and not has_own_sheet(path, INDEX_SHEET, index_names()):
         return without_index(sheets)
     return sheets
 

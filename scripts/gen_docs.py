@@ -37,7 +37,9 @@ def render() -> str:
     out += [f"| {s.name} | {s.kind} | {'' if s.default in (None, '') else s.default} | {s.description} |"
             for s in m.SETTINGS]
     out += ["", "## Owned sheets", "",
-            "Rewritten by every recalculation: " + ", ".join(m.OWNED_SHEETS) + ".", ""]
+            "Rewritten by every recalculation: " + ", ".join(m.OWNED_SHEETS) + "; and the hidden Index "
+            "(where each Claims row finds its line's Payments rows and its claim's lines, for the "
+            "native formulas; written only where the workbook has payorxl's own).", ""]
     out += ["# Results", "",
             "Every table payorxl writes: the owned sheets, the PX_ formulas' spilled tables, "
             "`payorxl report --csv` (one `<name>.csv` each; money in dollars, dates YYYY-MM-DD) "

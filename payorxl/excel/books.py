@@ -31,7 +31,8 @@ from typing import Any, Protocol
 
 from .. import importer, model as m
 from ..errors import PayorxlError
-from ..workbook.formulas import INDEX_SHEET
+from ..workbook.formulas import INDEX_SHEET, index_names
+from ..workbook.index import TITLE_START as INDEX_TITLE_START
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
 from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
@@ -158,7 +159,8 @@ def cells_to_grid(cells: Iterable[Cell]) -> list[list]:
     for c in cells:
         v = c.value
         if isinstance(v, Formula):          # payorxl's own live figure: set as a formula
-            grid[c.row][c.col] = "=" + v.text
+            # (as typed: the file's "_xlfn." prefix of a newer function is not Excel's language)
+            grid[c.row][c.col] = "=" + v.text.replace("_xlfn.", "")
             continue
         if hasattr(v, "to_pydatetime"):
             v = v.to_pydatetime()
@@ -307,11 +309,18 @@ class ExcelBook:
             app.screen_updating = updating
 
     def _own_index(self) -> bool:
-        """Whether the book has payorxl's Index sheet (pipeline.without_foreign_index)."""
+        """Whether the book has payorxl's Index sheet and the names its formulas read it by
+        (pipeline.without_foreign_index): A1 holds its title, or the sheet is empty."""
         if INDEX_SHEET not in [s.name for s in self.book.sheets]:
             return False
-        a1 = self.book.sheets[INDEX_SHEET].range("A1").value
-        return a1 is None or str(a1).startswith("payorxl index")
+        if not set(index_names()) <= {n.name for n in self.book.names}:
+            return False
+        sheet = self.book.sheets[INDEX_SHEET]
+        a1 = sheet.range("A1").value
+        if a1 is not None:
+            return str(a1).startswith(INDEX_TITLE_START)
+        used = sheet.used_range
+        return used.address == "$A$1"
 
     def select(self, sheet: str) -> None:
         self.book.sheets[sheet].activate()

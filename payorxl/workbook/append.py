@@ -1226,10 +1226,14 @@ def user_sheets(editor: WorkbookEditor, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in editor.sheets() and not is_payorxl_sheet(editor, n)]
 
 
-def has_own_sheet(path: str | Path, sheet: str) -> bool:
-    """Whether the workbook has a sheet `sheet` that is payorxl's (is_payorxl_sheet)."""
+def has_own_sheet(path: str | Path, sheet: str, names: Iterable[str] = ()) -> bool:
+    """Whether the workbook has a sheet `sheet` that is payorxl's (is_payorxl_sheet), and
+    the defined `names` (those its formulas read)."""
     with WorkbookEditor(path) as editor:
-        return sheet in editor.sheets() and is_payorxl_sheet(editor, sheet)
+        if sheet not in editor.sheets() or not is_payorxl_sheet(editor, sheet):
+            return False
+        defined = set(re.findall(r'<definedName\b[^>]*\bname="([^"]+)"', editor.read("xl/workbook.xml")))
+        return set(names) <= defined
 
 
 def user_sheet_message(sheet: str, command: str) -> str:

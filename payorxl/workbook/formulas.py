@@ -13,6 +13,7 @@ docstring and the README, not here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .. import model as m, rules
 from ..engine import lines as roles
@@ -66,77 +67,121 @@ def col(table: str, header: str) -> str:
     return f"{table}[[{_specifier(header)}]]"
 
 
-# --- the line's own Payments rows (issue 17: a cost per edit that does not grow) ---------------
+# --- a line's own rows (issue 17: a cost per edit that does not grow) -------------------------
 # A formula over whole Payments columns (SUMIFS(Payments[Paid],...)) depends on every
 # Payments cell: one payment posted recomputes it on every Claims row, each scanning every
-# payment, so the cost of an edit grows as lines x payments. Instead each Claims row reads
-# two small parts, through defined names:
+# payment, so the cost of an edit grows as lines x payments. The same holds for a claim's
+# other lines (the multiple-procedure rank, a line's role), read from whole Claims columns.
+# Instead each Claims row reads two small parts of each, through defined names:
 #
 # - its SLOTS: the hidden Index sheet's row of the same number holds, side by side, references
-#   to the line's own Payments cells (=Payments!$K$57), K_SLOTS of them per column; recalc
-#   (index.py) writes them. The names px_p_<column> are relative to the row (Index!$E1:$T1
-#   read from Claims row 57 is Index!$E57:$T57), so one formula serves every row and a
-#   payment edit recomputes the one row whose slots name the cell.
-# - the TAIL: TAIL_ROWS rows of Index mirroring the Payments rows of lines with more than
-#   K_SLOTS of them, then the rows below the Payments table as recalc left it (a payment typed
-#   there counts at once). The names px_t_<column> are fixed ranges; a row reads them only
-#   when px_gate (Index column D of its row: how many tail rows are its line's) is not 0, and
-#   always when it is blank (a row added since the recalculation, or an empty template).
+#   to the line's own Payments cells (=Payments!$K$57) and to its claim's Claims rows,
+#   K_SLOTS of them per column; recalc (index.py) writes them. The names (px_p_<column> for
+#   Payments, px_q_<column> for Claims) are relative to the row (Index!$H1:$W1 read from
+#   Claims row 57 is Index!$H57:$W57: see index_names), so one formula serves every row, and an edit
+#   recomputes only the rows whose slots name the cell.
+# - the TAIL: TAIL_ROWS rows of Index mirroring the rows of lines (claims) with more than
+#   K_SLOTS of them, then the rows below the table as recalc left it (a payment or a claim
+#   line typed there counts at once). The names (px_t_, px_u_) are fixed ranges; a row reads
+#   them only when its gate (px_gate, px_cgate: Index columns D and F of its row, how many
+#   tail rows are its line's or claim's) is not 0, and always when it is blank (a row added
+#   since the recalculation, or an empty template).
 #
-# Both parts keep the formula's own key criteria (the claim ID and line), so a mirrored cell
-# that no longer holds the line's payment (Payments sorted, a row deleted) is left out, and
+# Both parts keep the formula's own criteria (the claim ID and line), so a mirrored cell
+# that no longer holds the line's row (Payments sorted, a row deleted) is left out, and
 # Index's check column counts such rows for the Dashboard's "recalculate" notice.
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """One table's part of the Index: its mirrored columns and where they are."""
+    table: str
+    columns: tuple[str, ...]
+    slots: str           # the slots' names: px_<slots>_<column>
+    tail: str            # the tail's names
+    gate: str            # the gate's name (relative to the row)
+    gate_column: int     # Index column of the gate; the count of slots used is the next one
+    first_slot: int      # Index column of the first column's first slot
+    tail_column: int     # Index column of the first column's tail
+
+    @property
+    def skip_tail(self) -> str:
+        return f'{self.gate}&""="0"'
+
+    def slot_columns(self, header: str) -> tuple[int, int]:
+        first = self.first_slot + self.columns.index(header) * K_SLOTS
+        return first, first + K_SLOTS - 1
+
+
 K_SLOTS = 16
-TAIL_ROWS = 500
-MIRRORED = ("Claim ID", "Line", "Payer Seq", "Claim Status", "Remit Date", "Paid", "Allowed", "Patient Resp",
-            "Sequestration", "Contractual Adj", "Denied Amount", "CARC", "Action")
+TAIL_ROWS = 2000
 INDEX_SHEET = "Index"
-INDEX_FIRST_SLOT = 5            # Index columns: A id, B line, C check, D gate, E slots used, then slots
-INDEX_TAIL_COLUMN = INDEX_FIRST_SLOT + K_SLOTS * len(MIRRORED)
-SKIP_TAIL = 'px_gate&""="0"'
+_PAYMENT_COLUMNS = ("Claim ID", "Line", "Payer Seq", "Claim Status", "Remit Date", "Paid", "Allowed", "Patient Resp",
+                    "Sequestration", "Contractual Adj", "Denied Amount", "CARC", "Action")
+_CLAIM_COLUMNS = ("Claim ID", "Line", "Claim Type", "Frequency", "Units", "Date of Service", "Payor", "Role",
+                  "Multiple Procedure", "Unit Rate")
+# Index columns: A claim ID, B line, C check, D-E the Payments gate and slots used, F-G the
+# Claims', then the Payments slots, the Claims slots, the Payments tail, the Claims tail.
+_FIRST_SLOT = 7
+_CLAIM_SLOT = _FIRST_SLOT + K_SLOTS * len(_PAYMENT_COLUMNS)
+_PAYMENT_TAIL = _CLAIM_SLOT + K_SLOTS * len(_CLAIM_COLUMNS)
+PAYMENTS_MIRROR = Mirror("Payments", _PAYMENT_COLUMNS, "p", "t", "px_gate", 3, _FIRST_SLOT, _PAYMENT_TAIL)
+CLAIMS_MIRROR = Mirror("Claims", _CLAIM_COLUMNS, "q", "u", "px_cgate", 5, _CLAIM_SLOT,
+                       _PAYMENT_TAIL + len(_PAYMENT_COLUMNS))
+MIRRORS = (PAYMENTS_MIRROR, CLAIMS_MIRROR)
 
 
 def mirror_name(part: str, header: str) -> str:
-    """px_p_RemitDate (the slots) or px_t_RemitDate (the tail) for a Payments column."""
+    """px_p_RemitDate (the Payments slots), px_t_RemitDate (their tail), px_q_ and px_u_
+    (the Claims slots and tail)."""
     return f"px_{part}_" + re.sub(r"\W", "", header)
 
 
 def index_names() -> dict[str, str]:
     """The defined names of the Index sheet: each mirrored column's slots (relative to the
-    row: the row that reads them) and tail (fixed), and px_gate (relative)."""
+    row: the row that reads them) and tail (fixed), and the gates (relative)."""
     from .xlsxpart import col_letter
     names = {}
-    for g, header in enumerate(MIRRORED):
-        first = INDEX_FIRST_SLOT + g * K_SLOTS
-        names[mirror_name("p", header)] = (f"={INDEX_SHEET}!${col_letter(first)}1:"
-                                           f"${col_letter(first + K_SLOTS - 1)}1")
-        tail = col_letter(INDEX_TAIL_COLUMN + g)
-        names[mirror_name("t", header)] = f"={INDEX_SHEET}!${tail}$2:${tail}${TAIL_ROWS + 1}"
-    names["px_gate"] = f"={INDEX_SHEET}!$D1"
+    for mirror in MIRRORS:
+        for g, header in enumerate(mirror.columns):
+            first, last = mirror.slot_columns(header)
+            names[mirror_name(mirror.slots, header)] = f"={INDEX_SHEET}!${col_letter(first)}1:${col_letter(last)}1"
+            tail = col_letter(mirror.tail_column + g)
+            names[mirror_name(mirror.tail, header)] = f"={INDEX_SHEET}!${tail}$2:${tail}${TAIL_ROWS + 1}"
+        names[mirror.gate] = f"={INDEX_SHEET}!${col_letter(mirror.gate_column)}1"
     return names
 
 
-_PAYMENTS_REF = re.compile(r"Payments\[(?:\[([^\[\]]+)\]|([^\[\]]+))\]")
+# Whole columns (not [#This Row] ones) of a table: Payments[Paid], Claims[[Follow-up]].
+_WHOLE = {t: re.compile(t + r"\[(?:\[([^\[\]#][^\[\]]*)\]|([^\[\]]+))\]") for t in ("Payments", "Claims")}
 
 
-def _part(text: str, part: str) -> str:
-    """A formula over whole Payments columns, over one part instead: the slots (laid out in
-    a row, so ROW becomes COLUMN and INDEX takes its column) or the tail."""
-    out = _PAYMENTS_REF.sub(lambda f: mirror_name(part, f.group(1) or f.group(2)), text)
-    if part == "p":
-        out = out.replace("ROW(px_p_", "COLUMN(px_p_").replace("INDEX(px_p_Action,", "INDEX(px_p_Action,1,")
+def _part(text: str, part: str, mirror: Mirror) -> str:
+    """A formula over whole columns of the mirror's table, over one part instead: the slots
+    (laid out in a row, so ROW becomes COLUMN and INDEX takes its column) or the tail."""
+    out = _WHOLE[mirror.table].sub(lambda f: mirror_name(part, f.group(1) or f.group(2)), text)
+    if part == mirror.slots:
+        prefix = f"px_{part}_"
+        out = out.replace(f"ROW({prefix}", f"COLUMN({prefix}")
+        out = re.sub(rf"INDEX\(({prefix}\w+),", r"INDEX(\1,1,", out)
     return out
 
 
-def _summed(text: str) -> str:
-    """A count or a sum over the line's Payments rows: its slots plus, when its gate says
+def _summed(text: str, mirror: Mirror = PAYMENTS_MIRROR) -> str:
+    """A count or a sum over the line's (claim's) rows: its slots plus, when its gate says
     so, the tail."""
-    return f'({_part(text, "p")}+IF({SKIP_TAIL},0,{_part(text, "t")}))'
+    return (f'({_part(text, mirror.slots, mirror)}'
+            f'+IF({mirror.skip_tail},0,{_part(text, mirror.tail, mirror)}))')
 
 
 def _largest(text: str) -> str:
     """The largest of a scan over the line's Payments rows (a date; 0 when none)."""
-    return f'MAX({_part(text, "p")},IF({SKIP_TAIL},0,{_part(text, "t")}))'
+    m_ = PAYMENTS_MIRROR
+    return f'MAX({_part(text, m_.slots, m_)},IF({m_.skip_tail},0,{_part(text, m_.tail, m_)}))'
+
+
+def _claims_summed(text: str) -> str:
+    return _summed(text, CLAIMS_MIRROR)
 
 
 def _claims() -> dict[str, str]:
@@ -168,8 +213,10 @@ def _claims() -> dict[str, str]:
     # ID as text): case ignored, the number 123 and the text "123" alike. An array comparison
     # (X[Claim ID]=ID, in the SUMPRODUCT scans) compares them as text, &"" on both sides: a
     # number and a text are never equal there.
-    key = f'Payments[Claim ID],{ID},Payments[Line],{LINE}'
-    same_line = f'Claims[Claim ID],{ID},Claims[Line],{LINE}'
+    # The criteria as text (ID&""): the Index mirrors IDs as text, and LibreOffice matches a
+    # text criterion to the text "123" and the number 123 alike, a number only to numbers.
+    key = f'Payments[Claim ID],{ID}&"",Payments[Line],{LINE}'
+    same_line = f'Claims[Claim ID],{ID}&"",Claims[Line],{LINE}'
     # CARC 29 as the import writes it, or typed with its group ("CO-29"; `check` asks for 29).
     carc29 = _summed(f'COUNTIFS({key},Payments[CARC],"29")+COUNTIFS({key},Payments[CARC],"CO-29")') + ">0"
     # A claim rejected (Acknowledgements) on or after its Filed Date, and not accepted since,
@@ -200,8 +247,9 @@ def _claims() -> dict[str, str]:
     latest_row = f'SUMPRODUCT(MAX({denying}*(Payments[Remit Date]={last_denial})*ROW(Payments[Action])))'
     routed = f'INDEX(Payments[Action],{latest_row}-MIN(ROW(Payments[Action]))+1)'
     # (the tail's rows come after the slots' in the sheet: a tail row that day is the later)
-    routed_action = (f'IF({SKIP_TAIL},{_part(routed, "p")},IF({_part(latest_row, "t")}>0,'
-                     f'{_part(routed, "t")},{_part(routed, "p")}))')
+    pm = PAYMENTS_MIRROR
+    routed_action = (f'IF({pm.skip_tail},{_part(routed, "p", pm)},IF({_part(latest_row, "t", pm)}>0,'
+                     f'{_part(routed, "t", pm)},{_part(routed, "p", pm)}))')
     # A resubmission's window: the later of the latest denial + Corrected Claim Days and the
     # filing deadline (deadlines.resubmission_deadline).
     resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",'
@@ -275,13 +323,14 @@ def _claims() -> dict[str, str]:
     subject = (f'IF({rate_cell}="","",IF(IFERROR(COUNTIFS(FeeSchedule[Payor],{lookup_payor},'
                f'FeeSchedule[CPT],{this(T, "CPT")}&"",FeeSchedule[Multiple Procedure],"Yes"),0)>0,"Yes",""))')
     # Each unit of a higher-rated subject line (or an equal one with a lower line number) comes first.
-    peers = (f'Claims[Claim ID],{ID},Claims[Date of Service],{DOS},Claims[Payor],{P},'
+    peers = (f'Claims[Claim ID],{ID}&"",Claims[Date of Service],{DOS},Claims[Payor],{P},'
              f'Claims[Role],{this(T, "Role")},Claims[Multiple Procedure],"Yes"')
     above = f'Claims[Unit Rate],">"&{rate_cell}'
     tied = f'Claims[Unit Rate],{rate_cell},Claims[Line],"<"&{LINE}'
-    rank = (f'IF({this(T, "Multiple Procedure")}<>"Yes","",1+SUMIFS(Claims[Units],{peers},{above})'
-            f'+COUNTIFS({peers},{above},Claims[Units],"")+SUMIFS(Claims[Units],{peers},{tied})'
-            f'+COUNTIFS({peers},{tied},Claims[Units],""))')
+    rank = (f'IF({this(T, "Multiple Procedure")}<>"Yes","",1+'
+            + _claims_summed(f'SUMIFS(Claims[Units],{peers},{above})'
+                             f'+COUNTIFS({peers},{above},Claims[Units],"")+SUMIFS(Claims[Units],{peers},{tied})'
+                             f'+COUNTIFS({peers},{tied},Claims[Units],"")') + ')')
     # The units at the first, second and further ranks, each at its PaymentRules percentage.
     share = (f'IF({rank_cell}="",{UNITS},({rank_cell}=1)*{first_pct}'
              f'+(({rank_cell}<=2)*({rank_cell}+{UNITS}>=3))*{second_pct}'
@@ -394,7 +443,8 @@ def _claims() -> dict[str, str]:
                                  f'{_array(rules.FORWARDED)}))')
         forwarded = (f'IF({any_forwarding}=0,0,' + _summed(f'SUMPRODUCT({this_line}*{seq_rows[s]}*{forwarding}'
                                                            f'*(Payments[Remit Date]={latest_adjudication}))') + ')')
-        waiting = [forwarded] + [f'COUNTIFS({same_line},Claims[Claim Type],"{t}")' for t in later_types[s]]
+        waiting = [forwarded] + [_claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"{t}")')
+                                 for t in later_types[s]]
         own_share = _summed(f'SUMIFS(Payments[Patient Resp],{key},{seq[s]})')
         return f'IF(({"+".join(waiting)})>0,0,{own_share})'
     billed_by = {s: _summed(f'COUNTIFS({key},{seq[s]})') for s in ("2", "3")}
@@ -456,10 +506,12 @@ def _claims() -> dict[str, str]:
     role = this(T, "Role")
     kind = this(T, "Claim Type")
     row_payer = f'IF(OR({kind}="",{kind}="Primary"),1,IF({kind}="Secondary",2,3))'
-    first_payer = (f'IF(COUNTIFS({same_line},Claims[Claim Type],"Primary")'
-                   f'+COUNTIFS({same_line},Claims[Claim Type],"")>0,1,'
-                   f'IF(COUNTIFS({same_line},Claims[Claim Type],"Secondary")>0,2,3))')
-    role_formula = (f'IF(COUNTIFS({same_line},Claims[Frequency],"{roles.VOID_FREQUENCY}")>0,"{roles.VOID}",'
+    primary_rows = _claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"Primary")'
+                                  f'+COUNTIFS({same_line},Claims[Claim Type],"")')
+    secondary_rows = _claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"Secondary")')
+    first_payer = f'IF({primary_rows}>0,1,IF({secondary_rows}>0,2,3))'
+    voided = _claims_summed(f'COUNTIFS({same_line},Claims[Frequency],"{roles.VOID_FREQUENCY}")')
+    role_formula = (f'IF({voided}>0,"{roles.VOID}",'
                     f'IF({row_payer}={first_payer},"{roles.LINE}","{roles.NEXT_PAYER}"))')
     # A next payer the earlier one forwarded the claim to (CLP02 19 to the secondary, 20 to
     # the tertiary: a Medicare crossover) needs no claim of the practice's.

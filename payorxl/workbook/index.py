@@ -1,31 +1,32 @@
-"""The Index sheet: where each Claims row finds its line's own Payments cells.
+"""The Index sheet: where each Claims row finds its line's own Payments rows and its
+claim's other lines.
 
-The Claims formulas read a line's Payments rows through two parts (formulas.py explains
-why): its *slots*, the Index row of the same number, holding side by side a reference to
-each of the line's Payments cells (``=Payments!$L$57``); and the *tail*, a column of
-TAIL_ROWS rows per Payments column holding the rows of lines with more than K_SLOTS rows,
-then the rows below the Payments table, where a payment typed after the recalculation
-lands. Every recalculation writes the sheet anew from the rows it read; a Payments row
-added, moved or deleted since is counted by the check cells, which the Dashboard shows.
+The Claims formulas read a line's Payments rows, and its claim's Claims rows, through two
+parts each (formulas.py explains why): its *slots*, the Index row of the same number,
+holding side by side a reference to each of those cells (``=Payments!$L$57``); and the
+*tail*, a column of TAIL_ROWS rows per mirrored column holding the rows of lines (claims)
+with more than K_SLOTS rows, then the rows below the table, where a payment or a claim line
+typed after the recalculation lands. Every recalculation writes the sheet anew from the
+rows it read; rows added, moved or deleted since are counted by the check cells, which the
+Dashboard's note shows.
 
 Layout (0-based columns; row numbers are the Claims sheet's):
 
 - A claim ID, B line (as read), C check (0, or 1 when Claims' row no longer holds that
-  line or its slots no longer hold its rows), D gate (how many tail rows are the line's:
-  the tail is read only when it is not 0), E the number of slots used;
-- from INDEX_FIRST_SLOT, K_SLOTS columns for each Payments column of MIRRORED;
-- from INDEX_TAIL_COLUMN, one column for each of MIRRORED, rows 2..TAIL_ROWS + 1;
-- row 1: A the title, C the sum of the checks plus the Payments rows no part holds, D the
-  number of rows typed in the tail window (the gates read it).
+  line or its slots no longer hold its rows), D and E the Payments gate (how many tail rows
+  are the line's: the tail is read only when it is not 0) and slots used, F and G the
+  Claims gate and slots used; then the slots and the tails (formulas.MIRRORS);
+- row 1: A the title, C the number of rows the live figures miss (the checks, rows
+  inserted or deleted among those read, rows typed past the window, claim lines typed for
+  a claim already read), D and F the rows typed in each window (the gates read them).
 
-Mirrored cells keep what the formulas compare: a claim ID or an Action as text (&""), a
-blank Allowed as "" (a blank allowed means "paid + patient resp. + sequestration"), any
-other blank as 0, which every criterion the formulas use reads as a blank. Each carries
-its value as read (the engine's Action for an Action), so that Excel and LibreOffice,
-which recompute only what an edit touches, read the right value from the slots an edit
-did not touch. (The Claims formulas' cached values need no recalculation when the Index
-is rewritten: its rows name the same Payments cells as the formulas saw before, only in
-other places.)
+Mirrored cells keep what the formulas compare: an ID or a code as text (&""), a blank
+Allowed or Units as "" (criteria tell it from 0), any other blank as 0, which every
+criterion the formulas use reads as a blank. Each carries its value as read (the engine's
+for a calculated column), so that Excel and LibreOffice, which recompute only what an edit
+touches, read the right value from the slots an edit did not touch. (The Claims formulas'
+own cached values need no recalculation when the Index is rewritten: its rows name the same
+cells as the formulas saw before, only in other places.)
 """
 from __future__ import annotations
 
@@ -35,49 +36,59 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m
-from ..codec import datetime_to_serial
-from .formulas import INDEX_FIRST_SLOT, INDEX_SHEET, INDEX_TAIL_COLUMN, K_SLOTS, MIRRORED, TAIL_ROWS
+from ..codec import to_excel
+from .formulas import CLAIMS_MIRROR, INDEX_SHEET, K_SLOTS, PAYMENTS_MIRROR, TAIL_ROWS, Mirror
 from .xlsxpart import Cell, Formula, col_letter
 
-TITLE = "payorxl index: where each Claims row finds its Payments rows (rewritten by every recalculation)"
-_TEXT = ("Claim ID", "Action")
+TITLE_START = "payorxl index"
+TITLE = f"{TITLE_START}: where each Claims row finds its Payments rows (rewritten by every recalculation)"
+_TEXT = {"Claim ID", "Action", "Claim Type", "Frequency", "Payor"}
+_BLANK_KEPT = {"Allowed", "Units"}
+_CALCULATED = {"Action", "Role", "Multiple Procedure", "Unit Rate"}    # "" when they give nothing
+_KEYS = {"Claim ID": "claim_id", "Line": "line", "Payer Seq": "payer_seq", "Claim Status": "claim_status",
+         "Remit Date": "remit_date", "Paid": "paid", "Allowed": "allowed", "Patient Resp": "patient_resp",
+         "Sequestration": "sequestration", "Contractual Adj": "contractual_adj", "Denied Amount": "denied_amount",
+         "CARC": "carc", "Action": "action", "Claim Type": "claim_type", "Frequency": "frequency",
+         "Units": "units", "Date of Service": "dos", "Payor": "payor", "Role": "role",
+         "Multiple Procedure": "multiple_procedure", "Unit Rate": "unit_rate"}
 
 
 def _mirror(header: str, ref: str) -> str:
     if header in _TEXT:
         return f'{ref}&""'
-    if header == "Allowed":
+    if header in _BLANK_KEPT:
         return f'IF(ISBLANK({ref}),"",{ref})'
     return ref
 
 
+def _empty(header: str):
+    """What a mirrored blank cell gives."""
+    return "" if header in _TEXT or header in _BLANK_KEPT else 0
+
+
 def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list,
                 actions: pd.Series | None = None, claim_headers: list | None = None,
-                last_payment_row: int = 0) -> Iterator[Cell] | None:
+                last_payment_row: int = 0, claim_values: pd.DataFrame | None = None,
+                last_claim_row: int = 0) -> Iterator[Cell] | None:
     """The Index sheet's cells for the Claims and Payments frames as read (with `_row`, the
-    sheet row of each; without it, rows from 2 in frame order), or None when the Payments
-    sheet lacks a mirrored column (a workbook made before the Index existed: its formulas
-    do not read one). actions: each Payments row's Action (engine.payment_actions), the
-    value cached in its Action slot. claim_headers: the Claims sheet's header row (default:
-    the template's). last_payment_row: the last Payments row read (a row with an error is
-    in no frame), if below the frame's last."""
-    headers = _lower(payment_headers)
+    sheet row of each; without it, rows from 2 in frame order), or None when a sheet lacks a
+    mirrored column (a workbook made before the Index: its formulas read none).
+    actions: each Payments row's Action (engine.payment_actions); claim_values: each Claims
+    row's calculated columns (engine Results.claim_rows), the values cached in their slots.
+    claim_headers: the Claims sheet's header row (default: the template's). last_*_row: the
+    last row read of each sheet (a row with an error is in no frame), if below the frame's."""
     where = {}
-    for h in MIRRORED:
-        if h.lower() not in headers:
+    for mirror, headers in ((PAYMENTS_MIRROR, payment_headers),
+                            (CLAIMS_MIRROR, claim_headers or [c.name for c in m.CLAIMS.columns]
+                             + [c.name for c in m.CLAIMS.calculated])):
+        names = [("" if h is None else str(h).strip().lower()) for h in headers]
+        if any(h.lower() not in names for h in mirror.columns):
             return None
-        where[h] = col_letter(headers.index(h.lower()))
-    claim_names = _lower(claim_headers or [c.name for c in m.CLAIMS.columns])
-    if "claim id" not in claim_names or "line" not in claim_names:
-        return None
-    claim_where = (col_letter(claim_names.index("claim id")), col_letter(claim_names.index("line")))
+        where[mirror.table] = {h: col_letter(names.index(h.lower())) for h in mirror.columns}
     claims, payments = _with_rows(claims), _with_rows(payments)
-    last = max([last_payment_row, 1] + ([int(payments["_row"].max())] if len(payments) else []))
-    return _cells(claims, payments, where, claim_where, last, _cached(payments, actions))
-
-
-def _lower(headers: list) -> list[str]:
-    return [("" if h is None else str(h).strip().lower()) for h in headers]
+    values = {"Payments": _cached(payments, PAYMENTS_MIRROR, {"action": actions}),
+              "Claims": _cached(claims, CLAIMS_MIRROR, _aligned(claim_values, claims))}
+    return _cells(claims, payments, where, values, last_payment_row, last_claim_row)
 
 
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,113 +97,192 @@ def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_row=np.arange(2, len(frame) + 2, dtype="int64"))
 
 
-_MONEY = {"Paid": "paid", "Allowed": "allowed", "Patient Resp": "patient_resp", "Sequestration": "sequestration",
-          "Contractual Adj": "contractual_adj", "Denied Amount": "denied_amount"}
+def _aligned(calculated: pd.DataFrame | None, claims: pd.DataFrame) -> dict:
+    """The calculated columns, when they are the frame's rows (else their cache is blank)."""
+    if calculated is None or len(calculated) != len(claims):
+        return {}
+    return {k: calculated[k] for k in ("role", "multiple_procedure", "unit_rate") if k in calculated}
 
 
-def _cached(payments: pd.DataFrame, actions: pd.Series | None) -> dict[str, list]:
-    """What each mirrored cell of each Payments row holds (the formula's value), by column."""
+def _cached(frame: pd.DataFrame, mirror: Mirror, extra: dict) -> dict[str, list]:
+    """What each mirrored cell of each row holds (the formula's value), by column."""
     out: dict[str, list] = {}
-
-    def text(key: str) -> list:
-        return ["" if pd.isna(v) else str(v) for v in payments[key].tolist()]
-
-    def code(key: str) -> list:       # a status or a code: text, as payorxl writes it; a blank is 0
-        return [0 if v == "" else v for v in text(key)]
-
-    out["Claim ID"] = text("claim_id")
-    out["Line"] = payments["line"].astype("int64").tolist()
-    out["Payer Seq"] = code("payer_seq")
-    out["Claim Status"] = code("claim_status")
-    out["CARC"] = code("carc")
-    out["Remit Date"] = [0 if pd.isna(v) else datetime_to_serial(v.to_pydatetime())
-                         for v in payments["remit_date"].tolist()]
-    for h, key in _MONEY.items():
-        cents = payments[key]
-        blank = "" if h == "Allowed" else 0
-        out[h] = [blank if pd.isna(v) else v / 100 for v in cents.astype(object).tolist()]
-    out["Action"] = ([""] * len(payments) if actions is None
-                     else ["" if pd.isna(v) else str(v) for v in actions.tolist()])
+    columns = {c.key: c for c in (*m.TABLES[mirror.table].columns, *m.TABLES[mirror.table].calculated)}
+    for h in mirror.columns:
+        key = _KEYS[h]
+        series = extra.get(key) if key in extra else frame.get(key)
+        if series is None:
+            out[h] = [_empty(h)] * len(frame)
+            continue
+        kind = columns[key].kind
+        cells = []
+        for v in series.tolist():
+            v = None if pd.isna(v) else to_excel(v, kind)
+            if v is None or v == "":
+                cells.append("" if h in _CALCULATED else _empty(h))
+            elif h in _TEXT:
+                cells.append(str(v))
+            elif hasattr(v, "year"):
+                cells.append(_serial(v))
+            else:
+                cells.append(v)
+        out[h] = cells
     return out
 
 
-def _key(frame: pd.DataFrame) -> pd.Series:
-    """A line's key as COUNTIFS matches it: the claim ID without case, and the line."""
-    return frame["claim_id"].astype(str).str.upper() + "\x1f" + frame["line"].astype("int64").astype(str)
+def _serial(v) -> float:
+    from ..codec import datetime_to_serial
+    return datetime_to_serial(v if hasattr(v, "hour") else pd.Timestamp(v).to_pydatetime())
 
 
-_EMPTY = {h: "" if h in _TEXT or h == "Allowed" else 0 for h in MIRRORED}   # a blank row's
+def _upper(ids: pd.Series) -> np.ndarray:
+    return ids.astype(str).str.upper().to_numpy()
 
 
-def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict[str, str], claim_where: tuple[str, str],
-           last_payment_row: int, cached: dict[str, list]) -> Iterator[Cell]:
-    yield Cell(0, 0, TITLE)
-    rows_of: dict[str, list[int]] = {}
-    at: dict[int, int] = {}            # sheet row -> position in the frame
-    if len(payments):
-        order = np.argsort(payments["_row"].to_numpy(), kind="stable")
-        keys = _key(payments).to_numpy()[order]
-        sheet_rows = payments["_row"].to_numpy()[order]
-        for k, r, i in zip(keys, sheet_rows, order):
-            rows_of.setdefault(k, []).append(int(r))
-            at[int(r)] = int(i)
+def _groups(keys: np.ndarray, rows: np.ndarray) -> tuple[dict, dict]:
+    """key -> its sheet rows in sheet order; sheet row -> position in the frame."""
+    order = np.argsort(rows, kind="stable")
+    rows_of: dict = {}
+    at: dict[int, int] = {}
+    for k, r, i in zip(keys[order], rows[order], order):
+        rows_of.setdefault(k, []).append(int(r))
+        at[int(r)] = int(i)
+    return rows_of, at
 
-    def value(h: str, x: int):
-        i = at.get(x)
-        return _EMPTY[h] if i is None else cached[h][i]
-    claimed = set(_key(claims)) if len(claims) else set()
-    # The tail: the rows past K_SLOTS of each line (in sheet order), then the window.
-    overflow = [r for k, rows in rows_of.items() if k in claimed for r in rows[K_SLOTS:]]
-    overflow.sort()
-    overflow = overflow[:TAIL_ROWS]
-    window = range(last_payment_row + 1, last_payment_row + 1 + TAIL_ROWS - len(overflow))
-    tail_rows = overflow + list(window)
-    first_window = 2 + len(overflow)          # Index row of the window's first row
-    last_tail = TAIL_ROWS + 1
-    id_col, line_col = col_letter(INDEX_TAIL_COLUMN), col_letter(INDEX_TAIL_COLUMN + 1)
-    window_ids = f"${id_col}${first_window}:${id_col}${last_tail}"
-    window_lines = f"${line_col}${first_window}:${line_col}${last_tail}"
-    yield Cell(0, 3, Formula(f'COUNTIF({window_ids},"?*")', 0))
-    # The rows the live figures miss (the Dashboard says to recalculate when not 0): each
-    # row's check (C); Payments rows inserted or deleted among those read (the row after
-    # the last read no longer where it was); and rows below the window.
-    pid = where["Claim ID"]
-    after = last_payment_row + 1
-    beyond = (f'MAX(0,COUNTA(Payments[Claim ID])-COUNTA(Payments!${pid}$2:${pid}${last_payment_row})-$D$1)'
-              if last_payment_row >= 2 else 'MAX(0,COUNTA(Payments[Claim ID])-$D$1)')
-    last_claim_row = int(claims["_row"].max()) if len(claims) else 1
-    checks = f'SUM($C$2:$C${last_claim_row})+' if last_claim_row >= 2 else ""
-    yield Cell(0, 2, Formula(f'{checks}ABS(ROW(Payments!${pid}${after})-{after})+{beyond}', 0))
-    n_overflow = {}
-    for k, rows in rows_of.items():
-        if k in claimed and len(rows) > K_SLOTS:
-            n_overflow[k] = min(len(rows) - K_SLOTS, TAIL_ROWS)
-    # The rows, in sheet order: each Claims row's (row 0 is the title's), then the tail's.
-    claim_rows = claims[["_row", "claim_id", "line"]].sort_values("_row", kind="stable") if len(claims) else None
-    out_rows: dict[int, list[Cell]] = {}
-    if claim_rows is not None:
-        for (r, cid, line), k in zip(claim_rows.itertuples(index=False, name=None), _key(claim_rows)):
-            i = int(r) - 1
-            mine = rows_of.get(k, [])[:K_SLOTS]
-            cid_cell, line_cell = (f"Claims!${c}${r}" for c in claim_where)
-            check = (f'IF(AND(UPPER(TRIM({cid_cell}&""))=UPPER($A{r}),{line_cell}=$B{r},'
-                     f'COUNTIFS(px_p_ClaimID,$A{r},px_p_Line,$B{r})=$E{r}),0,1)')
-            cells = [Cell(i, 0, str(cid)), Cell(i, 1, int(line)), Cell(i, 2, Formula(check, 0)),
-                     Cell(i, 3, Formula(f'{n_overflow.get(k, 0)}+IF($D$1=0,0,COUNTIFS({window_ids},$A{r},'
-                                        f'{window_lines},$B{r}))', n_overflow.get(k, 0))),
-                     Cell(i, 4, len(mine))]
-            for g, h in enumerate(MIRRORED):
-                first = INDEX_FIRST_SLOT + g * K_SLOTS
-                cells += [Cell(i, first + j, Formula(_mirror(h, f"Payments!${where[h]}${x}"), value(h, x)))
-                          for j, x in enumerate(mine)]
-            out_rows[i] = cells
-    for t, x in enumerate(tail_rows):
-        i = 1 + t
-        out_rows.setdefault(i, []).extend(
-            Cell(i, INDEX_TAIL_COLUMN + g, Formula(_mirror(h, f"Payments!${where[h]}${x}"), value(h, x)))
-            for g, h in enumerate(MIRRORED))
-    for i in sorted(out_rows):
-        yield from out_rows[i]
+
+WINDOW_ROWS = 500     # rows below a table mirrored in its tail (the rest holds rows read)
+
+
+def _normal(text: str) -> str:
+    """A claim ID as the checks compare it: upper case, without spaces (Excel's TRIM and
+    Python's strip disagree on some, and no check may fail for good)."""
+    return text.upper().replace(" ", "").replace("\xa0", "")
+
+
+def _normal_formula(ref: str) -> str:
+    # (UNICHAR: LibreOffice's CHAR(160) is not the no-break space in a UTF-8 locale)
+    return f'UPPER(SUBSTITUTE(SUBSTITUTE({ref}&""," ",""),_xlfn.UNICHAR(160),""))'
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class _Part:
+    """One mirror's rows: its groups and its tail (the formulas of its cells).
+
+    The tail holds, in order: the rows of lines (claims) past K_SLOTS (static: the gate of a
+    line counts its own); the rows read of no Claims row (orphan payments, for a claim line
+    typed after the recalculation); then, read live by every gate, the rows inside the
+    table that were not read (blank, or with an error) and the WINDOW_ROWS rows below it."""
+
+    def __init__(self, mirror: Mirror, sheet_where: dict[str, str], values: dict[str, list],
+                 keys: np.ndarray, rows: np.ndarray, wanted: set, last_row: int):
+        self.mirror, self.where, self.values = mirror, sheet_where, values
+        self.rows_of, self.at = _groups(keys, rows) if len(rows) else ({}, {})
+        self.overflow = {k: rs[K_SLOTS:] for k, rs in self.rows_of.items() if k in wanted and len(rs) > K_SLOTS}
+        orphans = [r for k, rs in self.rows_of.items() if k not in wanted for r in rs]
+        self.last_row = max([last_row, 1] + ([int(rows.max())] if len(rows) else []))
+        unread = sorted(set(range(2, self.last_row + 1)) - set(self.at))
+        static = sorted(r for rs in self.overflow.values() for r in rs) + sorted(orphans)
+        live = unread + list(range(self.last_row + 1, self.last_row + 1 + WINDOW_ROWS))
+        room = TAIL_ROWS - 1                          # (the live part keeps one row at least)
+        self.dropped = max(0, len(static) - room)     # rows no part holds: C1 counts them
+        static = static[:room]
+        self.kept = set(static)
+        self.tail_rows = (static + live)[:TAIL_ROWS]
+        self.dropped += max(0, len(static) + len(unread) - TAIL_ROWS)
+        self.frame_rows = len(rows)
+        first, last = 2 + len(static), TAIL_ROWS + 1   # the Index rows of the live part
+        self.live = {h: f"${col_letter(mirror.tail_column + g)}${first}:${col_letter(mirror.tail_column + g)}${last}"
+                     for g, h in enumerate(mirror.columns)}
+
+    def static_count(self, key) -> int:
+        return sum(1 for r in self.overflow.get(key, ()) if r in self.kept)
+
+    def cell(self, row: int, col: int, header: str, x: int) -> Cell:
+        i = self.at.get(x)
+        cached = _empty(header) if i is None else self.values[header][i]
+        ref = f"{self.mirror.table}!${self.where[header]}${x}"
+        # (IFERROR: a deleted row leaves #REF!, which C1 counts; the line's own cells stay clean)
+        return Cell(row, col, Formula(f'IFERROR({_mirror(header, ref)},"")', cached))
+
+    def slots(self, row: int, key) -> list[Cell]:
+        mine = self.rows_of.get(key, [])[:K_SLOTS]
+        cells = [Cell(row, self.mirror.gate_column + 1, len(mine))]
+        for h in self.mirror.columns:
+            first, _ = self.mirror.slot_columns(h)
+            cells += [self.cell(row, first + j, h, x) for j, x in enumerate(mine)]
+        return cells
+
+    def tail(self) -> Iterator[tuple[int, Cell]]:
+        for t, x in enumerate(self.tail_rows):
+            for g, h in enumerate(self.mirror.columns):
+                yield 1 + t, self.cell(1 + t, self.mirror.tail_column + g, h, x)
+
+    def used(self) -> Cell:
+        """Row 1: how many rows of the live part hold an ID (the gates read it)."""
+        return Cell(0, self.mirror.gate_column, Formula(f'COUNTIF({self.live["Claim ID"]},"?*")', 0))
+
+    def missed(self) -> str:
+        """The rows no part holds: rows inserted or deleted among those read (the row after
+        the last read is no longer where it was), rows typed past the window (the table's
+        IDs not read and not in the live part), and rows that did not fit."""
+        table, letter = self.mirror.table, self.where["Claim ID"]
+        after = self.last_row + 1
+        used = f"${col_letter(self.mirror.gate_column)}$1"
+        return (f"ABS(ROW({table}!${letter}${after})-{after})"
+                f"+MAX(0,COUNTA({table}[Claim ID])-{self.frame_rows}-{used})+{self.dropped}")
+
+
+def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: dict,
+           last_payment_row: int, last_claim_row: int) -> Iterator[Cell]:
+    claim_ids = _upper(claims["claim_id"]) if len(claims) else np.array([], dtype=object)
+    claim_keys = claim_ids + "\x1f" + claims["line"].astype("int64").astype(str).to_numpy() if len(claims) \
+        else np.array([], dtype=object)
+    pay_keys = (_upper(payments["claim_id"]) + "\x1f" + payments["line"].astype("int64").astype(str).to_numpy()
+                if len(payments) else np.array([], dtype=object))
+    pays = _Part(PAYMENTS_MIRROR, where["Payments"], values["Payments"], pay_keys,
+                 payments["_row"].to_numpy(), set(claim_keys), last_payment_row)
+    lines = _Part(CLAIMS_MIRROR, where["Claims"], values["Claims"], claim_ids,
+                  claims["_row"].to_numpy(), set(claim_ids), last_claim_row)
+
+    out: dict[int, list[Cell]] = {0: [Cell(0, 0, TITLE), pays.used(), lines.used()]}
+    pw, cw = pays.live, lines.live
+    cid, cline = (f"Claims!${where['Claims'][h]}$" for h in ("Claim ID", "Line"))
+    last_claims = int(claims["_row"].max()) if len(claims) else 1
+    for r, claim_id, line, pk, ck in zip(claims["_row"].to_numpy(), claims["claim_id"].tolist(),
+                                         claims["line"].tolist(), claim_keys, claim_ids):
+        i, r = int(r) - 1, int(r)
+        # The row still holds the line (not moved by a sort, an insertion or a deletion), and
+        # its slots still hold the line's rows and its claim's.
+        norm = _quoted(_normal(str(claim_id)))
+        if str(claim_id).isdigit() and len(str(claim_id)) > 15:
+            # (a number of more than 15 digits: Excel writes it as 1.23E+17, never as read)
+            check = f'IFERROR(IF(AND(ROW({cline}{r})=ROW(),{cline}{r}=$B{r}),0,1),1)'
+        else:
+            check = (f'IFERROR(IF(AND(ROW({cline}{r})=ROW(),{_normal_formula(cid + str(r))}={norm},'
+                     f'{cline}{r}=$B{r},'
+                     f'SUMPRODUCT(({_normal_formula("px_p_ClaimID")}={norm})*(px_p_Line=$B{r}))=$E{r},'
+                     f'SUMPRODUCT(--({_normal_formula("px_q_ClaimID")}={norm}))=$G{r}),0,1),1)')
+        pay_static, claim_static = pays.static_count(pk), lines.static_count(ck)
+        pay_gate = (f'{pay_static}+IF($D$1=0,0,COUNTIFS({pw["Claim ID"]},$A{r},{pw["Line"]},$B{r}))')
+        claim_gate = f'{claim_static}+IF($F$1=0,0,COUNTIF({cw["Claim ID"]},$A{r}))'
+        cells = [Cell(i, 0, str(claim_id)), Cell(i, 1, int(line)), Cell(i, 2, Formula(check, 0)),
+                 Cell(i, 3, Formula(pay_gate, pay_static)), Cell(i, 5, Formula(claim_gate, claim_static))]
+        out[i] = cells + pays.slots(i, pk) + lines.slots(i, ck)
+    for part in (pays, lines):
+        for i, c in part.tail():
+            out.setdefault(i, []).append(c)
+    # C1: the rows the live figures miss (any error in working it out counts as one)
+    checks = f"SUM($C$2:$C${last_claims})+" if last_claims >= 2 else ""
+    # ... and the claim lines in Claims' live part for a claim already read (its slots do
+    # not hold the claim's other lines, nor theirs it, until a recalculation)
+    joined = (f'+SUMPRODUCT(({cw["Claim ID"]}<>"")*(COUNTIF($A$2:$A${last_claims},{cw["Claim ID"]})>0))'
+              if last_claims >= 2 else "")
+    out[0].append(Cell(0, 2, Formula(f"IFERROR({checks}{pays.missed()}+{lines.missed()}{joined},1)", 0)))
+    for i in sorted(out):
+        yield from sorted(out[i], key=lambda c: c.col)
 
 
 __all__ = ["INDEX_SHEET", "TITLE", "index_cells"]

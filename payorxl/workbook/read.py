@@ -177,7 +177,8 @@ def table_from_sheet(sheet, table: m.Table) -> Converted:
     frames = [p for p in parts if len(p)]
     frame = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames
              else empty_frame(table))
-    return Converted(frame, errors, rejected, index, [str(h).strip() for h in header if h is not None])
+    # (a blank header keeps its place: index.py finds columns by position)
+    return Converted(frame, errors, rejected, index, ["" if h is None else str(h).strip() for h in header])
 
 
 def _no_sheet(table: m.Table) -> Converted:

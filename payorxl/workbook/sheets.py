@@ -425,9 +425,11 @@ def stale_note(note: str) -> str:
     """A formula for a live-figures note: the note, preceded by a call to recalculate while
     the Index says rows are missed."""
     quoted = note.replace('"', '""')
-    return (f'IF(N({STALE_CELL})=0,"{quoted}","Recalculate to bring the live figures up to date: "'
-            f'&TEXT({STALE_CELL},"#,##0")&" row(s) of Claims or Payments were sorted, inserted, deleted or '
-            f'added since the last recalculation. {quoted}")')
+    missed = f"IFERROR(N({STALE_CELL}),1)"
+    return (f'IF({missed}=0,"{quoted}","Recalculate to bring the live figures up to date: "'
+            f'&TEXT({missed},"#,##0")&" row(s) of Claims or Payments are not in them: sorted, inserted, '
+            f'deleted or added since the last recalculation, or past what the Index holds (README, Limits). '
+            f'{quoted}")')
 
 
 def _deadline_tiles(results: Results) -> dict[str, str]:

@@ -107,3 +107,6 @@ def test_the_index_is_written_in_bands_of_neighbouring_columns():
         (0, [["'title", None, None], [None, 2, None], [None, None, "=Payments!$A$5"]]),
         (40, [[None, None], ['=Payments!$A$9&""', None], [None, None], [None, 5.5]])]
     assert column_bands([]) == []
+    # a newer function is written as Excel's formula language names it, without the file's prefix
+    assert cells_to_grid([Cell(0, 0, Formula('SUBSTITUTE(A2,_xlfn.UNICHAR(160),"")', ""))]) == [
+        ['=SUBSTITUTE(A2,UNICHAR(160),"")']]
