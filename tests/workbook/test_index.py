@@ -41,6 +41,26 @@ def many_payments(cid: str, line: int, payor: str, n: int) -> list[dict]:
              "Allowed": 80, "Patient Resp": 0, "Contractual Adj": 0.5 if i == 0 else 0} for i in range(n)]
 
 
+def type_below(path, sheet: str, rows: list[dict]) -> None:
+    """Rows typed under a table as Excel takes them: the table grows over them and its
+    calculated columns get their formulas (copied from its first row)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    header = [c.value for c in ws[1]]
+    table = ws.tables[sheet]
+    start, end = table.ref.split(":")
+    top = ws.max_row
+    formulas = {j: v for j, v in enumerate((c.value for c in ws[2]), start=1)
+                if isinstance(v, str) and v.startswith("=")}
+    for i, row in enumerate(rows, start=1):
+        for name, value in row.items():
+            ws.cell(top + i, header.index(name) + 1).value = value
+        for j, f in formulas.items():
+            ws.cell(top + i, j).value = f
+    table.ref = f"{start}:{end.rstrip('0123456789')}{top + len(rows)}"
+    wb.save(path)
+
+
 def stale_count(converted) -> float:
     """Index!C1 as LibreOffice computed it: the rows the live figures miss."""
     return CalamineWorkbook.from_path(str(converted)).get_sheet_by_name(INDEX_SHEET).to_python()[0][2]
@@ -64,21 +84,8 @@ def test_a_line_past_its_slots_and_payments_typed_after_the_recalculation_count_
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
 
-    # A clerk types twelve more remittance rows under the table (Excel grows the table over
-    # them and fills its Action column), with no recalculation.
-    wb = openpyxl.load_workbook(path)
-    ws = wb["Payments"]
-    header = [c.value for c in ws[1]]
-    table = ws.tables["Payments"]
-    first, last = table.ref.split(":")
-    action = ws.cell(2, header.index("Action") + 1).value
-    top = ws.max_row
-    for i, row in enumerate(later, start=1):
-        for name, value in row.items():
-            ws.cell(top + i, header.index(name) + 1).value = value
-        ws.cell(top + i, header.index("Action") + 1).value = action
-    table.ref = f"{first}:{last.rstrip('0123456789')}{top + len(later)}"
-    wb.save(path)
+    # A clerk types twelve more remittance rows under the table, with no recalculation.
+    type_below(path, "Payments", later)
 
     results, mismatches = compare(path, tmp_path, AS_OF)
     assert results.lines["n_remits"].max() > K_SLOTS             # a line past its slots is there
@@ -163,18 +170,7 @@ def test_a_claim_line_typed_for_a_claim_already_read_is_flagged_until_a_recalcul
     records = random_practice(7, n_claims=30)
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
-    wb = openpyxl.load_workbook(path)
-    ws = wb["Claims"]
-    header = [c.value for c in ws[1]]
-    table = ws.tables["Claims"]
-    first, last = table.ref.split(":")
-    top = ws.max_row
-    source = [c.value for c in ws[2]]
-    for j, value in enumerate(source, start=1):
-        ws.cell(top + 1, j).value = value            # the inputs, and the calculated columns' formulas
-    ws.cell(top + 1, header.index("Line") + 1).value = 99
-    table.ref = f"{first}:{last.rstrip('0123456789')}{top + 1}"
-    wb.save(path)
+    type_below(path, "Claims", [{**records["Claims"][0], "Line": 99}])
     converted = libreoffice.convert(path, tmp_path / "typed")
     assert stale_count(converted) == 1
     assert dashboard_note(converted).startswith("Recalculate to bring the live figures up to date: 1 row(s)")
@@ -205,22 +201,7 @@ def test_claim_ids_typed_as_numbers_and_payments_read_before_their_claim_line_co
                 ws.cell(r, at).value = 12345                 # typed as a number
     wb.save(path)
     pipeline.recalc(path)
-    # the orphan's claim lines, typed under Claims (the table grown over them)
-    wb = openpyxl.load_workbook(path)
-    ws = wb["Claims"]
-    header = [c.value for c in ws[1]]
-    table = ws.tables["Claims"]
-    start, end = table.ref.split(":")
-    top = ws.max_row
-    formulas = {j: ws.cell(2, j).value for j in range(1, len(header) + 1)
-                if isinstance(ws.cell(2, j).value, str) and ws.cell(2, j).value.startswith("=")}
-    for i, line in enumerate(late, start=1):
-        for name, value in line.items():
-            ws.cell(top + i, header.index(name) + 1).value = value
-        for j, f in formulas.items():
-            ws.cell(top + i, j).value = f
-    table.ref = f"{start}:{end.rstrip('0123456789')}{top + len(late)}"
-    wb.save(path)
+    type_below(path, "Claims", late)                   # the orphan's claim lines
     results, mismatches = compare(path, tmp_path, AS_OF)
     assert (results.lines["claim_id"] == "12345").any() and (results.lines["claim_id"] == orphan["Claim ID"]).any()
     assert results.lines.loc[results.lines["claim_id"] == orphan["Claim ID"], "n_remits"].sum() > 0
