@@ -78,11 +78,12 @@ def col(table: str, header: str) -> str:
 #   to the line's own Payments cells (=Payments!$K$57) and to its claim's Claims rows,
 #   K_SLOTS of them per column; recalc (index.py) writes them. The names (px_p_<column> for
 #   Payments, px_q_<column> for Claims) are relative to the row (Index!$H1:$W1 read from
-#   Claims row 57 is Index!$H57:$W57: see index_names), so one formula serves every row, and an edit
-#   recomputes only the rows whose slots name the cell.
-# - the TAIL: TAIL_ROWS rows of Index mirroring the rows of lines (claims) with more than
-#   K_SLOTS of them, then the rows below the table as recalc left it (a payment or a claim
-#   line typed there counts at once). The names (px_t_, px_u_) are fixed ranges; a row reads
+#   Claims row 57 is Index!$H57:$W57; index_names), so one formula serves every row, and
+#   an edit recomputes only the rows whose slots name the cell.
+# - the TAIL: TAIL_ROWS rows of Index mirroring the rows no slot holds (a line or claim with
+#   more than K_SLOTS of them, a payment of no claim line, a row not read), then the rows
+#   below the table as recalc left it (a payment or a claim line typed there counts at once;
+#   index.py has the order). The names (px_t_, px_u_) are fixed ranges; a row reads
 #   them only when its gate (px_gate, px_cgate: Index columns D and F of its row, how many
 #   tail rows are its line's or claim's) is not 0, and always when it is blank (a row added
 #   since the recalculation, or an empty template).
