@@ -90,9 +90,9 @@ from run import AS_OF, PY, SCRATCH, load1, measure  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 WORKER = ROOT / "benchmarks" / "uno_worker.py"
-EDITS = ("payment", "dos", "add-row", "unrelated", "user-sheet", "payment-bare")
+EDITS = ("payment", "dos", "add-row", "unrelated", "user-sheet", "payment-bare", "row-below")
 LOADS = ("load-fullcalc", "load-recalc-profile")
-DEFAULT_JOBS = ("full", *EDITS[:-1], *LOADS)
+DEFAULT_JOBS = ("full", *EDITS, *LOADS)
 EDIT_TEXT = {
     "payment": "a payment posted (Paid of one Payments row)",
     "dos": "a date of service changed (one Claims row)",
@@ -100,6 +100,7 @@ EDIT_TEXT = {
     "unrelated": "Settings' Practice Name",
     "user-sheet": "a cell on a user's own sheet",
     "payment-bare": "a payment posted, the live summary sheets' formulas made values first (Claims alone)",
+    "row-below": "a payment typed in the first row under the Payments table (read through the Index's tail)",
 }
 # A profile that makes LibreOffice recalculate an xlsx on load ("always"), as
 # payorxl.libreoffice.convert does.
@@ -507,6 +508,7 @@ STEPS = ("load", "settle", "full", *EDITS, "payorxl recalc")
 SUMMARY = {"load": "load", "settle": "`calculate()`, no edit", "full": "`calculateAll()`",
            "payment": "payment posted", "dos": "DOS changed", "add-row": "Payments row added",
            "unrelated": "Practice Name", "user-sheet": "user's sheet", "payment-bare": "payment, no summaries",
+           "row-below": "row typed below",
            "payorxl recalc": "`payorxl recalc`"}
 
 

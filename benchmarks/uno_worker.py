@@ -29,7 +29,8 @@ import time
 import uno  # Debian python3-uno: run with /usr/bin/python3
 from com.sun.star.beans import PropertyValue
 
-JOBS = ("full", "payment", "dos", "add-row", "unrelated", "user-sheet", "load", "columns", "payment-bare")
+JOBS = ("full", "payment", "dos", "add-row", "unrelated", "user-sheet", "load", "columns", "payment-bare",
+        "row-below")
 SUMMARY_SHEETS = ("Dashboard", "Scorecard", "Aging")     # the live summary formulas (sheets.py)
 
 
@@ -157,6 +158,22 @@ def edit(doc, job: str) -> dict:
         grown = table_area(doc, "Payments")
         return {"cell": f"Payments row {target + 1} ({how}; copy of row {src + 1}: "
                         f"claim {values[0]} line {values[1]}); table rows {area.EndRow} -> {grown.EndRow}"}
+    if job == "row-below":
+        # A new payment typed in the first row under the Payments table, as a clerk types one
+        # (Excel grows the table over it; LibreOffice does not, and the Index's tail reads it).
+        area = table_area(doc, "Payments")
+        sheet = sheets.getByIndex(area.Sheet)
+        names = headers(sheet)
+        width = area.EndColumn - area.StartColumn + 1
+        src = (area.StartRow + 1 + area.EndRow) // 2
+        values = list(sheet.getCellRangeByPosition(area.StartColumn, src, area.EndColumn, src).DataArray[0])
+        for key, value in (("Check No", "BENCH-UNO"), ("Paid", 12.34), ("Source", "manual")):
+            if key in names[:width]:
+                values[names.index(key)] = value
+        target = area.EndRow + 1
+        sheet.getCellRangeByPosition(area.StartColumn, target, area.EndColumn, target).DataArray = (tuple(values),)
+        return {"cell": f"Payments row {target + 1} (under the table; copy of row {src + 1}: "
+                        f"claim {values[0]} line {values[1]})"}
     if job == "unrelated":
         # A cell no calculated column reads: Settings' Practice Name.
         sheet = sheets.getByName("Settings")
