@@ -124,6 +124,22 @@ def add_to_middle_cell(doc, table: str, header: str, delta: float) -> dict:
     return {"cell": f"{table} row {row + 1}, {header} {old:g} -> {old + delta:g}"}
 
 
+def new_payment(doc):
+    """A new payment for an existing claim line: a copy of the middle Payments row (same
+    Claim ID and Line) with its own check number and amount. Returns (the table's area,
+    its sheet, the row copied, the new row's values)."""
+    area = table_area(doc, "Payments")
+    sheet = doc.Sheets.getByIndex(area.Sheet)
+    names = headers(sheet)
+    width = area.EndColumn - area.StartColumn + 1
+    src = (area.StartRow + 1 + area.EndRow) // 2
+    values = list(sheet.getCellRangeByPosition(area.StartColumn, src, area.EndColumn, src).DataArray[0])
+    for key, value in (("Check No", "BENCH-UNO"), ("Paid", 12.34), ("Source", "manual")):
+        if key in names[:width]:
+            values[names.index(key)] = value
+    return area, sheet, src, values
+
+
 def edit(doc, job: str) -> dict:
     """Make the job's one edit; returns what was changed (for the report)."""
     sheets = doc.Sheets
@@ -134,16 +150,10 @@ def edit(doc, job: str) -> dict:
         # A date of service corrected: one Claims row's Date of Service moves a day.
         return add_to_middle_cell(doc, "Claims", "Date of Service", 1)
     if job == "add-row":
-        # A new payment for an existing claim line: a copy of the middle Payments row (same
-        # Claim ID and Line) with its own check number and amount, put in the table's first
-        # blank row if it has one, else in a row inserted inside the table (above its last
-        # row, so the table and every structured reference to it grow by one row).
-        area = table_area(doc, "Payments")
-        sheet = sheets.getByIndex(area.Sheet)
-        names = headers(sheet)
-        width = area.EndColumn - area.StartColumn + 1
-        src = (area.StartRow + 1 + area.EndRow) // 2
-        values = list(sheet.getCellRangeByPosition(area.StartColumn, src, area.EndColumn, src).DataArray[0])
+        # A new payment (new_payment), put in the table's first blank row if it has one,
+        # else in a row inserted inside the table (above its last row, so the table and
+        # every structured reference to it grow by one row).
+        area, sheet, src, values = new_payment(doc)
         last = sheet.getCellByPosition(area.StartColumn, area.EndRow)
         if last.getType().value == "EMPTY":
             target, how = area.EndRow, "filled the table's blank last row"
@@ -151,25 +161,15 @@ def edit(doc, job: str) -> dict:
             target = area.EndRow
             sheet.Rows.insertByIndex(target, 1)
             how = "inserted a row inside the table"
-        for key, value in (("Check No", "BENCH-UNO"), ("Paid", 12.34), ("Source", "manual")):
-            if key in names[:width]:
-                values[names.index(key)] = value
         sheet.getCellRangeByPosition(area.StartColumn, target, area.EndColumn, target).DataArray = (tuple(values),)
         grown = table_area(doc, "Payments")
         return {"cell": f"Payments row {target + 1} ({how}; copy of row {src + 1}: "
                         f"claim {values[0]} line {values[1]}); table rows {area.EndRow} -> {grown.EndRow}"}
     if job == "row-below":
-        # A new payment typed in the first row under the Payments table, as a clerk types one
-        # (Excel grows the table over it; LibreOffice does not, and the Index's tail reads it).
-        area = table_area(doc, "Payments")
-        sheet = sheets.getByIndex(area.Sheet)
-        names = headers(sheet)
-        width = area.EndColumn - area.StartColumn + 1
-        src = (area.StartRow + 1 + area.EndRow) // 2
-        values = list(sheet.getCellRangeByPosition(area.StartColumn, src, area.EndColumn, src).DataArray[0])
-        for key, value in (("Check No", "BENCH-UNO"), ("Paid", 12.34), ("Source", "manual")):
-            if key in names[:width]:
-                values[names.index(key)] = value
+        # A new payment (new_payment) typed in the first row under the Payments table, as a
+        # clerk types one (Excel grows the table over it; LibreOffice does not, and the
+        # Index's tail reads it).
+        area, sheet, src, values = new_payment(doc)
         target = area.EndRow + 1
         sheet.getCellRangeByPosition(area.StartColumn, target, area.EndColumn, target).DataArray = (tuple(values),)
         return {"cell": f"Payments row {target + 1} (under the table; copy of row {src + 1}: "
