@@ -75,11 +75,9 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
     sheets = owned_sheets(results, reconciliation=reconciliation)
     payments = frames.get("Payments")
     if payments is not None and frames.get("Claims") is not None:
-        payment_headers = ((headers or {}).get("Payments")
-                           or [c.name for c in m.PAYMENTS.columns] + [c.name for c in m.PAYMENTS.calculated])
         def last_error_row(sheet: str) -> int:
             return max((e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.row), default=0)
-        index = index_cells(frames["Claims"], payments, payment_headers,
+        index = index_cells(frames["Claims"], payments, (headers or {}).get("Payments"),
                             payment_actions(payments, frames.get("DenialRouting"))["action"],
                             (headers or {}).get("Claims"), last_error_row("Payments"), results.claim_rows,
                             last_error_row("Claims"))

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m
-from ..codec import to_excel
+from ..codec import datetime_to_serial, to_excel
 from .formulas import CLAIMS_MIRROR, INDEX_SHEET, K_SLOTS, PAYMENTS_MIRROR, TAIL_ROWS, Mirror
 from .xlsxpart import Cell, Formula, col_letter
 
@@ -66,7 +66,12 @@ def _empty(header: str):
     return "" if header in _TEXT or header in _BLANK_KEPT else 0
 
 
-def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list,
+def _template_headers(table: m.Table) -> list[str]:
+    """A sheet's header row as the template writes it: its columns, then the calculated."""
+    return [c.name for c in table.columns] + [c.name for c in table.calculated]
+
+
+def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list | None = None,
                 actions: pd.Series | None = None, claim_headers: list | None = None,
                 last_payment_row: int = 0, claim_values: pd.DataFrame | None = None,
                 last_claim_row: int = 0) -> Iterator[Cell] | None:
@@ -75,12 +80,11 @@ def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: l
     mirrored column (a workbook made before the Index: its formulas read none).
     actions: each Payments row's Action (engine.payment_actions); claim_values: each Claims
     row's calculated columns (engine Results.claim_rows), the values cached in their slots.
-    claim_headers: the Claims sheet's header row (default: the template's). last_*_row: the
+    payment_headers, claim_headers: the sheets' header rows (default: the template's). last_*_row: the
     last row read of each sheet (a row with an error is in no frame), if below the frame's."""
     where = {}
-    for mirror, headers in ((PAYMENTS_MIRROR, payment_headers),
-                            (CLAIMS_MIRROR, claim_headers or [c.name for c in m.CLAIMS.columns]
-                             + [c.name for c in m.CLAIMS.calculated])):
+    for mirror, headers in ((PAYMENTS_MIRROR, payment_headers or _template_headers(m.PAYMENTS)),
+                            (CLAIMS_MIRROR, claim_headers or _template_headers(m.CLAIMS))):
         names = [("" if h is None else str(h).strip().lower()) for h in headers]
         if any(h.lower() not in names for h in mirror.columns):
             return None
@@ -131,7 +135,6 @@ def _cached(frame: pd.DataFrame, mirror: Mirror, extra: dict) -> dict[str, list]
 
 
 def _serial(v) -> float:
-    from ..codec import datetime_to_serial
     return datetime_to_serial(v if hasattr(v, "hour") else pd.Timestamp(v).to_pydatetime())
 
 

@@ -339,10 +339,9 @@ def _index_sheet(ws, frames: dict[str, pd.DataFrame], calculated: dict[str, pd.D
     from ..conversion import empty_frame
     claims = frames.get("Claims", empty_frame(m.CLAIMS))
     payments = frames.get("Payments", empty_frame(m.PAYMENTS))
-    headers = [c.name for c in m.PAYMENTS.columns] + [c.name for c in m.PAYMENTS.calculated]
     given = calculated.get("Payments")
     actions = given["action"] if given is not None and len(given) == len(payments) else None
-    for c in index_cells(claims, payments, headers, actions, claim_values=calculated.get("Claims")) or ():
+    for c in index_cells(claims, payments, actions=actions, claim_values=calculated.get("Claims")) or ():
         if isinstance(c.value, Formula):
             ws.write_formula(c.row, c.col, "=" + c.value.text, None, c.value.cached)
         elif isinstance(c.value, str):
