@@ -355,7 +355,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     groupings = (("payor", "category", "cpt", "month") if "denials_by" in want
                  else ("payor",) if "scorecard" in want else ())
     denials_by = {by: denials.initial_denial_rate(claims, lines, by=by, frame=rate_frame) for by in groupings}
-    aging_by_payor = (collections.aging(claims, lines[["balance"]], settings, by="payor")
+    aging_by_payor = (collections.aging(claims, lines[["balance", "aging_bucket"]], settings, by="payor")
                       if want & {"aging", "scorecard"} else None)
     dl = _deadline_table(lines, notices, contracts) if want & {"kpis", "deadlines"} else None
     kpis = _kpis(claims, lines, appeals, rate_frame, dl, settings) if dl is not None and "kpis" in want else None

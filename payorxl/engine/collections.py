@@ -65,9 +65,12 @@ def aging_bucket(claims: pd.DataFrame, balances, settings) -> pd.Series:
     service is blank.
     """
     balance = _series(balances, "balance")
-    bucket = pd.cut(_age_days(claims, settings), _EDGES, labels=list(BUCKETS))
-    bucket = bucket.astype(object).where(bucket.notna(), "")
-    return bucket.where(balance.to_numpy() > 0, "").astype(object)
+    age = _age_days(claims, settings)
+    days = age.to_numpy(dtype="float64", na_value=np.nan)
+    # the bucket whose upper day (inclusive) is the first at or above the age
+    labels = np.array(list(BUCKETS), dtype=object)[np.searchsorted(_EDGES[1:-1], np.nan_to_num(days))]
+    aged = ~np.isnan(days) & (balance.to_numpy() > 0)
+    return pd.Series(np.where(aged, labels, ""), index=claims.index, dtype=object, name=age.name)
 
 
 def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") -> pd.DataFrame:
@@ -80,25 +83,26 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     IDs). Sorted by total, largest first.
     """
     name = by or "group"
-    bucket = aging_bucket(claims, balances, settings)
-    frame = pd.DataFrame({
-        name: pd.Series(str_values(claims[by]), index=claims.index, dtype=object) if by else "All",
-        "claim_id": pd.Series(str_values(claims["claim_id"]), index=claims.index, dtype=object),
-        "bucket": bucket.to_numpy(),
-        "balance": _series(balances, "balance").astype("int64").to_numpy(),
-    }, index=claims.index)
-    frame = frame[frame["bucket"] != ""]
-    table = (frame.pivot_table(index=name, columns="bucket", values="balance", aggfunc="sum",
-                               fill_value=0)
-             .reindex(columns=list(BUCKETS), fill_value=0))
-    table.columns = list(BUCKETS)
-    grouped = frame.groupby(name)
-    out = table.assign(total=table.sum(axis=1), open_lines=grouped.size(),
-                       open_claims=grouped["claim_id"].nunique())
-    out = out.fillna(0).astype("int64")
-    out.index.name = name
-    out = out.reset_index()
-    out[name] = out[name].astype(object)
+    bucket = (balances["aging_bucket"] if isinstance(balances, pd.DataFrame) and "aging_bucket" in balances
+              else aging_bucket(claims, balances, settings)).to_numpy(dtype=object)
+    open_ = bucket != ""
+    # Summed on integer codes: each group (sorted, as groupby sorts it) and bucket a number.
+    groups = str_values(claims[by])[open_] if by else np.full(int(open_.sum()), "All", dtype=object)
+    group, names = pd.factorize(groups, sort=True)
+    kept = group >= 0                     # a blank group is left out, as groupby leaves it
+    group = group[kept]
+    column = pd.Index(BUCKETS, dtype=object).get_indexer(bucket[open_][kept])
+    balance = _series(balances, "balance").astype("int64").to_numpy()[open_][kept]
+    table = np.zeros((len(names), len(BUCKETS)), dtype="int64")
+    np.add.at(table, (group, column), balance)
+    claim, claim_ids = pd.factorize(str_values(claims["claim_id"])[open_][kept])
+    width = max(len(claim_ids), 1)
+    pairs = np.unique(group[claim >= 0].astype(np.int64) * width + claim[claim >= 0])   # each (group, claim) once
+    out = pd.DataFrame(table, columns=list(BUCKETS))
+    out.insert(0, name, pd.Series(np.asarray(names, dtype=object), dtype=object))
+    out["total"] = table.sum(axis=1)
+    out["open_lines"] = np.bincount(group, minlength=len(names)).astype("int64")
+    out["open_claims"] = np.bincount(pairs // width, minlength=len(names)).astype("int64")
     return out.sort_values(["total", name], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

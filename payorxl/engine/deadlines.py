@@ -257,10 +257,12 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
 
     in_months = texts(terms["filing_unit"]) == MONTHS
     deadline = add_days(clock_start, terms["filing_limit"])
-    deadline = deadline.where(~in_months, add_months(clock_start, terms["filing_limit"]))
+    if in_months.any():
+        deadline = deadline.where(~in_months, add_months(clock_start, terms["filing_limit"]))
     corrected = ((texts(claims["frequency"]) == CORRECTED) & claims["original_remit_date"].notna()
                  & terms["corrected_days"].notna() & has_contract)
-    deadline = deadline.where(~corrected, add_days(claims["original_remit_date"], terms["corrected_days"]))
+    if corrected.any():
+        deadline = deadline.where(~corrected, add_days(claims["original_remit_date"], terms["corrected_days"]))
 
     days_left = days_between(deadline, as_of)
     filed = claims["filed_date"].notna()
@@ -420,9 +422,11 @@ def resubmission_deadline(claims: pd.DataFrame, contracts: pd.DataFrame, lines: 
     has no Corrected Claim Days. NaT without a denial on file."""
     if terms is None:
         terms = contract_terms(claims, contracts, ["corrected_days"])
-    corrected = add_days(lines["denial_date"], terms["corrected_days"])
-    later = pd.concat([corrected, filing_deadline.astype("datetime64[ns]")], axis=1).max(axis=1)
-    return later.where(lines["denial_date"].notna() & terms["has_contract"]).astype("datetime64[ns]")
+    corrected = _stamps(add_days(lines["denial_date"], terms["corrected_days"]))
+    # the later of the two, a blank one left out (NaT is the smallest integer)
+    later = np.maximum(corrected, _stamps(filing_deadline.astype("datetime64[ns]")))
+    keep = lines["denial_date"].notna().to_numpy() & terms["has_contract"].to_numpy(dtype=bool)
+    return pd.Series(np.where(keep, later, _NAT).view("datetime64[ns]"), index=claims.index)
 
 
 def denial_actions(claims: pd.DataFrame, lines: pd.DataFrame, resubmit_by: pd.Series,
@@ -484,17 +488,23 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     """Per claim line (index = claims.index): level (the highest Level appealed, a blank
     level being 1; 0 when none), its outcome and decided (its Decision Date, else its
     Appeal Date). rows: a mask of the lines wanted; the others as with no appeal."""
-    out = pd.DataFrame({"level": 0, "outcome": "", "decided": pd.Series(pd.NaT, index=claims.index,
-                                                                      dtype="datetime64[ns]")}, index=claims.index)
+    out = pd.DataFrame({"level": np.zeros(len(claims), dtype="int64"),
+                        "outcome": np.full(len(claims), "", dtype=object),
+                        "decided": np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")},
+                       index=claims.index)
     if appeals is None or appeals.empty or claims.empty:
         return out
     wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
     if not wanted.all():
         if wanted.any():
             some = top_appeals(claims[wanted], appeals)
-            for c in ("level", "outcome", "decided"):
-                out.loc[wanted, c] = some[c].to_numpy()
-        out["level"] = out["level"].astype("int64")
+            level = np.zeros(len(claims), dtype="int64")
+            outcome = np.full(len(claims), "", dtype=object)
+            decided = np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")
+            level[wanted] = some["level"].to_numpy(dtype="int64")
+            outcome[wanted] = some["outcome"].to_numpy(dtype=object)
+            decided[wanted] = some["decided"].to_numpy(dtype="datetime64[ns]")
+            return pd.DataFrame({"level": level, "outcome": outcome, "decided": decided}, index=claims.index)
         return out
     claim_key, appeal_key = line_codes(claims, appeals)
     a = pd.DataFrame({"_key": appeal_key, "level": appeals["level"].fillna(1).astype("int64").to_numpy(),
@@ -503,11 +513,13 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     a = a.sort_values("level", kind="stable").drop_duplicates("_key", keep="last").set_index("_key")
     found = a.index.get_indexer(pd.Index(claim_key))
     has = found >= 0
-    out.loc[has, "level"] = a["level"].to_numpy()[found[has]]
-    out.loc[has, "outcome"] = a["outcome"].to_numpy()[found[has]]
-    out.loc[has, "decided"] = a["decided"].to_numpy()[found[has]]
-    out["level"] = out["level"].astype("int64")
-    return out
+    level = np.zeros(len(claims), dtype="int64")
+    outcome = np.full(len(claims), "", dtype=object)
+    decided = np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")
+    level[has] = a["level"].to_numpy(dtype="int64")[found[has]]
+    outcome[has] = a["outcome"].to_numpy(dtype=object)[found[has]]
+    decided[has] = a["decided"].to_numpy(dtype="datetime64[ns]")[found[has]]
+    return pd.DataFrame({"level": level, "outcome": outcome, "decided": decided}, index=claims.index)
 
 
 # --- prompt pay ----------------------------------------------------------------------
@@ -554,18 +566,29 @@ def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFram
     days_late = days_between(remit_date, due).where(paid_late, days_between(pd.Series(as_of, index=claims.index), due))
     days_late = days_late.where(paid_late | overdue)
 
-    unpaid_amount = claims["charge"].astype("Int64")
+    # On float64 cents (NaN for a blank), exact for any real amount: the arithmetic the
+    # nullable Int64/Float64 columns would do, without their masks at every step.
+    unpaid_amount = _cents(claims["charge"])
     if expected_allowed is not None:
-        unpaid_amount = pd.Series(expected_allowed, index=claims.index, dtype="Int64").fillna(unpaid_amount)
-    amount = lines["paid"].astype("Int64").where(paid_late, unpaid_amount)
-    rate = terms["prompt_pay_interest"].astype("Float64").fillna(0.0)
-    interest = round_half_up(amount.astype("Float64") * rate * days_late.astype("Float64") / 365)
+        expected = _cents(pd.Series(expected_allowed, index=claims.index))
+        unpaid_amount = np.where(np.isnan(expected), unpaid_amount, expected)
+    amount = np.where(paid_late.to_numpy(), _cents(lines["paid"]), unpaid_amount)
+    rate = terms["prompt_pay_interest"].to_numpy(dtype="float64", na_value=np.nan)
+    rate = np.where(np.isnan(rate), 0.0, rate)
+    interest = amount * rate * days_late.to_numpy(dtype="float64", na_value=np.nan) / 365
+    interest = np.sign(interest) * np.floor(np.abs(np.round(interest, 6)) + 0.5)     # round_half_up
+    charged = (paid_late | overdue).to_numpy() & ~np.isnan(interest)
     return pd.DataFrame({
         "prompt_pay_due": due,
         "prompt_pay_status": status,
         "prompt_pay_days_late": days_late,
-        "prompt_pay_interest": interest.where(paid_late | overdue),
+        "prompt_pay_interest": pd.arrays.IntegerArray(np.where(charged, interest, 0).astype("int64"), ~charged),
     }, index=claims.index)
+
+
+def _cents(values: pd.Series) -> np.ndarray:
+    """Cents (Int64 or plain) as float64, NaN for a blank."""
+    return pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
 
 
 # --- contract notice -----------------------------------------------------------------

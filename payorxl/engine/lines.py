@@ -175,9 +175,9 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
              for c in MONEY_SUMS if c != "allowed"}
     allowed = pay["allowed"].fillna(pd.Series(money["paid"] + money["patient_resp"] + money["sequestration"],
                                               index=pay.index)).astype("int64").to_numpy()
-    is_denial = denial_rows(pd.DataFrame({"claim_status": pd.Series(pay["claim_status"].to_numpy(), dtype=object),
-                                          "denied_amount": money["denied_amount"]})).to_numpy(dtype=bool)
     status = texts(pay["claim_status"])
+    # denial_rows, on the arrays at hand
+    is_denial = (((status == DENIED_STATUS) | (money["denied_amount"] > 0)) & (status != REVERSAL_STATUS))
     seq = payer_seqs(pay)
     # Group on one integer per claim line (factorised once) rather than on the
     # (claim ID, line) pair, and aggregate each column with numpy over the rows sorted by
@@ -201,9 +201,17 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     first_remit = np.where(first_remit == np.iinfo(np.int64).max, nat, first_remit)   # all undated: NaT
     last_remit = most(remit)                  # NaT is the smallest, so a date wins over it
 
-    own = pd.Series(own_payer_seqs(claims), index=claim_key)
-    own = own[~own.index.duplicated()]
-    is_own = pd.Series(pay_key).map(own).fillna(1).astype("int64").to_numpy() == seq
+    # Each line's first Claims row (-1 for a line no Claims row has): its payer sequence
+    # and next payer are the line's.
+    found = pd.Index(keys).get_indexer(claim_key)
+    has = found >= 0
+    first_claim = np.full(n_groups + 1, len(claims), dtype=np.int64)
+    np.minimum.at(first_claim, found[has], np.flatnonzero(has))   # the first row wins
+    first_claim[first_claim == len(claims)] = -1                  # [-1]: the rows of no line
+    claim_of = first_claim[group]
+    matched = claim_of >= 0
+    own = own_payer_seqs(claims)
+    is_own = np.where(matched, own[claim_of], 1) == seq
     reversal = status == REVERSAL_STATUS
     n_remits = np.bincount(group, minlength=n_groups)
     reversals = total(reversal.astype("int64"))
@@ -216,9 +224,9 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     latest = most(adjudication)[group]
     forwarded_row = (adjudication != nat) & (adjudication == latest) & np.isin(status, rules.FORWARDED)
     forwarded = total(forwarded_row.astype("int64")) > 0
-    billed = (pd.Series(claims["next_payer_seq"].to_numpy(), index=claim_key) if "next_payer_seq" in claims
-              else pd.Series(0, index=claim_key))
-    next_seq = billed[~billed.index.duplicated()].reindex(keys).fillna(0).to_numpy()
+    line_claim = first_claim[:n_groups]
+    next_seq = (np.where(line_claim >= 0, claims["next_payer_seq"].to_numpy(dtype="int64")[line_claim], 0)
+                if "next_payer_seq" in claims else np.zeros(n_groups, dtype="int64"))
     waiting = forwarded | (next_seq > last_seq)
     patient_share = np.where(waiting, 0, total(np.where(last, money["patient_resp"], 0)))
     # The first adjudication: the rows on the line's earliest remittance date.
@@ -241,8 +249,6 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     carc29 = total(cites29.astype("int64")) > 0
 
     # Each claim line's figures: its payments' (found), or none.
-    found = pd.Index(keys).get_indexer(claim_key)
-    has = found >= 0
     at = np.where(has, found, 0)
 
     def spread(values, missing, dtype=None) -> np.ndarray:     # per line value -> per claim line
@@ -253,10 +259,12 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     def spread_dates(values) -> np.ndarray:
         return spread(values, nat, "int64").view("datetime64[ns]")
 
-    def spread_text(values) -> pd.Series:     # text of the latest denial row: NaN where none
+    line_denied = spread(has_denial, False, bool)
+
+    def spread_text(values) -> pd.Series:     # text of the latest denial row: "" where none
         picked = np.asarray(values, dtype=object)[last_row]
-        text = pd.Series(spread(picked, np.nan, object), index=out.index, dtype=object)
-        return text.where(spread(has_denial, False, bool), np.nan)
+        picked[pd.isna(picked)] = ""          # a missing value is blank too
+        return pd.Series(np.where(line_denied, spread(picked, "", object), ""), index=out.index, dtype=object)
 
     for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"):
         out[c] = spread(total(money[c]), 0, "int64")
@@ -276,11 +284,11 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     # the CARC as the CARC list spells it, read once per distinct code ("" where no denial)
     carc_codes, carcs = pd.factorize(texts(pay["carc"]))
     read = np.array([rules.reason_code(c) for c in carcs] + [rules.reason_code("")], dtype=object)
-    out["denial_carc"] = pd.Series(read[np.where(spread(has_denial, False, bool),
+    out["denial_carc"] = pd.Series(read[np.where(line_denied,
                                                  spread(carc_codes[last_row], -1, "int64"), -1)],
                                    index=out.index, dtype=object)
-    out["denial_group"] = spread_text(pay["group_code"]).fillna("").astype(object)
-    out["denial_rarc"] = (spread_text(pay["rarc"]).fillna("").astype(object) if "rarc" in pay
+    out["denial_group"] = spread_text(pay["group_code"])
+    out["denial_rarc"] = (spread_text(pay["rarc"]) if "rarc" in pay
                           else pd.Series("", index=out.index, dtype=object))
     last_paid_date = pd.Series(spread_dates(last_paid), index=out.index)
     out["carc29"] = spread(carc29, False, bool)
