@@ -22,6 +22,7 @@ from .lines import (
     VOID,
     adjustment_kinds,
     claim_roles,
+    distinct_counts,
     line_codes,
     line_summary,
     service_codes,
@@ -199,7 +200,11 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     sc = g.sum()
     sc.insert(0, "lines", g.size())
     # distinct claim IDs per payor, counted on rate_frame's integer codes of the same IDs
-    sc.insert(0, "claims", rate_frame["claim_id"].groupby(lines["payor"].to_numpy(dtype=object), sort=True).nunique())
+    payor_codes, payors = pd.factorize(lines["payor"].to_numpy(dtype=object))
+    known = payor_codes >= 0
+    sc.insert(0, "claims", pd.Series(distinct_counts(payor_codes[known], len(payors),
+                                                     rate_frame["claim_id"].to_numpy()[known]),
+                                     index=pd.Index(np.asarray(payors, dtype=object), dtype=object)))
     ncr = collections.net_collection_rate(lines, lines, by="payor")
     sc = sc.join(by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]], how="left")
     if isinstance(ncr, pd.DataFrame) and "payor" in ncr:

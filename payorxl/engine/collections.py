@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .lines import str_values
+from .lines import distinct_counts, str_values
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
@@ -95,14 +95,13 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     balance = _series(balances, "balance").astype("int64").to_numpy()[open_][kept]
     table = np.zeros((len(names), len(BUCKETS)), dtype="int64")
     np.add.at(table, (group, column), balance)
-    claim, claim_ids = pd.factorize(str_values(claims["claim_id"])[open_][kept])
-    width = max(len(claim_ids), 1)
-    pairs = np.unique(group[claim >= 0].astype(np.int64) * width + claim[claim >= 0])   # each (group, claim) once
+    claim = pd.factorize(str_values(claims["claim_id"])[open_][kept])[0]
+    known = claim >= 0                    # a blank claim ID is not a claim (nunique leaves it out)
     out = pd.DataFrame(table, columns=list(BUCKETS))
     out.insert(0, name, pd.Series(np.asarray(names, dtype=object), dtype=object))
     out["total"] = table.sum(axis=1)
     out["open_lines"] = np.bincount(group, minlength=len(names)).astype("int64")
-    out["open_claims"] = np.bincount(pairs // width, minlength=len(names)).astype("int64")
+    out["open_claims"] = distinct_counts(group[known], len(names), claim[known])
     return out.sort_values(["total", name], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

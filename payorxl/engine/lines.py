@@ -303,6 +303,15 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def distinct_counts(group: np.ndarray, n_groups: int, items: np.ndarray) -> np.ndarray:
+    """How many distinct items each group holds (groupby(group)[items].nunique() on
+    integers): group codes 0..n_groups-1, items any integer codes (−1 is one value too)."""
+    items = np.asarray(items, dtype=np.int64) + 1                 # 0 and up
+    width = int(items.max(initial=0)) + 1
+    pairs = np.unique(np.asarray(group, dtype=np.int64) * width + items)   # each (group, item) once
+    return np.bincount(pairs // width, minlength=n_groups).astype("int64")
+
+
 def _match_texts(texts) -> list[str]:
     """Claim IDs as matched: case and surrounding blanks ignored (str methods mapped at C speed)."""
     return list(map(str.upper, map(str.strip, texts)))

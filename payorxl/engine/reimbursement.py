@@ -328,7 +328,7 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     own, own_setting = fee_schedule_setting(payor_keys, cpt_keys, modifier_keys, claims["dos"],
                                             fee_schedule, setting, setting_keys)
     pricing_rule, pct = _modifier_rules(modifier, modifiers, (mod_codes, mods))
-    has_mod = (modifier != "").to_numpy()
+    has_mod = (np.asarray(mods, dtype=object) != "")[mod_codes]      # compared once per distinct modifier
     base_f, own_f = _floats(base), _floats(own)
     use_own = has_mod & ~np.isnan(own_f)
     rule = pricing_rule.to_numpy()

@@ -130,6 +130,16 @@ def test_aging_overall_and_open_claims_counts_claim_ids():
     assert (row["open_lines"], row["open_claims"]) == (3, 2)
 
 
+def test_aging_reuses_the_lines_buckets_when_given():
+    # The recalculation passes each line's bucket (computed once per line) with its balance:
+    # the table is the one aging works out from the dates itself (Cigna 2,200; Aetna 600).
+    claims, balances = aging_case()
+    given = pd.DataFrame({"balance": balances, "aging_bucket": col.aging_bucket(claims, balances, settings())})
+    out = col.aging(claims, given, settings())
+    pd.testing.assert_frame_equal(out, col.aging(claims, balances, settings()))
+    assert out["total"].tolist() == [2_200, 600]
+
+
 def test_aging_of_no_claims():
     claims, lines = empty_inputs()
     balances = pd.Series([], dtype="int64")
