@@ -93,16 +93,21 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))
     lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
     # What the latest denial calls for (DenialRouting); a line appealed is worked as an appeal.
-    routed = denials.route(lines["denial_group"], lines["denial_carc"], lines["denial_rarc"],
+    # (routed only where it is read: a line with a denial on file, denied on first pass or
+    # open; its category and action are "" elsewhere)
+    dated = lines["denial_date"].notna().to_numpy()
+    denial = dated | lines["denied_first_pass"].to_numpy(dtype=bool) | lines["denial_open"].to_numpy(dtype=bool)
+    routed = denials.route(lines["denial_group"][denial], lines["denial_carc"][denial], lines["denial_rarc"][denial],
                            frames.get("DenialRouting"))
-    lines["denial_route_category"] = routed["category"].to_numpy()
-    lines["denial_route_action"] = np.where(lines["denial_date"].notna().to_numpy(), routed["action"].to_numpy(),
-                                            "").astype(object)
+    category, action = np.full(len(lines), "", dtype=object), np.full(len(lines), "", dtype=object)
+    category[denial], action[denial] = routed["category"].to_numpy(), routed["action"].to_numpy()
+    lines["denial_route_category"] = category
+    lines["denial_route_action"] = np.where(dated, action, "").astype(object)
     # (an appeal matters only to a line whose denial is open: the others' are not looked up)
     appeal_dates = deadlines.first_appeal_dates(claims, frames["Appeals"], lines["denial_open"])
     appealed = appeal_dates.notna().to_numpy()
     lines["denial_action"] = np.where(lines["denial_open"].to_numpy(dtype=bool),
-                                      np.where(appealed, rules.APPEAL, routed["action"].to_numpy()), "").astype(object)
+                                      np.where(appealed, rules.APPEAL, action), "").astype(object)
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
                                         frames.get("PaymentRules"), frames.get("Modifiers"), terms)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],

@@ -257,8 +257,10 @@ def filing_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
 
     in_months = texts(terms["filing_unit"]) == MONTHS
     deadline = add_days(clock_start, terms["filing_limit"])
-    if in_months.any():
-        deadline = deadline.where(~in_months, add_months(clock_start, terms["filing_limit"]))
+    if in_months.any():                         # EDATE on the lines whose limit is in months
+        stamps = _stamps(deadline).copy()
+        stamps[in_months] = _stamps(add_months(clock_start[in_months], terms["filing_limit"][in_months]))
+        deadline = pd.Series(stamps.view("datetime64[ns]"), index=deadline.index, name=deadline.name)
     corrected = ((texts(claims["frequency"]) == CORRECTED) & claims["original_remit_date"].notna()
                  & terms["corrected_days"].notna() & has_contract)
     if corrected.any():
@@ -336,7 +338,7 @@ def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -
         rows = np.asarray(rows, dtype=bool)
         out = pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]")
         if rows.any():
-            out[rows] = first_appeal_dates(claims[rows], appeals).to_numpy()
+            out[rows] = first_appeal_dates(claims.loc[rows, ["claim_id", "line"]], appeals).to_numpy()
         return out
     # One integer per (claim ID as matched, line), the same in both frames: grouping and
     # looking up integers is several times faster than merging on the (text, number) pair.
@@ -389,14 +391,15 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     # The level a line stands at: its highest appeal, upheld with levels left -> the next.
     # (Each line's is looked up on its own; only a denied line's is used.)
     top = top_appeals(claims, appeals, denied)
-    levels = appeal_levels(terms)
+    medicare = _medicare(terms)
+    levels = appeal_levels(terms, medicare)
     upheld = top["outcome"].eq("Upheld") & denied
     next_level = upheld & (top["level"] < levels)
     final = upheld & (top["level"] >= levels)
     level = (top["level"] + next_level.astype("int64")).where(top["level"] > 0, 1)
     # from the upheld decision, or the line's latest denial when it came after it
     decided = top["decided"].where(~(top["decided"] < lines["denial_date"]), lines["denial_date"])
-    later = add_days(decided, next_level_days(terms, level) + terms["mailing_days"])
+    later = add_days(decided, next_level_days(terms, level, medicare) + terms["mailing_days"])
     deadline = deadline.where(~next_level, later.where(next_level))
     days_left = days_between(deadline, as_of)
     status = _deadline_status(deadline, days_left, as_of, settings.appeal_due_soon_days,
@@ -467,21 +470,31 @@ def dispute_deadline(rows: pd.DataFrame, contracts: pd.DataFrame, start: pd.Seri
     return deadline.where(terms["has_contract"])
 
 
-def appeal_levels(terms: pd.DataFrame) -> pd.Series:
+def _medicare(terms: pd.DataFrame) -> np.ndarray:
+    """The lines whose contract's Payor Type is Medicare or Medicare Advantage."""
+    return _per_distinct_text(terms["payor_type"], lambda t: t in rules.MEDICARE_TYPES, bool).to_numpy()
+
+
+def appeal_levels(terms: pd.DataFrame, medicare: np.ndarray | None = None) -> pd.Series:
     """Levels of appeal a contract allows: its Appeal Levels, else 5 for Medicare and
-    Medicare Advantage, 2 otherwise (rules.py)."""
-    medicare = _per_distinct_text(terms["payor_type"], lambda t: t in rules.MEDICARE_TYPES, bool).to_numpy()
+    Medicare Advantage, 2 otherwise (rules.py). medicare: `_medicare(terms)`, when the
+    caller has it."""
+    medicare = _medicare(terms) if medicare is None else medicare
     default = pd.Series(np.where(medicare, rules.MEDICARE_LEVELS, rules.DEFAULT_LEVELS), index=terms.index)
     return terms["appeal_levels"].astype("Float64").fillna(default.astype("Float64")).astype("int64")
 
 
-def next_level_days(terms: pd.DataFrame, level: pd.Series) -> pd.Series:
+def next_level_days(terms: pd.DataFrame, level: pd.Series, medicare: np.ndarray | None = None) -> pd.Series:
     """Days to appeal at `level` (2 and up) from the previous level's decision: the
-    contract's Next Level Days, else Medicare's schedule or 60 (rules.py)."""
-    medicare = _per_distinct_text(terms["payor_type"], lambda t: t in rules.MEDICARE_TYPES, bool).to_numpy()
-    schedule = level.map(rules.MEDICARE_NEXT_LEVEL_DAYS).fillna(rules.DEFAULT_NEXT_LEVEL_DAYS)
-    default = schedule.where(medicare, rules.DEFAULT_NEXT_LEVEL_DAYS)
-    return terms["next_level_days"].astype("Float64").fillna(default.astype("Float64"))
+    contract's Next Level Days, else Medicare's schedule or 60 (rules.py). medicare:
+    `_medicare(terms)`, when the caller has it."""
+    medicare = _medicare(terms) if medicare is None else medicare
+    levels = pd.Series(level).to_numpy(dtype="float64", na_value=np.nan)
+    schedule = np.full(len(levels), float(rules.DEFAULT_NEXT_LEVEL_DAYS))
+    for at, days in rules.MEDICARE_NEXT_LEVEL_DAYS.items():    # a blank level: the default
+        schedule[levels == at] = days
+    default = np.where(medicare, schedule, rules.DEFAULT_NEXT_LEVEL_DAYS)
+    return terms["next_level_days"].astype("Float64").fillna(pd.Series(default, index=terms.index, dtype="Float64"))
 
 
 def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.DataFrame:
@@ -497,7 +510,7 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
     if not wanted.all():
         if wanted.any():
-            some = top_appeals(claims[wanted], appeals)
+            some = top_appeals(claims.loc[wanted, ["claim_id", "line"]], appeals)   # the key columns alone
             level = np.zeros(len(claims), dtype="int64")
             outcome = np.full(len(claims), "", dtype=object)
             decided = np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")

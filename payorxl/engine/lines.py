@@ -262,9 +262,8 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     line_denied = spread(has_denial, False, bool)
 
     def spread_text(values) -> pd.Series:     # text of the latest denial row: "" where none
-        picked = np.asarray(values, dtype=object)[last_row]
-        picked[pd.isna(picked)] = ""          # a missing value is blank too
-        return pd.Series(np.where(line_denied, spread(picked, "", object), ""), index=out.index, dtype=object)
+        picked = np.append(texts(values)[last_row], "")         # [-1]: ""
+        return pd.Series(picked[np.where(line_denied, at, -1)], index=out.index, dtype=object)
 
     for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"):
         out[c] = spread(total(money[c]), 0, "int64")
