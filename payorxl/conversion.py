@@ -156,9 +156,12 @@ def _objects(values) -> np.ndarray:
     return a
 
 
-def _strip_all(strings: np.ndarray) -> np.ndarray:
-    """Every string stripped (str.strip mapped at C speed, no Python loop)."""
-    return np.fromiter(map(str.strip, strings), dtype=object, count=len(strings))
+def _filled(n: int, value) -> np.ndarray:
+    """An object array of `n` references to `value` (np.full would convert a str to a
+    numpy string and back, a new str per cell)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
 
 
 def upper(values: pd.Series) -> pd.Series:
@@ -208,8 +211,9 @@ def _day_numbers(dates: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of date/datetime objects (the date only, as written: a
     time of day and a time zone are dropped). `date.toordinal` mapped at C speed reads
     each object's own year, month and day: faster than pd.to_datetime and its casts, and
-    the same for any year and any mix of time zones."""
-    return np.fromiter(map(dt.date.toordinal, dates), dtype=np.int64, count=len(dates)) - _UNIX_ORDINAL
+    the same for any year and any mix of time zones. Raises TypeError for a cell that is
+    not a date (None, a number); pd.NaT, a datetime underneath, reads as day 1 of year 1."""
+    return np.fromiter(map(dt.date.toordinal, dates.tolist()), dtype=np.int64, count=len(dates)) - _UNIX_ORDINAL
 
 
 def _floats(numbers: np.ndarray) -> np.ndarray:
@@ -227,22 +231,37 @@ def _float_or_nan(value) -> float:
         return float("nan")
 
 
-def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | None:
-    """The column converted in one pass when every cell is text (a text column) or a float
-    (a numeric one) and none is blank or out of range, exactly as `_column` would convert
-    it; None for any other column, which `_column` converts as usual."""
+def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> tuple[pd.Series, np.ndarray] | None:
+    """The column converted in one pass when every cell is a float or Decimal (a numeric
+    column) or a date or blank (a date column) and none is out of range, exactly as
+    `_column` would convert it, with its blank cells; None for any other column, which
+    `_column` converts as usual. (Each series is made of a new array: it need not copy it.)"""
     n = len(a)
     if not n:
         return None
-    if inferred == "string" and col.kind == m.TEXT:
-        stripped = _strip_all(a)
-        return None if (stripped == "").any() else pd.Series(stripped, dtype=object)
+    none = np.zeros(n, dtype=bool)    # no cell blank
+    if inferred in ("date", "datetime") and col.kind == m.DATE:
+        # Dates and blanks, the commonest date column. Its cells are dates, or None, NaN or
+        # NaT (what pandas infers so): each compares with None as itself.
+        none = a == None  # noqa: E711 (elementwise)
+        dated = np.flatnonzero(~none) if none.any() else None
+        try:
+            days = _day_numbers(a if dated is None else a[dated])
+        except TypeError:              # a NaN among the dates
+            return None
+        if ((days < _FIRST_DAY) | (days > _LAST_DAY)).any():   # (pd.NaT among them too)
+            return None
+        stamps = days.astype("datetime64[D]").astype("datetime64[ns]")
+        if dated is not None:
+            stamps, converted = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"), stamps
+            stamps[dated] = converted
+        return pd.Series(stamps, copy=False), none
     if inferred == "decimal" and col.kind == m.MONEY:   # currency-formatted cells through pywin32
         nums = _floats(a)
         if not _in_bounds(nums, col).all():
             return None
         # the cents of each Decimal itself, as to_cents rounds it
-        return pd.Series(pd.arrays.IntegerArray(decimal_cents(a, nums).astype("int64"), np.zeros(n, dtype=bool)))
+        return pd.Series(pd.arrays.IntegerArray(decimal_cents(a, nums).astype("int64"), np.zeros(n, dtype=bool))), none
     if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
         return None
     nums = a.astype("float64")
@@ -251,10 +270,30 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> pd.Series | No
         return None
     fine = np.zeros(n, dtype=bool)    # no cell missing
     if col.kind == m.MONEY:
-        return pd.Series(pd.arrays.IntegerArray(cents_array(nums).astype("int64"), fine))
+        return pd.Series(pd.arrays.IntegerArray(cents_array(nums).astype("int64"), fine)), none
     if col.kind == m.INT:
-        return pd.Series(pd.arrays.IntegerArray(nums.astype("int64"), fine))
-    return pd.Series(pd.arrays.FloatingArray(nums, fine))
+        return pd.Series(pd.arrays.IntegerArray(nums.astype("int64"), fine)), none
+    return pd.Series(pd.arrays.FloatingArray(nums, fine)), none
+
+
+def _text_column(a: np.ndarray) -> pd.Series | None:
+    """A text column whose every cell is text, none of it blank, stripped in one pass,
+    exactly as `_column` would read it; None for any other (str.strip refuses a cell that
+    is not text, as pandas would infer). Tried before pandas infers the column's type:
+    this pass tells it, and a column's first pass over its cells is its dearest."""
+    try:
+        stripped = _stripped(a)
+    except TypeError:                  # a cell not text (None, a number)
+        return None
+    if not stripped.astype(bool).all():   # a cell of white space only: blank
+        return None
+    return pd.Series(stripped, dtype=object, copy=False)
+
+
+def _stripped(strings: np.ndarray) -> np.ndarray:
+    """Every string stripped: str.strip mapped at C speed over the array's list (iterating
+    an object array itself costs twice as much). TypeError for a cell that is not text."""
+    return np.fromiter(map(str.strip, strings.tolist()), dtype=object, count=len(strings))
 
 
 def _in_bounds(nums: np.ndarray, col: m.Column) -> np.ndarray:
@@ -284,10 +323,13 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
     also say what is wrong."""
     a = _objects(values)
     n = len(a)
+    text = _text_column(a) if n and col.kind == m.TEXT else None
+    if text is not None:              # the commonest column: every cell text
+        return text, {}, np.zeros(n, dtype=bool)
     inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
     whole = _whole_column(a, inferred, col)
-    if whole is not None:             # the commonest column: every cell of the kind, none blank
-        return whole, {}, np.zeros(n, dtype=bool)
+    if whole is not None:             # every cell of the kind (or blank), none out of range
+        return whole[0], {}, whole[1]
     if inferred in _NO_MISSING:       # one type throughout and no None: no blank cell to look for
         blank, rest, present = np.zeros(n, dtype=bool), np.arange(n), a
     else:
@@ -339,40 +381,46 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
             number[number] = np.fromiter((v == v for v in a[odd[number]]), dtype=bool, count=int(number.sum()))
             numbers, odd = odd[number], odd[~number]
         if col.kind == m.TEXT:
-            stripped = _strip_all(a if whole else a[text])
-            empty = stripped == ""
-            if empty.any():
+            stripped = _stripped(a if whole else a[text])
+            if not stripped.astype(bool).all():            # white space only: blank
+                empty = stripped == ""
                 blank[text[empty]] = True
                 text, stripped = text[~empty], stripped[~empty]
             if len(text) == n:
                 out = stripped                             # every cell text: nothing to fill
             else:
-                out = np.full(n, default, dtype=object)
+                out = _filled(n, default)
                 out[text] = stripped
                 if len(numbers):
                     out[numbers] = [_text(v, col) for v in a[numbers]]
         else:
-            # A handful of distinct choices: each distinct text stripped and looked up once.
+            # A handful of distinct choices: each distinct text stripped and looked up once,
+            # then each cell's in a dict (cheaper than factorizing the column, which compares
+            # every cell with its code's text as well).
             lookup = {c.lower(): c for c in col.choices}
-            codes, distinct = pd.factorize(a if whole else a[text])
-            stripped = [t.strip() for t in distinct]
-            mapped = np.empty(len(distinct), dtype=object)
-            mapped[:] = [lookup.get(t.lower()) for t in stripped]
-            is_known = np.array([v is not None for v in mapped], dtype=bool)
-            empty = np.array([t == "" for t in stripped], dtype=bool)[codes]
-            if empty.any():
+            cells = (a if whole else a[text]).tolist()
+            choice, empties = {}, set()
+            for t in set(cells):
+                stripped = t.strip()
+                choice[t] = lookup.get(stripped.lower())
+                if stripped == "":
+                    empties.add(t)
+            mapped = np.fromiter(map(choice.__getitem__, cells), dtype=object, count=len(cells))
+            empty = np.zeros(len(cells), dtype=bool)
+            if empties:
+                empty = np.fromiter(map(empties.__contains__, cells), dtype=bool, count=len(cells))
                 blank[text[empty]] = True
-            if whole and is_known.all():
-                out = mapped[codes]                        # every cell a choice: nothing to fill
+            if whole and None not in choice.values():
+                out = mapped                               # every cell a choice: nothing to fill
             else:
-                known = is_known[codes]
-                out = np.full(n, default, dtype=object)
-                out[text[known]] = mapped[codes[known]]
+                known = mapped != None  # noqa: E711 (elementwise: a choice, or None)
+                out = _filled(n, default)
+                out[text[known]] = mapped[known]
                 odd = np.concatenate([odd, text[~known & ~empty]])
         for i in odd:
             v = slow(i)
             out[i] = default if v is None else v
-        return pd.Series(out, dtype=object), bad, blank
+        return pd.Series(out, dtype=object, copy=False), bad, blank   # (a new array)
 
     if col.kind == m.DATE:
         stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -399,7 +447,7 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
             v = slow(i)
             if v is not None and v is not pd.NaT and int(i) not in bad:
                 stamps[i] = np.datetime64(pd.Timestamp(v).to_datetime64(), "ns")
-        return pd.Series(stamps), bad, blank
+        return pd.Series(stamps, copy=False), bad, blank   # (a new array)
 
     # Numeric kinds: floats and ints (not bools), and Decimals (currency-formatted cells
     # through pywin32), each kind in one vectorised pass.

@@ -39,15 +39,20 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
         # Text arrives stripped (conversion.py); keys match regardless of case. The key
         # columns as one integer per row (equal integers, equal keys), so that the common
         # case, no duplicate, costs a few hashes per distinct value.
+        # (Renumbered between columns to keep the products small; the first column's
+        # codes are small already, and after the last only equality counts.)
         key = np.zeros(len(df), dtype=np.int64)
-        for k in table.key:
+        for j, k in enumerate(table.key):
             codes = _equal_codes(df[k])
-            key = pd.factorize(key * (int(codes.max(initial=0)) + 2) + codes + 1)[0].astype(np.int64)
-        dup = pd.Series(key, index=df.index).duplicated(keep="first")
+            key = key * (int(codes.max(initial=0)) + 2) + codes + 1
+            if 0 < j < len(table.key) - 1:
+                key = pd.factorize(key)[0].astype(np.int64)
         if table is m.CLAIMS:
             void = _per_distinct_text(df["frequency"], lambda v: v == "8", bool).to_numpy()
             dup = pd.Series(key[~void], index=df.index[~void]).duplicated(keep="first").reindex(
                 df.index, fill_value=False)
+        else:
+            dup = pd.Series(key, index=df.index).duplicated(keep="first")
         if not dup.any():
             continue
         keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
@@ -60,22 +65,34 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
     return errors
 
 
-def _upper(values: pd.Series) -> pd.Series:
-    """`conversion.upper(values)`, upper-casing each distinct text once."""
+def _distinct_upper(values: pd.Series) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """A text column as the codes of its distinct texts, those texts upper-cased (each
+    upper-cased once, not once a row), and whether they were upper case already (then
+    still distinct); None for a column not all text."""
     a = values.to_numpy(dtype=object)
     if not (len(a) and pd.api.types.infer_dtype(a, skipna=False) == "string"):
-        return upper(values)
+        return None
     codes, distinct = pd.factorize(a)
+    texts = distinct.tolist()      # (str.upper maps over a list faster than over the array)
+    uppers = list(map(str.upper, texts))
+    if uppers == texts:            # upper case already (claim IDs, CPT codes)
+        return codes, distinct, True
     keys = np.empty(len(distinct), dtype=object)
-    keys[:] = list(map(str.upper, distinct))
-    return pd.Series(keys[codes], index=values.index, dtype=object)
+    keys[:] = uppers
+    return codes, keys, False
 
 
 def _equal_codes(values: pd.Series) -> np.ndarray:
     """One integer per row, equal exactly where the key column `duplicate_keys` compares
-    is equal: text upper-cased (`upper`), other values as they are, blanks equal."""
+    is equal: text upper-cased (`upper`), other values as they are, blanks equal. For a
+    text column, the distinct texts' upper cases are factorized, not every row's: the
+    same codes (numbered by first appearance either way), at the cost of the distinct."""
     if values.dtype == object:
-        return pd.factorize(_upper(values).to_numpy(dtype=object))[0]
+        split = _distinct_upper(values)
+        if split is None:
+            return pd.factorize(upper(values).to_numpy(dtype=object))[0]
+        codes, keys, already = split
+        return codes if already else pd.factorize(keys)[0][codes]
     return pd.factorize(values)[0]
 
 
@@ -87,10 +104,18 @@ def unknown_payors(frames: Frames, settings: m.Settings) -> list[DataError]:
         df = frames[table.name]
         if df.empty:
             continue
-        payor = _upper(df["payor"])
-        bad = ~payor.isin(known)
-        if table is m.FEE_SCHEDULE:
-            bad &= payor != settings.medicare_payor.upper()
+        split = _distinct_upper(df["payor"])
+        if split is None:
+            payor = upper(df["payor"])
+            bad = ~payor.isin(known)
+            if table is m.FEE_SCHEDULE:
+                bad &= payor != settings.medicare_payor.upper()
+        else:   # each distinct payor looked up once
+            codes, keys, _ = split
+            unknown = ~pd.Series(keys, dtype=object).isin(known).to_numpy()
+            if table is m.FEE_SCHEDULE:
+                unknown &= keys != settings.medicare_payor.upper()
+            bad = pd.Series(unknown[codes], index=df.index)
         for i in df.index[bad]:
             errors.append(_err(table, df.at[i, ROW], "payor", df.at[i, "payor"],
                                "payor has no row in Contracts",

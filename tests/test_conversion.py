@@ -145,3 +145,101 @@ def test_dates_keep_the_day_as_written():
     assert blank.tolist() == [False] * 5 + [True, True] + [False] * 4
     one_zone = [dt.datetime(2025, 3, 4, 23, 30, tzinfo=est)] * 3        # one time zone throughout
     assert [str(v.date()) for v in _column(one_zone, m.CLAIMS.column("filed_date"))[0]] == ["2025-03-04"] * 3
+
+
+# --- the whole-column fast paths, pinned against each cell read on its own -----------------
+
+# Every character str.strip takes for white space (Unicode's White_Space and the four
+# information separators \x1c-\x1f), and two it keeps (a zero-width space, NUL).
+_SPACES = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", " ", "\x85", "\xa0",
+           "\u1680", "\u2000", "\u2003", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+_KEPT = ["\u200b", "\x00"]
+
+
+def _cells_read_one_by_one(cells, col):
+    """What each cell reads as on its own: (value, error message or None, blank), by the
+    per-cell rules (`is_blank`, the column's converter), as `_column` documents them: a
+    NaN is an error, a blank takes the column's default, so does a bad cell."""
+    from payorxl.codec import is_blank
+    from payorxl.conversion import CONVERTERS, _Bad
+    fill = ("" if col.default is None else col.default) if col.kind in (m.TEXT, m.CHOICE) else col.default
+    out = []
+    for v in cells:
+        if isinstance(v, float) and v != v:
+            out.append((fill, f"{col.name} is NaN (not a number), not a value", False))
+        elif is_blank(v):
+            out.append((fill, None, True))
+        else:
+            try:
+                out.append((CONVERTERS[col.kind](v, col), None, False))
+            except _Bad as b:
+                out.append((fill, b.message, False))
+    return out
+
+
+def _as_read(cells, col):
+    from payorxl.conversion import _column
+    values, bad, blank = _column(cells, col)
+    got = [None if v is pd.NaT or v is pd.NA else v for v in values.tolist()]
+    return list(zip(got, [bad[i].message if i in bad else None for i in range(len(cells))], blank.tolist()))
+
+
+def _expected(cells, col):
+    return [(None if v is pd.NaT else v, e, b) for v, e, b in _cells_read_one_by_one(cells, col)]
+
+
+def test_text_columns_strip_exactly_what_str_strip_strips():
+    """A text column is stripped a whole column at a time; each cell reads as str.strip
+    reads it: every Unicode space at either end goes, inner ones and the characters strip
+    keeps stay, a cell of spaces only is blank (and a required one an error)."""
+    assert all(c.strip() == "" for c in _SPACES) and all(c.strip() == c for c in _KEPT)
+    words = ["A1", "a b", "x\x00y", "\x00", "Ünïcödé", "99213"]
+    cells = [w for w in words]
+    cells += [s + w for s in _SPACES for w in words[:2]] + [w + s for s in _SPACES for w in words[:2]]
+    cells += [k + "A" + k for k in _KEPT] + [s * 3 for s in _SPACES[:3]]
+    col = m.CLAIMS.column("payor_claim_no")
+    assert [v for v, _, _ in _as_read(cells, col)] == [c.strip() for c in cells]   # str.strip per cell
+    assert _as_read(cells, col) == _expected(cells, col)
+    blank = [b for _, _, b in _as_read(cells, col)]
+    assert blank == [c.strip() == "" for c in cells] and any(blank)
+    # every cell text, none blank (the one-pass path), and the same with blanks among them
+    no_blank = [c for c in cells if c.strip()]
+    assert _as_read(no_blank, col) == _expected(no_blank, col)
+    assert [v for v, _, _ in _as_read(no_blank, col)] == [c.strip() for c in no_blank]
+    with_none = [None, *no_blank[:10], None, "", "\u3000", *no_blank[10:], None]
+    assert _as_read(with_none, col) == _expected(with_none, col)
+    c = typed_frame(m.CLAIMS, [claim(**{"Claim ID": "\u2003C1\xa0"}), claim(**{"Claim ID": "\x1c \u3000"})])
+    assert c.frame["claim_id"].tolist() == ["C1"]
+    assert [e.message for e in c.errors] == ["Claim ID is required and blank"]
+
+
+def test_choice_columns_read_each_cell_as_on_its_own():
+    """A choice column (each distinct text looked up once) reads every cell as `_choice`
+    does: any case, any Unicode space at either end; a cell of spaces only is blank, any
+    other text an error; the same whether every cell is text or some are not."""
+    col = m.CLAIMS.column("claim_type")
+    texts = ["Primary", "primary", " SECONDARY\xa0", "\u2003Primary", "Tertiary", "", "\u3000",
+             "Primary\x00", "prim ary", "Secondary"]
+    # distinct str objects for equal texts, as Excel sends them
+    cells = ["".join(list(texts[i % len(texts)])) for i in range(200)]
+    assert _as_read(cells, col) == _expected(cells, col)
+    known = [t for t in cells if t.strip().lower() in {c.lower() for c in col.choices}]
+    assert _as_read(known, col) == _expected(known, col)
+    assert [v for v, _, _ in _as_read(known, col)] == [
+        next(c for c in col.choices if c.lower() == t.strip().lower()) for t in known]
+    mixed = [None, *known[:5], 3.0, True, None, *texts]
+    assert _as_read(mixed, col) == _expected(mixed, col)
+
+
+def test_date_columns_with_blanks_read_each_cell_as_on_its_own():
+    """A date column of dates and None (read in one pass) and with anything else among
+    them (NaT, NaN, a year out of range, text: read the general way) reads every cell as
+    `_date` does."""
+    col = m.CLAIMS.column("filed_date")
+    days = [dt.datetime(2025, 3, 4, 23, 59), dt.date(2024, 2, 29), pd.Timestamp("2025-01-01 23:59:59"),
+            dt.datetime(2025, 3, 5, 0, 30, tzinfo=dt.timezone.utc), dt.datetime(1954, 12, 31)]
+    for cells in (days, [None, *days, None, None], [None] * 4, [*days, pd.NaT, None],
+                  [*days, float("nan")], [*days, None, dt.datetime(1, 1, 1)], [*days, "03/14/2026", None]):
+        assert _as_read(cells, col) == _expected(cells, col), cells
+    required = typed_frame(m.CLAIMS, [claim(), claim(**{"Date of Service": None})])
+    assert [e.message for e in required.errors] == ["Date of Service is required and blank"]

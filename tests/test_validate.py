@@ -97,3 +97,30 @@ def test_payment_for_a_claim_not_in_claims_is_a_warning():
 def test_empty_workbook_has_no_errors():
     f, errors = validate(frames(contracts=[]), S)
     assert errors == [] and all(df.empty for df in f.values())
+
+
+def test_key_codes_are_equal_exactly_where_the_upper_cased_keys_are():
+    """duplicate_keys compares a text key by its distinct texts' upper case (and skips that
+    when they are upper case already): its codes must be equal exactly where str.upper of
+    the two cells is, whatever the case, including letters whose upper case is longer
+    ("ß" is "SS") and texts with no letters at all."""
+    import itertools
+
+    import pandas as pd
+
+    from payorxl.validate import _equal_codes
+    for texts in (["A-1", "B-2", "A-1", "99213", "C-3", "99213"],              # upper case already
+                  ["a-1", "A-1", "straße", "STRASSE", "Straße", "ǆ", "Ǆ", "ǅ", "x", "99213", "99213"]):
+        codes = _equal_codes(pd.Series(texts, dtype=object))
+        for i, j in itertools.combinations(range(len(texts)), 2):
+            assert (codes[i] == codes[j]) == (texts[i].upper() == texts[j].upper()), (texts[i], texts[j])
+    f, errors = validate(frames([claim("straße"), claim("B"), claim("STRASSE"), claim("b")]), S)
+    assert sorted((e.ref.row, e.message[-14:]) for e in errors) == [(4, "already on row 2"[-14:]),
+                                                                   (5, "already on row 3"[-14:])]
+
+
+def test_unknown_payors_compare_each_distinct_payor_case_blind():
+    rows = [claim("A", payor="AETNA"), claim("B", payor="Cigna"), claim("C", payor=" aetna"), claim("D")]
+    f, errors = validate(frames(rows), S)
+    assert [(e.ref.row, e.message) for e in errors] == [(3, "payor has no row in Contracts")]
+    assert list(f["Claims"]["claim_id"]) == ["A", "C", "D"]

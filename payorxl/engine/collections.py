@@ -146,9 +146,14 @@ def net_collection_rate(claims: pd.DataFrame, lines: pd.DataFrame, by: str | Non
     })[adjudicated]
     if by is None:
         return _rate(frame["payments"].sum(), frame["charges"].sum() - frame["contractual_adj"].sum())
-    frame[by] = pd.Series(str_values(claims[by])[adjudicated], index=frame.index, dtype=object)
-    out = frame.groupby(by)[["payments", "charges", "contractual_adj"]].sum().astype("int64").reset_index()
-    out[by] = out[by].astype(object)
+    # summed on integer codes of the groups (sorted, as groupby sorts them; a blank one left out)
+    group, names = pd.factorize(str_values(claims[by])[adjudicated], sort=True)
+    kept = group >= 0
+    out = pd.DataFrame({by: pd.Series(np.asarray(names, dtype=object), dtype=object)})
+    for c in ("payments", "charges", "contractual_adj"):
+        sums = np.zeros(len(names), dtype="int64")
+        np.add.at(sums, group[kept], frame[c].to_numpy(dtype="int64")[kept])
+        out[c] = sums
     net = (out["charges"] - out["contractual_adj"]).astype("float64")
     out["net_collection_rate"] = out["payments"] / net.where(net != 0)
     return out.sort_values(["charges", by], ascending=[False, True], kind="stable").reset_index(drop=True)

@@ -56,10 +56,16 @@ def _joint_codes(wanted: list[_Keys], listed: list[pd.Series]) -> tuple[np.ndarr
     not its rows: the same keys as matching the rows, for a few dozen values."""
     n, f = len(wanted[0].codes), len(listed[0]) if listed else 0
     key = np.zeros(n + f, dtype=np.int64)
+    top = 0                                                        # the largest key so far
     for w, fee_keys in zip(wanted, listed):
         distinct, fee_codes = match_codes(w.distinct, fee_keys)
         codes = np.concatenate([distinct[w.codes], fee_codes])    # code −1 (blank) takes the "" at the end
-        key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
+        width = int(codes.max(initial=0)) + 1
+        if top >= (2 ** 62) // width:     # the next product could overflow: renumber the keys first
+            key = pd.factorize(key)[0].astype(np.int64)
+            top = int(key.max(initial=0))
+        key = key * width + codes
+        top = top * width + width - 1
     return key[:n], key[n:]
 
 
@@ -81,10 +87,18 @@ def _rate_lookup(wanted: list, listed: list[pd.Series], dos: pd.Series, fee_sche
     when = dos.to_numpy(dtype="datetime64[ns]").view(np.int64)
     found = np.full(n, -1, dtype=np.int64)           # the fee row each line takes
     usable = start != nat                            # no Effective From: in effect on no date
-    order = np.argsort(want_key, kind="stable")
-    sorted_keys = want_key[order]
-    for k in np.unique(fee_key[usable]):
-        lo, hi = np.searchsorted(sorted_keys, [k, k + 1])
+    listed_keys = np.unique(fee_key[usable])
+    # Each line's key as its position among the listed keys (len(listed_keys) for none), so
+    # that the lines are grouped by a stable sort of small integers (a radix sort).
+    at = np.searchsorted(listed_keys, want_key)
+    hit = at < len(listed_keys)
+    hit[hit] = listed_keys[at[hit]] == want_key[hit]
+    at[~hit] = len(listed_keys)
+    at = at.astype(np.int16 if len(listed_keys) < 2 ** 15 - 1 else np.int64)
+    order = np.argsort(at, kind="stable")
+    bounds = np.searchsorted(at[order], np.arange(len(listed_keys) + 1))
+    for j, k in enumerate(listed_keys):
+        lo, hi = bounds[j], bounds[j + 1]
         if lo == hi:
             continue
         rows = np.flatnonzero(usable & (fee_key == k))
