@@ -384,6 +384,15 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     denied = lines["denial_open"].astype(bool) & terms["has_contract"]
     if "denial_action" in lines:       # routed to an appeal (or appealed: the practice chose to)
         denied &= lines["denial_action"] == rules.APPEAL
+    rows = denied.to_numpy(dtype=bool)
+    if not rows.all() and claims.index.is_unique:
+        # Worked out on the lines it concerns (a tenth of them, typically); the others blank.
+        sub = appeal_deadlines(claims.loc[rows, ["claim_id", "line"]], contracts,
+                               lines.loc[rows, ["denial_open", "denial_date"]], appeals, settings, terms.loc[rows],
+                               None if appeal_dates is None else appeal_dates[rows])
+        out = sub.reindex(claims.index)
+        out["appeal_status"] = out["appeal_status"].fillna("").astype(object)
+        return out
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
     appeal_date = (first_appeal_dates(claims, appeals, denied) if appeal_dates is None

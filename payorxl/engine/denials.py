@@ -283,26 +283,31 @@ def final_denial_writeoff(claims: pd.DataFrame, lines: pd.DataFrame,
     writeoff_reason: "Appeal upheld", "Appeal missed", "Resubmission missed", "Routed to
     write-off" or "".
     """
-    n = len(claims)
-    action = (lines["denial_action"].astype(str).to_numpy() if "denial_action" in lines
-              else np.full(n, rules.APPEAL, dtype=object))
-    status = str_values(appeal_status)
-    resubmit = str_values(resubmit_status) if resubmit_status is not None else np.full(n, "", dtype=object)
+    # (worked out on the lines that stand denied, the only ones written off)
+    at = np.flatnonzero(lines["denial_open"].astype(bool).to_numpy())
+    action = (lines["denial_action"].to_numpy(dtype=object)[at].astype(str) if "denial_action" in lines
+              else np.full(len(at), rules.APPEAL, dtype=object))
+    status = str_values(appeal_status)[at]
+    resubmit = (str_values(resubmit_status)[at] if resubmit_status is not None
+                else np.full(len(at), "", dtype=object))
     appeal = action == rules.APPEAL
     lost = appeal & (status == LOST)
     missed = appeal & (status == MISSED)
     resubmit_missed = np.isin(action, rules.RESUBMIT_ACTIONS) & (resubmit == MISSED)
     routed_off = action == rules.WRITE_OFF
-    denied = lines["denial_open"].astype(bool).to_numpy()
-    open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()
-                    - lines["paid"].to_numpy() - lines["contractual_adj"].to_numpy()
-                    - lines["patient_share"].to_numpy()).clip(min=0)
-    amount = np.minimum(lines["denied_amount"].to_numpy().clip(min=0), open_balance)
-    final = denied & (lost | missed | resubmit_missed | routed_off)
-    reason = np.select([final & lost, final & missed, final & resubmit_missed, final & routed_off],
-                       ["Appeal upheld", "Appeal missed", "Resubmission missed", "Routed to write-off"], "")
-    return pd.DataFrame({"written_off": np.where(final, amount, 0).astype("int64"),
-                         "writeoff_reason": reason.astype(object)}, index=claims.index)
+    open_balance = (claims["charge"].fillna(0).astype("int64").to_numpy()[at]
+                    - lines["paid"].to_numpy()[at] - lines["contractual_adj"].to_numpy()[at]
+                    - lines["patient_share"].to_numpy()[at]).clip(min=0)
+    amount = np.minimum(lines["denied_amount"].to_numpy()[at].clip(min=0), open_balance)
+    final = lost | missed | resubmit_missed | routed_off
+    written = np.zeros(len(claims), dtype="int64")
+    written[at] = np.where(final, amount, 0)
+    reason = np.empty(len(claims), dtype=object)
+    reason.fill("")
+    reason[at] = np.select([final & lost, final & missed, final & resubmit_missed, final & routed_off],
+                           ["Appeal upheld", "Appeal missed", "Resubmission missed", "Routed to write-off"],
+                           "").astype(object)
+    return pd.DataFrame({"written_off": written, "writeoff_reason": reason}, index=claims.index)
 
 
 def final_denial_writeoff_rate(claims: pd.DataFrame, lines: pd.DataFrame,
