@@ -121,8 +121,11 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.
-    out["underpayment_deadline"] = deadlines.dispute_deadline(claims, contracts, out["last_remit_date"],
-                                                              terms).where(out["underpaid"])
+    # (worked out on the underpaid lines alone)
+    under = out["underpaid"].to_numpy(dtype=bool)
+    out["underpayment_deadline"] = deadlines.dispute_deadline(
+        claims.loc[under, ["payor"]], contracts, out["last_remit_date"][under], terms.loc[under]
+    ).reindex(out.index).astype("datetime64[ns]")
     out["underpayment_days_left"] = ((out["underpayment_deadline"] - settings.as_of).dt.days).astype("Int64")
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
     out = pd.concat([out, _follow_up(claims, out["underpaid"], frames.get("Underpayments"))], axis=1)

@@ -458,6 +458,14 @@ def denial_actions(claims: pd.DataFrame, lines: pd.DataFrame, resubmit_by: pd.Se
     as_of = _as_of(settings)
     action = lines["denial_action"] if "denial_action" in lines else pd.Series("", index=claims.index)
     routed = action.isin(rules.RESUBMIT_ACTIONS) & lines["denial_open"].astype(bool)
+    rows = routed.to_numpy(dtype=bool)
+    if not rows.all() and claims.index.is_unique:
+        # Worked out on the lines routed to a resubmission (a few); the others blank.
+        wanted = [c for c in ("denial_open", "denial_date", "denial_action") if c in lines]
+        sub = denial_actions(claims.loc[rows, ["filed_date"]], lines.loc[rows, wanted], resubmit_by[rows], settings)
+        out = sub.reindex(claims.index)
+        out["resubmit_status"] = out["resubmit_status"].fillna("").astype(object)
+        return out
     deadline = resubmit_by.where(routed)
     days_left = days_between(deadline, as_of)
     resubmitted = (claims["filed_date"] > lines["denial_date"]).fillna(False)
