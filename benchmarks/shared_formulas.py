@@ -22,9 +22,10 @@ What it cannot show: whether Excel accepts shared formulas that hold structured 
 cross-sheet references (its own writer never shares such formulas; MS-XLSB's
 SharedParsedFormula may not contain 3-D references). That needs desktop Excel.
 
-Usage: python benchmarks/shared_formulas.py BOOK [BOOK ...] [--check]
-(e.g. the uno_bench workbooks, benchmarks/data/practice-2k-uno-*.xlsx)
-Writes benchmarks/results/shared-formulas.md.
+Usage: python benchmarks/shared_formulas.py BOOK [BOOK ...] [--check] [--keep DIR]
+(e.g. the uno_bench workbooks, benchmarks/data/practice-2k-uno-*.xlsx); --keep writes the
+shared copies to DIR, to open in Excel (docs/excel.md, checklist step 23); --no-measure
+only writes them. Writes benchmarks/results/shared-formulas.md.
 """
 from __future__ import annotations
 
@@ -128,17 +129,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("books", nargs="+", type=Path)
     ap.add_argument("--check", action="store_true", help="recalculate the copies and compare every value")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="write the shared copies here")
+    ap.add_argument("--no-measure", action="store_true", help="only write the copies (with --keep)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="payorxl-shared-") as tmp:
         for book in args.books:
-            copy = Path(tmp) / f"shared-{book.name}"
+            where = args.keep or Path(tmp)
+            where.mkdir(parents=True, exist_ok=True)
+            copy = where / f"shared-{book.name}"
             before, after, cells = share(book, copy)
-            print(f"{book.name}: Claims part {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB, {cells:,} cells shared")
+            print(f"{book.name}: Claims part {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB, {cells:,} cells shared"
+                  f"{f' ({copy})' if args.keep else ''}")
+            if args.no_measure:
+                continue
             plain, shared = open_cost(book), open_cost(copy)
             check = same_values(copy, book) if args.check else None
             rows.append((book.name, before, after, plain, shared, check))
             print(f"  open: {plain} -> {shared}; check {check}")
+    if not rows:
+        return
     lines = ["| workbook | Claims part (MB) | soffice max RSS (GB) | soffice CPU (s) | wall (s) | "
              "calculated cells equal after a full recalculation |",
              "|---|---:|---:|---:|---:|---|"]

@@ -347,7 +347,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     all_claims = frames["Claims"]
     roles = claim_roles(all_claims)
     is_line = (roles["role"] == LINE).to_numpy()
-    frames = {**frames, "Claims": all_claims[is_line].assign(
+    line_rows = all_claims if is_line.all() else all_claims[is_line]     # (every row a line: no copy)
+    frames = {**frames, "Claims": line_rows.assign(
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     lines = per_line(frames, settings).drop(columns="next_payer_seq")

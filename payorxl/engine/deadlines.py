@@ -204,6 +204,32 @@ def _deadline_status(deadline: pd.Series, days_left: pd.Series, as_of, due_soon_
     return choose(conditions, ["", on_time, late, MISSED, DUE_SOON], OPEN, deadline.index)
 
 
+def _spread_rows(sub: pd.DataFrame, rows: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """A frame worked out on the lines of `rows` (a mask) as one of every line (`index`),
+    each column blank elsewhere as it would be: "" for text, NaT for a date, <NA> for Int64."""
+    out: dict[str, pd.Series] = {}
+    for c in sub.columns:
+        values = sub[c]
+        if values.dtype == object:
+            text = np.empty(len(rows), dtype=object)
+            text.fill("")
+            text[rows] = values.to_numpy()
+            column = pd.Series(text, index=index, dtype=object)    # object, not inferred as str
+        elif values.dtype == "datetime64[ns]":
+            stamps = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
+            stamps[rows] = values.to_numpy()
+            column = pd.Series(stamps, index=index)
+        elif isinstance(values.dtype, pd.Int64Dtype):
+            data, missing = np.zeros(len(rows), dtype="int64"), np.ones(len(rows), dtype=bool)
+            data[rows] = values.to_numpy(dtype="int64", na_value=0)
+            missing[rows] = values.isna().to_numpy()
+            column = pd.Series(pd.arrays.IntegerArray(data, missing), index=index)
+        else:
+            raise TypeError(f"{c}: no blank for {values.dtype}")
+        out[c] = column
+    return pd.DataFrame(out, index=index)
+
+
 def _as_of(settings: m.Settings) -> pd.Timestamp:
     return pd.Timestamp(settings.as_of).normalize()
 
@@ -387,12 +413,11 @@ def appeal_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Da
     rows = denied.to_numpy(dtype=bool)
     if not rows.all() and claims.index.is_unique:
         # Worked out on the lines it concerns (a tenth of them, typically); the others blank.
+        wanted = ["appeal_days", "mailing_days", "appeal_levels", "next_level_days", "payor_type", "has_contract"]
         sub = appeal_deadlines(claims.loc[rows, ["claim_id", "line"]], contracts,
-                               lines.loc[rows, ["denial_open", "denial_date"]], appeals, settings, terms.loc[rows],
-                               None if appeal_dates is None else appeal_dates[rows])
-        out = sub.reindex(claims.index)
-        out["appeal_status"] = out["appeal_status"].fillna("").astype(object)
-        return out
+                               lines.loc[rows, ["denial_open", "denial_date"]], appeals, settings,
+                               terms.loc[rows, wanted], None if appeal_dates is None else appeal_dates[rows])
+        return _spread_rows(sub, rows, claims.index)
     window = terms["appeal_days"] + terms["mailing_days"]
     deadline = add_days(lines["denial_date"], window).where(denied)
     appeal_date = (first_appeal_dates(claims, appeals, denied) if appeal_dates is None
@@ -463,9 +488,7 @@ def denial_actions(claims: pd.DataFrame, lines: pd.DataFrame, resubmit_by: pd.Se
         # Worked out on the lines routed to a resubmission (a few); the others blank.
         wanted = [c for c in ("denial_open", "denial_date", "denial_action") if c in lines]
         sub = denial_actions(claims.loc[rows, ["filed_date"]], lines.loc[rows, wanted], resubmit_by[rows], settings)
-        out = sub.reindex(claims.index)
-        out["resubmit_status"] = out["resubmit_status"].fillna("").astype(object)
-        return out
+        return _spread_rows(sub, rows, claims.index)
     deadline = resubmit_by.where(routed)
     days_left = days_between(deadline, as_of)
     resubmitted = (claims["filed_date"] > lines["denial_date"]).fillna(False)
