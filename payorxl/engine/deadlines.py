@@ -541,10 +541,8 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     """Per claim line (index = claims.index): level (the highest Level appealed, a blank
     level being 1; 0 when none), its outcome and decided (its Decision Date, else its
     Appeal Date). rows: a mask of the lines wanted; the others as with no appeal."""
-    out = pd.DataFrame({"level": np.zeros(len(claims), dtype="int64"),
-                        "outcome": np.full(len(claims), "", dtype=object),
-                        "decided": np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")},
-                       index=claims.index)
+    out = pd.DataFrame({"level": 0, "outcome": "", "decided": pd.Series(pd.NaT, index=claims.index,
+                                                                      dtype="datetime64[ns]")}, index=claims.index)
     if appeals is None or appeals.empty or claims.empty:
         return out
     wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)

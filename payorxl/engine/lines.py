@@ -209,9 +209,8 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     np.minimum.at(first_claim, found[has], np.flatnonzero(has))   # the first row wins
     first_claim[first_claim == len(claims)] = -1                  # [-1]: the rows of no line
     claim_of = first_claim[group]
-    matched = claim_of >= 0
-    own = own_payer_seqs(claims)
-    is_own = np.where(matched, own[claim_of], 1) == seq
+    # (a payment of no line, claim_of -1, takes the appended default: payer 1, no next payer)
+    is_own = np.append(own_payer_seqs(claims), 1)[claim_of] == seq
     reversal = status == REVERSAL_STATUS
     n_remits = np.bincount(group, minlength=n_groups)
     reversals = total(reversal.astype("int64"))
@@ -224,8 +223,7 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     latest = most(adjudication)[group]
     forwarded_row = (adjudication != nat) & (adjudication == latest) & np.isin(status, rules.FORWARDED)
     forwarded = total(forwarded_row.astype("int64")) > 0
-    line_claim = first_claim[:n_groups]
-    next_seq = (np.where(line_claim >= 0, claims["next_payer_seq"].to_numpy(dtype="int64")[line_claim], 0)
+    next_seq = (np.append(claims["next_payer_seq"].fillna(0).to_numpy(dtype="int64"), 0)[first_claim[:n_groups]]
                 if "next_payer_seq" in claims else np.zeros(n_groups, dtype="int64"))
     waiting = forwarded | (next_seq > last_seq)
     patient_share = np.where(waiting, 0, total(np.where(last, money["patient_resp"], 0)))
@@ -261,8 +259,11 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
 
     line_denied = spread(has_denial, False, bool)
 
-    def spread_text(values) -> pd.Series:     # text of the latest denial row: "" where none
-        picked = np.append(texts(values)[last_row], "")         # [-1]: ""
+    def spread_text(values) -> pd.Series:     # the latest denial row's value: "" where none
+        cells = values.to_numpy(dtype=object)
+        if not (len(cells) and pd.api.types.infer_dtype(cells, skipna=False) == "string"):
+            cells = np.where(pd.isna(cells), "", cells)        # a blank is "", other values as they are
+        picked = np.append(cells[last_row], "")                # [-1]: ""
         return pd.Series(picked[np.where(line_denied, at, -1)], index=out.index, dtype=object)
 
     for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"):

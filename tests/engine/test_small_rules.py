@@ -188,3 +188,29 @@ def test_expected_allowed_is_the_lesser_of_the_fee_and_the_charge():
                 [dict(paid("L", D(2026, 3, 2), 10), Allowed=10, **{"Contractual Adj": 0})], fee)
     assert r.lines["expected_allowed"].tolist() == [1000, 8000]
     assert r.lines["variance"].tolist()[0] == 0 and not r.lines["underpaid"].any()
+
+
+def test_payments_before_any_claim_line_give_no_lines_and_no_error():
+    """A remittance imported into a workbook with no Claims rows yet (or whose only claim
+    is voided, frequency 8, with the payer's reversal): nothing is counted, nothing fails."""
+    r = results([], [paid("A", D(2026, 2, 1), 50)])
+    assert len(r.lines) == 0 and r.kpis["ar_total"].value == 0
+    void = dict(claim("A", D(2026, 1, 5)), Frequency="8")
+    r = results([void], [paid("A", D(2026, 2, 1), 0, status="22")])
+    assert len(r.lines) == 0 and r.claim_rows["role"].tolist() == ["Void"]
+
+
+def test_a_denial_of_a_frame_not_from_conversion_keeps_its_values():
+    """line_summary on frames built by hand (not through conversion): a blank next payer
+    (Int64 <NA>) is none, so the $100 denied line is open with nothing owed by the patient;
+    a remark code typed as a number stays that number."""
+    import pandas as pd
+
+    from payorxl.engine.lines import line_summary
+    claims = typed_frame(m.CLAIMS, [claim("A", D(2026, 1, 5))]).frame
+    pay = typed_frame(m.PAYMENTS, [dict(paid("A", D(2026, 2, 1), 0, status="4", denied=100),
+                                        **{"Group Code": "CO", "CARC": "16"})]).frame
+    pay["rarc"] = pd.Series([290], dtype=object)
+    out = line_summary(claims.assign(next_payer_seq=pd.array([pd.NA], dtype="Int64")), pay)
+    assert out[["denial_open", "patient_share", "denied_amount"]].iloc[0].tolist() == [True, 0, 10000]
+    assert out["denial_rarc"].iloc[0] == 290 and out["denial_group"].iloc[0] == "CO"
