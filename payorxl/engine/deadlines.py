@@ -108,9 +108,24 @@ def round_half_up(values) -> pd.Series:
     stored as 2.67499999...) does not turn a half down, which Excel avoids the same way
     by working to 15 significant digits. Returns Int64 (NA stays NA)."""
     values = pd.Series(values, dtype="Float64")
-    cents = values.to_numpy(dtype="float64", na_value=np.nan)
-    rounded = np.sign(cents) * np.floor(np.abs(np.round(cents, 6)) + 0.5)
-    return pd.Series(rounded, index=values.index).astype("Int64")
+    return _int64(_half_up(_floats(values)), values.index)
+
+
+def _floats(values) -> np.ndarray:
+    """Cents (Int64, Float64 or plain) as float64, NaN for <NA>: exact for any amount of
+    cents below 2**53, so arithmetic on them is what the nullable types would do."""
+    return pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _half_up(values: np.ndarray) -> np.ndarray:
+    """`round_half_up` on float64 (NaN for <NA>), kept as float64 whole numbers."""
+    return np.sign(values) * np.floor(np.abs(np.round(values, 6)) + 0.5)
+
+
+def _int64(values: np.ndarray, index) -> pd.Series:
+    """Whole-number floats (NaN for <NA>) as an Int64 Series."""
+    missing = np.isnan(values)
+    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing), index=index)
 
 
 _DAY = 86_400_000_000_000            # nanoseconds
@@ -549,13 +564,8 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     if not wanted.all():
         if wanted.any():
             some = top_appeals(claims.loc[wanted, ["claim_id", "line"]], appeals)   # the key columns alone
-            level = np.zeros(len(claims), dtype="int64")
-            outcome = np.full(len(claims), "", dtype=object)
-            decided = np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")
-            level[wanted] = some["level"].to_numpy(dtype="int64")
-            outcome[wanted] = some["outcome"].to_numpy(dtype=object)
-            decided[wanted] = some["decided"].to_numpy(dtype="datetime64[ns]")
-            return pd.DataFrame({"level": level, "outcome": outcome, "decided": decided}, index=claims.index)
+            return _top_frame(claims.index, wanted, some["level"].to_numpy(dtype="int64"),
+                              some["outcome"].to_numpy(dtype=object), some["decided"].to_numpy(dtype="datetime64[ns]"))
         return out
     claim_key, appeal_key = line_codes(claims, appeals)
     a = pd.DataFrame({"_key": appeal_key, "level": appeals["level"].fillna(1).astype("int64").to_numpy(),
@@ -564,13 +574,19 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     a = a.sort_values("level", kind="stable").drop_duplicates("_key", keep="last").set_index("_key")
     found = a.index.get_indexer(pd.Index(claim_key))
     has = found >= 0
-    level = np.zeros(len(claims), dtype="int64")
-    outcome = np.full(len(claims), "", dtype=object)
-    decided = np.full(len(claims), np.datetime64("NaT"), dtype="datetime64[ns]")
-    level[has] = a["level"].to_numpy(dtype="int64")[found[has]]
-    outcome[has] = a["outcome"].to_numpy(dtype=object)[found[has]]
-    decided[has] = a["decided"].to_numpy(dtype="datetime64[ns]")[found[has]]
-    return pd.DataFrame({"level": level, "outcome": outcome, "decided": decided}, index=claims.index)
+    return _top_frame(claims.index, has, a["level"].to_numpy(dtype="int64")[found[has]],
+                      a["outcome"].to_numpy(dtype=object)[found[has]],
+                      a["decided"].to_numpy(dtype="datetime64[ns]")[found[has]])
+
+
+def _top_frame(index: pd.Index, rows: np.ndarray, level, outcome, decided) -> pd.DataFrame:
+    """`top_appeals`' frame: the given level, outcome and decided on `rows` (a mask), no
+    appeal (0, "", NaT) on the others."""
+    levels = np.zeros(len(index), dtype="int64")
+    outcomes = np.full(len(index), "", dtype=object)
+    dates = np.full(len(index), np.datetime64("NaT"), dtype="datetime64[ns]")
+    levels[rows], outcomes[rows], dates[rows] = level, outcome, decided
+    return pd.DataFrame({"level": levels, "outcome": outcomes, "decided": dates}, index=index)
 
 
 # --- prompt pay ----------------------------------------------------------------------
@@ -619,27 +635,20 @@ def prompt_pay(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFram
 
     # On float64 cents (NaN for a blank), exact for any real amount: the arithmetic the
     # nullable Int64/Float64 columns would do, without their masks at every step.
-    unpaid_amount = _cents(claims["charge"])
+    unpaid_amount = _floats(claims["charge"])
     if expected_allowed is not None:
-        expected = _cents(pd.Series(expected_allowed, index=claims.index))
+        expected = _floats(pd.Series(expected_allowed, index=claims.index))
         unpaid_amount = np.where(np.isnan(expected), unpaid_amount, expected)
-    amount = np.where(paid_late.to_numpy(), _cents(lines["paid"]), unpaid_amount)
-    rate = terms["prompt_pay_interest"].to_numpy(dtype="float64", na_value=np.nan)
+    amount = np.where(paid_late.to_numpy(), _floats(lines["paid"]), unpaid_amount)
+    rate = _floats(terms["prompt_pay_interest"])
     rate = np.where(np.isnan(rate), 0.0, rate)
-    interest = amount * rate * days_late.to_numpy(dtype="float64", na_value=np.nan) / 365
-    interest = np.sign(interest) * np.floor(np.abs(np.round(interest, 6)) + 0.5)     # round_half_up
-    charged = (paid_late | overdue).to_numpy() & ~np.isnan(interest)
+    interest = _half_up(amount * rate * _floats(days_late) / 365)
     return pd.DataFrame({
         "prompt_pay_due": due,
         "prompt_pay_status": status,
         "prompt_pay_days_late": days_late,
-        "prompt_pay_interest": pd.arrays.IntegerArray(np.where(charged, interest, 0).astype("int64"), ~charged),
+        "prompt_pay_interest": _int64(np.where((paid_late | overdue).to_numpy(), interest, np.nan), claims.index),
     }, index=claims.index)
-
-
-def _cents(values: pd.Series) -> np.ndarray:
-    """Cents (Int64 or plain) as float64, NaN for a blank."""
-    return pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
 
 
 # --- contract notice -----------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .deadlines import _key_codes, contract_terms, key_values, match_codes, match_key
+from .deadlines import _floats, _half_up, _int64, _key_codes, contract_terms, key_values, match_codes, match_key
 from .lines import _per_distinct_text, text_codes, texts
 
 FEE_KEY = ["payor", "cpt", "modifier"]
@@ -238,23 +238,6 @@ def _procedure_ranks(claims: pd.DataFrame, unit_rate: pd.Series, subject: pd.Ser
     before = rows.groupby(["claim", "payor", "dos"], sort=False)["units"].cumsum() - rows["units"]
     rank[rows.index] = (before + 1).astype("int64")
     return rank
-
-
-def _floats(values) -> np.ndarray:
-    """Cents (Int64, Float64 or plain) as float64, NaN for <NA>: exact for any amount of
-    cents below 2**53, so the arithmetic below is what the nullable types would do."""
-    return pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _half_up(values: np.ndarray) -> np.ndarray:
-    """`round_half_up` on float64 (NaN for <NA>), kept as float64 whole numbers."""
-    return np.sign(values) * np.floor(np.abs(np.round(values, 6)) + 0.5)
-
-
-def _int64(values: np.ndarray, index) -> pd.Series:
-    """Whole-number floats (NaN for <NA>) as an Int64 Series."""
-    missing = np.isnan(values)
-    return pd.Series(pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing), index=index)
 
 
 def _pricing_text(parts: list[np.ndarray], labels: list) -> np.ndarray:
