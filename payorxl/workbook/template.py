@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
-from .formulas import INDEX_SHEET, SETTINGS_FIRST_ROW, index_names, settings_names, table_formulas
+from .formulas import INDEX_SHEET, SETTINGS_FIRST_ROW, index_names, settings_names, table_formulas, table_names
 from .index import index_cells
 from .sheets import CHART_COLUMN, CHART_COLUMNS, DASHBOARD, ROW_HEIGHTS, TABLE_HEADER_ROW
 from .vba import CONF_SHEET, add_excel_parts, embed_vba
@@ -370,7 +370,7 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
     wb.set_properties({"title": "payorxl practice workbook", "comments": "Built by payorxl",
                        **({"created": created} if created else {})})
     fmts = _formats(wb)
-    for name, ref in {**settings_names(), **index_names()}.items():
+    for name, ref in {**settings_names(), **index_names(), **table_names()}.items():
         wb.define_name(name, ref)
     wb.define_name("px_payors", "=Contracts!$A$2:$A$1000")
     tables = {t.name: t for t in m.INPUT_TABLES}

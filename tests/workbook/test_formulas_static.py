@@ -5,7 +5,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from payorxl.workbook.formulas import col, table_formulas
+from payorxl import model as m
+from payorxl.workbook.formulas import _named, col, row_name, table_formulas, table_names
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "workbook" / "payorxl-template.xlsm"
 
@@ -60,9 +61,19 @@ def _live_formulas() -> list[str]:
 
 
 def _template_formulas() -> list[str]:
+    """Every formula of the template: cells, calculated columns and defined names."""
     with zipfile.ZipFile(TEMPLATE) as z:
-        return [html.unescape(f) for n in z.namelist() if n.startswith(("xl/worksheets/sheet", "xl/tables/table"))
-                for f in re.findall(r"<(?:f|calculatedColumnFormula)\b[^>]*>([^<]*)<", z.read(n).decode("utf-8"))]
+        parts = [n for n in z.namelist() if n.startswith(("xl/worksheets/sheet", "xl/tables/table"))]
+        return ([html.unescape(f) for n in parts for f in re.findall(
+                    r"<(?:f|calculatedColumnFormula)\b[^>]*>([^<]*)<", z.read(n).decode("utf-8"))]
+                + list(_template_names().values()))
+
+
+def _template_names() -> dict[str, str]:
+    with zipfile.ZipFile(TEMPLATE) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+    return {name: html.unescape(ref) for name, ref in
+            re.findall(r'<definedName\b[^>]*\bname="([^"]+)"[^>]*>([^<]*)<', book)}
 
 
 def test_a_column_name_with_special_characters_is_referenced_in_double_brackets():
@@ -81,3 +92,49 @@ def test_a_column_name_with_special_characters_is_referenced_in_double_brackets(
     assert single == []
     found = {(t, inner) for f in formulas for t, inner in structured_references(f)}
     assert {("Contracts", "[% of Medicare]"), ("Claims", "[Follow-up]"), ("PaymentRules", "[NPP %]")} <= found
+
+
+def test_a_structured_reference_is_written_as_its_defined_name():
+    """The calculated columns read other cells through defined names (formulas.py: what
+    LibreOffice keeps per cell), each the structured reference it replaces or, for a cell
+    of the same row, that column's cell relative to the row."""
+    names: dict[str, str] = {}
+    assert _named("IF(Claims[[#This Row],[Units]]=\"\",1,Claims[[#This Row],[Units]])", names) == \
+        'IF(px_Claims_Units="",1,px_Claims_Units)'
+    assert _named("INDEX(Contracts[[% of Medicare]],MATCH(x,Contracts[Payor],0))", names) == \
+        "INDEX(px_Contracts_all_ofMedicare,MATCH(x,px_Contracts_all_Payor,0))"
+    assert names == {"px_Claims_Units": "=Claims!$I1", "px_Contracts_all_ofMedicare": "=Contracts[[% of Medicare]]",
+                     "px_Contracts_all_Payor": "=Contracts[Payor]"}
+    assert m.CLAIMS.headers[8] == "Units"          # column I
+    # the text of a string is never a reference
+    assert _named('"Claims[Paid]"&px_AsOf', {}) == '"Claims[Paid]"&px_AsOf'
+
+
+def test_every_calculated_column_reads_defined_names_that_point_at_their_columns():
+    """In the template as built: no calculated column holds a structured reference; every
+    px_ name one reads is defined; a row name's column is, in the table's own header row,
+    the column it names; a whole-column name's table and column exist."""
+    defined = _template_names()
+    headers = {}
+    with zipfile.ZipFile(TEMPLATE) as z:
+        for part in (n for n in z.namelist() if n.startswith("xl/tables/table")):
+            xml = z.read(part).decode("utf-8")
+            table = re.search(r'<table\b[^>]*\bname="([^"]+)"', xml).group(1)
+            headers[table] = [html.unescape(h) for h in re.findall(r'<tableColumn\b[^>]*\bname="([^"]*)"', xml)]
+            for text in re.findall(r"<calculatedColumnFormula>([^<]*)<", xml):
+                text = html.unescape(text)
+                assert structured_references(text) == [], (table, text[:80])
+                used = set(re.findall(r"\bpx_\w+", _without_strings(text)))
+                assert used <= set(defined), used - set(defined)
+    from payorxl.workbook.xlsxpart import col_letter
+    rows = {n: r for n, r in table_names().items() if "_all_" not in n}
+    assert len(rows) > 40
+    for name, ref in rows.items():
+        table, letter = re.fullmatch(r"=(\w+)!\$([A-Z]+)1", ref).groups()
+        assert defined[name] == ref[1:]
+        column = next(i for i in range(len(headers[table])) if col_letter(i) == letter)
+        assert name == row_name(table, headers[table][column])
+    for name, ref in table_names().items():
+        if "_all_" in name:
+            (table, inner), = structured_references(ref)
+            assert inner.strip("[]").replace("'", "") in headers[table], ref
