@@ -10,10 +10,11 @@ folder of them in a process pool.
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import model as m
@@ -22,12 +23,13 @@ from .engine.reconciliation import build_reconciliation
 from .errors import PayorxlError
 from .validate import validate
 from .workbook.append import has_own_sheet, refuse_user_sheets
+from .workbook.blocks import Blocks, claims_values
 from .workbook.formulas import INDEX_SHEET, index_names
 from .workbook.index import index_cells
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
-from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, owned_sheets
-from .workbook.xlsxpart import Cell, Formula, file_state, refuse_if_open, write_owned_sheets
+from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, live_figures, live_sheets, owned_sheets
+from .workbook.xlsxpart import Cell, Formula, col_letter, file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass
@@ -72,18 +74,43 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
     value (`known_columns_only`)."""
     reconciliation = build_reconciliation(import_log([]) if log is None else log,
                                           frames.get("Payments"), frames.get("Claims"), frames.get("Adjustments"))
-    sheets = owned_sheets(results, reconciliation=reconciliation)
-    payments = frames.get("Payments")
-    if payments is not None and frames.get("Claims") is not None:
+    payments, claims = frames.get("Payments"), frames.get("Claims")
+    index = blocks = None
+    if payments is not None and claims is not None:
         def last_error_row(sheet: str) -> int:
             return max((e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.row), default=0)
-        index = index_cells(frames["Claims"], payments, (headers or {}).get("Payments"),
+        index = index_cells(claims, payments, (headers or {}).get("Payments"),
                             payment_actions(payments, frames.get("DenialRouting"))["action"],
                             (headers or {}).get("Claims"), last_error_row("Payments"), results.claim_rows,
                             last_error_row("Claims"))
         if index is not None:
-            sheets[INDEX_SHEET] = list(index)
+            blocks = summary_blocks(results, claims, (headers or {}).get("Claims"), last_error_row("Claims"))
+    with blocks.active() if blocks is not None else nullcontext():
+        sheets = owned_sheets(results, reconciliation=reconciliation)
+    if blocks is not None:      # each live figure also over whole columns, for a workbook with no Index
+        for name, cells in live_sheets(results).items():
+            whole = {(c.row, c.col): c.value.text for c in cells if isinstance(c.value, Formula)}
+            sheets[name] = [Cell(c.row, c.col, Formula(c.value.text, c.value.cached, whole[(c.row, c.col)]), c.style)
+                            if isinstance(c.value, Formula) and whole.get((c.row, c.col), c.value.text) != c.value.text
+                            else c for c in sheets[name]]
+    if index is not None:
+        sheets[INDEX_SHEET] = list(index)
+        if blocks is not None:
+            sheets[INDEX_SHEET] += blocks.cells(claims_values(claims, results.claim_rows))
     return known_columns_only(sheets, headers) if headers else sheets
+
+
+def summary_blocks(results: Results, claims: pd.DataFrame, claim_headers: list | None,
+                   last_claim_row: int) -> Blocks | None:
+    """The live summaries' partial sums by block of Claims rows (workbook/blocks.py), when
+    the figures are live (no row left out) and every Claims row's calculated values are
+    known; None: the summaries read whole columns."""
+    if not live_figures(results) or results.claim_rows is None or len(results.claim_rows) != len(claims):
+        return None
+    names = [str(h).strip().lower() for h in (claim_headers or m.CLAIMS.headers)]
+    letters = {h: col_letter(names.index(h.lower())) for h in m.CLAIMS.headers if h.lower() in names}
+    rows = claims["_row"].to_numpy() if "_row" in claims else np.arange(2, len(claims) + 2)
+    return Blocks(rows, last_claim_row, letters, results.settings)
 
 
 def without_foreign_index(path: str | Path, sheets: dict[str, list[Cell]]) -> dict[str, list[Cell]]:
@@ -96,11 +123,15 @@ def without_foreign_index(path: str | Path, sheets: dict[str, list[Cell]]) -> di
 
 
 def without_index(sheets: dict[str, list[Cell]]) -> dict[str, list[Cell]]:
-    """The sheets without the Index, and the formulas that read it (the Dashboard's note)
-    as their values."""
-    return {name: [Cell(c.row, c.col, c.value.cached, c.style)
-                   if isinstance(c.value, Formula) and f"{INDEX_SHEET}!" in c.value.text else c for c in cells]
-            for name, cells in sheets.items() if name != INDEX_SHEET}
+    """The sheets without the Index, and the formulas that read it as their values (the
+    Dashboard's note), or over whole columns (a live figure: Formula.whole)."""
+    def own(c: Cell) -> Cell:
+        if not isinstance(c.value, Formula) or f"{INDEX_SHEET}!" not in c.value.text:
+            return c
+        if c.value.whole is not None and f"{INDEX_SHEET}!" not in c.value.whole:
+            return Cell(c.row, c.col, Formula(c.value.whole, c.value.cached), c.style)
+        return Cell(c.row, c.col, c.value.cached, c.style)
+    return {name: [own(c) for c in cells] for name, cells in sheets.items() if name != INDEX_SHEET}
 
 
 _TABLE_REF = re.compile(r"\b([A-Za-z_][\w.]*)\[")
@@ -133,9 +164,15 @@ def known_columns_only(sheets: dict[str, list[Cell]], headers: dict[str, list[st
         return all(column.lower() in known[table.lower()] for table, column in _columns_named(formula)
                    if table.lower() in known)
 
-    return {name: [Cell(c.row, c.col, c.value.cached, c.style)
-                   if isinstance(c.value, Formula) and not fine(c.value.text) else c for c in cells]
-            for name, cells in sheets.items()}
+    def kept(c: Cell) -> Cell:
+        if not isinstance(c.value, Formula):
+            return c
+        if not fine(c.value.text):
+            return Cell(c.row, c.col, c.value.cached, c.style)
+        if c.value.whole is not None and not fine(c.value.whole):
+            return Cell(c.row, c.col, Formula(c.value.text, c.value.cached), c.style)
+        return c
+    return {name: [kept(c) for c in cells] for name, cells in sheets.items()}
 
 
 def load(path: str | Path, as_of=None) -> Results:

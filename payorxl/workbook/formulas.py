@@ -131,6 +131,7 @@ PAYMENTS_MIRROR = Mirror("Payments", _PAYMENT_COLUMNS, "p", "t", "px_gate", 3, _
 CLAIMS_MIRROR = Mirror("Claims", _CLAIM_COLUMNS, "q", "u", "px_cgate", 5, _CLAIM_SLOT,
                        _PAYMENT_TAIL + len(_PAYMENT_COLUMNS))
 MIRRORS = (PAYMENTS_MIRROR, CLAIMS_MIRROR)
+INDEX_COLUMNS = _PAYMENT_TAIL + len(_PAYMENT_COLUMNS) + len(_CLAIM_COLUMNS)    # the Index's columns in use
 
 
 def mirror_name(part: str, header: str) -> str:

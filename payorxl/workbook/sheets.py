@@ -17,7 +17,9 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
-from .formulas import INDEX_SHEET, TODAY_CELL, col as column_ref, setting_value
+from . import blocks as bk
+from .blocks import Crit, crit, number_crit, term
+from .formulas import INDEX_SHEET, TODAY_CELL, setting_value
 from .xlsxpart import Cell, Formula, Style, col_letter
 
 NAVY, LIGHT, GREY, RED, AMBER, GREEN = "1F3864", "DDEBF7", "595959", "C00000", "C65911", "375623"
@@ -150,13 +152,6 @@ ROW_HEIGHTS = {"Dashboard": DASHBOARD_HEIGHTS,
 # lines stay together, which a line added at the bottom for an older claim breaks). The
 # charges-basis rate sums lines, so it is live.
 
-_LINE = 'Claims[Role],"Line"'
-FOLLOW_UP = column_ref("Claims", "Follow-up")     # Claims[[Follow-up]]: a name with a "-"
-
-
-def _claims_column(name: str) -> str:
-    return column_ref("Claims", name)
-
 LIVE_NOTE = ("Live figures (A/R, aging, lines, charges, paid, adjudicated charges, denial rate ($), "
              "underpayments, missed and due-soon counts) follow Claims and Payments as you edit; the others "
              "(claims, the claims-basis denial rate, collections, recovered) are as of the last recalculation.")
@@ -182,52 +177,59 @@ def _eq(cell: str) -> str:
     return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
 
 
-def _statuses(fn: str, what: str, column: str, statuses: tuple[str, ...], extra: str = "") -> str:
-    """fn (COUNTIFS, or SUMIFS of `what`) over the lines whose Claims `column` is one of `statuses`."""
-    return "+".join(f'{fn}({what}{_LINE},{_claims_column(column)},"{st}"{extra})' for st in statuses)
+LINE = crit("Role", "Line")     # a line of its own (not a next payer's row, not void)
 
 
-def _filing(fn: str, what: str, statuses: tuple[str, ...], extra: str = "") -> str:
-    return _statuses(fn, what, "Filing Status", statuses, extra)
+def _statuses(fn: str, total: str | None, column: str, statuses: tuple[str, ...], *extra: Crit) -> str:
+    """fn (COUNTIFS, or SUMIFS of Claims column `total`) over the lines whose Claims `column`
+    is one of `statuses`."""
+    return "+".join(term(fn, total, LINE, crit(column, st), *extra) for st in statuses)
+
+
+def _filing(fn: str, total: str | None, statuses: tuple[str, ...]) -> str:
+    return _statuses(fn, total, "Filing Status", statuses)
 
 
 def _at_risk_dollars(statuses: tuple[str, ...], column: str = "Filing Status") -> str:
     """What a filing or prompt-pay deadline puts at risk (engine _deadline_table): the line's
     Expected Allowed, its Charge where it has none (a text "" is not >= 0)."""
-    priced = _statuses("SUMIFS", "Claims[Charge],", column, statuses, ',Claims[Expected Allowed],">=0"')
-    return (f'{_statuses("SUMIFS", "Claims[Expected Allowed],", column, statuses)}'
-            f'+{_statuses("SUMIFS", "Claims[Charge],", column, statuses)}-({priced})')
+    priced = _statuses("SUMIFS", "Charge", column, statuses, number_crit("Expected Allowed", ">=", 0))
+    return (f'{_statuses("SUMIFS", "Expected Allowed", column, statuses)}'
+            f'+{_statuses("SUMIFS", "Charge", column, statuses)}-({priced})')
 
 
 MISSED_FILING = ("Missed", "Filed late")
 OWED = ("Open", "Sent")    # an underpayment's follow-up still owed (engine OPEN_FOLLOW_UP)
 
 
-def _by_payor(payor: str | None) -> dict[str, str]:
-    """Live formulas of a payor's row (`payor`: the cell holding its name), by field key;
-    None: of every payor (a totals row: the whole table, so a payor the rows above do not
-    list yet is in it too)."""
-    who = f"Claims[Payor],{_eq(payor)}," if payor else ""
-    live = {b: f'SUMIFS(Claims[Balance],{who}Claims[Aging Bucket],"{b}")' for b in m.AGING_BUCKETS}
-    adjudicated = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Remittances],">0")'
-    denied = f'SUMIFS(Claims[Charge],{who}{_LINE},Claims[Denied First Pass],TRUE)'
-    owed = {fn: "+".join(f'{fn}({what}{who}Claims[Underpaid],TRUE,{FOLLOW_UP},"{st}")' for st in OWED)
-            for fn, what in (("COUNTIFS", ""), ("SUMIFS", "Claims[Variance],"))}
+def _by_payor(payor: str | None, name: str | None = None) -> dict[str, str]:
+    """Live formulas of a payor's row (`payor`: the cell holding its name, `name`: that
+    name, which lets the terms be summed by blocks: blocks.py), by field key; None: of
+    every payor (a totals row: the whole table, so a payor the rows above do not list yet
+    is in it too)."""
+    who = (Crit("Payor", _eq(payor), "=", name, None if name is None else bk.text_literal(name)),) if payor else ()
+    positive = number_crit("Balance", ">", 0)
+    live = {b: term("SUMIFS", "Balance", *who, crit("Aging Bucket", b)) for b in m.AGING_BUCKETS}
+    adjudicated = term("SUMIFS", "Charge", *who, LINE, number_crit("Remittances", ">", 0))
+    denied = term("SUMIFS", "Charge", *who, LINE, crit("Denied First Pass", True))
+    owed = {fn: "+".join(term(fn, total, *who, crit("Underpaid", True), crit("Follow-up", st)) for st in OWED)
+            for fn, total in (("COUNTIFS", None), ("SUMIFS", "Variance"))}
     live.update({
-        "open_lines": f'COUNTIFS({who}Claims[Balance],">0")',
-        "lines": f"COUNTIFS({who}{_LINE})",
-        "charges": f"SUMIFS(Claims[Charge],{who}{_LINE})",
-        "paid": f"SUMIFS(Claims[Paid],{who}{_LINE})",
-        "ar": f'SUMIFS(Claims[Balance],{who}Claims[Balance],">0")',
-        "missed_filing": "+".join(f'COUNTIFS({who}{_LINE},Claims[Filing Status],"{st}")' for st in MISSED_FILING),
+        "open_lines": term("COUNTIFS", None, *who, positive),
+        "lines": term("COUNTIFS", None, *who, LINE),
+        "charges": term("SUMIFS", "Charge", *who, LINE),
+        "paid": term("SUMIFS", "Paid", *who, LINE),
+        "ar": term("SUMIFS", "Balance", *who, positive),
+        "missed_filing": "+".join(term("COUNTIFS", None, *who, LINE, crit("Filing Status", st))
+                                  for st in MISSED_FILING),
         # the initial denial rate, charges basis (denials.initial_denial_rate): blank when
         # nothing was adjudicated
         "charges_adjudicated": adjudicated,
         "charges_denied": denied,
         "charge_denial_rate": f'IF({adjudicated}=0,"",{denied}/{adjudicated})',
-        "missed_appeals": f'COUNTIFS({who}{_LINE},Claims[Appeal Status],"Missed")',
-        "due_soon": (f'COUNTIFS({who}{_LINE},Claims[Filing Status],"Due soon")'
-                     f'+COUNTIFS({who}{_LINE},Claims[Appeal Status],"Due soon")'),
+        "missed_appeals": term("COUNTIFS", None, *who, LINE, crit("Appeal Status", "Missed")),
+        "due_soon": (term("COUNTIFS", None, *who, LINE, crit("Filing Status", "Due soon"))
+                     + "+" + term("COUNTIFS", None, *who, LINE, crit("Appeal Status", "Due soon"))),
         "underpaid_lines": owed["COUNTIFS"],
         "underpayment": owed["SUMIFS"],
     })
@@ -235,10 +237,13 @@ def _by_payor(payor: str | None) -> dict[str, str]:
 
 
 def _live_kpis() -> dict[str, str]:
-    ar = 'SUMIFS(Claims[Balance],Claims[Balance],">0")'
+    ar = term("SUMIFS", "Balance", number_crit("Balance", ">", 0))
     days = setting_value("ar_period_days")
-    charges = (f'SUMIFS(Claims[Charge],{_LINE},Claims[Date of Service],">"&(px_AsOf-{days}),'
-               f'Claims[Date of Service],"<="&px_AsOf)')
+    blocks = bk.active()     # (the period's dates, for the blocks' values)
+    as_of = None if blocks is None else blocks.as_of
+    since = None if blocks is None else blocks.as_of - blocks.ar_period_days
+    charges = term("SUMIFS", "Charge", LINE, Crit("Date of Service", f'">"&(px_AsOf-{days})', ">", since),
+                   Crit("Date of Service", '"<="&px_AsOf', "<=", as_of))
     whole = _by_payor(None)
     return {"ar_total": ar, "days_in_ar": f'IF({charges}=0,"",{ar}/({charges}/{days}))',
             "charge_denial_rate": whole["charge_denial_rate"], "underpayment": whole["underpayment"]}
@@ -254,9 +259,9 @@ def _live_deadline(key: str, deadline: str) -> str | None:
     column `key`. Dollars: Expected Allowed (else the Charge) for filing and prompt pay, the
     Denied Amount for appeals and resubmissions; a contract notice has none."""
     if deadline == "Timely filing":
-        return {"missed": _filing("COUNTIFS", "", MISSED_FILING),
+        return {"missed": _filing("COUNTIFS", None, MISSED_FILING),
                 "missed_amount": _at_risk_dollars(MISSED_FILING),
-                "due_soon": _filing("COUNTIFS", "", ("Due soon",)),
+                "due_soon": _filing("COUNTIFS", None, ("Due soon",)),
                 "due_soon_amount": _at_risk_dollars(("Due soon",))}.get(key)
     if deadline in ("Appeal", "Resubmission"):
         column = "Appeal Status" if deadline == "Appeal" else "Resubmit Status"
@@ -264,10 +269,10 @@ def _live_deadline(key: str, deadline: str) -> str | None:
                   "due_soon_amount": "Due soon"}.get(key)
         if status is None:
             return None
-        return (f'COUNTIFS({_claims_column(column)},"{status}")' if key in ("missed", "due_soon")
-                else f'SUMIFS(Claims[Denied Amount],{_claims_column(column)},"{status}")')
+        return (term("COUNTIFS", None, crit(column, status)) if key in ("missed", "due_soon")
+                else term("SUMIFS", "Denied Amount", crit(column, status)))
     if deadline == "Prompt pay":     # Overdue is its Missed; it has no due-soon window
-        return {"missed": 'COUNTIFS(Claims[Prompt Pay Status],"Overdue")',
+        return {"missed": term("COUNTIFS", None, crit("Prompt Pay Status", "Overdue")),
                 "missed_amount": _at_risk_dollars(("Overdue",), "Prompt Pay Status")}.get(key)
     if deadline == "Contract notice":   # deadlines.contract_notices, on Contracts' Notice Deadline
         soon = setting_value("notice_due_soon_days")
@@ -317,7 +322,7 @@ def _payor_rows(fields: tuple[m.Field, ...], payors: list, left: int = 0):
             return None
         if key == "total" and all(b in cols for b in m.AGING_BUCKETS):
             return f"SUM({cols[m.AGING_BUCKETS[0]]}{r}:{cols[m.AGING_BUCKETS[-1]]}{r})"
-        return _by_payor(f"${first}{r}").get(key)
+        return _by_payor(f"${first}{r}", str(payors[i])).get(key)
     return formula
 
 
@@ -554,20 +559,30 @@ def exceptions_frame(errors, show_phi: bool = False) -> pd.DataFrame:
                         columns=m.EXCEPTIONS.keys)
 
 
-def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -> dict[str, list[Cell]]:
-    """Cells for every owned sheet."""
-    pf = results.portfolio
-    exceptions = exceptions_frame(results.errors)
-    sheets = {
+def live_sheets(results: Results) -> dict[str, list[Cell]]:
+    """The owned sheets with live figures: Dashboard, Scorecard and Aging."""
+    return {
         "Dashboard": dashboard(results),
-        "Worklist": _one_table(m.WORKLIST.title, results, results.worklist, m.WORKLIST,
-                               ok_note="" if len(results.worklist) else NOTHING_TO_DO),
         "Scorecard": _live_table(_one_table(m.SCORECARD.title, results, results.scorecard, m.SCORECARD,
                                             scorecard_totals(results), none_note="No claim lines yet."),
                                  m.SCORECARD, results.scorecard, live_figures(results)),
         "Aging": _live_table(_one_table(m.AGING.title, results, results.aging, m.AGING, aging_totals(results),
                                         none_note="No open insurance balances."),
                              m.AGING, results.aging, live_figures(results)),
+    }
+
+
+def owned_sheets(results: Results, reconciliation: pd.DataFrame | None = None) -> dict[str, list[Cell]]:
+    """Cells for every owned sheet."""
+    pf = results.portfolio
+    exceptions = exceptions_frame(results.errors)
+    live = live_sheets(results)
+    sheets = {
+        "Dashboard": live["Dashboard"],
+        "Worklist": _one_table(m.WORKLIST.title, results, results.worklist, m.WORKLIST,
+                               ok_note="" if len(results.worklist) else NOTHING_TO_DO),
+        "Scorecard": live["Scorecard"],
+        "Aging": live["Aging"],
         "Portfolio": _sheet("Payor portfolio — the view to take into a negotiation", results,
                             [(o.title, pf[o.name], o) for o in m.PORTFOLIO]),
         "Exceptions": _one_table(m.EXCEPTIONS.title, results, exceptions, m.EXCEPTIONS,

@@ -91,9 +91,12 @@ class Cell:
 @dataclass(frozen=True)
 class Formula:
     """A cell formula of payorxl's own (``text`` without the leading "="), with the value
-    it has now (the engine's) cached, so a workbook opens showing it without recalculating."""
+    it has now (the engine's) cached, so a workbook opens showing it without recalculating.
+    whole: the same figure over whole Claims columns, where `text` sums the Index's partial
+    sums (workbook/blocks.py): what a workbook without payorxl's Index gets instead."""
     text: str
     cached: Any = None
+    whole: str | None = None
 
 
 def col_letter(col: int) -> str:

@@ -38,7 +38,7 @@ def test_a_calculated_column_is_written_once_as_a_shared_formula(tmp_path):
     with zipfile.ZipFile(book) as z:
         xml = z.read("xl/worksheets/sheet3.xml").decode()
     first = len(m.CLAIMS.columns)
-    for j, c in enumerate(m.CLAIMS.calculated):
+    for j in range(len(m.CLAIMS.calculated)):
         letters = col_letter(first + j)
         assert re.search(rf'<c r="{letters}2"[^>]*><f t="shared" ref="{letters}2:{letters}{n + 1}" si="{j}">', xml)
         assert len(re.findall(rf'<c r="{letters}\d+"[^>]*><f t="shared" si="{j}"/><v>', xml)) == n - 1

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from payorxl import libreoffice, model as m, pipeline
 from payorxl.demo import generate_demo
-from payorxl.workbook import sheets
+from payorxl.workbook import blocks, sheets
 from payorxl.workbook.xlsxpart import Formula
 
 pytestmark = pytest.mark.skipif(libreoffice.soffice() is None,
@@ -74,9 +74,16 @@ def mismatches(expected: dict, got: dict) -> list:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
+    """The demo practice, its live figures summed by blocks of 53 Claims rows (blocks.py;
+    500 in a real workbook), so the blocks' edges and the tail below the table are
+    LibreOffice's to compute too."""
     d = generate_demo(claims=160)
     path = tmp_path_factory.mktemp("live") / "demo.xlsx"
-    pipeline.new_workbook(path, d.frames(), d.settings)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(blocks, "BLOCK_ROWS", 53)
+        pipeline.new_workbook(path, d.frames(), d.settings)
+    index = openpyxl.load_workbook(path)["Index"]
+    assert index.cell(3, blocks.FIRST_COLUMN + 2).value.startswith("=IFERROR(")      # a second block
     return path
 
 
@@ -189,3 +196,39 @@ def test_a_denial_posted_and_an_underpayment_recovered_move_the_rates_and_deadli
     kept = {k: v for k, v in expected.items() if k in before}
     got = recalculated(edited, tmp_path / "after", kept)
     assert mismatches(kept, got) == []
+
+
+def test_a_claim_line_typed_below_the_table_counts_in_the_last_block(book, tmp_path):
+    """A new claim line typed in the row under the Claims table, its calculated columns
+    filled as Excel fills a table's new row: with no payorxl run, LibreOffice counts it in
+    A/R and the aging (the last block of each term runs to the sheet's end), as a
+    recalculation then does."""
+    from payorxl.workbook.formulas import table_formulas
+
+    results, layout = layout_of(book)
+    lines = results.lines
+    model = lines.index[lines["balance"] > 0][0]
+    edited = tmp_path / "typed.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Claims"]
+    header = [c.value for c in ws[1]]
+    source = int(lines.at[model, "_row"])
+    row = max(int(r) for r in lines["_row"]) + 1
+    assert all(ws.cell(row, j + 1).value is None for j in range(len(header)))
+    for j in range(len(m.CLAIMS.columns)):
+        ws.cell(row, j + 1).value = ws.cell(source, j + 1).value
+    ws.cell(row, header.index("Claim ID") + 1).value = "TYPED-1"
+    ws.cell(row, header.index("Charge") + 1).value = 123.0
+    formulas = table_formulas()["Claims"]
+    for j, c in enumerate(m.CLAIMS.calculated):
+        ws.cell(row, len(m.CLAIMS.columns) + j + 1).value = "=" + formulas[c.key]
+    wb.save(edited)
+
+    after, after_layout = layout_of(edited)
+    assert len(after.lines) == len(lines) + 1
+    assert after.kpis["ar_total"].value == results.kpis["ar_total"].value + 12300
+    expected = figures(after_layout)
+    before = figures(layout)
+    assert tile("ar_total") in {k for k in expected if k in before and not same(expected[k], before[k])}
+    kept = {k: v for k, v in expected.items() if k in before}
+    assert mismatches(kept, recalculated(edited, tmp_path / "after", kept)) == []
