@@ -1,5 +1,10 @@
 """Would OOXML shared formulas make the live Claims formulas affordable? (issue 17, item 5)
 
+(History: sharing cut the memory, but LibreOffice 7.4 keeps a shared formula's cached
+number dirty on loading, so the first calculate() after opening recomputed every shared cell
+(27 s at 50,000 lines). payorxl instead writes short formulas: defined names for every
+reference and for each repeated sub-expression, about 10 KB a Claims row from 60 KB.)
+
 A payorxl workbook writes every Claims row's calculated columns as formulas of their own,
 about 70 KB of text a claim line, and LibreOffice holds each one parsed: 3.1 GB of memory
 to open 2,000 lines, 14.5 GB for 10,000 (benchmarks/results/uno_bench.md). Every row's

@@ -122,7 +122,7 @@ def fingerprint() -> str:
     from payorxl import model as m
     from payorxl.workbook import formulas
     parts = {"formulas": formulas.table_formulas(), "names": formulas.settings_names(),
-             "written": "shared formulas, summary blocks",   # template.py; workbook/blocks.py
+             "written": "summary blocks, gates up to the last row",   # workbook/blocks.py, index.py
              "tables": [[t.name, [c.name for c in t.columns]] for t in m.INPUT_TABLES],
              "settings": generate.settings_values()}
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:8]

@@ -38,11 +38,12 @@ import pandas as pd
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
 from .formulas import INDEX_COLUMNS, INDEX_SHEET, col as column_ref
-from .xlsxpart import Cell, Formula, col_letter
+from .xlsxpart import _ILLEGAL, Cell, Formula, col_letter
 
 BLOCK_ROWS = 500
 SHEET_END = 1_048_576
 FIRST_COLUMN = INDEX_COLUMNS + 10     # Index column of the first term (past the slots and tails: formulas.py)
+MAX_TERMS = 16_384 - FIRST_COLUMN         # Excel's last column, XFD
 LABEL = ("Partial sums of the live figures on Dashboard, Scorecard and Aging: one column per term, one row "
          "per block of Claims rows (the last: the rows below the table). Written by payorxl recalc.")
 
@@ -78,6 +79,15 @@ def text_literal(text: str) -> str:
     * ? ~ escaped, "=" before it, quotes doubled."""
     escaped = str(text).replace("~", "~~").replace("*", "~*").replace("?", "~?").replace('"', '""')
     return f'"={escaped}"'
+
+
+def literal_ok(name: str | None) -> bool:
+    """Whether a payor name can be written in a block's formula as a literal: not blank (a
+    blank criterion matches blank cells, which Python's reading does not), no character XML
+    forbids (a line break pasted from Word), within Excel's 255 characters of text in a
+    formula."""
+    return (name is not None and name != "" and not _ILLEGAL.search(name)
+            and len(text_literal(name)) <= 250)
 
 
 def whole(fn: str, total: str | None, crits: tuple[Crit, ...]) -> str:
@@ -120,7 +130,13 @@ class Blocks:
         self.ar_period_days = float(settings.ar_period_days)
         starts = list(range(2, self.last_row + 1, BLOCK_ROWS))
         self.bounds = [(a, min(a + BLOCK_ROWS - 1, self.last_row)) for a in starts] + [(self.last_row + 1, SHEET_END)]
-        self.terms: dict[tuple, int] = {}
+        # The first block's range starts at the header row (which no criterion matches: a
+        # header is not "Line", a status or a number), so a row inserted at the top of the
+        # table is inside it, as Excel and LibreOffice widen a range for a row inserted
+        # within it; one inserted exactly at another block's first row is in none until the
+        # recalculation (Index!C1 counts the insertion: the Dashboard asks for one).
+        self.ranges = [(1 if k == 0 else a, b) for k, (a, b) in enumerate(self.bounds)]
+        self.terms: dict[tuple, tuple[int, str, str | None, tuple[Crit, ...]]] = {}
 
     @contextlib.contextmanager
     def active(self) -> Iterator[Blocks]:
@@ -134,7 +150,14 @@ class Blocks:
         return all(c in self.letters for c in ([total] if total else []) + [c.column for c in crits])
 
     def sum_of(self, fn: str, total: str | None, crits: tuple[Crit, ...]) -> str:
-        j = self.terms.setdefault((fn, total, crits), len(self.terms))
+        # (one column per term as the blocks write it: a payor's terms on Scorecard, Aging and
+        # the Dashboard, named there by different cells, are one)
+        key = (fn, total, tuple((c.column, c.op, c.value, c.block_text or c.text) for c in crits))
+        if key not in self.terms and len(self.terms) >= MAX_TERMS:
+            return whole(fn, total, crits)      # the sheet's last column is reached (hundreds of payors)
+        if key not in self.terms:
+            self.terms[key] = (len(self.terms), fn, total, crits)
+        j = self.terms[key][0]
         letter = col_letter(FIRST_COLUMN + j)
         return f"SUM({INDEX_SHEET}!${letter}$2:${letter}${1 + len(self.bounds)})"
 
@@ -157,7 +180,7 @@ class Blocks:
 
         masks: dict[Crit, np.ndarray] = {}
         out = [Cell(0, FIRST_COLUMN, LABEL)]
-        for (fn, total, crits), j in self.terms.items():
+        for j, fn, total, crits in self.terms.values():
             mask = np.ones(len(self.rows), dtype=bool)
             for c in crits:
                 if c not in masks:
@@ -168,11 +191,15 @@ class Blocks:
                 sums = np.bincount(block, weights=np.nan_to_num(amounts), minlength=len(self.bounds))
             else:
                 sums = np.bincount(block, weights=mask.astype(float), minlength=len(self.bounds))
-            for k, (first, last) in enumerate(self.bounds):
+            for k, (first, last) in enumerate(self.ranges):
                 args = ([self._range(total, first, last)] if total else []) + [
                     f"{self._range(c.column, first, last)},{c.block_text or c.text}" for c in crits]
                 cached = round(float(sums[k]), 2) if total else int(sums[k])
-                out.append(Cell(1 + k, FIRST_COLUMN + j, Formula(f"IFERROR({fn}({','.join(args)}),0)", cached)))
+                call = f"{fn}({','.join(args)})"
+                # (#REF!: the block's rows were all deleted, so nothing; any other error, such
+                # as a #N/A pasted into Charge, shows in the figure as it would over whole columns)
+                out.append(Cell(1 + k, FIRST_COLUMN + j, Formula(f"IFERROR({call},IF(ERROR.TYPE({call})=4,0,{call}))",
+                                                                 cached)))
         return out
 
 

@@ -187,14 +187,26 @@ def _claims_summed(text: str) -> str:
     return _summed(text, CLAIMS_MIRROR)
 
 
-def _claims() -> dict[str, str]:
+def _claims(macros: dict[str, str] | None = None) -> dict[str, str]:
+    """The Claims calculated columns' formulas; `macros` gets the defined names they call
+    (px_m_...: a sub-expression written once as a name, relative to the row as the names it
+    reads are, rather than in full wherever it is read; the formulas were ~60 KB of text a
+    row, more than a 50,000-line Claims sheet can hold)."""
+    macros = {} if macros is None else macros
+
+    def macro(key: str, text: str) -> str:
+        name = f"px_m_{key}"
+        assert macros.get(name, text) == text, name
+        macros[name] = text
+        return name
+
     T = "Claims"
     ID, LINE, P = this(T, "Claim ID"), this(T, "Line"), this(T, "Payor")
     DOS = this(T, "Date of Service")
     UNITS = f'IF({this(T, "Units")}="",1,{this(T, "Units")})'
 
     def contract(field: str) -> str:
-        return f'INDEX({col("Contracts", field)},MATCH({P},Contracts[Payor],0))'
+        return macro("k_" + re.sub(r"\W", "", field), f'INDEX({col("Contracts", field)},MATCH({P},Contracts[Payor],0))')
 
     clock = (f'IF({contract("Filing Clock")}="Through Date",'
              f'IF({this(T, "Through Date")}<>"",{this(T, "Through Date")},{DOS}),'
@@ -204,11 +216,14 @@ def _claims() -> dict[str, str]:
              f'{this(T, "Primary Remit Date")},{DOS}),'
              f'IF({contract("Filing Clock")}="Later of DOS and Primary Remit",'
              f'MAX({DOS},{this(T, "Primary Remit Date")}),{DOS})))')
+    clock = macro("clock", clock)
     original = (f'IF({contract("Filing Unit")}="months",EDATE({clock},{contract("Filing Limit")}),'
                 f'{clock}+{contract("Filing Limit")})')
+    original = macro("original", original)
     corrected = (f'IF(AND({this(T, "Frequency")}&""="7",{this(T, "Original Remit Date")}<>"",'
                  f'{contract("Corrected Claim Days")}<>""),'
                  f'{this(T, "Original Remit Date")}+{contract("Corrected Claim Days")},{original})')
+    corrected = macro("corrected", corrected)
     deadline = this(T, "Filing Deadline")
     days_left = this(T, "Filing Days Left")
 
@@ -222,6 +237,7 @@ def _claims() -> dict[str, str]:
     same_line = f'Claims[Claim ID],{ID}&"",Claims[Line],{LINE}'
     # CARC 29 as the import writes it, or typed with its group ("CO-29"; `check` asks for 29).
     carc29 = _summed(f'COUNTIFS({key},Payments[CARC],"29")+COUNTIFS({key},Payments[CARC],"CO-29")') + ">0"
+    carc29 = macro("carc29", carc29)
     # A claim rejected (Acknowledgements) on or after its Filed Date, and not accepted since,
     # was never received: it is judged as not filed.
     filed_date = this(T, "Filed Date")
@@ -233,11 +249,13 @@ def _claims() -> dict[str, str]:
                 f'*(((Acknowledgements[Payor]="")+(Acknowledgements[Payor]={P}))>0)'
                 f'*(Acknowledgements[Status Date]>={filed_date})*Acknowledgements[Status Date]))')
     rejected = f'AND({latest("Rejected")}>0,{latest("Rejected")}>={latest("Accepted")})'
+    rejected = macro("rejected", rejected)
     unfiled = f'IF({days_left}<0,"Missed",IF({days_left}<={setting_value("filing_due_soon_days")},"Due soon","Open"))'
     # The latest denial (rows with an Action: the Payments column routes every denial).
     n_denials = _summed(f'COUNTIFS({key},Payments[Claim Status],"4")'
                         f'+COUNTIFS({key},Payments[Denied Amount],">0",'
                         f'Payments[Claim Status],"<>4",Payments[Claim Status],"<>22")')
+    n_denials = macro("n_denials", n_denials)
     denying = f'(Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Action]<>"")'
     # The latest denial's date is a column of its own (Last Denial, blank: never denied), so
     # its scan over Payments runs once a row, not once each place it is read; N() reads a
@@ -253,14 +271,17 @@ def _claims() -> dict[str, str]:
     pm = PAYMENTS_MIRROR
     routed_action = (f'IF({pm.skip_tail},{_part(routed, "p", pm)},IF({_part(latest_row, "t", pm)}>0,'
                      f'{_part(routed, "t", pm)},{_part(routed, "p", pm)}))')
+    routed_action = macro("routed_action", routed_action)
     # A resubmission's window: the later of the latest denial + Corrected Claim Days and the
     # filing deadline (deadlines.resubmission_deadline).
     resubmit_by = (f'IF({contract("Corrected Claim Days")}<>"",'
                    f'MAX({last_denial}+{contract("Corrected Claim Days")},{deadline}),{deadline})')
+    resubmit_by = macro("resubmit_by", resubmit_by)
     # Filed again after a denial routed to a resubmission: judged by the resubmission's window.
     resubmit_route = f'ISNUMBER(MATCH({routed_action},{_array(rules.RESUBMIT_ACTIONS)},0))'
     filed_by = (f'IF(NOT({has_denial}),{deadline},IF({filed_date}>{last_denial},'
                 f'IF({resubmit_route},{resubmit_by},{deadline}),{deadline}))')
+    filed_by = macro("filed_by", filed_by)
     filed = f'IF({filed_date}<={filed_by},"Filed on time","Filed late")'
     status = (f'IF({deadline}="","",IF({carc29},"Missed",'
               f'IF({filed_date}<>"",IF({rejected},{unfiled},{filed}),{unfiled})))')
@@ -270,11 +291,13 @@ def _claims() -> dict[str, str]:
     basis = contract("Fee Basis")
     of_medicare = f'{basis}="{PCT_OF_MEDICARE}"'
     lookup_payor = f'IF({of_medicare},px_medicare_payor,{P})'
+    lookup_payor = macro("lookup_payor", lookup_payor)
     pos = f'IF(LEN({this(T, "POS")}&"")=1,"0"&{this(T, "POS")},{this(T, "POS")}&"")'
     setting_formula = (f'IF(ISNUMBER(MATCH({pos},{_array(rules.FACILITY_POS)},0)),"{rules.FACILITY}",'
                        f'"{rules.NON_FACILITY}")')
     setting = this(T, "Setting")
     modifier = f'UPPER(TRIM({this(T, "Modifier")}&""))'
+    modifier = macro("modifier", modifier)
 
     def fee(fn: str, mod: str, where: str, what: str = "") -> str:
         """fn over the FeeSchedule rows of the lookup payor, CPT, `mod` and Setting `where`
@@ -286,6 +309,9 @@ def _claims() -> dict[str, str]:
                 f'+{fn}({what}{crit},FeeSchedule[Effective To],""))')
 
     def rate(mod: str) -> str:
+        return macro("rate_" + ("own" if mod != chr(34) * 2 else "base"), _rate(mod))
+
+    def _rate(mod: str) -> str:
         # a row of the claim's setting wins over one with a blank Setting; "" when neither
         return (f'IF({fee("COUNTIFS", mod, setting)}>0,{fee("SUMIFS", mod, setting, "FeeSchedule[Allowed],")},'
                 f'IF({fee("COUNTIFS", mod, chr(34) * 2)}>0,{fee("SUMIFS", mod, chr(34) * 2, "FeeSchedule[Allowed],")},'
@@ -295,28 +321,38 @@ def _claims() -> dict[str, str]:
         return f'({fee("COUNTIFS", mod, setting)}+{fee("COUNTIFS", mod, chr(34) * 2)})>0'
 
     def setting_of(mod: str) -> str:
-        return f'IF({fee("COUNTIFS", mod, setting)}>0,", "&LOWER({setting}),"")'
+        return macro("setting_" + ("own" if mod != chr(34) * 2 else "base"),
+                     f'IF({fee("COUNTIFS", mod, setting)}>0,", "&LOWER({setting}),"")')
 
     base_cell = this(T, "Base Rate")
     own_listed = listed_with(modifier)
+    own_listed = macro("own_listed", own_listed)
     where = f'IFERROR(MATCH({modifier},Modifiers[Modifier],0),IFERROR(MATCH(--{modifier},Modifiers[Modifier],0),0))'
+    where = macro("where", where)
     mod_pricing = f'IF({where}=0,"",INDEX(Modifiers[Pricing],{where}))'
+    mod_pricing = macro("mod_pricing", mod_pricing)
     mod_pct = f'INDEX(Modifiers[Percent],{where})'
+    mod_pct = macro("mod_pct", mod_pct)
     # no modifier, or one priced at the base rate: × 1; % of base: × its Percent; else no rate
     # ("" makes the product an error, caught below). A FeeSchedule row with the modifier wins.
     factor = (f'IF({modifier}="",1,IF({mod_pricing}="{rules.BASE_RATE}",1,'
               f'IF({mod_pricing}="{rules.PCT_OF_BASE}",IF({mod_pct}="","",{mod_pct}),"")))')
+    factor = macro("factor", factor)
     at_base = f'ROUND({base_cell}*{factor},2)'
+    at_base = macro("at_base", at_base)
     by_modifier = f'IF({modifier}="",{at_base},IFERROR({rate(modifier)}+0,{at_base}))'
+    by_modifier = macro("by_modifier", by_modifier)
 
     def rule(header: str, default) -> str:
         """A PaymentRules term: the payor's row, else the All payors row, else Medicare's."""
         own_row = f'IFERROR(INDEX({col("PaymentRules", header)},MATCH({P},PaymentRules[Payor],0)),"")'
         everyone = f'IFERROR(INDEX({col("PaymentRules", header)},MATCH("{rules.ALL}",PaymentRules[Payor],0)),"")'
-        return f'IF({own_row}<>"",{own_row},IF({everyone}<>"",{everyone},{default}))'
+        return macro("rule_" + re.sub(r"\W", "", header),
+                     f'IF({own_row}<>"",{own_row},IF({everyone}<>"",{everyone},{default}))')
     first_pct, second_pct, further_pct = (rule(h, d) for h, d in zip(
         ("First Procedure %", "Second Procedure %", "Further Procedures %"), rules.PROCEDURE_PCTS_DEFAULT))
     lesser_of = f'{rule("Lesser Of Charge", chr(34) + rules.LESSER_OF_DEFAULT + chr(34))}="Yes"'
+    lesser_of = macro("lesser_of", lesser_of)
     npp = f'{this(T, "NPP")}="Yes"'
     # × % of Medicare, then × the NPP %, each rounded to the cent (× 1 where neither applies)
     scaled = f'ROUND({by_modifier}*IF({of_medicare},{contract("% of Medicare")},1),2)'
@@ -339,6 +375,7 @@ def _claims() -> dict[str, str]:
              f'+(({rank_cell}<=2)*({rank_cell}+{UNITS}>=3))*{second_pct}'
              f'+({UNITS}-({rank_cell}=1)-({rank_cell}<=2)*({rank_cell}+{UNITS}>=3))*{further_pct})')
     contracted = f'ROUND({rate_cell}*{share},2)'
+    contracted = macro("contracted", contracted)
     lesser = f'AND({lesser_of},{charge}<{contracted})'
     expected = f'IF({rate_cell}="","",IF({lesser},{charge},{contracted}))'
     modifier_note = (f'IF({modifier}="","",IF({own_listed},", modifier "&{modifier}&" rate",'
@@ -359,21 +396,25 @@ def _claims() -> dict[str, str]:
 
     def own_allowed(s: str) -> str:
         blank = f'{key},Payments[Allowed],"",{seq[s]}'
-        return _summed(f'SUMIFS(Payments[Allowed],{key},{seq[s]})+SUMIFS(Payments[Paid],{blank})'
-                       f'+SUMIFS(Payments[Patient Resp],{blank})+SUMIFS(Payments[Sequestration],{blank})')
+        return macro("allowed_" + s, _summed(f'SUMIFS(Payments[Allowed],{key},{seq[s]})+SUMIFS(Payments[Paid],{blank})'
+                       f'+SUMIFS(Payments[Patient Resp],{blank})+SUMIFS(Payments[Sequestration],{blank})'))
 
     # IF is lazy in Excel and LibreOffice, AND/OR are not: nested IFs keep the costly
     # aggregates (COUNTIFS over Payments, SUMPRODUCT) off the rows that do not need them.
     denied_amount = f'N({this(T, "Denied Amount")})'
     last_paid = _largest(f'SUMPRODUCT(MAX((Payments[Claim ID]&""={ID}&"")*(Payments[Line]={LINE})*(Payments[Paid]>0)'
                          f'*(Payments[Claim Status]&""<>"22")*Payments[Remit Date]))')
+    last_paid = macro("last_paid", last_paid)
     # Denied in full (nothing paid), or in part: a denied amount and no payment after the
     # latest denial (a denial paid on resubmission or appeal is closed).
     denial_open = (f'IF({has_denial},IF({paid}<=0,TRUE,IF({denied_amount}>0,{last_denial}>={last_paid},FALSE)),'
                    f'FALSE)')
+    denial_open = macro("denial_open", denial_open)
     reversals = _summed(f'COUNTIFS({key},Payments[Claim Status],"22")')
+    reversals = macro("reversals", reversals)
     remits = this(T, "Remittances")        # the line's remittance rows (COUNTIFS once, in its column)
     awaiting = f'IF({reversals}>0,2*{reversals}>={remits},FALSE)'
+    awaiting = macro("awaiting", awaiting)
     variance = (f'IF({this(T, "Expected Allowed")}="","",IF({remits}=0,"",IF({later_row},"",'
                 f'IF({denial_open},"",IF({awaiting},"",{this(T, "Expected Allowed")}-{allowed})))))')
     # Underpaid beyond both tolerances (reimbursement.underpayments), compared in cents as the
@@ -393,16 +434,20 @@ def _claims() -> dict[str, str]:
     # The highest level appealed (a blank level is 1), and whether it was upheld.
     top_level = (f'MAX(1,SUMPRODUCT(MAX((Appeals[Claim ID]&""={ID}&"")*(Appeals[Line]={LINE})'
                  f'*(Appeals[Level]+(Appeals[Level]="")))))')
+    top_level = macro("top_level", top_level)
     # Levels of appeal (rules.py): the contract's, else Medicare's five, else two; the next
     # level's window runs from the upheld level's decision (else its appeal date).
     medicare = "OR(" + ",".join(f'{contract("Payor Type")}="{t}"' for t in rules.MEDICARE_TYPES) + ")"
+    medicare = macro("medicare", medicare)
     levels = (f'IF({contract("Appeal Levels")}<>"",{contract("Appeal Levels")},'
               f'IF({medicare},{rules.MEDICARE_LEVELS},{rules.DEFAULT_LEVELS}))')
+    levels = macro("levels", levels)
     schedule = ",".join(str(rules.MEDICARE_NEXT_LEVEL_DAYS.get(n, rules.DEFAULT_NEXT_LEVEL_DAYS))
                         for n in range(1, rules.MEDICARE_LEVELS + 1))
     next_days = (f'IF({contract("Next Level Days")}<>"",{contract("Next Level Days")},'
                  f'IF({medicare},CHOOSE(MIN({top_level}+1,{rules.MEDICARE_LEVELS}),{schedule}),'
                  f'{rules.DEFAULT_NEXT_LEVEL_DAYS}))')
+    next_days = macro("next_days", next_days)
     at_top = (f'(Appeals[Claim ID]&""={ID}&"")*(Appeals[Line]={LINE})'
               f'*((Appeals[Level]+(Appeals[Level]=""))={top_level})')
     # The row of the top level the engine reads (top_appeals): the first in the sheet, since a
@@ -413,9 +458,12 @@ def _claims() -> dict[str, str]:
     big = 10_000_000
     top_row = (f'({big}-SUMPRODUCT(MAX({at_top}*({big}-ROW(Appeals[Outcome])))))'
                f'-MIN(ROW(Appeals[Outcome]))+1')
+    top_row = macro("top_row", top_row)
     upheld = f'INDEX(Appeals[Outcome],{top_row})="Upheld"'
+    upheld = macro("upheld", upheld)
     top_decision = f'INDEX(Appeals[Decision Date],{top_row})'
     decided = f'IF({top_decision}<>"",{top_decision},INDEX(Appeals[Appeal Date],{top_row}))'
+    decided = macro("decided", decided)
 
     # The patient's share: the last payer's patient responsibility, none while that payer
     # has forwarded the claim (CLP02 19/20/21) to the next one.
@@ -430,6 +478,7 @@ def _claims() -> dict[str, str]:
     # earliest remit date), looked for only on a line with a denial at all. The earliest
     # date as BIG - the largest (BIG - date): MIN over an array would count the other rows' 0.
     first_remit = f'({big}-' + _largest(f'SUMPRODUCT(MAX({this_line}*({big}-Payments[Remit Date])))') + ')'
+    first_remit = macro("first_remit", first_remit)
     on_first = f'{key},Payments[Remit Date],{first_remit}'
     denied_first_pass = (f'IF({has_denial},' + _summed(f'COUNTIFS({on_first},Payments[Claim Status],"4")'
                          f'+COUNTIFS({on_first},Payments[Denied Amount],">0",Payments[Claim Status],"<>4",'
@@ -449,13 +498,15 @@ def _claims() -> dict[str, str]:
         waiting = [forwarded] + [_claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"{t}")')
                                  for t in later_types[s]]
         own_share = _summed(f'SUMIFS(Payments[Patient Resp],{key},{seq[s]})')
-        return f'IF(({"+".join(waiting)})>0,0,{own_share})'
-    billed_by = {s: _summed(f'COUNTIFS({key},{seq[s]})') for s in ("2", "3")}
+        return macro("share_" + s, f'IF(({"+".join(waiting)})>0,0,{own_share})')
+    billed_by = {s: macro("billed_" + s, _summed(f'COUNTIFS({key},{seq[s]})')) for s in ("2", "3")}
     patient_share = (f'IF({billed_by["3"]}>0,{share("3")},'
                      f'IF({billed_by["2"]}>0,{share("2")},{share("1")}))')
     share_cell, written_cell = this(T, "Patient Share"), this(T, "Written Off")
     adjustments = _summed(f'SUMIFS(Payments[Contractual Adj],{key})') + f'+{share_cell}'
+    adjustments = macro("adjustments", adjustments)
     open_balance = f'MAX(0,{this(T, "Charge")}-{paid}-({adjustments}))'
+    open_balance = macro("open_balance", open_balance)
     # What the latest denial calls for: its row's Action; Appeal once the line is appealed.
     denial_action = f'IF({denial_open},IF(COUNTIFS({appeals})>0,"{rules.APPEAL}",{routed_action}),"")'
     action = this(T, "Denial Action")
@@ -470,9 +521,12 @@ def _claims() -> dict[str, str]:
     # decision; "Upheld" at the final level. IFERROR: a payor with no contract has none.
     mailing = contract("Mailing Days")
     first_window = f'({last_denial}+{mailing}+{contract("Appeal Days")})'
+    first_window = macro("first_window", first_window)
     next_window = f'(MAX({decided},{last_denial})+{mailing}+{next_days})'
+    next_window = macro("next_window", next_window)
     appeal_soon = setting_value("appeal_due_soon_days")
     appealed_in_time = f'COUNTIFS({appeals},Appeals[Appeal Date],"<="&{first_window})>0'
+    appealed_in_time = macro("appealed_in_time", appealed_in_time)
     appeal_status = (f'IF({action}<>"{rules.APPEAL}","",IFERROR(IF(COUNTIFS({appeals})>0,'
                      f'IF({upheld},IF({top_level}<{levels},{window_status(next_window, appeal_soon)},"Upheld"),'
                      f'IF({appealed_in_time},"Appealed on time","Appealed late")),'
@@ -487,14 +541,18 @@ def _claims() -> dict[str, str]:
     # with Prompt Pay Days; processed once remitted with a payment or a patient share.
     prompt_days = contract("Prompt Pay Days")
     due = f'({filed_date}+{prompt_days})'
+    due = macro("due", due)
     filing_cell = this(T, "Filing Status")
     received = (f'IF(OR(FILING="Filed on time",FILING="Filed late"),TRUE,IF(FILING="Missed",{carc29},FALSE))'
                 .replace("FILING", filing_cell))
+    received = macro("received", received)
     unprocessed = f'IF(px_AsOf>{due},"Overdue","Pending")'
     # (">0": a blank Remit Date is mirrored on Index as 0, which "<=" would count)
     remitted_by_due = _summed(f'COUNTIFS({key},Payments[Remit Date],"<="&{due},Payments[Remit Date],">0")')
+    remitted_by_due = macro("remitted_by_due", remitted_by_due)
     processed = f'IF({remitted_by_due}>0,"Paid on time","Paid late")'
     patient_resp = _summed(f'SUMIFS(Payments[Patient Resp],{key})')
+    patient_resp = macro("patient_resp", patient_resp)
     prompt_pay_status = (f'IFERROR(IF(OR({filed_date}="",{prompt_days}=""),"",'
                          f'IF(AND({has_denial},{paid}<=0),"",IF(NOT({received}),"",'
                          f'IF({remits}=0,{unprocessed},IF(OR({paid}>0,{patient_resp}>0),'
@@ -503,22 +561,29 @@ def _claims() -> dict[str, str]:
     appeal_cell, resubmit_cell = this(T, "Appeal Status"), this(T, "Resubmit Status")
     final = (f'OR({action}="{rules.WRITE_OFF}",AND({action}="{rules.APPEAL}",'
              f'OR({appeal_cell}="Upheld",{appeal_cell}="Missed")),AND(OR({resubmit}),{resubmit_cell}="Missed"))')
+    final = macro("final", final)
     written_off = (f'IF({action}="",0,IF({final},'
                    f'MIN(MAX(0,{denied_amount}),{open_balance}),0))')
     balance = f'IFERROR({this(T, "Charge")}-{paid}-({adjustments})-{written_cell},"")'
     role = this(T, "Role")
     kind = this(T, "Claim Type")
     row_payer = f'IF(OR({kind}="",{kind}="Primary"),1,IF({kind}="Secondary",2,3))'
+    row_payer = macro("row_payer", row_payer)
     primary_rows = _claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"Primary")'
                                   f'+COUNTIFS({same_line},Claims[Claim Type],"")')
+    primary_rows = macro("primary_rows", primary_rows)
     secondary_rows = _claims_summed(f'COUNTIFS({same_line},Claims[Claim Type],"Secondary")')
+    secondary_rows = macro("secondary_rows", secondary_rows)
     first_payer = f'IF({primary_rows}>0,1,IF({secondary_rows}>0,2,3))'
+    first_payer = macro("first_payer", first_payer)
     voided = _claims_summed(f'COUNTIFS({same_line},Claims[Frequency],"{roles.VOID_FREQUENCY}")')
+    voided = macro("voided", voided)
     role_formula = (f'IF({voided}>0,"{roles.VOID}",'
                     f'IF({row_payer}={first_payer},"{roles.LINE}","{roles.NEXT_PAYER}"))')
     # A next payer the earlier one forwarded the claim to (CLP02 19 to the secondary, 20 to
     # the tertiary: a Medicare crossover) needs no claim of the practice's.
     crossed = _summed(f'COUNTIFS({key},Payments[Claim Status],IF({kind}="Tertiary","20","19"))') + ">0"
+    crossed = macro("crossed", crossed)
     status = (f'IF(AND({role}="{roles.NEXT_PAYER}",{filed_date}=""),IF({crossed},"{roles.CROSSED_OVER}",{status}),'
               f'{status})')
 
@@ -630,9 +695,10 @@ def _payments() -> dict[str, str]:
     return {"action": action}
 
 
-def _structured_formulas() -> dict[str, dict[str, str]]:
-    """Table name -> calculated column key -> formula, with structured references."""
-    return {"Claims": _claims(), "Contracts": _contracts(), "Adjustments": _adjustments(),
+def _structured_formulas(macros: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Table name -> calculated column key -> formula, with structured references; `macros`
+    gets the defined names the Claims formulas call (_claims)."""
+    return {"Claims": _claims(macros), "Contracts": _contracts(), "Adjustments": _adjustments(),
             "Payments": _payments()}
 
 
@@ -695,8 +761,11 @@ def _named(formula: str, names: dict[str, str]) -> str:
 @functools.lru_cache(maxsize=1)
 def _with_names() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     names: dict[str, str] = {}
+    macros: dict[str, str] = {}
     formulas = {table: {key: _named(text, names) for key, text in columns.items()}
-                for table, columns in _structured_formulas().items()}
+                for table, columns in _structured_formulas(macros).items()}
+    for name, text in macros.items():
+        names[name] = "=" + _named(text, names)
     return formulas, names
 
 

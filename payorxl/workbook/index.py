@@ -227,6 +227,19 @@ class _Part:
         """Row 1: how many rows of the live part hold an ID (the gates read it)."""
         return Cell(0, self.mirror.gate_column, Formula(f'COUNTIF({self.live["Claim ID"]},"?*")', 0))
 
+    def extent(self) -> Cell:
+        """Row 1, beside `used`: the position in the live part of its last row with an ID
+        (0: none). A gate counts over the live part up to it only: a payment typed below
+        the table makes every line's gate count again, over a row or two, not 500."""
+        ids = self.live["Claim ID"]
+        return Cell(0, self.mirror.gate_column + 1,
+                    Formula(f'SUMPRODUCT(MAX(({ids}<>"")*(ROW({ids})-MIN(ROW({ids}))+1)))', 0))
+
+    def upto(self, header: str, extent: str) -> str:
+        """The live part of a column, up to its last row with an ID."""
+        column = self.live[header]
+        return f"INDEX({column},1):INDEX({column},{extent})"
+
     def missed(self) -> str:
         """The rows no part holds: rows inserted or deleted among those read (the row after
         the last read is no longer where it was), rows typed past the window (the table's
@@ -250,8 +263,8 @@ def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: di
     lines = _Part(CLAIMS_MIRROR, where["Claims"], values["Claims"], claim_ids,
                   claims["_row"].to_numpy(), set(claim_ids), last_claim_row)
 
-    out: dict[int, list[Cell]] = {0: [Cell(0, 0, TITLE), pays.used(), lines.used()]}
-    pw, cw = pays.live, lines.live
+    out: dict[int, list[Cell]] = {0: [Cell(0, 0, TITLE), pays.used(), pays.extent(), lines.used(), lines.extent()]}
+    cw = lines.live
     cid, cline = (f"Claims!${where['Claims'][h]}$" for h in ("Claim ID", "Line"))
     last_claims = int(claims["_row"].max()) if len(claims) else 1
     for r, claim_id, line, pk, ck in zip(claims["_row"].to_numpy(), claims["claim_id"].tolist(),
@@ -269,8 +282,9 @@ def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: di
                      f'SUMPRODUCT(({_normal_formula("px_p_ClaimID")}={norm})*(px_p_Line=$B{r}))=$E{r},'
                      f'SUMPRODUCT(--({_normal_formula("px_q_ClaimID")}={norm}))=$G{r}),0,1),1)')
         pay_static, claim_static = pays.static_count(pk), lines.static_count(ck)
-        pay_gate = (f'{pay_static}+IF($D$1=0,0,COUNTIFS({pw["Claim ID"]},$A{r},{pw["Line"]},$B{r}))')
-        claim_gate = f'{claim_static}+IF($F$1=0,0,COUNTIF({cw["Claim ID"]},$A{r}))'
+        pay_gate = (f'{pay_static}+IF($D$1=0,0,COUNTIFS({pays.upto("Claim ID", "$E$1")},$A{r},'
+                    f'{pays.upto("Line", "$E$1")},$B{r}))')
+        claim_gate = f'{claim_static}+IF($F$1=0,0,COUNTIF({lines.upto("Claim ID", "$G$1")},$A{r}))'
         cells = [Cell(i, 0, str(claim_id)), Cell(i, 1, int(line)), Cell(i, 2, Formula(check, 0)),
                  Cell(i, 3, Formula(pay_gate, pay_static)), Cell(i, 5, Formula(claim_gate, claim_static))]
         out[i] = cells + pays.slots(i, pk) + lines.slots(i, ck)

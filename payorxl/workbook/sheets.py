@@ -207,6 +207,7 @@ def _by_payor(payor: str | None, name: str | None = None) -> dict[str, str]:
     name, which lets the terms be summed by blocks: blocks.py), by field key; None: of
     every payor (a totals row: the whole table, so a payor the rows above do not list yet
     is in it too)."""
+    name = name if bk.literal_ok(name) else None       # else its terms read whole columns
     who = (Crit("Payor", _eq(payor), "=", name, None if name is None else bk.text_literal(name)),) if payor else ()
     positive = number_crit("Balance", ">", 0)
     live = {b: term("SUMIFS", "Balance", *who, crit("Aging Bucket", b)) for b in m.AGING_BUCKETS}

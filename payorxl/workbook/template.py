@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -121,45 +120,6 @@ if not isinstance(xlsxwriter.worksheet.re_dynamic_function, _MemoSearch):
     xlsxwriter.worksheet.re_dynamic_function = _MemoSearch(xlsxwriter.worksheet.re_dynamic_function)
 
 
-_CELL = re.compile(r"([A-Z]+)([0-9]+)")
-
-
-def _share_formulas(ws, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
-    """Have xlsxwriter write each calculated column's formula once, as an OOXML shared
-    formula (ECMA-376 Part 1, 18.3.1.40): the cell of `first_row` holds the text and the
-    column's range (``<f t="shared" ref="T2:T5001" si="0">``), every other cell of the
-    column with the same text refers to it (``<f t="shared" si="0"/>``). Every row's
-    formula is the same text (it reads defined names only, formulas.py), so this is the
-    same workbook in a thirtieth of the XML: a Claims sheet of 50,000 lines is about
-    115 MB instead of 3.2 GB, which LibreOffice could not open at all (a part over 2 GB)
-    and which took 1.5 GB more of its memory at 10,000 lines
-    (benchmarks/results/shared-formulas.md). Excel writes filled-down formulas the same
-    way. A cell whose text differs is written as it was (xlsxwriter's own writer)."""
-    from .xlsxpart import col_letter
-    plain = ws._xml_formula_element
-    columns = {col_letter(c) for c in range(first_col, last_col + 1)}
-    anchors: dict[str, tuple[int, str]] = {}      # column letters -> (si, formula text)
-
-    def element(formula, result, attributes=()):
-        found = _CELL.fullmatch(attributes[0][1]) if attributes and attributes[0][0] == "r" else None
-        letters, row = (found.group(1), int(found.group(2))) if found else ("", 0)
-        if letters not in columns or not first_row <= row <= last_row:
-            return plain(formula, result, attributes)
-        attr = "".join(f' {k}="{ws._escape_attributes(v)}"' for k, v in attributes)
-        value = ws._escape_data(result)
-        if row == first_row:
-            anchors[letters] = (len(anchors), formula)
-            ref = f"{letters}{first_row}:{letters}{last_row}"
-            ws.fh.write(f'<c{attr}><f t="shared" ref="{ref}" si="{anchors[letters][0]}">'
-                        f"{ws._escape_data(formula)}</f><v>{value}</v></c>")
-        elif letters in anchors and anchors[letters][1] == formula:
-            ws.fh.write(f'<c{attr}><f t="shared" si="{anchors[letters][0]}"/><v>{value}</v></c>')
-        else:
-            plain(formula, result, attributes)
-
-    ws._xml_formula_element = element
-
-
 def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                  calculated: pd.DataFrame | None) -> None:
     ws = wb.add_worksheet(table.name)
@@ -215,8 +175,6 @@ def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
                 ws.table[i + 1][base + j] = cell._replace(format=fmt, value=cached)
             else:
                 ws.write_formula(i + 1, base + j, "=" + formulas[c.key], fmt, cached)
-    if rows > 1 and table.calculated:
-        _share_formulas(ws, base, base + len(table.calculated) - 1, 2, rows + 1)
     widths = [max(c.width, PAYOR_WIDTH) if c.key == "payor" else c.width for c in table.columns]
     ws.set_row(0, INPUT_HEADER_HEIGHT)
     for j, c in enumerate(table.columns):

@@ -169,7 +169,10 @@ def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int],
 
 
 def _formula_xml(ref: str, s: str, formula: Formula) -> str:
-    f = f"<f>{escape(formula.text)}</f>"
+    # (a character XML forbids, such as a claim ID's pasted line break in the Index's
+    # check, is left out: the formula then finds no such ID and the check says so, where
+    # the character would make the whole sheet unreadable)
+    f = f"<f>{escape(_ILLEGAL.sub('', formula.text))}</f>"
     v = formula.cached
     if hasattr(v, "to_pydatetime"):
         v = v.to_pydatetime()

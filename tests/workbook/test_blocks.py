@@ -9,7 +9,7 @@ import re
 import openpyxl
 import pytest
 
-from payorxl import demo, pipeline
+from payorxl import demo, model as m, pipeline
 from payorxl.codec import datetime_to_serial
 from payorxl.workbook import blocks
 from payorxl.workbook.read import read_inputs
@@ -19,17 +19,25 @@ RANGE = re.compile(r"Claims!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)")
 
 
 def _args(text: str) -> list[str]:
-    """The arguments of the one call in `text`, split on commas outside quotes and brackets."""
-    inner = text[text.index("(", text.index("IFS(")) + 1:text.rindex("),0)")]
-    out, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(inner):
+    """The arguments of the first COUNTIFS/SUMIFS call in `text`, split on commas outside
+    quotes and brackets."""
+    opened = text.index("(", text.index("IFS(")) + 1
+    out, depth, quoted, start = [], 0, False, opened
+    for i in range(opened, len(text)):
+        ch = text[i]
         quoted ^= ch == '"'
-        if not quoted:
-            depth += (ch == "(") - (ch == ")")
-            if ch == "," and depth == 0:
-                out.append(inner[start:i])
-                start = i + 1
-    return out + [inner[start:]]
+        if quoted:
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth == 0:
+            return out + [text[start:i]]
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    raise AssertionError(text)
 
 
 def _matches(cell, criterion: str, as_of: float, days: float) -> bool:
@@ -81,8 +89,10 @@ def test_each_block_cell_is_its_rows_counted_by_hand(book):
             text = index[row][column]
             if not (isinstance(text, str) and text.startswith("=IFERROR(")):
                 continue
-            args = _args(text)
-            total = args.pop(0) if "SUMIFS(" in text else None
+            call = text[len("=IFERROR("):text.index(",IF(ERROR.TYPE(")]
+            assert text == f"=IFERROR({call},IF(ERROR.TYPE({call})=4,0,{call}))"     # only #REF! is 0
+            args = _args(call)
+            total = args.pop(0) if call.startswith("SUMIFS(") else None
             ranges = [RANGE.fullmatch(a).groups() for a in args[::2]]
             first, last = int(ranges[0][1]), min(int(ranges[0][2]), len(claims))
             got = 0
@@ -98,6 +108,8 @@ def test_each_block_cell_is_its_rows_counted_by_hand(book):
             assert cached[row][column] == pytest.approx(got, abs=0.005), text
             checked.add((column, first > 2, int(ranges[0][2]) == blocks.SHEET_END))
     assert len({c for c, _, _ in checked}) > 100                    # terms
+    firsts = [row[column] for column in range(len(index[0])) for row in index[1:2] if row[column]]
+    assert len(firsts) == len(set(firsts))          # one column per term, wherever its figures show
     assert {(True, True), (False, False), (True, False)} <= {(a, b) for _, a, b in checked}   # first, inner, tail
 
 
@@ -132,3 +144,48 @@ def test_a_workbook_without_payorxls_index_gets_whole_column_figures(book):
     live = [c.value for s in ("Dashboard", "Scorecard", "Aging") for c in layout[s] if isinstance(c.value, Formula)]
     assert len(live) > 100 and not any("Index!" in f.text for f in live)
     assert sum("Claims[" in f.text for f in live) > 100
+
+
+def test_past_the_sheets_last_column_a_term_reads_whole_columns(monkeypatch):
+    """Hundreds of payors would need more Index columns than a sheet has: the terms past the
+    last column read whole columns (right, and O(lines) per edit)."""
+    monkeypatch.setattr(blocks, "MAX_TERMS", 2)
+    b = blocks.Blocks(blocks.np.arange(2, 12), 11, {"Role": "T", "Balance": "AT", "Charge": "L"},
+                      read_settings())
+    with b.active():
+        first = blocks.term("COUNTIFS", None, blocks.crit("Role", "Line"))
+        second = blocks.term("SUMIFS", "Charge", blocks.crit("Role", "Line"))
+        again = blocks.term("COUNTIFS", None, blocks.crit("Role", "Line"))
+        third = blocks.term("SUMIFS", "Balance", blocks.number_crit("Balance", ">", 0))
+    assert first == again and first.startswith("SUM(Index!") and second.startswith("SUM(Index!")
+    assert third == 'SUMIFS(Claims[Balance],Claims[Balance],">0")'
+
+
+def read_settings():
+    return demo.demo_settings()
+
+
+@pytest.mark.parametrize("name", ["Blue\x0bCross", "", "A" * 260])
+def test_a_payor_name_no_literal_can_hold_keeps_whole_columns(name):
+    """A name with a character XML forbids (a line break pasted from Word), a blank one or
+    one past Excel's 255 characters of formula text: that payor's figures read whole
+    columns (its cell, as before), never a broken or wrong literal."""
+    from payorxl.workbook import sheets
+
+    b = blocks.Blocks(blocks.np.arange(2, 12), 11, {h: "A" for h in m.CLAIMS.headers}, read_settings())
+    with b.active():
+        figures = sheets._by_payor("$A5", name)
+        fine = sheets._by_payor("$A6", "Acme")
+    assert all("Index!" not in f for f in figures.values()) and "Claims[Payor]" in figures["lines"]
+    assert fine["lines"].startswith("SUM(Index!")
+
+
+def test_a_claim_id_with_a_control_character_leaves_a_readable_workbook(tmp_path):
+    """A claim ID with a pasted line break (\\x0b, which XML forbids) goes into the Index's
+    formulas without it: the sheet stays well-formed (it was unreadable)."""
+    frames = demo.generate_large(30)
+    frames["Claims"].loc[0, "claim_id"] = "CLM\x0b001"
+    path = tmp_path / "ctrl.xlsx"
+    pipeline.new_workbook(path, frames, as_of=demo.DEFAULT_AS_OF)
+    index = openpyxl.load_workbook(path)["Index"]
+    assert index.max_row > 30 and index["C1"].value.startswith("=")
