@@ -353,6 +353,7 @@ def metrics(size: dict) -> dict[str, dict]:
         put(f"{e}", e, "calculate")
         put(f"{e} (settle)", e, "settle")
         put(f"{e} (edit op)", e, "edit")
+        put(f"{e} (again)", e, "calculate-again")
     put("load fullCalcOnLoad=1", "load-fullcalc", "load")
     put("load recalc-on-load profile", "load-recalc-profile", "load")
     put("insert a sheet", "user-sheet", "insert-sheet")
@@ -426,6 +427,9 @@ def markdown(report: dict) -> str:
         for e in EDITS:
             if e in m:
                 row(f"`calculate()` after {EDIT_TEXT[e]}", m[e])
+            if f"{e} (again)" in m:
+                row(f"`calculate()` after the same edit once more ({e}: the formulas it reaches compiled)",
+                    m[f"{e} (again)"])
         if "add-row (edit op)" in m:
             row("the row insertion itself (add-row edit op)", m["add-row (edit op)"])
         if "insert a sheet" in m:

@@ -269,7 +269,16 @@ def main(argv=None) -> int:
     emit(step="edit", wall=round(time.perf_counter() - t, 4), cpu=round(cpu() - c, 3), **what)
     with Timed(cpu, "calculate"):
         doc.calculate()
+    if args.job in AGAIN:
+        # the same edit once more: what the next edit costs, once the first has compiled
+        # the formulas it reaches (LibreOffice compiles a formula the first time it runs)
+        edit(doc, args.job)
+        with Timed(cpu, "calculate-again"):
+            doc.calculate()
     return 0
+
+
+AGAIN = ("payment", "dos")
 
 
 if __name__ == "__main__":

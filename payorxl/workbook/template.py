@@ -366,7 +366,7 @@ def build_workbook(path: str | Path, frames: dict[str, pd.DataFrame] | None = No
     path = Path(path)
     frames = frames or {}
     calculated = calculated or {}
-    # use_zip64: a Claims sheet of some 35,000 lines is over the 2 GB a part holds without
+    # use_zip64: a Claims sheet of some 200,000 lines is over the 2 GB a part holds without
     # ZIP64 (Excel and LibreOffice read ZIP64; a smaller part is written as before).
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "use_zip64": True})

@@ -1,5 +1,5 @@
 """A part of the workbook over the 2 GB ZIP's own fields hold (a Claims sheet of some
-35,000 lines with its formulas) is written with ZIP64 (Excel and LibreOffice read it).
+200,000 lines with its formulas) is written with ZIP64 (Excel and LibreOffice read it).
 Shown here with the limit lowered, as writing 2 GB would take minutes."""
 import zipfile
 
