@@ -138,6 +138,7 @@ def test_every_calculated_column_reads_defined_names_that_point_at_their_columns
     assert len(macros) > 50
     for name, text in macros.items():       # a sub-expression the formulas call by name
         assert defined[name] == text[1:] and structured_references(text) == []
+        assert len(text) < EXCEL_FORMULA_LIMIT, name
         assert set(re.findall(r"\bpx_\w+", _without_strings(text))) <= set(defined)
     for name, ref in table_names().items():
         if "_all_" in name:
