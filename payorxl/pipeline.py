@@ -25,11 +25,11 @@ from .validate import validate
 from .workbook.append import has_own_sheet, refuse_user_sheets
 from .workbook.blocks import Blocks, claims_values
 from .workbook.formulas import INDEX_SHEET, index_names
-from .workbook.index import index_cells
+from .workbook.index import column_letters, index_cells
 from .workbook.package import atomic_copy, resolve, workbook_lock
 from .workbook.read import LOG_SHEET, Inputs, import_log, read_inputs
 from .workbook.sheets import ROW_HEIGHTS, STYLES, TODAY_CELL, live_figures, live_sheets, owned_sheets
-from .workbook.xlsxpart import Cell, Formula, col_letter, file_state, refuse_if_open, write_owned_sheets
+from .workbook.xlsxpart import Cell, Formula, file_state, refuse_if_open, write_owned_sheets
 
 
 @dataclass
@@ -107,8 +107,7 @@ def summary_blocks(results: Results, claims: pd.DataFrame, claim_headers: list |
     known; None: the summaries read whole columns."""
     if not live_figures(results) or results.claim_rows is None or len(results.claim_rows) != len(claims):
         return None
-    names = [str(h).strip().lower() for h in (claim_headers or m.CLAIMS.headers)]
-    letters = {h: col_letter(names.index(h.lower())) for h in m.CLAIMS.headers if h.lower() in names}
+    letters = column_letters(claim_headers or m.CLAIMS.headers, m.CLAIMS.headers)
     rows = claims["_row"].to_numpy() if "_row" in claims else np.arange(2, len(claims) + 2)
     return Blocks(rows, last_claim_row, letters, results.settings)
 

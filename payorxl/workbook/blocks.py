@@ -90,11 +90,17 @@ def literal_ok(name: str | None) -> bool:
             and len(text_literal(name)) <= 250)
 
 
+def _call(fn: str, total: str | None, crits: tuple[Crit, ...], ref: Callable[[str], str], block: bool) -> str:
+    """fn over the ranges `ref` gives each Claims column, with each criterion's text (its
+    block text in a block)."""
+    args = ([ref(total)] if total else []) + [
+        f"{ref(c.column)},{(c.block_text or c.text) if block else c.text}" for c in crits]
+    return f"{fn}({','.join(args)})"
+
+
 def whole(fn: str, total: str | None, crits: tuple[Crit, ...]) -> str:
     """The term over whole Claims columns, as the workbook writes it without blocks."""
-    args = ([column_ref("Claims", total)] if total else []) + [
-        f"{column_ref('Claims', c.column)},{c.text}" for c in crits]
-    return f"{fn}({','.join(args)})"
+    return _call(fn, total, crits, lambda column: column_ref("Claims", column), block=False)
 
 
 _ACTIVE: contextvars.ContextVar[Blocks | None] = contextvars.ContextVar("payorxl_blocks", default=None)
@@ -161,9 +167,10 @@ class Blocks:
         letter = col_letter(FIRST_COLUMN + j)
         return f"SUM({INDEX_SHEET}!${letter}$2:${letter}${1 + len(self.bounds)})"
 
-    def _range(self, column: str, first: int, last: int) -> str:
-        letter = self.letters[column]
-        return f"Claims!${letter}${first}:${letter}${last}"
+
+    def _rows(self, first: int, last: int) -> Callable[[str], str]:
+        """A Claims column's rows first..last: Claims!$T$2:$T$501."""
+        return lambda column: f"Claims!${self.letters[column]}${first}:${self.letters[column]}${last}"
 
     def cells(self, values: Callable[[str], list]) -> list[Cell]:
         """The Index cells of every term met: a label, then each block's formula with its
@@ -192,10 +199,8 @@ class Blocks:
             else:
                 sums = np.bincount(block, weights=mask.astype(float), minlength=len(self.bounds))
             for k, (first, last) in enumerate(self.ranges):
-                args = ([self._range(total, first, last)] if total else []) + [
-                    f"{self._range(c.column, first, last)},{c.block_text or c.text}" for c in crits]
                 cached = round(float(sums[k]), 2) if total else int(sums[k])
-                call = f"{fn}({','.join(args)})"
+                call = _call(fn, total, crits, self._rows(first, last), block=True)
                 # (#REF!: the block's rows were all deleted, so nothing; any other error, such
                 # as a #N/A pasted into Charge, shows in the figure as it would over whole columns)
                 out.append(Cell(1 + k, FIRST_COLUMN + j, Formula(f"IFERROR({call},IF(ERROR.TYPE({call})=4,0,{call}))",

@@ -71,6 +71,13 @@ def _template_headers(table: m.Table) -> list[str]:
     return [c.name for c in table.columns] + [c.name for c in table.calculated]
 
 
+def column_letters(headers: list, wanted) -> dict[str, str]:
+    """Each of the `wanted` column names found in a sheet's header row (`headers`, as read:
+    case and surrounding blanks ignored) -> its column letter."""
+    names = [("" if h is None else str(h).strip().lower()) for h in headers]
+    return {h: col_letter(names.index(h.lower())) for h in wanted if h.lower() in names}
+
+
 def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list | None = None,
                 actions: pd.Series | None = None, claim_headers: list | None = None,
                 last_payment_row: int = 0, claim_values: pd.DataFrame | None = None,
@@ -85,10 +92,9 @@ def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: l
     where = {}
     for mirror, headers in ((PAYMENTS_MIRROR, payment_headers or _template_headers(m.PAYMENTS)),
                             (CLAIMS_MIRROR, claim_headers or _template_headers(m.CLAIMS))):
-        names = [("" if h is None else str(h).strip().lower()) for h in headers]
-        if any(h.lower() not in names for h in mirror.columns):
+        where[mirror.table] = column_letters(headers, mirror.columns)
+        if len(where[mirror.table]) < len(mirror.columns):
             return None
-        where[mirror.table] = {h: col_letter(names.index(h.lower())) for h in mirror.columns}
     claims, payments = _with_rows(claims), _with_rows(payments)
     values = {"Payments": _cached(payments, PAYMENTS_MIRROR, {"action": actions}),
               "Claims": _cached(claims, CLAIMS_MIRROR, _aligned(claim_values, claims))}
@@ -235,9 +241,9 @@ class _Part:
         return Cell(0, self.mirror.gate_column + 1,
                     Formula(f'SUMPRODUCT(MAX(({ids}<>"")*(ROW({ids})-MIN(ROW({ids}))+1)))', 0))
 
-    def upto(self, header: str, extent: str) -> str:
-        """The live part of a column, up to its last row with an ID."""
-        column = self.live[header]
+    def upto(self, header: str) -> str:
+        """The live part of a column, up to its last row with an ID (`extent`'s cell)."""
+        column, extent = self.live[header], f"${col_letter(self.mirror.gate_column + 1)}$1"
         return f"INDEX({column},1):INDEX({column},{extent})"
 
     def missed(self) -> str:
@@ -282,9 +288,9 @@ def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: di
                      f'SUMPRODUCT(({_normal_formula("px_p_ClaimID")}={norm})*(px_p_Line=$B{r}))=$E{r},'
                      f'SUMPRODUCT(--({_normal_formula("px_q_ClaimID")}={norm}))=$G{r}),0,1),1)')
         pay_static, claim_static = pays.static_count(pk), lines.static_count(ck)
-        pay_gate = (f'{pay_static}+IF($D$1=0,0,COUNTIFS({pays.upto("Claim ID", "$E$1")},$A{r},'
-                    f'{pays.upto("Line", "$E$1")},$B{r}))')
-        claim_gate = f'{claim_static}+IF($F$1=0,0,COUNTIF({lines.upto("Claim ID", "$G$1")},$A{r}))'
+        pay_gate = (f'{pay_static}+IF($D$1=0,0,COUNTIFS({pays.upto("Claim ID")},$A{r},'
+                    f'{pays.upto("Line")},$B{r}))')
+        claim_gate = f'{claim_static}+IF($F$1=0,0,COUNTIF({lines.upto("Claim ID")},$A{r}))'
         cells = [Cell(i, 0, str(claim_id)), Cell(i, 1, int(line)), Cell(i, 2, Formula(check, 0)),
                  Cell(i, 3, Formula(pay_gate, pay_static)), Cell(i, 5, Formula(claim_gate, claim_static))]
         out[i] = cells + pays.slots(i, pk) + lines.slots(i, ck)
