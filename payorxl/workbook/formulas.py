@@ -187,19 +187,26 @@ def _claims_summed(text: str) -> str:
     return _summed(text, CLAIMS_MIRROR)
 
 
-def _claims(macros: dict[str, str] | None = None) -> dict[str, str]:
-    """The Claims calculated columns' formulas; `macros` gets the defined names they call
-    (px_m_...: a sub-expression written once as a name, relative to the row as the names it
-    reads are, rather than in full wherever it is read; the formulas were ~60 KB of text a
-    row, more than a 50,000-line Claims sheet can hold)."""
-    macros = {} if macros is None else macros
-
+def _macro_maker(macros: dict[str, str]):
+    """A function that writes a sub-expression once, as a defined name (px_m_KEY, recorded
+    in `macros`), and returns the name to read it by: relative to the row as the names it
+    reads are, so every row of a column reads its own. LibreOffice parses and keeps every
+    cell's formula text: a sub-expression read in several places, written out in each, made
+    a Claims row ~60 KB of text and a Payments row 3 KB."""
     def macro(key: str, text: str) -> str:
         name = f"px_m_{key}"
         assert macros.get(name, text) == text, name
         macros[name] = text
         return name
+    return macro
 
+
+def _claims(macros: dict[str, str] | None = None) -> dict[str, str]:
+    """The Claims calculated columns' formulas; `macros` gets the defined names they call
+    (px_m_...: a sub-expression written once as a name, relative to the row as the names it
+    reads are, rather than in full wherever it is read; the formulas were ~60 KB of text a
+    row, more than a 50,000-line Claims sheet can hold)."""
+    macro = _macro_maker({} if macros is None else macros)
     T = "Claims"
     ID, LINE, P = this(T, "Claim ID"), this(T, "Line"), this(T, "Payor")
     DOS = this(T, "Date of Service")
@@ -654,12 +661,13 @@ def _reason_code(cell: str) -> str:
     return f'IF({prefixed},TRIM(SUBSTITUTE(MID({typed},3,99),"-","")),{typed})'
 
 
-def _adjustments() -> dict[str, str]:
+def _adjustments(macros: dict[str, str] | None = None) -> dict[str, str]:
     """What an adjustment does (rules.adjustment_kind), as a formula (the reason code read by
-    `_reason_code`)."""
+    `_reason_code`, once: a name, as `_claims` writes its sub-expressions)."""
+    macro = _macro_maker({} if macros is None else macros)
     T = "Adjustments"
     group = this(T, "Group")
-    code = _reason_code(this(T, "Reason"))
+    code = macro("adj_reason", _reason_code(this(T, "Reason")))
     contractual = f'ISNUMBER(MATCH({code},{_array(rules.CONTRACTUAL_CARCS)},0))'
     kind = (f'IF({group}="{rules.PROVIDER_GROUP}","{rules.PROVIDER}",'
             f'IF({group}="{rules.PATIENT_GROUP}","{rules.PATIENT}",'
@@ -670,16 +678,19 @@ def _adjustments() -> dict[str, str]:
     return {"kind": kind}
 
 
-def _payments() -> dict[str, str]:
+def _payments(macros: dict[str, str] | None = None) -> dict[str, str]:
     """A denying row's action (denials.route): of the DenialRouting rows with its CARC (read
     as rules.reason_code reads it) whose Group is blank or its group and whose RARC is blank
     or among its remark codes, the most specific (rules.route_score), the first among
-    equals; Appeal when none matches."""
+    equals; Appeal when none matches. (The reason code and the best match are names, as
+    `_claims` writes its sub-expressions; the match is an array over DenialRouting, kept in
+    the name that sums it.)"""
+    macro = _macro_maker({} if macros is None else macros)
     T = "Payments"
     status = f'{this(T, "Claim Status")}&""'
     denies = (f'AND({status}<>"{rules.REVERSAL_STATUS}",'
               f'OR({status}="{rules.DENIED_STATUS}",{this(T, "Denied Amount")}>0))')
-    code = _reason_code(this(T, "CARC"))
+    code = macro("pay_carc", _reason_code(this(T, "CARC")))
     group = f'UPPER(TRIM({this(T, "Group Code")}&""))'
     remarks = f'","&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(UPPER({this(T, "RARC")}&"")," ",","),";",","),":",",")&","'
     r_group, r_rarc = 'TRIM(DenialRouting[Group]&"")', 'TRIM(DenialRouting[RARC]&"")'
@@ -689,7 +700,7 @@ def _payments() -> dict[str, str]:
                f'*((({r_rarc}="")+ISNUMBER(SEARCH(","&{r_rarc}&",",{remarks})))>0)')
     score = f'{matched}*(1+2*({r_group}<>"")+4*({r_rarc}<>""))'
     position = 'ROW(DenialRouting[Action])-MIN(ROW(DenialRouting[Action]))+1'   # LibreOffice has no ROW([#Headers])
-    best = f'IFERROR(SUMPRODUCT(MAX({score}*100000+({score}>0)*(100000-({position})))),0)'
+    best = macro("pay_best", f'IFERROR(SUMPRODUCT(MAX({score}*100000+({score}>0)*(100000-({position})))),0)')
     action = (f'IF({denies},IF({best}<100000,"{rules.DEFAULT_ACTION}",'
               f'INDEX(DenialRouting[Action],100000-MOD({best},100000))),"")')
     return {"action": action}
@@ -698,8 +709,8 @@ def _payments() -> dict[str, str]:
 def _structured_formulas(macros: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
     """Table name -> calculated column key -> formula, with structured references; `macros`
     gets the defined names the Claims formulas call (_claims)."""
-    return {"Claims": _claims(macros), "Contracts": _contracts(), "Adjustments": _adjustments(),
-            "Payments": _payments()}
+    return {"Claims": _claims(macros), "Contracts": _contracts(), "Adjustments": _adjustments(macros),
+            "Payments": _payments(macros)}
 
 
 # --- one defined name per reference (issue 17: what LibreOffice keeps per cell) ---------------
@@ -724,6 +735,12 @@ def _unescape(specifier: str) -> str:
 def row_name(table: str, header: str) -> str:
     """The defined name of a table's column in the row that reads it: px_Claims_Units."""
     return f"px_{table}_" + re.sub(r"\W", "", header)
+
+
+def formula_name(table: str, header: str) -> str:
+    """The defined name holding a calculated column's formula, which its cells read:
+    px_f_Claims_FilingStatus (relative to the row, as the names it reads are)."""
+    return f"px_f_{table}_" + re.sub(r"\W", "", header)
 
 
 def column_name(table: str, header: str) -> str:
@@ -766,6 +783,17 @@ def _with_names() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
                 for table, columns in _structured_formulas(macros).items()}
     for name, text in macros.items():
         names[name] = "=" + _named(text, names)
+    # Each calculated column's whole formula is a defined name too, and its cells read that
+    # name: LibreOffice parses every cell's formula text on opening (no shared formulas,
+    # above), so a Claims row of ~10 KB of text cost most of the time to open a workbook.
+    # With one name per column a row holds ~700 characters; opening a 10,000-line workbook
+    # took 6.3 s of LibreOffice's CPU instead of 10.3 s, and every figure, edit and full
+    # recalculation costs what it did (benchmarks/results/uno_bench.md, 2026-12-07).
+    for table, columns in formulas.items():
+        for key, text in columns.items():
+            name = formula_name(table, next(c.name for c in m.TABLES[table].calculated if c.key == key))
+            names[name] = "=" + text
+            columns[key] = name
     return formulas, names
 
 

@@ -6,11 +6,22 @@ import zipfile
 from pathlib import Path
 
 from payorxl import model as m
-from payorxl.workbook.formulas import _named, col, row_name, table_formulas, table_names
+from payorxl.workbook.formulas import (
+    _named,
+    col,
+    formula_name,
+    index_names,
+    row_name,
+    settings_names,
+    table_formulas,
+    table_names,
+)
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "workbook" / "payorxl-template.xlsm"
 
 EXCEL_FORMULA_LIMIT = 8192          # characters, Excel's limit for one formula
+# the names defined besides table_names(): the settings (px_AsOf...) and the Index's
+SHEET_NAMES = set(settings_names()) | set(index_names())
 
 
 def _without_strings(formula: str) -> str:
@@ -18,14 +29,32 @@ def _without_strings(formula: str) -> str:
 
 
 def test_every_formula_has_balanced_parentheses_and_fits_excel():
+    """The calculated columns' formulas and every defined name they read (a column's whole
+    formula is one: formula_name)."""
+    texts = {f"{table}.{key}": formula for table, formulas in table_formulas().items()
+             for key, formula in formulas.items()}
+    texts.update(table_names())
+    for where, formula in texts.items():
+        depth = 0
+        for ch in _without_strings(formula):
+            depth += (ch == "(") - (ch == ")")
+            assert depth >= 0, f"{where}: a ')' closes nothing"
+        assert depth == 0, f"{where}: {depth} '(' left open"
+        assert len(formula) < EXCEL_FORMULA_LIMIT, f"{where}: {len(formula)} characters"
+
+
+def test_a_calculated_column_reads_its_formula_by_name():
+    """Each calculated column's cells hold one defined name, px_f_<Table>_<Column>, which
+    holds the column's formula (LibreOffice parses every cell's text on opening): the
+    name is defined, and its formula reads only defined names."""
+    names = table_names()
     for table, formulas in table_formulas().items():
         for key, formula in formulas.items():
-            depth = 0
-            for ch in _without_strings(formula):
-                depth += (ch == "(") - (ch == ")")
-                assert depth >= 0, f"{table}.{key}: a ')' closes nothing"
-            assert depth == 0, f"{table}.{key}: {depth} '(' left open"
-            assert len(formula) < EXCEL_FORMULA_LIMIT, f"{table}.{key}: {len(formula)} characters"
+            header = next(c.name for c in m.TABLES[table].calculated if c.key == key)
+            assert formula == formula_name(table, header) == "px_f_" + table + "_" + re.sub(r"\W", "", header)
+            assert structured_references(names[formula]) == []
+            assert set(re.findall(r"\bpx_\w+", _without_strings(names[formula]))) <= set(names) | SHEET_NAMES
+    assert len(table_formulas()["Claims"]) == len(m.CLAIMS.calculated)
 
 
 # A structured reference: a table name, then its bracketed specifier (' escapes the next character).
@@ -127,16 +156,16 @@ def test_every_calculated_column_reads_defined_names_that_point_at_their_columns
                 used = set(re.findall(r"\bpx_\w+", _without_strings(text)))
                 assert used <= set(defined), used - set(defined)
     from payorxl.workbook.xlsxpart import col_letter
-    rows = {n: r for n, r in table_names().items() if "_all_" not in n and not n.startswith("px_m_")}
+    rows = {n: r for n, r in table_names().items() if "_all_" not in n and not n.startswith(("px_m_", "px_f_"))}
     assert len(rows) > 40
     for name, ref in rows.items():
         table, letter = re.fullmatch(r"=(\w+)!\$([A-Z]+)1", ref).groups()
         assert defined[name] == ref[1:]
         column = next(i for i in range(len(headers[table])) if col_letter(i) == letter)
         assert name == row_name(table, headers[table][column])
-    macros = {n: r for n, r in table_names().items() if n.startswith("px_m_")}
+    macros = {n: r for n, r in table_names().items() if n.startswith(("px_m_", "px_f_"))}
     assert len(macros) > 50
-    for name, text in macros.items():       # a sub-expression the formulas call by name
+    for name, text in macros.items():       # a sub-expression or a column's formula, called by name
         assert defined[name] == text[1:] and structured_references(text) == []
         assert len(text) < EXCEL_FORMULA_LIMIT, name
         assert set(re.findall(r"\bpx_\w+", _without_strings(text))) <= set(defined)
