@@ -171,9 +171,8 @@ def test_a_claim_line_typed_for_a_claim_already_read_is_flagged_until_a_recalcul
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
     type_below(path, "Claims", [{**records["Claims"][0], "Line": 99}])
-    converted = libreoffice.convert(path, tmp_path / "typed")
-    assert stale_count(converted) == 1
-    assert dashboard_note(converted).startswith("Recalculate to bring the live figures up to date: 1 row(s)")
+    assert stale_count(libreoffice.convert(path, tmp_path / "typed")) == 1
+    # (the Dashboard's figures are not live at all while a row has an error: its note says so)
     pipeline.recalc(path)
     assert stale_count(libreoffice.convert(path, tmp_path / "recalculated")) == 0
     _, mismatches = compare(path, tmp_path, AS_OF)
@@ -206,3 +205,64 @@ def test_claim_ids_typed_as_numbers_and_payments_read_before_their_claim_line_co
     assert (results.lines["claim_id"] == "12345").any() and (results.lines["claim_id"] == orphan["Claim ID"]).any()
     assert results.lines.loc[results.lines["claim_id"] == orphan["Claim ID"], "n_remits"].sum() > 0
     assert mismatches[:10] == []
+
+
+def _claims_values(path, converted=None) -> list:
+    """The Claims sheet's calculated columns: as cached in `path`, or as LibreOffice
+    computed them in `converted`."""
+    book = CalamineWorkbook.from_path(str(converted or path))
+    grid = book.get_sheet_by_name("Claims").to_python(skip_empty_area=False)
+    first = len(m.CLAIMS.columns)
+    return [row[first:first + len(m.CLAIMS.calculated)] for row in grid[1:] if row[0] not in ("", None)]
+
+
+def test_in_a_large_workbook_rows_typed_below_wait_for_the_recalculation(tmp_path, monkeypatch):
+    """Past index.LIVE_TAIL_LINES claim lines nothing a Claims formula reads holds the rows
+    below the tables (so a row typed there does not make every line recompute): the typed
+    payments leave every Claims figure as it was, Index!C1 counts them, once each, and the
+    Dashboard asks for a recalculation; after it, LibreOffice and the engine agree again."""
+    from payorxl.workbook import index
+    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
+    records = random_practice(9, n_claims=60)
+    line = next(c for c in records["Claims"] if c.get("Claim Type", "Primary") in ("Primary", "", None))
+    records["Payments"] = records["Payments"] + many_payments(line["Claim ID"], line["Line"], line["Payor"],
+                                                              K_SLOTS + 4)          # a line past its slots
+    later, records["Payments"] = records["Payments"][-5:], records["Payments"][:-5]
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    wb = openpyxl.load_workbook(path)
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in wb[INDEX_SHEET]["D"][1:])
+    cached = _claims_values(path)
+
+    type_below(path, "Payments", later)
+    converted = libreoffice.convert(path, tmp_path / "typed")
+    assert _claims_values(path, converted) == cached      # nothing moved, LibreOffice recomputing all
+    assert stale_count(converted) == len(later)
+    assert dashboard_note(converted).startswith(
+        f"Recalculate to bring the live figures up to date: {len(later)} row(s)")
+
+    pipeline.recalc(path)
+    assert stale_count(libreoffice.convert(path, tmp_path / "recalculated")) == 0
+    results, mismatches = compare(path, tmp_path, AS_OF)
+    assert results.lines["n_remits"].max() > K_SLOTS and mismatches[:10] == []
+
+
+def test_in_a_large_workbook_a_claim_line_typed_below_is_missed_once_and_a_bad_row_never(tmp_path, monkeypatch):
+    """Past LIVE_TAIL_LINES: a claim line typed for a claim already read is one row missed
+    (not one for the row and one for its claim); a Payments row the recalculation left out
+    for an error is not a row to recalculate for."""
+    from payorxl.workbook import index
+    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
+    records = random_practice(7, n_claims=30)
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Payments"]
+    ws.cell(3, [c.value for c in ws[1]].index("Paid") + 1).value = "twelve dollars"
+    wb.save(path)
+    summary = pipeline.recalc(path)
+    assert summary.errors                                   # the row is left out ...
+    assert stale_count(libreoffice.convert(path, tmp_path / "bad")) == 0     # ... and not waiting
+    type_below(path, "Claims", [{**records["Claims"][0], "Line": 99}])
+    assert stale_count(libreoffice.convert(path, tmp_path / "typed")) == 1
+    # (the Dashboard's figures are not live at all while a row has an error: its note says so)
