@@ -100,7 +100,8 @@ EDIT_TEXT = {
     "unrelated": "Settings' Practice Name",
     "user-sheet": "a cell on a user's own sheet",
     "payment-bare": "a payment posted, the live summary sheets' formulas made values first (Claims alone)",
-    "row-below": "a payment typed in the first row under the Payments table (read through the Index's tail)",
+    "row-below": "a payment typed in the first row under the Payments table (read through the Index's tail up to "
+                 "2,000 lines; past them counted by Index!C1 alone, in the figures at the next recalculation)",
 }
 # A profile that makes LibreOffice recalculate an xlsx on load ("always"), as
 # payorxl.libreoffice.convert does.
@@ -122,7 +123,8 @@ def fingerprint() -> str:
     from payorxl import model as m
     from payorxl.workbook import formulas
     parts = {"formulas": formulas.table_formulas(), "names": formulas.settings_names(),
-             "written": "summary blocks, gates up to the last row",   # workbook/blocks.py, index.py
+             # workbook/blocks.py, index.py
+             "written": "summary blocks, gates up to the last row, tails not live past LIVE_TAIL_LINES",
              "tables": [[t.name, [c.name for c in t.columns]] for t in m.INPUT_TABLES],
              "settings": generate.settings_values()}
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:8]
