@@ -201,6 +201,8 @@ class _Part:
         orphans = [r for k, rs in self.rows_of.items() if k not in wanted for r in rs]
         self.last_row = max([last_row, 1] + ([int(rows.max())] if len(rows) else []))
         unread = sorted(set(range(2, self.last_row + 1)) - set(self.at))
+        if not read_live:     # (what the live part holds is only counted: as many as a tail holds)
+            unread = unread[:TAIL_ROWS]
         static = sorted(r for rs in self.overflow.values() for r in rs) + sorted(orphans)
         live = unread + list(range(self.last_row + 1, self.last_row + 1 + WINDOW_ROWS))
         room = TAIL_ROWS - 1 if read_live else TAIL_ROWS   # (a live part read by the gates keeps one row at least)
