@@ -20,7 +20,7 @@ import pandas as pd
 from . import model as m
 from .engine import Results, calculate, payment_actions
 from .engine.reconciliation import build_reconciliation
-from .errors import PayorxlError
+from .errors import ERROR, PayorxlError
 from .validate import validate
 from .workbook.append import has_own_sheet, refuse_user_sheets
 from .workbook.blocks import Blocks, claims_values
@@ -79,10 +79,16 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
     if payments is not None and claims is not None:
         def last_error_row(sheet: str) -> int:
             return max((e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.row), default=0)
+
+        def left_out_with_id(sheet: str) -> int:   # rows left out for an error whose Claim ID is not blank
+            rows = {e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.row and e.severity == ERROR}
+            blank = {e.ref.row for e in results.errors if e.ref.sheet == sheet and e.ref.column == "Claim ID"
+                     and (e.value is None or str(e.value) == "")}
+            return len(rows - blank)
         index = index_cells(claims, payments, (headers or {}).get("Payments"),
                             payment_actions(payments, frames.get("DenialRouting"))["action"],
                             (headers or {}).get("Claims"), last_error_row("Payments"), results.claim_rows,
-                            last_error_row("Claims"))
+                            last_error_row("Claims"), (left_out_with_id("Payments"), left_out_with_id("Claims")))
         if index is not None:
             blocks = summary_blocks(results, claims, (headers or {}).get("Claims"), last_error_row("Claims"))
     with blocks.active() if blocks is not None else nullcontext():

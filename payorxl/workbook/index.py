@@ -81,14 +81,16 @@ def column_letters(headers: list, wanted) -> dict[str, str]:
 def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list | None = None,
                 actions: pd.Series | None = None, claim_headers: list | None = None,
                 last_payment_row: int = 0, claim_values: pd.DataFrame | None = None,
-                last_claim_row: int = 0) -> Iterator[Cell] | None:
+                last_claim_row: int = 0, left_out: tuple[int, int] = (0, 0)) -> Iterator[Cell] | None:
     """The Index sheet's cells for the Claims and Payments frames as read (with `_row`, the
     sheet row of each; without it, rows from 2 in frame order), or None when a sheet lacks a
     mirrored column (a workbook made before the Index: its formulas read none).
     actions: each Payments row's Action (engine.payment_actions); claim_values: each Claims
     row's calculated columns (engine Results.claim_rows), the values cached in their slots.
     payment_headers, claim_headers: the sheets' header rows (default: the template's). last_*_row: the
-    last row read of each sheet (a row with an error is in no frame), if below the frame's."""
+    last row read of each sheet (a row with an error is in no frame), if below the frame's.
+    left_out: of Payments and of Claims, how many rows were left out for an error and have a
+    Claim ID (past LIVE_TAIL_LINES, Index!C1 counts the IDs in the rows not read beyond them)."""
     where = {}
     for mirror, headers in ((PAYMENTS_MIRROR, payment_headers or _template_headers(m.PAYMENTS)),
                             (CLAIMS_MIRROR, claim_headers or _template_headers(m.CLAIMS))):
@@ -98,7 +100,7 @@ def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: l
     claims, payments = _with_rows(claims), _with_rows(payments)
     values = {"Payments": _cached(payments, PAYMENTS_MIRROR, {"action": actions}),
               "Claims": _cached(claims, CLAIMS_MIRROR, _aligned(claim_values, claims))}
-    return _cells(claims, payments, where, values, last_payment_row, last_claim_row)
+    return _cells(claims, payments, where, values, last_payment_row, last_claim_row, left_out)
 
 
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -194,8 +196,10 @@ class _Part:
     table that were not read (blank, or with an error) and the WINDOW_ROWS rows below it."""
 
     def __init__(self, mirror: Mirror, sheet_where: dict[str, str], values: dict[str, list],
-                 keys: np.ndarray, rows: np.ndarray, wanted: set, last_row: int, read_live: bool = True):
+                 keys: np.ndarray, rows: np.ndarray, wanted: set, last_row: int, read_live: bool = True,
+                 left_out: int = 0):
         self.mirror, self.where, self.values, self.read_live = mirror, sheet_where, values, read_live
+        self.left_out = left_out     # rows of the table not read for an error, that have an ID
         self.rows_of, self.at = _groups(keys, rows) if len(rows) else ({}, {})
         self.overflow = {k: rs[K_SLOTS:] for k, rs in self.rows_of.items() if k in wanted and len(rs) > K_SLOTS}
         orphans = [r for k, rs in self.rows_of.items() if k not in wanted for r in rs]
@@ -273,17 +277,20 @@ class _Part:
         moved = f"ABS(ROW({table}!${letter}${after})-{after})"
         if self.read_live:
             return f"{moved}+MAX(0,COUNTA({table}[Claim ID])-{self.frame_rows}-{used})+{self.dropped}"
-        # Nothing reads the live part: a row typed below the table (in LibreOffice outside it,
-        # in Excel, which grows the table over it, inside it too) is missed, once; a row of the
-        # table read with an error stays out of the figures after a recalculation as well.
+        # Nothing reads the live part, so each row with an ID there is missed, once: typed
+        # below the table (in LibreOffice outside it; in Excel, which grows the table over
+        # it, inside it too, so COUNTA counts it as well), or typed into a row of the table
+        # that was blank (the IDs in the rows not read, past those left out for an error,
+        # which stay out of the figures after a recalculation too).
         column = self.live["Claim ID"].split(":")[0].split("$")[1]
         typed = f'COUNTIF(${column}${self.window_first}:${column}${self.live_last},"?*")'
-        return (f"{moved}+MAX({typed},COUNTA({table}[Claim ID])-{self.frame_rows}-({used}-{typed}))"
-                f"+{self.dropped}")
+        inside = f"({used}-{typed})"
+        return (f"{moved}+MAX(0,{inside}-{self.left_out})"
+                f"+MAX({typed},COUNTA({table}[Claim ID])-{self.frame_rows}-{inside})+{self.dropped}")
 
 
 def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: dict,
-           last_payment_row: int, last_claim_row: int) -> Iterator[Cell]:
+           last_payment_row: int, last_claim_row: int, left_out: tuple[int, int] = (0, 0)) -> Iterator[Cell]:
     claim_ids = _upper(claims["claim_id"]) if len(claims) else np.array([], dtype=object)
     claim_keys = claim_ids + "\x1f" + claims["line"].astype("int64").astype(str).to_numpy() if len(claims) \
         else np.array([], dtype=object)
@@ -291,9 +298,9 @@ def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: di
                 if len(payments) else np.array([], dtype=object))
     live = len(claims) <= LIVE_TAIL_LINES
     pays = _Part(PAYMENTS_MIRROR, where["Payments"], values["Payments"], pay_keys,
-                 payments["_row"].to_numpy(), set(claim_keys), last_payment_row, live)
+                 payments["_row"].to_numpy(), set(claim_keys), last_payment_row, live, left_out[0])
     lines = _Part(CLAIMS_MIRROR, where["Claims"], values["Claims"], claim_ids,
-                  claims["_row"].to_numpy(), set(claim_ids), last_claim_row, live)
+                  claims["_row"].to_numpy(), set(claim_ids), last_claim_row, live, left_out[1])
 
     out: dict[int, list[Cell]] = {0: [Cell(0, 0, TITLE), pays.used(), lines.used()]
                                   + ([pays.extent(), lines.extent()] if live else [])}

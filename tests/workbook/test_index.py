@@ -171,8 +171,9 @@ def test_a_claim_line_typed_for_a_claim_already_read_is_flagged_until_a_recalcul
     path = tmp_path / "practice.xlsx"
     pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
     type_below(path, "Claims", [{**records["Claims"][0], "Line": 99}])
-    assert stale_count(libreoffice.convert(path, tmp_path / "typed")) == 1
-    # (the Dashboard's figures are not live at all while a row has an error: its note says so)
+    converted = libreoffice.convert(path, tmp_path / "typed")
+    assert stale_count(converted) == 1
+    assert dashboard_note(converted).startswith("Recalculate to bring the live figures up to date: 1 row(s)")
     pipeline.recalc(path)
     assert stale_count(libreoffice.convert(path, tmp_path / "recalculated")) == 0
     _, mismatches = compare(path, tmp_path, AS_OF)
@@ -266,3 +267,32 @@ def test_in_a_large_workbook_a_claim_line_typed_below_is_missed_once_and_a_bad_r
     type_below(path, "Claims", [{**records["Claims"][0], "Line": 99}])
     assert stale_count(libreoffice.convert(path, tmp_path / "typed")) == 1
     # (the Dashboard's figures are not live at all while a row has an error: its note says so)
+
+
+def test_in_a_large_workbook_a_payment_typed_into_a_blank_row_of_the_table_is_missed(tmp_path, monkeypatch):
+    """Past LIVE_TAIL_LINES, a row of the Payments table that was blank at the recalculation
+    (nothing reads it) and is typed into after: Index!C1 counts it, and the Dashboard asks
+    for a recalculation, which then counts it."""
+    from payorxl.workbook import index
+    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
+    records = random_practice(9, n_claims=30)
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Payments"]
+    inputs = len(m.PAYMENTS.columns)
+    kept = [ws.cell(5, j).value for j in range(1, inputs + 1)]
+    for j in range(1, inputs + 1):
+        ws.cell(5, j).value = None                  # a blank row inside the table
+    wb.save(path)
+    pipeline.recalc(path)
+    assert stale_count(libreoffice.convert(path, tmp_path / "blank")) == 0
+    wb = openpyxl.load_workbook(path)
+    for j, value in enumerate(kept, start=1):
+        wb["Payments"].cell(5, j).value = value     # the payment typed back into it
+    wb.save(path)
+    converted = libreoffice.convert(path, tmp_path / "typed")
+    assert stale_count(converted) == 1
+    assert dashboard_note(converted).startswith("Recalculate to bring the live figures up to date: 1 row(s)")
+    pipeline.recalc(path)
+    assert stale_count(libreoffice.convert(path, tmp_path / "recalculated")) == 0
