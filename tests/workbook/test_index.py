@@ -217,20 +217,27 @@ def _claims_values(path, converted=None) -> list:
     return [row[first:first + len(m.CLAIMS.calculated)] for row in grid[1:] if row[0] not in ("", None)]
 
 
+def large_book(tmp_path, monkeypatch, records: dict):
+    """A workbook of `records` written as one of more than index.LIVE_TAIL_LINES claim lines
+    (the limit set to 0): nothing a Claims formula reads holds the rows below the tables."""
+    from payorxl.workbook import index
+    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
+    path = tmp_path / "practice.xlsx"
+    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    return path
+
+
 def test_in_a_large_workbook_rows_typed_below_wait_for_the_recalculation(tmp_path, monkeypatch):
     """Past index.LIVE_TAIL_LINES claim lines nothing a Claims formula reads holds the rows
     below the tables (so a row typed there does not make every line recompute): the typed
     payments leave every Claims figure as it was, Index!C1 counts them, once each, and the
     Dashboard asks for a recalculation; after it, LibreOffice and the engine agree again."""
-    from payorxl.workbook import index
-    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
     records = random_practice(9, n_claims=60)
     line = next(c for c in records["Claims"] if c.get("Claim Type", "Primary") in ("Primary", "", None))
     records["Payments"] = records["Payments"] + many_payments(line["Claim ID"], line["Line"], line["Payor"],
                                                               K_SLOTS + 4)          # a line past its slots
     later, records["Payments"] = records["Payments"][-5:], records["Payments"][:-5]
-    path = tmp_path / "practice.xlsx"
-    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    path = large_book(tmp_path, monkeypatch, records)
     wb = openpyxl.load_workbook(path)
     assert not any(isinstance(c.value, str) and c.value.startswith("=") for c in wb[INDEX_SHEET]["D"][1:])
     cached = _claims_values(path)
@@ -252,11 +259,8 @@ def test_in_a_large_workbook_a_claim_line_typed_below_is_missed_once_and_a_bad_r
     """Past LIVE_TAIL_LINES: a claim line typed for a claim already read is one row missed
     (not one for the row and one for its claim); a Payments row the recalculation left out
     for an error is not a row to recalculate for."""
-    from payorxl.workbook import index
-    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
     records = random_practice(7, n_claims=30)
-    path = tmp_path / "practice.xlsx"
-    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    path = large_book(tmp_path, monkeypatch, records)
     wb = openpyxl.load_workbook(path)
     ws = wb["Payments"]
     ws.cell(3, [c.value for c in ws[1]].index("Paid") + 1).value = "twelve dollars"
@@ -273,11 +277,7 @@ def test_in_a_large_workbook_a_payment_typed_into_a_blank_row_of_the_table_is_mi
     """Past LIVE_TAIL_LINES, a row of the Payments table that was blank at the recalculation
     (nothing reads it) and is typed into after: Index!C1 counts it, and the Dashboard asks
     for a recalculation, which then counts it."""
-    from payorxl.workbook import index
-    monkeypatch.setattr(index, "LIVE_TAIL_LINES", 0)
-    records = random_practice(9, n_claims=30)
-    path = tmp_path / "practice.xlsx"
-    pipeline.new_workbook(path, frames_of(records), {"practice_name": "Index", "as_of": AS_OF})
+    path = large_book(tmp_path, monkeypatch, random_practice(9, n_claims=30))
     wb = openpyxl.load_workbook(path)
     ws = wb["Payments"]
     inputs = len(m.PAYMENTS.columns)
