@@ -285,3 +285,28 @@ def test_expected_allowed_follows_the_rule_tables_it_is_given():
     assert seeded[1:3] == [[""], [170.0]]          # 52 unknown to the seed; NPP at Medicare's 85%
     given = PX_EXPECTED_ALLOWED(claims, CONTRACTS, FEE_SCHEDULE, AS_OF, rules, mods)
     assert given[1:3] == [[40.0], [100.0]]
+
+
+def test_a_formula_holds_the_garbage_collector_off_while_it_runs_and_leaves_it_as_it_was():
+    """Each PX_ call runs with the cyclic collector off (convert.collector_paused) and puts
+    it back as it found it: on after an answer and after a message, off if it was off."""
+    import gc
+    seen = []
+
+    @cv.readable_errors
+    def probe(fail: bool):
+        seen.append(gc.isenabled())
+        if fail:
+            raise cv.UdfError("no such table")
+        return "ok"
+
+    assert gc.isenabled()
+    assert probe(False) == "ok" and gc.isenabled()
+    assert probe(True) == "probe: no such table" and gc.isenabled()
+    gc.disable()
+    try:
+        assert probe(False) == "ok" and not gc.isenabled()
+    finally:
+        gc.enable()
+    assert seen == [False, False, False]
+    assert udfs.PX_DENIAL_RATE(CLAIMS, PAYMENTS) and gc.isenabled()
