@@ -187,12 +187,14 @@ def _claims_summed(text: str) -> str:
     return _summed(text, CLAIMS_MIRROR)
 
 
-def _macro_maker(macros: dict[str, str]):
+def _macro_maker(macros: dict[str, str] | None):
     """A function that writes a sub-expression once, as a defined name (px_m_KEY, recorded
-    in `macros`), and returns the name to read it by: relative to the row as the names it
+    in `macros`, when given), and returns the name to read it by: relative to the row as the names it
     reads are, so every row of a column reads its own. LibreOffice parses and keeps every
     cell's formula text: a sub-expression read in several places, written out in each, made
     a Claims row ~60 KB of text and a Payments row 3 KB."""
+    macros = {} if macros is None else macros
+
     def macro(key: str, text: str) -> str:
         name = f"px_m_{key}"
         assert macros.get(name, text) == text, name
@@ -206,7 +208,7 @@ def _claims(macros: dict[str, str] | None = None) -> dict[str, str]:
     (px_m_...: a sub-expression written once as a name, relative to the row as the names it
     reads are, rather than in full wherever it is read; the formulas were ~60 KB of text a
     row, more than a 50,000-line Claims sheet can hold)."""
-    macro = _macro_maker({} if macros is None else macros)
+    macro = _macro_maker(macros)
     T = "Claims"
     ID, LINE, P = this(T, "Claim ID"), this(T, "Line"), this(T, "Payor")
     DOS = this(T, "Date of Service")
@@ -664,7 +666,7 @@ def _reason_code(cell: str) -> str:
 def _adjustments(macros: dict[str, str] | None = None) -> dict[str, str]:
     """What an adjustment does (rules.adjustment_kind), as a formula (the reason code read by
     `_reason_code`, once: a name, as `_claims` writes its sub-expressions)."""
-    macro = _macro_maker({} if macros is None else macros)
+    macro = _macro_maker(macros)
     T = "Adjustments"
     group = this(T, "Group")
     code = macro("adj_reason", _reason_code(this(T, "Reason")))
@@ -685,7 +687,7 @@ def _payments(macros: dict[str, str] | None = None) -> dict[str, str]:
     equals; Appeal when none matches. (The reason code and the best match are names, as
     `_claims` writes its sub-expressions; the match is an array over DenialRouting, kept in
     the name that sums it.)"""
-    macro = _macro_maker({} if macros is None else macros)
+    macro = _macro_maker(macros)
     T = "Payments"
     status = f'{this(T, "Claim Status")}&""'
     denies = (f'AND({status}<>"{rules.REVERSAL_STATUS}",'
@@ -708,7 +710,7 @@ def _payments(macros: dict[str, str] | None = None) -> dict[str, str]:
 
 def _structured_formulas(macros: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
     """Table name -> calculated column key -> formula, with structured references; `macros`
-    gets the defined names the Claims formulas call (_claims)."""
+    gets the defined names the formulas call (_macro_maker)."""
     return {"Claims": _claims(macros), "Contracts": _contracts(), "Adjustments": _adjustments(macros),
             "Payments": _payments(macros)}
 
@@ -786,7 +788,7 @@ def _with_names() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     # Each calculated column's whole formula is a defined name too, and its cells read that
     # name: LibreOffice parses every cell's formula text on opening (no shared formulas,
     # above), so a Claims row of ~10 KB of text cost most of the time to open a workbook.
-    # With one name per column a row holds ~700 characters; opening a 10,000-line workbook
+    # With one name per column a Claims row holds ~1,300 characters; opening a 10,000-line workbook
     # took 6.3 s of LibreOffice's CPU instead of 10.3 s, and every figure, edit and full
     # recalculation costs what it did (benchmarks/results/uno_bench.md, 2026-12-07).
     for table, columns in formulas.items():

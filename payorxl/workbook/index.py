@@ -224,8 +224,12 @@ class _Part:
             first, last = TAIL_ROWS + 2, TAIL_ROWS + 1 + len(live)
         # (window_first: the Index row of the first row below the table)
         self.window_first, self.live_last = last - WINDOW_ROWS + 1, last
-        self.live = {h: f"${col_letter(mirror.tail_column + g)}${first}:${col_letter(mirror.tail_column + g)}${last}"
-                     for g, h in enumerate(mirror.columns)}
+        self.live = {h: self._span(h, first, last) for h in mirror.columns}
+
+    def _span(self, header: str, first: int, last: int) -> str:
+        """Index rows first..last of a mirrored column's tail."""
+        letter = col_letter(self.mirror.tail_column + self.mirror.columns.index(header))
+        return f"${letter}${first}:${letter}${last}"
 
     def static_count(self, key) -> int:
         return sum(1 for r in self.overflow.get(key, ()) if r in self.kept)
@@ -282,8 +286,7 @@ class _Part:
         # it, inside it too, so COUNTA counts it as well), or typed into a row of the table
         # that was blank (the IDs in the rows not read, past those left out for an error,
         # which stay out of the figures after a recalculation too).
-        column = self.live["Claim ID"].split(":")[0].split("$")[1]
-        typed = f'COUNTIF(${column}${self.window_first}:${column}${self.live_last},"?*")'
+        typed = f'COUNTIF({self._span("Claim ID", self.window_first, self.live_last)},"?*")'
         inside = f"({used}-{typed})"
         return (f"{moved}+MAX(0,{inside}-{self.left_out})"
                 f"+MAX({typed},COUNTA({table}[Claim ID])-{self.frame_rows}-{inside})+{self.dropped}")
