@@ -303,18 +303,23 @@ def _owed_by_next_payer(claims: pd.DataFrame, lines: pd.DataFrame, next_rows: pd
 def _unpriced(lines: pd.DataFrame) -> list:
     """A warning per payor, CPT and modifier whose paid lines have no contracted rate: they
     cannot be checked for underpayment until the rate is in FeeSchedule (or the contract's
-    % of Medicare has its Medicare rate)."""
+    % of Medicare has its Medicare rate). (Each payor's distinct CPT and modifier pairs are
+    found once, not read line by line: a workbook without a fee schedule has every paid
+    line unpriced.)"""
     from ..errors import WARNING, CellRef, DataError
     paid = lines[(lines["paid"] > 0) & lines["expected_allowed"].isna()]
     if paid.empty or "_row" not in paid:
         return []
+    g = paid.groupby("payor", sort=True)
+    count, first = g.size(), g["_row"].idxmin()
+    pairs = paid[["payor", "cpt", "modifier"]].drop_duplicates()
     out = []
-    for payor, group in paid.groupby("payor", sort=True):
+    for payor, group in pairs.groupby("payor", sort=True):
         codes = sorted({f"{c}{'-' + mod if mod else ''}" for c, mod in zip(group["cpt"], group["modifier"])})
         shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
-        at = int(group["_row"].to_numpy().argmin())
-        out.append(DataError(CellRef("Claims", int(group["_row"].iloc[at]), "CPT"), group["cpt"].iloc[at],
-                             f"{len(group)} paid line(s) of {payor} have no contracted rate ({shown}), so their "
+        at = first[payor]
+        out.append(DataError(CellRef("Claims", int(paid.at[at, "_row"]), "CPT"), paid.at[at, "cpt"],
+                             f"{count[payor]} paid line(s) of {payor} have no contracted rate ({shown}), so their "
                              "payments are not checked for underpayment",
                              f"add {payor}'s rates for them to FeeSchedule (Payor, CPT, Modifier, Effective From, "
                              "Allowed)", WARNING))
@@ -328,7 +333,7 @@ PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "p
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
-              parts: Collection[str] | None = None) -> Results:
+              parts: Collection[str] | None = None, warnings: bool = True) -> Results:
     """Run the whole engine over validated frames.
 
     Every figure counts each claim line once: the Claims rows whose Role is Line
@@ -340,7 +345,10 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     which are always there; None (the default) for all. A field not asked for is None.
     Every part is worked out by the same code from the same per-line results whichever
     others are asked for, so a PX_ formula that asks only for the scorecard gets the very
-    figures a whole recalculation shows, without the cost of the worklist or portfolio."""
+    figures a whole recalculation shows, without the cost of the worklist or portfolio.
+
+    warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
+    caller that shows none (a PX_ formula); the figures are the same."""
     want = set(PARTS if parts is None else parts)
     if not want <= set(PARTS):
         raise ValueError(f"unknown parts {sorted(want - set(PARTS))}; choose from {PARTS}")
@@ -392,7 +400,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
                    aging_by_payor if "aging" in want else None, scorecard,
                    worklist, dl if "deadlines" in want else None, pf,
                    _monthly(lines, rate_frame) if "monthly" in want and rate_frame is not None else None,
-                   list(errors or []) + _unpriced(lines),
+                   list(errors or []) + (_unpriced(lines) if warnings else []),
                    adjustments,
                    _claim_rows(all_claims, roles, lines, next_lines) if "claim_rows" in want else None,
                    payment_actions(frames["Payments"], frames.get("DenialRouting"))

@@ -64,6 +64,31 @@ def test_a_paid_line_with_no_contracted_rate_is_a_warning_naming_it():
     assert not [e for e in r.errors if "no contracted rate" in e.message]
 
 
+def test_the_no_rate_warning_lists_each_code_once_sorted_and_points_at_the_first_row():
+    """Eight paid lines of Acme, none priced (no fee schedule), on seven CPT/modifier codes
+    (99213 twice, one of them with modifier 25 as its own code): one warning, counting 8
+    lines, naming the codes sorted, the first five and "2 more", at the lowest Claims row
+    (row 2, CPT 99214: rows follow the order given). With warnings=False (a PX_ formula)
+    the engine does not work it out, and no figure changes."""
+    cpts = [("99214", ""), ("99213", ""), ("99213", "25"), ("99212", ""), ("99215", ""), ("36415", ""),
+            ("80053", ""), ("99213", "")]
+    claims = [{**claim(f"C{i}", D(2026, 1, 5), D(2026, 1, 6)), "CPT": cpt, "Modifier": mod}
+              for i, (cpt, mod) in enumerate(cpts)]
+    payments = [paid(f"C{i}", D(2026, 3, 2), 80) for i in range(len(cpts))]
+    r = results(claims, payments)
+    (w,) = [e for e in r.errors if "no contracted rate" in e.message]
+    assert (w.ref.row, w.value) == (2, "99214")
+    assert w.message == ("8 paid line(s) of Acme have no contracted rate (36415, 80053, 99212, 99213, "
+                         "99213-25 and 2 more), so their payments are not checked for underpayment")
+    records = {"Contracts": [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 90, "Appeal Days": 90}],
+               "Claims": claims, "Payments": payments}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    quiet = calculate(frames, S, errors, warnings=False)
+    assert not [e for e in quiet.errors if "no contracted rate" in e.message]
+    assert quiet.lines.equals(r.lines) and quiet.scorecard.equals(r.scorecard)
+
+
 def test_the_scorecards_collection_columns_tie():
     """A paid 80 of 100 (CO-20), B not yet adjudicated (100): Net collection rate =
     Paid ÷ (Adjudicated Charges − Contractual Adj) = 80 ÷ (100 − 20) = 100%, and the
