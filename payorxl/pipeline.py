@@ -48,16 +48,17 @@ class Summary:
     failed: str = ""   # the message when the workbook could not be recalculated
 
 
-def evaluate(inputs: Inputs, given: set[str] | None = None, parts=None, warnings: bool = True) -> Results:
+def evaluate(inputs: Inputs, given: set[str] | None = None, parts=None, warnings: bool = True,
+             fields=None) -> Results:
     """Validate the inputs and run the engine (no file is touched). given: the tables
     the caller really has, when not all (a PX_ formula), so that no rule judges a row
     against a table it was not given. parts: the Results fields wanted besides the lines
     (engine.calculate's `parts`; default all): a PX_ formula asks only for what it shows.
     warnings=False: the checks that can only warn are skipped (validate's `warnings`, and
     the engine's: calculate's `warnings`): the figures are the same, `errors` lacks those
-    warnings."""
+    warnings. fields: the per-line fields a per-row formula reads (calculate's `fields`)."""
     frames, rule_errors = validate(inputs.frames, inputs.settings, given, warnings)
-    return calculate(frames, inputs.settings, inputs.errors + rule_errors, parts, warnings)
+    return calculate(frames, inputs.settings, inputs.errors + rule_errors, parts, warnings, fields)
 
 
 def log_of(inputs: Inputs) -> pd.DataFrame:

@@ -85,8 +85,22 @@ def _plb_interest(claims: pd.DataFrame, adjustments: pd.DataFrame | None) -> np.
     return out
 
 
-def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFrame:
-    """Every per-claim-line result, side by side with the claim's own columns."""
+# The per-line fields a caller may ask for alone (calculate's `fields`: a per-row PX_
+# formula), each worked out by the very step that works it out for every field, from the
+# same line summary; any other field takes every step.
+FILING_FIELDS = ("filing_deadline", "filing_days_left", "filing_status")
+APPEAL_FIELDS = ("appeal_deadline", "appeal_days_left", "appeal_status")
+QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "denial_category"))
+
+
+def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
+             fields: Collection[str] | None = None) -> pd.DataFrame:
+    """Every per-claim-line result, side by side with the claim's own columns.
+
+    fields: the results the caller reads, when they are all in QUICK_FIELDS; the frame
+    then holds the claim's columns, the line summary (lines.line_summary) and those
+    fields (with what their step gives beside them), and none of the later steps run
+    (the price, the deadlines, write-offs, balances). None (the default): every result."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
     lines = line_summary(claims, frames["Payments"])
@@ -108,6 +122,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     appealed = appeal_dates.notna().to_numpy()
     lines["denial_action"] = np.where(lines["denial_open"].to_numpy(dtype=bool),
                                       np.where(appealed, rules.APPEAL, action), "").astype(object)
+    if fields is not None and set(fields) <= QUICK_FIELDS:
+        return _some_per_line(frames, settings, lines, terms, appeal_dates, set(fields))
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
                                         frames.get("PaymentRules"), frames.get("Modifiers"), terms)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
@@ -130,6 +146,27 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings) -> pd.DataFr
     out["appealed"] = out["appeal_date"].notna() if "appeal_date" in out else False
     out = pd.concat([out, _follow_up(claims, out["underpaid"], frames.get("Underpayments"))], axis=1)
     return out
+
+
+def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines: pd.DataFrame,
+                   terms: pd.DataFrame, appeal_dates: pd.Series, fields: set[str]) -> pd.DataFrame:
+    """per_line for `fields` (in QUICK_FIELDS) only: each by the call per_line makes for
+    it (claim_deadlines' filing and appeal parts are its own calls, with the same
+    arguments), over the same line summary."""
+    claims, contracts = frames["Claims"], frames["Contracts"]
+    pieces = [claims, lines.drop(columns=["claim_id", "line"])]
+    if "expected_allowed" in fields:
+        pieces.append(reimbursement.expected_allowed(claims, contracts, frames["FeeSchedule"], settings,
+                                                     frames.get("PaymentRules"), frames.get("Modifiers"), terms))
+    if fields & set(FILING_FIELDS):
+        pieces.append(deadlines.filing_and_resubmission(claims, contracts, lines, settings, terms)[0])
+    if fields & set(APPEAL_FIELDS):
+        pieces.append(deadlines.appeal_deadlines(claims, contracts, lines, frames["Appeals"], settings, terms,
+                                                 appeal_dates))
+    if "denial_category" in fields:
+        pieces.append(denials.denied_lines(claims, lines))
+    out = pd.concat(pieces, axis=1)
+    return out.loc[:, ~out.columns.duplicated()].drop(columns=["denial_route_category", "denial_route_action"])
 
 
 OPEN_FOLLOW_UP = ("Open", "Sent")   # an underpayment still owed: not recovered, not found invalid
@@ -311,14 +348,13 @@ def _unpriced(lines: pd.DataFrame) -> list:
     if paid.empty or "_row" not in paid:
         return []
     g = paid.groupby("payor", sort=True)
-    count, first = g.size(), g["_row"].idxmin()
+    count, first, first_row = g.size(), g["_row"].idxmin(), g["_row"].min()
     pairs = paid[["payor", "cpt", "modifier"]].drop_duplicates()
     out = []
     for payor, group in pairs.groupby("payor", sort=True):
         codes = sorted({f"{c}{'-' + mod if mod else ''}" for c, mod in zip(group["cpt"], group["modifier"])})
         shown = ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
-        at = first[payor]
-        out.append(DataError(CellRef("Claims", int(paid.at[at, "_row"]), "CPT"), paid.at[at, "cpt"],
+        out.append(DataError(CellRef("Claims", int(first_row[payor]), "CPT"), paid.at[first[payor], "cpt"],
                              f"{count[payor]} paid line(s) of {payor} have no contracted rate ({shown}), so their "
                              "payments are not checked for underpayment",
                              f"add {payor}'s rates for them to FeeSchedule (Payor, CPT, Modifier, Effective From, "
@@ -333,7 +369,8 @@ PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "p
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
-              parts: Collection[str] | None = None, warnings: bool = True) -> Results:
+              parts: Collection[str] | None = None, warnings: bool = True,
+              fields: Collection[str] | None = None) -> Results:
     """Run the whole engine over validated frames.
 
     Every figure counts each claim line once: the Claims rows whose Role is Line
@@ -348,10 +385,17 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     figures a whole recalculation shows, without the cost of the worklist or portfolio.
 
     warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
-    caller that shows none (a PX_ formula); the figures are the same."""
+    caller that shows none (a PX_ formula); the figures are the same.
+
+    fields: with no parts and warnings=False, the per-line fields the caller reads
+    (per_line's `fields`): a per-row PX_ formula's few columns, worked out without the
+    others. The lines then hold those fields and the line summary; each field's values
+    are the ones a whole calculation gives."""
     want = set(PARTS if parts is None else parts)
     if not want <= set(PARTS):
         raise ValueError(f"unknown parts {sorted(want - set(PARTS))}; choose from {PARTS}")
+    if fields is not None and (want or warnings):
+        raise ValueError("fields: only for a calculation with no parts and warnings=False")
     all_claims = frames["Claims"]
     roles = claim_roles(all_claims)
     is_line = (roles["role"] == LINE).to_numpy()
@@ -359,7 +403,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     frames = {**frames, "Claims": line_rows.assign(
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
-    lines = per_line(frames, settings).drop(columns="next_payer_seq")
+    lines = per_line(frames, settings, fields).drop(columns="next_payer_seq")
     next_lines = None
     if want & {"worklist", "claim_rows"}:        # the next payer rows: only these two show them
         next_rows = all_claims[(roles["role"] == NEXT_PAYER).to_numpy()].reset_index(drop=True)

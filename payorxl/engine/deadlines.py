@@ -713,6 +713,23 @@ LINE_TERMS = ["filing_limit", "filing_unit", "filing_clock", "corrected_days", "
               "fee_basis", "pct_of_medicare"]
 
 
+def filing_and_resubmission(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
+                            settings: m.Settings, terms: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """`filing_deadlines`, with a line filed again after a denial routed to a resubmission
+    judged by the resubmission's window, not the original filing deadline (which it may
+    well be past); and that window (`resubmission_deadline`). The filing part of
+    `claim_deadlines`, which a PX_FILING_DEADLINE formula asks for alone."""
+    filing = filing_deadlines(claims, contracts, lines, settings, terms)
+    routed = lines.get("denial_route_action", pd.Series("", index=claims.index)).isin(rules.RESUBMIT_ACTIONS)
+    again = routed & (claims["filed_date"] > lines["denial_date"]).fillna(False) \
+        & filing["filing_status"].isin([FILED_ON_TIME, FILED_LATE])
+    by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"], terms)
+    if again.any():
+        filing.loc[again, "filing_status"] = np.where(claims.loc[again, "filed_date"] <= by[again],
+                                                      FILED_ON_TIME, FILED_LATE)
+    return filing, by
+
+
 def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
                     appeals: pd.DataFrame, expected_allowed: pd.Series | None,
                     settings: m.Settings, terms: pd.DataFrame | None = None,
@@ -723,16 +740,7 @@ def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Dat
     when the caller has them already."""
     if terms is None:
         terms = contract_terms(claims, contracts, LINE_TERMS)
-    filing = filing_deadlines(claims, contracts, lines, settings, terms)
-    # A line filed again after a denial routed to a resubmission is judged by the
-    # resubmission's window, not the original filing deadline (which it may well be past).
-    routed = lines.get("denial_route_action", pd.Series("", index=claims.index)).isin(rules.RESUBMIT_ACTIONS)
-    again = routed & (claims["filed_date"] > lines["denial_date"]).fillna(False) \
-        & filing["filing_status"].isin([FILED_ON_TIME, FILED_LATE])
-    by = resubmission_deadline(claims, contracts, lines, filing["filing_deadline"], terms)
-    if again.any():
-        filing.loc[again, "filing_status"] = np.where(claims.loc[again, "filed_date"] <= by[again],
-                                                      FILED_ON_TIME, FILED_LATE)
+    filing, by = filing_and_resubmission(claims, contracts, lines, settings, terms)
     return pd.concat([
         filing,
         appeal_deadlines(claims, contracts, lines, appeals, settings, terms, appeal_dates),

@@ -52,6 +52,12 @@ TABLE_ARGS = ("claims", "payments", "contracts", "fee_schedule", "appeals", "pay
 FILING_COLUMNS = m.LINES.only("filing_deadline", "filing_days_left", "filing_status")
 APPEAL_COLUMNS = m.LINES.only("appeal_deadline", "appeal_days_left", "appeal_status")
 EXPECTED_COLUMNS = m.LINES.only("expected_allowed")
+# What PX_DENIAL_RATE reads besides the line summary (denials.initial_denial_rate's frame).
+DENIAL_FIELDS = ("denial_category",)
+
+
+def _keys(fields) -> tuple[str, ...]:
+    return tuple(f.key for f in fields)
 
 
 def excel_args(func):
@@ -63,18 +69,20 @@ def excel_args(func):
     return func
 
 
-def _evaluate(settings=None, parts=(), **tables):
+def _evaluate(settings=None, parts=(), fields=None, **tables):
     """The recalculation's own read → validate → calculate (pipeline.evaluate) over the
     tables passed, so a formula and its sheet agree on the same data: rows the checks
     reject (a duplicated claim line, a payment for no claim line...) are left out of
     both. parts: the Results fields the formula shows besides the lines (engine.PARTS);
     the engine leaves out the others (the worklist, the portfolio...), whose work no
-    figure here depends on. A formula shows no warning, so the checks that can only warn
-    are not run (validate.WARNS_ONLY: a warning never changes a figure)."""
+    figure here depends on. fields: for a formula that shows per-line fields only, those
+    it reads (engine.calculate's `fields`: the steps that work out the others are not
+    run). A formula shows no warning, so the checks that can only warn are not run
+    (validate.WARNS_ONLY: a warning never changes a figure)."""
     tables = {k: v for k, v in tables.items() if not (k in cv.RULE_ARGS and cv.is_blank(v))}
     frames = cv.tables(**tables)
     given = cv.given_tables(tables)
-    return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given, parts, warnings=False)
+    return pipeline.evaluate(Inputs(frames, cv.settings(settings)), given, parts, warnings=False, fields=fields)
 
 
 @xw.func(**FUNC_OPTIONS)
@@ -84,7 +92,7 @@ def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
     """Initial denial rate (HFMA MAP Key): claims (or charges) denied on first
     adjudication ÷ adjudicated, for one payor and/or one month of first remittance."""
     month, basis = cv.month_arg(period), cv.choice_arg(basis, "basis", ("claims", "charges"), "claims")
-    lines = cv.only_payor(_evaluate(claims=claims, payments=payments).lines, payor)
+    lines = cv.only_payor(_evaluate(fields=DENIAL_FIELDS, claims=claims, payments=payments).lines, payor)
     rates = denials.initial_denial_rate(lines, lines, by="month" if month else None)
     return cv.pick_rate(rates, month, basis, payor)
 
@@ -95,7 +103,7 @@ def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
 def PX_FILING_DEADLINE(claims, payments, contracts, settings=None, denial_routing=None):
     """Timely filing deadline, days left and status of every claim line, row for row
     beside the Claims table (header first)."""
-    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+    lines = _evaluate(settings, fields=_keys(FILING_COLUMNS), claims=claims, payments=payments, contracts=contracts,
                       denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, FILING_COLUMNS)
 
@@ -106,8 +114,8 @@ def PX_FILING_DEADLINE(claims, payments, contracts, settings=None, denial_routin
 def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None, denial_routing=None):
     """Appeal deadline, days left and status of every denied claim line, row for row
     beside the Claims table (blank for lines not denied)."""
-    lines = _evaluate(settings, claims=claims, payments=payments, contracts=contracts, appeals=appeals,
-                      denial_routing=denial_routing).lines
+    lines = _evaluate(settings, fields=_keys(APPEAL_COLUMNS), claims=claims, payments=payments,
+                      contracts=contracts, appeals=appeals, denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, APPEAL_COLUMNS)
 
 
@@ -117,8 +125,8 @@ def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None, deni
 def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None, payment_rules=None, modifiers=None):
     """Contracted allowed amount (rate × units) of every claim line, row for row beside
     the Claims table (blank where no rate applies)."""
-    lines = _evaluate(settings, claims=claims, contracts=contracts, fee_schedule=fee_schedule,
-                      payment_rules=payment_rules, modifiers=modifiers).lines
+    lines = _evaluate(settings, fields=_keys(EXPECTED_COLUMNS), claims=claims, contracts=contracts,
+                      fee_schedule=fee_schedule, payment_rules=payment_rules, modifiers=modifiers).lines
     return cv.aligned_out(claims, lines, lines, EXPECTED_COLUMNS)
 
 

@@ -22,8 +22,16 @@ from payorxl.conversion import typed_frame
 from payorxl.demo import generate_demo
 from payorxl.engine import PARTS, calculate
 from payorxl.errors import WARNING
-from payorxl.excel import convert as cv
-from payorxl.excel.udfs import PX_AGING, PX_SCORECARD, PX_WORKLIST
+from payorxl.excel import convert as cv, udfs
+from payorxl.excel.udfs import (
+    PX_AGING,
+    PX_APPEAL_DEADLINE,
+    PX_DENIAL_RATE,
+    PX_EXPECTED_ALLOWED,
+    PX_FILING_DEADLINE,
+    PX_SCORECARD,
+    PX_WORKLIST,
+)
 from payorxl.workbook.read import Inputs
 
 
@@ -64,6 +72,17 @@ def messy_practice(seed: int = 3):
         elif x < 0.16:
             p["claim_id"] = "NONE-" + p["claim_id"]                # a payment for no claim line
     pays += more
+    # Lines denied for missing information (CARC 16: Correct and resubmit) filed again after
+    # the denial, some inside the payer's corrected-claim window but past the filing limit;
+    # the practice routes CO-197 to a category of its own.
+    refiled = {(p["claim_id"], p["line"]): p["remit_date"] for p in pays if p.get("carc") == "16"}
+    for i, c in enumerate(claims):
+        if (c["claim_id"], c["line"]) in refiled and c.get("claim_type") in (None, "", "Primary"):
+            c["filed_date"] = refiled[(c["claim_id"], c["line"])] + dt.timedelta(days=(20, 150, 400)[i % 3])
+    for contract in rec["Contracts"][::2]:
+        contract["corrected_days"] = 180
+    rec["DenialRouting"].append(dict(group_code="CO", carc="197", rarc=None, category="Prior authorization",
+                                     action="Appeal", description="the practice's own"))
     apps = rec["Appeals"]
     apps += [dict(a, level=2, appeal_date=a["appeal_date"] + dt.timedelta(days=40), outcome="Pending",
                   decision_date=None) for a in apps if a["outcome"] == "Upheld"][:5]
@@ -119,6 +138,32 @@ def test_no_parts_is_the_lines_alone_and_an_unknown_part_is_refused(practice):
         calculate(valid, settings, parts=("scorecards",))
 
 
+@pytest.mark.parametrize("fields", [engine.FILING_FIELDS, engine.APPEAL_FIELDS, ("expected_allowed",),
+                                    ("denial_category",), engine.FILING_FIELDS + ("expected_allowed",)])
+def test_a_few_per_line_fields_alone_are_the_whole_calculations(practice, fields):
+    """A per-row formula's fields (calculate's `fields`) worked out alone: every column the
+    quick frame holds equals the whole calculation's, row for row, and the later steps
+    (balances, write-offs) are not run. The practice makes each field take several values."""
+    _, frames, _, settings = practice
+    valid, errors = validate.validate(frames, settings)
+    whole = calculate(valid, settings, errors).lines
+    quick = calculate(valid, settings, errors, parts=(), warnings=False, fields=fields).lines
+    assert set(fields) <= set(quick.columns) and "balance" not in quick and "written_off" not in quick
+    pd.testing.assert_frame_equal(quick, whole[list(quick.columns)])
+    for f in fields:
+        assert whole[f].nunique(dropna=False) >= 3, f     # not a column of one value
+
+
+def test_fields_only_without_parts_or_warnings(practice):
+    _, frames, _, settings = practice
+    valid, _ = validate.validate(frames, settings)
+    for kw in ({"parts": ("scorecard",), "warnings": False}, {"parts": ()}):
+        with pytest.raises(ValueError, match="fields: only"):
+            calculate(valid, settings, fields=engine.FILING_FIELDS, **kw)
+    everything = calculate(valid, settings, parts=(), warnings=False, fields=("balance",)).lines
+    pd.testing.assert_frame_equal(everything, calculate(valid, settings).lines)   # not a quick field: every step
+
+
 def test_checks_that_only_warn_never_make_an_error():
     """Read from the source: every DataError a WARNS_ONLY rule makes is a WARNING, so
     leaving the rule out cannot change which rows the figures count."""
@@ -161,3 +206,29 @@ def test_formulas_show_the_whole_recalculations_figures(practice):
     assert PX_WORKLIST(*grids, as_of, None, *rules) == cv.table_out(whole.worklist, m.WORKLIST.fields)
     aging = engine.collections.aging(whole.lines, whole.lines[["balance"]], whole.settings, by="payor")
     assert PX_AGING(*grids, as_of, None, *rules) == cv.table_out(aging, m.AGING.grouped_by("Payor", "payor").fields)
+
+
+def test_per_row_formulas_show_the_whole_recalculations_figures(practice):
+    """Each per-row formula, which works out only its own fields, against a whole
+    calculation over the tables it takes (the others empty), laid out the same way."""
+    rec, frames, _, settings = practice
+    grid = {t.name: cv.excel_grid(t, rec[t.name]) for t in m.INPUT_TABLES}
+    as_of = dt.datetime.combine(settings.as_of.date(), dt.time())
+
+    def whole(*tables):
+        given = {n: frames[n] for n in tables}
+        empty = {t.name: frames[t.name].iloc[:0] for t in m.INPUT_TABLES if t.name not in given}
+        return pipeline.evaluate(Inputs({**given, **empty}, cv.settings(as_of)), set(tables), warnings=False).lines
+
+    c, p, k, f, a, pr, md, dr = (grid[n] for n in ("Claims", "Payments", "Contracts", "FeeSchedule", "Appeals",
+                                                     "PaymentRules", "Modifiers", "DenialRouting"))
+    lines = whole("Claims", "Payments", "Contracts", "DenialRouting")
+    assert PX_FILING_DEADLINE(c, p, k, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.FILING_COLUMNS)
+    lines = whole("Claims", "Payments", "Contracts", "Appeals", "DenialRouting")
+    assert PX_APPEAL_DEADLINE(c, p, k, a, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.APPEAL_COLUMNS)
+    lines = whole("Claims", "Contracts", "FeeSchedule", "PaymentRules", "Modifiers")
+    assert PX_EXPECTED_ALLOWED(c, k, f, as_of, pr, md) == cv.aligned_out(c, lines, lines, udfs.EXPECTED_COLUMNS)
+    lines = whole("Claims", "Payments")
+    for month in (None, "2026-03"):
+        rates = engine.denials.initial_denial_rate(lines, lines, by="month" if month else None)
+        assert PX_DENIAL_RATE(c, p, None, month) == cv.pick_rate(rates, month, "claims")
