@@ -90,7 +90,7 @@ def _plb_interest(claims: pd.DataFrame, adjustments: pd.DataFrame | None) -> np.
 # same line summary; any other field takes every step.
 FILING_FIELDS = ("filing_deadline", "filing_days_left", "filing_status")
 APPEAL_FIELDS = ("appeal_deadline", "appeal_days_left", "appeal_status")
-QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "denial_category"))
+QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "denial_category", "balance"))
 
 
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
@@ -151,18 +151,26 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
 def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines: pd.DataFrame,
                    terms: pd.DataFrame, appeal_dates: pd.Series, fields: set[str]) -> pd.DataFrame:
     """per_line for `fields` (in QUICK_FIELDS) only: each by the call per_line makes for
-    it (claim_deadlines' filing and appeal parts are its own calls, with the same
-    arguments), over the same line summary."""
-    claims, contracts = frames["Claims"], frames["Contracts"]
+    it (claim_deadlines' filing, appeal and resubmission parts are its own calls, with the
+    same arguments), over the same line summary. The balance takes the write-off, which
+    takes the appeal and the resubmission status; none of them takes the price."""
+    claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     pieces = [claims, lines.drop(columns=["claim_id", "line"])]
     if "expected_allowed" in fields:
         pieces.append(reimbursement.expected_allowed(claims, contracts, frames["FeeSchedule"], settings,
                                                      frames.get("PaymentRules"), frames.get("Modifiers"), terms))
-    if fields & set(FILING_FIELDS):
-        pieces.append(deadlines.filing_and_resubmission(claims, contracts, lines, settings, terms)[0])
-    if fields & set(APPEAL_FIELDS):
-        pieces.append(deadlines.appeal_deadlines(claims, contracts, lines, frames["Appeals"], settings, terms,
-                                                 appeal_dates))
+    balance = "balance" in fields
+    if balance or fields & set(FILING_FIELDS):
+        filing, resubmit_by = deadlines.filing_and_resubmission(claims, contracts, lines, settings, terms)
+        pieces.append(filing)
+    if balance or fields & set(APPEAL_FIELDS):
+        appeal = deadlines.appeal_deadlines(claims, contracts, lines, appeals, settings, terms, appeal_dates)
+        pieces.append(appeal)
+    if balance:
+        actions = deadlines.denial_actions(claims, lines, resubmit_by, settings)
+        written = denials.final_denial_writeoff(claims, lines, appeal["appeal_status"], appeals,
+                                                actions["resubmit_status"])
+        pieces += [actions, written, collections.ar_balances(claims, lines, written["written_off"])]
     if "denial_category" in fields:
         pieces.append(denials.denied_lines(claims, lines))
     out = pd.concat(pieces, axis=1)

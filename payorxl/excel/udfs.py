@@ -150,7 +150,7 @@ def PX_AGING(claims, payments, contracts, fee_schedule, appeals, settings=None, 
     """Insurance A/R aging (days from the date of service), spilled: one row per payor,
     or per value of another Claims column."""
     key = cv.claims_column(by, "by", "payor")
-    results = _evaluate(settings, claims=claims, payments=payments, contracts=contracts,
+    results = _evaluate(settings, fields=("balance",), claims=claims, payments=payments, contracts=contracts,
                         fee_schedule=fee_schedule, appeals=appeals, payment_rules=payment_rules,
                         modifiers=modifiers, denial_routing=denial_routing)
     aging = collections.aging(results.lines, results.lines[["balance"]], results.settings, by=key)

@@ -77,10 +77,22 @@ def messy_practice(seed: int = 3):
     # the practice routes CO-197 to a category of its own.
     refiled = {(p["claim_id"], p["line"]): p["remit_date"] for p in pays if p.get("carc") == "16"}
     for i, c in enumerate(claims):
-        if (c["claim_id"], c["line"]) in refiled and c.get("claim_type") in (None, "", "Primary"):
-            c["filed_date"] = refiled[(c["claim_id"], c["line"])] + dt.timedelta(days=(20, 150, 400)[i % 3])
+        if (c["claim_id"], c["line"]) in refiled and c.get("claim_type") in (None, "", "Primary") and i % 3:
+            c["filed_date"] = refiled[(c["claim_id"], c["line"])] + dt.timedelta(days=(20, 150, 400)[i % 5 % 3])
+        elif (c["claim_id"], c["line"]) in refiled:
+            c["filed_date"] = c["dos"] + dt.timedelta(days=3)      # not filed again: its window runs out
     for contract in rec["Contracts"][::2]:
-        contract["corrected_days"] = 180
+        contract["corrected_days"] = 60
+    # ...and two lines denied so (Keystone: 90 days to file) never filed again: the window
+    # runs out, and the line is written off.
+    for n, day in enumerate((dt.date(2025, 11, 3), dt.date(2026, 2, 2))):
+        base = dict(claims[0], claim_id=f"RESUB-{n}", payor="Keystone Blue PPO", claim_type="Primary", dos=day,
+                    filed_date=day + dt.timedelta(days=3), payor_claim_no=None, line_control_no=None)
+        claims.append(base)
+        pays.append(dict(pays[0], claim_id=base["claim_id"], payor=base["payor"],
+                         remit_date=day + dt.timedelta(days=30), claim_status="4", allowed=0.0, paid=0.0,
+                         contractual_adj=0.0, denied_amount=base["charge"], group_code="CO", carc="16",
+                         payor_claim_no=None, source="resubmit.835"))
     rec["DenialRouting"].append(dict(group_code="CO", carc="197", rarc=None, category="Prior authorization",
                                      action="Appeal", description="the practice's own"))
     apps = rec["Appeals"]
@@ -139,7 +151,7 @@ def test_no_parts_is_the_lines_alone_and_an_unknown_part_is_refused(practice):
 
 
 @pytest.mark.parametrize("fields", [engine.FILING_FIELDS, engine.APPEAL_FIELDS, ("expected_allowed",),
-                                    ("denial_category",), engine.FILING_FIELDS + ("expected_allowed",)])
+                                    ("denial_category",), ("balance",), engine.FILING_FIELDS + ("expected_allowed",)])
 def test_a_few_per_line_fields_alone_are_the_whole_calculations(practice, fields):
     """A per-row formula's fields (calculate's `fields`) worked out alone: every column the
     quick frame holds equals the whole calculation's, row for row, and the later steps
@@ -148,7 +160,8 @@ def test_a_few_per_line_fields_alone_are_the_whole_calculations(practice, fields
     valid, errors = validate.validate(frames, settings)
     whole = calculate(valid, settings, errors).lines
     quick = calculate(valid, settings, errors, parts=(), warnings=False, fields=fields).lines
-    assert set(fields) <= set(quick.columns) and "balance" not in quick and "written_off" not in quick
+    assert set(fields) <= set(quick.columns) and "variance" not in quick and "prompt_pay_status" not in quick
+    assert ("balance" in fields) == ("balance" in quick) == ("written_off" in quick)
     pd.testing.assert_frame_equal(quick, whole[list(quick.columns)])
     for f in fields:
         assert whole[f].nunique(dropna=False) >= 3, f     # not a column of one value
@@ -160,7 +173,7 @@ def test_fields_only_without_parts_or_warnings(practice):
     for kw in ({"parts": ("scorecard",), "warnings": False}, {"parts": ()}):
         with pytest.raises(ValueError, match="fields: only"):
             calculate(valid, settings, fields=engine.FILING_FIELDS, **kw)
-    everything = calculate(valid, settings, parts=(), warnings=False, fields=("balance",)).lines
+    everything = calculate(valid, settings, parts=(), warnings=False, fields=("variance",)).lines
     pd.testing.assert_frame_equal(everything, calculate(valid, settings).lines)   # not a quick field: every step
 
 
