@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..rules import BILL_PATIENT, CORRECT, REBILL, RESUBMIT_ACTIONS
 from .deadlines import dispute_deadline
-from .lines import text_codes
+from .lines import _match_texts, text_codes
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
@@ -89,23 +89,37 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
         "days_left": days_left.astype("Int64"), "status": status, "detail": plb["detail"]})[shown]
 
 
+def _claim_codes(ids: pd.Series) -> np.ndarray:
+    """One integer per claim (its ID, case and surrounding blanks ignored)."""
+    if len(ids) and pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=False) == "string":
+        return text_codes(ids, _match_texts)[0]   # each distinct ID once
+    return pd.factorize(ids.astype(str).str.strip().str.upper())[0]
+
+
 def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd.DataFrame:
     """Worklist rows for claims paid less prompt-pay interest than owed (module docstring)."""
     if lines.empty or "interest" not in lines:
         return pd.DataFrame(columns=COLUMNS[1:])
     owed = lines["prompt_pay_interest"].where(lines["prompt_pay_status"] == "Paid late", 0).fillna(0).astype("int64")
-    ids = lines["claim_id"]
-    claim = (text_codes(ids, lambda distinct: [t.strip().upper() for t in distinct])[0]   # each distinct ID once
-             if pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=False) == "string"
-             else pd.factorize(ids.astype(str).str.strip().str.upper())[0])
+    # Only a claim with interest owed (or a negative interest paid) can be short of it: the
+    # lines of the others are left out before anything is worked out per claim.
+    maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy()
+    if not maybe.all():
+        claim = _claim_codes(lines["claim_id"]) if maybe.any() else np.zeros(len(lines), dtype=np.int64)
+        keep = np.isin(claim, claim[maybe])
+        lines, owed = lines[keep], owed[keep]
+    claim = _claim_codes(lines["claim_id"])
     owed_claim = owed.groupby(claim).transform("sum")
     paid_claim = lines["interest"].astype("int64").groupby(claim).transform("sum")
-    last = lines["last_remit_date"].groupby(claim).transform("max")
-    deadline = dispute_deadline(lines, contracts, last)
-    days_left = (deadline - settings.as_of).dt.days
     short = owed_claim - paid_claim
     first = pd.Series(~pd.Series(claim).duplicated().to_numpy(), index=lines.index)
-    shown = first & (short > settings.tolerance_amount) & (days_left >= 0).fillna(False)
+    short_first = first & (short > settings.tolerance_amount)
+    # (the deadline of the claims short of interest only: NaT elsewhere, where it is not read)
+    last = lines["last_remit_date"].groupby(claim).transform("max")
+    deadline = dispute_deadline(lines[short_first], contracts, last[short_first]).reindex(lines.index) \
+        .astype("datetime64[ns]")
+    days_left = (deadline - settings.as_of).dt.days
+    shown = short_first & (days_left >= 0).fillna(False)
     detail = _text_where(shown, lambda rows: (
         "prompt-pay interest owed " + (owed_claim[rows] / 100).map("${:,.2f}".format).astype(str) + ", paid "
         + (paid_claim[rows] / 100).map("${:,.2f}".format).astype(str) + " (AMT*I, PLB L6): claim the difference"))

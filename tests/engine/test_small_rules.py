@@ -89,6 +89,35 @@ def test_the_no_rate_warning_lists_each_code_once_sorted_and_points_at_the_first
     assert quiet.lines.equals(r.lines) and quiet.scorecard.equals(r.scorecard)
 
 
+def test_prompt_pay_interest_short_is_summed_per_claim_over_its_lines():
+    """Acme pays a clean claim within 30 days of filing, else 12% a year. Claim A (two lines,
+    filed 03/05, due 04/04): line 1 was paid 05/14, 40 days late, so interest owed is 150 x
+    12% x 40/365 = $1.9726 -> $1.97; line 2 was paid on time (03/20) and carries the $0.50
+    of interest the payer sent for the claim. $1.47 short, over the $1.00 tolerance: one
+    worklist row, on the claim's first line. Claim B, paid on time, owes none and is not
+    listed; nor is claim C, late by 1 day ($0.05 owed, under the tolerance)."""
+    def acme(records):
+        return [dict(r, **{"Prompt Pay Days": 30, "Prompt Pay Interest": 0.12}) for r in records]
+    records = {"Contracts": acme([{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 90,
+                                   "Appeal Days": 90}]),
+               "Claims": [dict(claim("A", D(2026, 3, 1), D(2026, 3, 5), 200)),
+                          dict(claim("A", D(2026, 3, 1), D(2026, 3, 5), 150), Line=2),
+                          claim("B", D(2026, 3, 1), D(2026, 3, 5), 200),
+                          claim("C", D(2026, 3, 1), D(2026, 3, 5), 200)],
+               "Payments": [dict(paid("A", D(2026, 5, 14), 150), **{"Contractual Adj": 50}),
+                            dict(paid("A", D(2026, 3, 20), 100), Line=2, Interest=0.50,
+                                 **{"Contractual Adj": 50}),
+                            dict(paid("B", D(2026, 3, 20), 150), **{"Contractual Adj": 50}),
+                            dict(paid("C", D(2026, 4, 5), 150), **{"Contractual Adj": 50})]}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    r = calculate(frames, S, errors)
+    assert r.lines["prompt_pay_status"].tolist() == ["Paid late", "Paid on time", "Paid on time", "Paid late"]
+    assert r.lines["prompt_pay_interest"].fillna(0).tolist() == [197, 0, 0, 5]
+    work = r.worklist[r.worklist["action"] == "Claim prompt-pay interest"]
+    assert work[["claim_id", "line", "amount"]].values.tolist() == [["A", 1, 147]]
+
+
 def test_the_scorecards_collection_columns_tie():
     """A paid 80 of 100 (CO-20), B not yet adjudicated (100): Net collection rate =
     Paid ÷ (Adjudicated Charges − Contractual Adj) = 80 ÷ (100 − 20) = 100%, and the
