@@ -103,6 +103,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     (the price, the deadlines, write-offs, balances). None (the default): every result."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
+    if fields is not None and set(fields) <= {"expected_allowed"}:    # the price takes no payment
+        return _some_per_line(frames, settings, None, terms, None, set(fields))
     lines = line_summary(claims, frames["Payments"])
     lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))
     lines = pd.concat([lines, deadlines.acknowledgements(claims, frames.get("Acknowledgements"))], axis=1)
@@ -148,13 +150,18 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     return out
 
 
-def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines: pd.DataFrame,
-                   terms: pd.DataFrame, appeal_dates: pd.Series, fields: set[str]) -> pd.DataFrame:
+def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines: pd.DataFrame | None,
+                   terms: pd.DataFrame, appeal_dates: pd.Series | None, fields: set[str]) -> pd.DataFrame:
     """per_line for `fields` (in QUICK_FIELDS) only: each by the call per_line makes for
     it (claim_deadlines' filing, appeal and resubmission parts are its own calls, with the
     same arguments), over the same line summary. The balance takes the write-off, which
-    takes the appeal and the resubmission status; none of them takes the price."""
+    takes the appeal and the resubmission status; none of them takes the price, and the
+    price takes no line summary (lines None: the claims' columns and the price alone)."""
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
+    if lines is None:
+        return pd.concat([claims, reimbursement.expected_allowed(
+            claims, contracts, frames["FeeSchedule"], settings, frames.get("PaymentRules"), frames.get("Modifiers"),
+            terms)], axis=1)
     pieces = [claims, lines.drop(columns=["claim_id", "line"])]
     if "expected_allowed" in fields:
         pieces.append(reimbursement.expected_allowed(claims, contracts, frames["FeeSchedule"], settings,

@@ -322,10 +322,19 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     no_modifier = _Keys.of(np.zeros(len(index), dtype=np.intp), np.array([""], dtype=object))
     base, base_setting = fee_schedule_setting(payor_keys, cpt_keys, no_modifier, claims["dos"],
                                               fee_schedule, setting, setting_keys)
-    own, own_setting = fee_schedule_setting(payor_keys, cpt_keys, modifier_keys, claims["dos"],
-                                            fee_schedule, setting, setting_keys)
-    pricing_rule, pct = _modifier_rules(modifier, modifiers, (mod_codes, mods))
     has_mod = (np.asarray(mods, dtype=object) != "")[mod_codes]      # compared once per distinct modifier
+    # the rate of the code with its modifier: read on the lines with one only (a blank
+    # modifier's is the base rate, and is not read)
+    own = pd.Series(pd.NA, index=index, dtype="Int64")
+    own_setting = pd.Series("", index=index, dtype=object)
+    if has_mod.any():
+        def some(keys: _Keys) -> _Keys:
+            return _Keys.of(keys.codes[has_mod], keys.distinct.to_numpy()[:-1])
+        found, found_setting = fee_schedule_setting(some(payor_keys), some(cpt_keys), some(modifier_keys),
+                                                    claims["dos"][has_mod], fee_schedule, setting[has_mod],
+                                                    some(setting_keys))
+        own[has_mod], own_setting[has_mod] = found.to_numpy(), found_setting.to_numpy()
+    pricing_rule, pct = _modifier_rules(modifier, modifiers, (mod_codes, mods))
     base_f, own_f = _floats(base), _floats(own)
     use_own = has_mod & ~np.isnan(own_f)
     rule = pricing_rule.to_numpy()
