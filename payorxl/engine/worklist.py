@@ -127,17 +127,26 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     return _rows(lines, shown, "Claim prompt-pay interest", short, deadline, days_left, status, detail)
 
 
-def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame,
-                   settings, adjustments: pd.DataFrame | None = None,
-                   next_payer: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`lines`: the per-claim-line result frame (claims columns plus the engine's
-    deadline, reimbursement and denial columns); `notices`: contract_notices() output
-    aligned with `contracts`; `adjustments`: the Adjustments rows (PLB recoupments);
-    `next_payer`: the per-line frame of the Next payer rows of Claims (their filing), with
-    "owed", the patient responsibility they are billed for. Returns COLUMNS, ranked (rank 1
-    = do first)."""
-    if lines.empty and contracts.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+def may_be_listed(lines: pd.DataFrame) -> np.ndarray:
+    """The lines `line_actions` can list: each of its kinds needs one of these (a filing
+    open, due soon or missed; an appeal open, due soon or missed; a denial action or a
+    resubmission status; an underpayment; prompt pay overdue; a reversal awaiting
+    reprocessing). The others are left out before its tests, each a pass over every
+    line: on a practice's usual day, most lines are none of these."""
+    may = (lines["filing_status"].isin(["Open", "Due soon", "Missed"])
+           | lines["appeal_status"].isin(["Open", "Due soon", "Missed"])
+           | lines["underpaid"].astype(bool) | (lines["prompt_pay_status"] == "Overdue")
+           | lines["awaiting_reprocessing"].astype(bool))
+    for column in ("denial_action", "resubmit_status"):
+        if column in lines:
+            may |= lines[column].fillna("") != ""
+    return may.to_numpy(dtype=bool)
+
+
+def line_actions(lines: pd.DataFrame, settings) -> list[pd.DataFrame]:
+    """The worklist rows that come from one claim line each (every kind but recoupments,
+    interest short on a claim and contract notices), kind by kind, in the order they are
+    listed. Only lines `may_be_listed` give any."""
     value = lines["expected_allowed"].fillna(lines["charge"]).astype("Int64")
     parts = []
     rejected = lines["rejected"].astype(bool) if "rejected" in lines else pd.Series(False, index=lines.index)
@@ -220,8 +229,23 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     missed_appeal = (lines["appeal_status"] == "Missed") & ~filing_denial
     parts.append(_rows(lines, missed_appeal, "Missed appeal deadline", lines["denied_amount"],
                        lines["appeal_deadline"], lines["appeal_days_left"], "Missed", reason))
+    return parts
+
+
+def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.DataFrame,
+                   settings, adjustments: pd.DataFrame | None = None,
+                   next_payer: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`lines`: the per-claim-line result frame (claims columns plus the engine's
+    deadline, reimbursement and denial columns); `notices`: contract_notices() output
+    aligned with `contracts`; `adjustments`: the Adjustments rows (PLB recoupments);
+    `next_payer`: the per-line frame of the Next payer rows of Claims (their filing), with
+    "owed", the patient responsibility they are billed for. Returns COLUMNS, ranked (rank 1
+    = do first)."""
+    if lines.empty and contracts.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    parts = line_actions(lines[may_be_listed(lines)], settings)
     parts.append(_recoupments(adjustments, contracts, settings))
-    parts.append(_interest_owed(lines, contracts, settings))
+    parts.append(_interest_owed(lines, contracts, settings))     # (per claim: every line)
     if next_payer is not None and len(next_payer):
         later = next_payer["claim_type"].astype(str).str.lower() + " claim to " + next_payer["payor"].astype(str)
         due = next_payer["filing_status"] == "Due soon"

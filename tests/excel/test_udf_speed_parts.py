@@ -20,7 +20,7 @@ import pytest
 from payorxl import engine, model as m, pipeline, validate
 from payorxl.conversion import typed_frame
 from payorxl.demo import generate_demo
-from payorxl.engine import PARTS, calculate
+from payorxl.engine import PARTS, calculate, worklist
 from payorxl.errors import WARNING
 from payorxl.excel import convert as cv, udfs
 from payorxl.excel.udfs import (
@@ -165,6 +165,23 @@ def test_a_few_per_line_fields_alone_are_the_whole_calculations(practice, fields
     pd.testing.assert_frame_equal(quick, whole[list(quick.columns)])
     for f in fields:
         assert whole[f].nunique(dropna=False) >= 3, f     # not a column of one value
+
+
+@pytest.mark.parametrize("seed", [3, 5, 8])
+def test_the_worklist_lists_from_the_lines_that_may_be_listed_what_it_lists_from_all(seed):
+    """build_worklist runs its per-line kinds on the lines `may_be_listed` only: the same
+    rows, in the same order, as from every line, on messy practices (every kind there)."""
+    _, frames, _, settings = messy_practice(seed)
+    valid, errors = validate.validate(frames, settings)
+    lines = calculate(valid, settings, errors).lines
+    may = worklist.may_be_listed(lines)
+    assert 0 < may.sum() < len(lines)
+
+    def listed(rows):
+        return pd.concat([p for p in worklist.line_actions(rows, settings) if not p.empty], ignore_index=True)
+    everything = listed(lines)
+    assert everything["action"].nunique() >= 6
+    pd.testing.assert_frame_equal(listed(lines[may]), everything)
 
 
 def test_fields_only_without_parts_or_warnings(practice):
