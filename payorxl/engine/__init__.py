@@ -103,7 +103,7 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     (the price, the deadlines, write-offs, balances). None (the default): every result."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
-    if fields is not None and set(fields) <= {"expected_allowed"}:    # the price takes no payment
+    if fields is not None and set(fields) == {"expected_allowed"}:    # the price takes no payment
         return _some_per_line(frames, settings, None, terms, None, set(fields))
     lines = line_summary(claims, frames["Payments"])
     lines["interest"] += _plb_interest(claims, frames.get("Adjustments"))

@@ -103,7 +103,8 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     owed = lines["prompt_pay_interest"].where(lines["prompt_pay_status"] == "Paid late", 0).fillna(0).astype("int64")
     # Only a claim with interest owed (or a negative interest paid) can be short of it: the
     # lines of the others are left out before anything is worked out per claim.
-    maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy()
+    # (with a negative tolerance, which no practice means, a claim owed nothing is short too)
+    maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy() | (settings.tolerance_amount < 0)
     if not maybe.all():
         claim = _claim_codes(lines["claim_id"]) if maybe.any() else np.zeros(len(lines), dtype=np.int64)
         keep = np.isin(claim, claim[maybe])
