@@ -272,16 +272,16 @@ def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
     posted = pd.DataFrame({c: pay[c].fillna(0).astype("int64") for c in rules.SUMMARY}).groupby(pay_key).sum()
     both = posted.index.intersection(sums.index)
     first_row = pay.groupby(pay_key)[ROW].first()
-    for key in both:
-        for column in rules.SUMMARY:
-            want, got = int(sums.at[key, column]), int(posted.at[key, column])
-            if want != got:
-                errors.append(_err(m.PAYMENTS, first_row[key], column, got / 100,
-                                   f"{m.PAYMENTS.column(column).name} ${got / 100:,.2f} is not the sum of this "
-                                   f"payment's Adjustments rows by rule (${want / 100:,.2f}); "
-                                   "the Payments figure is used",
-                                   "correct the Payments amount or the Adjustments rows so that they agree",
-                                   WARNING))
+    columns = list(rules.SUMMARY)
+    wants = sums.loc[both, columns].to_numpy(dtype="int64")
+    gots = posted.loc[both, columns].to_numpy(dtype="int64")
+    # (the disagreeing cells only, payment by payment and rule by rule)
+    for i, j in zip(*np.nonzero(wants != gots)):
+        key, column, want, got = both[i], columns[j], int(wants[i, j]), int(gots[i, j])
+        errors.append(_err(m.PAYMENTS, first_row[key], column, got / 100,
+                           f"{m.PAYMENTS.column(column).name} ${got / 100:,.2f} is not the sum of this "
+                           f"payment's Adjustments rows by rule (${want / 100:,.2f}); the Payments figure is used",
+                           "correct the Payments amount or the Adjustments rows so that they agree", WARNING))
     return errors
 
 

@@ -124,3 +124,27 @@ def test_unknown_payors_compare_each_distinct_payor_case_blind():
     f, errors = validate(frames(rows), S)
     assert [(e.ref.row, e.message) for e in errors] == [(3, "payor has no row in Contracts")]
     assert list(f["Claims"]["claim_id"]) == ["A", "C", "D"]
+
+
+def test_a_payment_whose_adjustments_sum_otherwise_is_a_warning_per_figure_that_differs():
+    """Row 2 (claim A) posts Contractual Adj $50 and Patient Resp $10; its Adjustments say
+    CO-45 $30 (contractual) and PR-1 $10 (patient): Contractual Adj differs ($30 by rule),
+    Patient Resp agrees. Row 3 (claim B) posts Patient Resp $0 against PR-2 $5.25 and
+    Contractual Adj $40 against CO-45 $40. Two warnings, in row order, each naming its
+    figure; the rows stay in."""
+    pays = [dict(claim_id=c, line=1, payor="Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+                 paid=p, contractual_adj=ca, patient_resp=pr) for c, p, ca, pr in (("A", 40, 50, 10), ("B", 60, 40, 0))]
+    adjs = [dict(claim_id=c, line=1, payor="Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+                 level="line", group_code=g, reason=r, amount=a)
+            for c, g, r, a in (("A", "CO", "45", 30), ("A", "PR", "1", 10), ("B", "PR", "2", 5.25),
+                               ("B", "CO", "45", 40))]
+    f = frames([claim("A"), claim("B")], payments=pays)
+    f["Adjustments"] = typed_frame(m.ADJUSTMENTS, adjs).frame
+    kept, errors = validate(f, S)
+    found = [(e.ref.row, e.ref.column, e.value, e.message) for e in errors if "Adjustments rows by rule" in e.message]
+    assert found == [
+        (2, "Contractual Adj", 50.0, "Contractual Adj $50.00 is not the sum of this payment's Adjustments rows by "
+                                     "rule ($30.00); the Payments figure is used"),
+        (3, "Patient Resp", 0.0, "Patient Resp $0.00 is not the sum of this payment's Adjustments rows by rule "
+                                 "($5.25); the Payments figure is used")]
+    assert len(kept["Payments"]) == 2
