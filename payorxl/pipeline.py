@@ -167,9 +167,15 @@ def known_columns_only(sheets: dict[str, list[Cell]], headers: dict[str, list[st
     instead: Excel would take such a formula for damaged content."""
     known = {table.lower(): {h.lower() for h in names} for table, names in headers.items()}
 
+    seen: dict[str, bool] = {}
+
     def fine(formula: str) -> bool:
-        return all(column.lower() in known[table.lower()] for table, column in _columns_named(formula)
-                   if table.lower() in known)
+        if "[" not in formula:        # no structured reference (the Index's cells): nothing to check
+            return True
+        if formula not in seen:       # (the live figures repeat a few hundred texts)
+            seen[formula] = all(column.lower() in known[table.lower()] for table, column in _columns_named(formula)
+                                if table.lower() in known)
+        return seen[formula]
 
     def kept(c: Cell) -> Cell:
         if not isinstance(c.value, Formula):
