@@ -24,6 +24,7 @@ its names (rewrite_parts, file_state, refuse_if_open, ...) stay importable from 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -99,7 +100,10 @@ class Formula:
     whole: str | None = None
 
 
+@functools.cache
 def col_letter(col: int) -> str:
+    """A 0-based column number's letters (0: A, 26: AA); the few hundred a workbook uses
+    are worked out once."""
     letters = ""
     col += 1
     while col:
