@@ -276,18 +276,29 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> tuple[pd.Serie
     return pd.Series(pd.arrays.FloatingArray(nums, fine)), none
 
 
-def _text_column(a: np.ndarray) -> pd.Series | None:
-    """A text column whose every cell is text, none of it blank, stripped in one pass,
-    exactly as `_column` would read it; None for any other (str.strip refuses a cell that
-    is not text, as pandas would infer). Tried before pandas infers the column's type:
-    this pass tells it, and a column's first pass over its cells is its dearest."""
+def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | None:
+    """A text column whose every cell is text or None (an empty cell), none of the text
+    white space only, stripped in one pass, with its blank cells (the None ones, which
+    hold `default`): exactly as `_column` would read it; None for any other (str.strip
+    refuses a cell that is neither, as pandas would infer). Tried before pandas infers the
+    column's type: this pass tells it, and a column's first pass over its cells is its
+    dearest."""
+    blank = np.zeros(len(a), dtype=bool)
     try:
         stripped = _stripped(a)
-    except TypeError:                  # a cell not text (None, a number)
-        return None
+    except TypeError:                  # a cell not text: None (an optional column), a number
+        try:
+            blank = np.asarray(a == None, dtype=bool)  # noqa: E711 (elementwise: None is an empty cell)
+            stripped = _stripped(a[~blank])
+        except (TypeError, ValueError):   # a number, a date, pd.NA...: read cell by cell, which says what
+            return None
     if not stripped.astype(bool).all():   # a cell of white space only: blank
         return None
-    return pd.Series(stripped, dtype=object, copy=False)
+    if blank.any():
+        out = _filled(len(a), default)
+        out[~blank] = stripped
+        stripped = out
+    return pd.Series(stripped, dtype=object, copy=False), blank
 
 
 def _stripped(strings: np.ndarray) -> np.ndarray:
@@ -323,9 +334,9 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
     also say what is wrong."""
     a = _objects(values)
     n = len(a)
-    text = _text_column(a) if n and col.kind == m.TEXT else None
-    if text is not None:              # the commonest column: every cell text
-        return text, {}, np.zeros(n, dtype=bool)
+    text = _text_column(a, "" if col.default is None else col.default) if n and col.kind == m.TEXT else None
+    if text is not None:              # the commonest column: every cell text (or empty)
+        return text[0], {}, text[1]
     inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
     whole = _whole_column(a, inferred, col)
     if whole is not None:             # every cell of the kind (or blank), none out of range

@@ -208,6 +208,11 @@ def test_text_columns_strip_exactly_what_str_strip_strips():
     assert [v for v, _, _ in _as_read(no_blank, col)] == [c.strip() for c in no_blank]
     with_none = [None, *no_blank[:10], None, "", "\u3000", *no_blank[10:], None]
     assert _as_read(with_none, col) == _expected(with_none, col)
+    # text and empty cells only (an optional column: the one-pass path too), and all empty
+    text_or_none = [None, *no_blank[:10], None, *no_blank[10:], None]
+    assert _as_read(text_or_none, col) == _expected(text_or_none, col)
+    assert [b for _, _, b in _as_read(text_or_none, col)] == [c is None for c in text_or_none]
+    assert _as_read([None] * 3, col) == _expected([None] * 3, col)
     c = typed_frame(m.CLAIMS, [claim(**{"Claim ID": "\u2003C1\xa0"}), claim(**{"Claim ID": "\x1c \u3000"})])
     assert c.frame["claim_id"].tolist() == ["C1"]
     assert [e.message for e in c.errors] == ["Claim ID is required and blank"]
