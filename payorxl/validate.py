@@ -47,14 +47,15 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
             key = key * (int(codes.max(initial=0)) + 2) + codes + 1
             if 0 < j < len(table.key) - 1:
                 key = pd.factorize(key)[0].astype(np.int64)
+        dup = pd.Series(key, index=df.index).duplicated(keep="first")
+        if not dup.any():                 # (no key repeated: no void row to exempt either)
+            continue
         if table is m.CLAIMS:
             void = _per_distinct_text(df["frequency"], lambda v: v == "8", bool).to_numpy()
             dup = pd.Series(key[~void], index=df.index[~void]).duplicated(keep="first").reindex(
                 df.index, fill_value=False)
-        else:
-            dup = pd.Series(key, index=df.index).duplicated(keep="first")
-        if not dup.any():
-            continue
+            if not dup.any():
+                continue
         keys = pd.DataFrame({k: upper(df[k]) if df[k].dtype == object else df[k] for k in table.key})
         first_row = df.groupby([keys[k] for k in table.key], sort=False)[ROW].transform("first")
         for i in df.index[dup]:

@@ -293,8 +293,12 @@ def aligned_out(argument: Any, rows: pd.DataFrame, result: pd.DataFrame,
     engine's per-row frame, same order."""
     fields = list(fields)
     table_rows = table_out(result, fields)
-    out: list = [table_rows[0]] + [None] * max(len(as_grid(argument)) - 1, 0)
-    for row, values in zip(rows[ROW].tolist(), table_rows[1:]):
+    height = max(len(as_grid(argument)), 1)
+    where = rows[ROW].to_numpy()
+    if len(where) == height - 1 and (where == np.arange(2, height + 1)).all():
+        return table_rows                  # every row read, in order: nothing to place
+    out: list = [table_rows[0]] + [None] * (height - 1)
+    for row, values in zip(where.tolist(), table_rows[1:]):
         out[row - 1] = values
     return [[""] * len(fields) if r is None else r for r in out]
 
