@@ -344,6 +344,8 @@ def text_codes(values: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
     codes, distinct = pd.factorize(texts(values))
     converted = np.empty(len(distinct), dtype=object)
     converted[:] = convert(distinct)
+    if converted.tolist() == distinct.tolist():   # (claim IDs upper case already: the codes stand)
+        return codes, converted
     key_codes, keys = pd.factorize(converted)
     return key_codes[codes], np.asarray(keys, dtype=object)
 
