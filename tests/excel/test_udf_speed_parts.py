@@ -23,15 +23,7 @@ from payorxl.demo import generate_demo
 from payorxl.engine import PARTS, calculate, worklist
 from payorxl.errors import WARNING
 from payorxl.excel import convert as cv, udfs
-from payorxl.excel.udfs import (
-    PX_AGING,
-    PX_APPEAL_DEADLINE,
-    PX_DENIAL_RATE,
-    PX_EXPECTED_ALLOWED,
-    PX_FILING_DEADLINE,
-    PX_SCORECARD,
-    PX_WORKLIST,
-)
+from payorxl.excel.udfs import PX_AGING, PX_SCORECARD, PX_WORKLIST
 from payorxl.workbook.read import Inputs
 
 
@@ -253,12 +245,12 @@ def test_per_row_formulas_show_the_whole_recalculations_figures(practice):
     c, p, k, f, a, pr, md, dr = (grid[n] for n in ("Claims", "Payments", "Contracts", "FeeSchedule", "Appeals",
                                                      "PaymentRules", "Modifiers", "DenialRouting"))
     lines = whole("Claims", "Payments", "Contracts", "DenialRouting")
-    assert PX_FILING_DEADLINE(c, p, k, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.FILING_COLUMNS)
+    assert udfs.PX_FILING_DEADLINE(c, p, k, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.FILING_COLUMNS)
     lines = whole("Claims", "Payments", "Contracts", "Appeals", "DenialRouting")
-    assert PX_APPEAL_DEADLINE(c, p, k, a, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.APPEAL_COLUMNS)
+    assert udfs.PX_APPEAL_DEADLINE(c, p, k, a, as_of, dr) == cv.aligned_out(c, lines, lines, udfs.APPEAL_COLUMNS)
     lines = whole("Claims", "Contracts", "FeeSchedule", "PaymentRules", "Modifiers")
-    assert PX_EXPECTED_ALLOWED(c, k, f, as_of, pr, md) == cv.aligned_out(c, lines, lines, udfs.EXPECTED_COLUMNS)
+    assert udfs.PX_EXPECTED_ALLOWED(c, k, f, as_of, pr, md) == cv.aligned_out(c, lines, lines, udfs.EXPECTED_COLUMNS)
     lines = whole("Claims", "Payments")
     for month in (None, "2026-03"):
         rates = engine.denials.initial_denial_rate(lines, lines, by="month" if month else None)
-        assert PX_DENIAL_RATE(c, p, None, month) == cv.pick_rate(rates, month, "claims")
+        assert udfs.PX_DENIAL_RATE(c, p, None, month) == cv.pick_rate(rates, month, "claims")
