@@ -48,6 +48,8 @@ COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount"
 
 
 def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, status, detail) -> pd.DataFrame:
+    if not np.asarray(mask, dtype=bool).any():    # (a kind with no row: the worklist leaves it out)
+        return pd.DataFrame(columns=COLUMNS[1:])
     f = frame[mask]
 
     def pick(v):
@@ -68,7 +70,8 @@ def _text_where(shown: pd.Series, make) -> pd.Series:
     """make(rows) for the rows shown, blank elsewhere: text built for every one of
     100,000 lines would cost more than the rest of the worklist."""
     text = pd.Series("", index=shown.index, dtype=object)
-    text[shown] = make(shown)
+    if shown.any():
+        text[shown] = make(shown)
     return text
 
 
