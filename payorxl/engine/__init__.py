@@ -158,14 +158,12 @@ def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines:
     takes the appeal and the resubmission status; none of them takes the price, and the
     price takes no line summary (lines None: the claims' columns and the price alone)."""
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
-    if lines is None:
-        return pd.concat([claims, reimbursement.expected_allowed(
-            claims, contracts, frames["FeeSchedule"], settings, frames.get("PaymentRules"), frames.get("Modifiers"),
-            terms)], axis=1)
-    pieces = [claims, lines.drop(columns=["claim_id", "line"])]
+    pieces = [claims] if lines is None else [claims, lines.drop(columns=["claim_id", "line"])]
     if "expected_allowed" in fields:
         pieces.append(reimbursement.expected_allowed(claims, contracts, frames["FeeSchedule"], settings,
                                                      frames.get("PaymentRules"), frames.get("Modifiers"), terms))
+    if lines is None:
+        return pd.concat(pieces, axis=1)
     balance = "balance" in fields
     if balance or fields & set(FILING_FIELDS):
         filing, resubmit_by = deadlines.filing_and_resubmission(claims, contracts, lines, settings, terms)

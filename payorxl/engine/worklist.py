@@ -108,11 +108,12 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     # lines of the others are left out before anything is worked out per claim.
     # (with a negative tolerance, which no practice means, a claim owed nothing is short too)
     maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy() | (settings.tolerance_amount < 0)
-    if not maybe.all():
-        claim = _claim_codes(lines["claim_id"]) if maybe.any() else np.zeros(len(lines), dtype=np.int64)
-        keep = np.isin(claim, claim[maybe])
-        lines, owed = lines[keep], owed[keep]
+    if not maybe.any():
+        lines, owed = lines.iloc[:0], owed.iloc[:0]
     claim = _claim_codes(lines["claim_id"])
+    if maybe.any() and not maybe.all():
+        keep = np.isin(claim, claim[maybe])
+        lines, owed, claim = lines[keep], owed[keep], claim[keep]
     owed_claim = owed.groupby(claim).transform("sum")
     paid_claim = lines["interest"].astype("int64").groupby(claim).transform("sum")
     short = owed_claim - paid_claim

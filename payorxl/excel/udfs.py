@@ -20,7 +20,7 @@ import inspect
 import xlwings as xw
 
 from .. import model as m, pipeline
-from ..engine import collections, denials
+from ..engine import APPEAL_FIELDS, FILING_FIELDS, collections, denials
 from ..workbook.read import Inputs
 from . import convert as cv
 
@@ -49,15 +49,13 @@ TABLE_ARGS = ("claims", "payments", "contracts", "fee_schedule", "appeals", "pay
               "denial_routing")
 
 # What each per-row formula spills: fields of the per-line results (model.LINES).
-FILING_COLUMNS = m.LINES.only("filing_deadline", "filing_days_left", "filing_status")
-APPEAL_COLUMNS = m.LINES.only("appeal_deadline", "appeal_days_left", "appeal_status")
-EXPECTED_COLUMNS = m.LINES.only("expected_allowed")
+# (the same fields are what each asks the engine for: engine.calculate's `fields`)
+EXPECTED_FIELDS = ("expected_allowed",)
+FILING_COLUMNS = m.LINES.only(*FILING_FIELDS)
+APPEAL_COLUMNS = m.LINES.only(*APPEAL_FIELDS)
+EXPECTED_COLUMNS = m.LINES.only(*EXPECTED_FIELDS)
 # What PX_DENIAL_RATE reads besides the line summary (denials.initial_denial_rate's frame).
 DENIAL_FIELDS = ("denial_category",)
-
-
-def _keys(fields) -> tuple[str, ...]:
-    return tuple(f.key for f in fields)
 
 
 def excel_args(func):
@@ -103,7 +101,7 @@ def PX_DENIAL_RATE(claims, payments, payor=None, period=None, basis=None):
 def PX_FILING_DEADLINE(claims, payments, contracts, settings=None, denial_routing=None):
     """Timely filing deadline, days left and status of every claim line, row for row
     beside the Claims table (header first)."""
-    lines = _evaluate(settings, fields=_keys(FILING_COLUMNS), claims=claims, payments=payments, contracts=contracts,
+    lines = _evaluate(settings, fields=FILING_FIELDS, claims=claims, payments=payments, contracts=contracts,
                       denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, FILING_COLUMNS)
 
@@ -114,7 +112,7 @@ def PX_FILING_DEADLINE(claims, payments, contracts, settings=None, denial_routin
 def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None, denial_routing=None):
     """Appeal deadline, days left and status of every denied claim line, row for row
     beside the Claims table (blank for lines not denied)."""
-    lines = _evaluate(settings, fields=_keys(APPEAL_COLUMNS), claims=claims, payments=payments,
+    lines = _evaluate(settings, fields=APPEAL_FIELDS, claims=claims, payments=payments,
                       contracts=contracts, appeals=appeals, denial_routing=denial_routing).lines
     return cv.aligned_out(claims, lines, lines, APPEAL_COLUMNS)
 
@@ -125,7 +123,7 @@ def PX_APPEAL_DEADLINE(claims, payments, contracts, appeals, settings=None, deni
 def PX_EXPECTED_ALLOWED(claims, contracts, fee_schedule, settings=None, payment_rules=None, modifiers=None):
     """Contracted allowed amount (rate × units) of every claim line, row for row beside
     the Claims table (blank where no rate applies)."""
-    lines = _evaluate(settings, fields=_keys(EXPECTED_COLUMNS), claims=claims, contracts=contracts,
+    lines = _evaluate(settings, fields=EXPECTED_FIELDS, claims=claims, contracts=contracts,
                       fee_schedule=fee_schedule, payment_rules=payment_rules, modifiers=modifiers).lines
     return cv.aligned_out(claims, lines, lines, EXPECTED_COLUMNS)
 

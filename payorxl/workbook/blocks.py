@@ -167,7 +167,6 @@ class Blocks:
         letter = col_letter(FIRST_COLUMN + j)
         return f"SUM({INDEX_SHEET}!${letter}$2:${letter}${1 + len(self.bounds)})"
 
-
     def _rows(self, first: int, last: int) -> Callable[[str], str]:
         """A Claims column's rows first..last: Claims!$T$2:$T$501."""
         return lambda column: f"Claims!${self.letters[column]}${first}:${self.letters[column]}${last}"
