@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs
+from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs, texts
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -212,21 +212,48 @@ def _upper_text(values: pd.Series) -> pd.Series:
     return upper(values.astype(str))
 
 
+def _remit_part(df: pd.DataFrame, k: str) -> pd.Series:
+    """One column of model.REMIT_KEY as its text (claim ID and payor upper-cased)."""
+    col = df[k]
+    if k in ("claim_id", "payor"):
+        col = upper(col)
+    elif k == "remit_date":
+        col = col.dt.strftime("%Y-%m-%d")
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
 def _remit_keys(df: pd.DataFrame) -> pd.Series:
     """One text key per row from model.REMIT_KEY: the columns that tie an Adjustments row
     to its Payments row (claim ID and payor matched regardless of case)."""
-    parts = []
-    for k in m.REMIT_KEY:
-        col = df[k]
-        if k in ("claim_id", "payor"):
-            col = upper(col)
-        elif k == "remit_date":
-            col = col.dt.strftime("%Y-%m-%d")
-        parts.append(col.astype(object).where(col.notna(), "").astype(str))
+    parts = [_remit_part(df, k) for k in m.REMIT_KEY]
     key = parts[0]
     for part in parts[1:]:
         key = key + "|" + part
     return key
+
+
+def _remit_values(df: pd.DataFrame, k: str) -> np.ndarray:
+    """A REMIT_KEY column as values equal exactly where their `_remit_part` texts are: the
+    date's day (NaT the smallest integer), the line number (blank the smallest), text as
+    `_remit_part` spells it."""
+    col = df[k]
+    blank = np.iinfo(np.int64).min
+    if k == "remit_date":
+        return col.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)   # (NaT: blank)
+    if k == "line":
+        return col.astype("Int64").fillna(blank).to_numpy(dtype=np.int64)
+    return texts(upper(col) if k in ("claim_id", "payor") else col)
+
+
+def _remit_codes(adj: pd.DataFrame, pay: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' REMIT_KEY as one integer per row, equal across the two frames exactly where
+    their texts (`_remit_part`) are equal in every column: each column factorised over both
+    frames, then combined (renumbered after each, to keep the products small)."""
+    key = np.zeros(len(adj) + len(pay), dtype=np.int64)
+    for k in m.REMIT_KEY:
+        codes, distinct = pd.factorize(np.concatenate([_remit_values(adj, k), _remit_values(pay, k)]))
+        key = pd.factorize(key * (len(distinct) + 1) + codes)[0].astype(np.int64)
+    return key[:len(adj)], key[len(adj):]
 
 
 def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
@@ -260,9 +287,8 @@ def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
     if linked.empty:
         return errors
     kinds = adjustment_kinds(linked)
-    adj_key = _remit_keys(linked)
-    pay_key = _remit_keys(pay) if len(pay) else pd.Series([], dtype=object)
-    orphans = ~adj_key.isin(set(pay_key))
+    adj_key, pay_key = _remit_codes(linked, pay)
+    orphans = ~np.isin(adj_key, pay_key)
     for i in linked.index[orphans]:
         errors.append(_err(m.ADJUSTMENTS, linked.at[i, ROW], "claim_id", linked.at[i, "claim_id"],
                            "no Payments row has this claim ID, line, payor, remit date, check no and claim status",
@@ -276,8 +302,15 @@ def adjustments_agree(frames: Frames, settings: m.Settings) -> list[DataError]:
     columns = list(rules.SUMMARY)
     wants = sums.loc[both, columns].to_numpy(dtype="int64")
     gots = posted.loc[both, columns].to_numpy(dtype="int64")
-    # (the disagreeing cells only, payment by payment and rule by rule)
-    for i, j in zip(*np.nonzero(wants != gots)):
+    # (the disagreeing cells only, payment by payment in the order of their keys' text, and
+    # rule by rule)
+    wrong = list(zip(*np.nonzero(wants != gots)))
+    if wrong:
+        rows = sorted({int(i) for i, _ in wrong})
+        first = pay.set_index(ROW).loc[first_row[both[rows]].to_numpy()]   # each payment's first row
+        text = dict(zip(rows, _remit_keys(first)))
+        wrong.sort(key=lambda ij: (text[int(ij[0])], ij[1]))
+    for i, j in wrong:
         key, column, want, got = both[i], columns[j], int(wants[i, j]), int(gots[i, j])
         errors.append(_err(m.PAYMENTS, first_row[key], column, got / 100,
                            f"{m.PAYMENTS.column(column).name} ${got / 100:,.2f} is not the sum of this "

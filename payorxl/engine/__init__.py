@@ -442,11 +442,12 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
                  if aging_by_payor is not None and rate_frame is not None and "scorecard" in want else None)
     worklist = (build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
                 if "worklist" in want else None)
+    rates = portfolio.rates_in_force(frames["FeeSchedule"], contracts, settings) if "portfolio" in want else None
     pf = {
         "payer_mix": portfolio.payer_mix(claims, lines, contracts),
         "revenue_by_payor_cpt": portfolio.revenue_by_payor_cpt(claims, lines),
-        "rates": portfolio.rate_comparison(frames["FeeSchedule"], contracts, settings),
-        "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings),
+        "rates": portfolio.rate_comparison(frames["FeeSchedule"], contracts, settings, rates=rates),
+        "what_if": portfolio.what_if(claims, frames["FeeSchedule"], contracts, settings, rates=rates),
         "calendar": portfolio.renewal_calendar(contracts, notices),
     } if "portfolio" in want else None
     adjustments = frames.get("Adjustments") if "adjustments" in want else None

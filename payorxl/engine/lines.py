@@ -61,10 +61,13 @@ def adjustment_kinds(adjustments: pd.DataFrame) -> pd.Series:
     worked out once per distinct (group, reason) pair."""
     if adjustments.empty:
         return pd.Series([], index=adjustments.index, dtype=object)
-    pairs = pd.Series(list(zip(adjustments["group_code"].fillna("").astype(str),
-                               adjustments["reason"].fillna("").astype(str))), index=adjustments.index)
-    codes, distinct = pd.factorize(pairs)
-    kinds = np.array([rules.adjustment_kind(g, r) for g, r in distinct] + [""], dtype=object)
+    groups, group_texts = pd.factorize(texts(adjustments["group_code"]))
+    reasons, reason_texts = pd.factorize(texts(adjustments["reason"]))
+    # each (group, reason) pair as one integer: the pairs found, each worked out once
+    codes, pairs = pd.factorize(groups.astype(np.int64) * (len(reason_texts) + 1) + reasons)
+    kinds = np.array([rules.adjustment_kind(group_texts[p // (len(reason_texts) + 1)],
+                                            reason_texts[p % (len(reason_texts) + 1)]) for p in pairs] + [""],
+                     dtype=object)
     return pd.Series(kinds[codes], index=adjustments.index, dtype=object)
 
 

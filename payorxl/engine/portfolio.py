@@ -163,8 +163,14 @@ def _rates(fee_schedule: pd.DataFrame, contracts: pd.DataFrame, medicare_payor: 
                   "proposed", "medicare_rate"]]
 
 
+def rates_in_force(fee_schedule: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd.DataFrame:
+    """`_rates` at the as-of date: what `rate_comparison` and `what_if` read, worked out
+    once when both are wanted (their `rates`)."""
+    return _rates(fee_schedule, contracts, settings.medicare_payor, pd.Timestamp(settings.as_of).normalize())
+
+
 def rate_comparison(fee_schedule: pd.DataFrame, contracts: pd.DataFrame, settings,
-                    as_of=None) -> pd.DataFrame:
+                    as_of=None, rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each payor's contracted rate against the Medicare rate, code by code.
 
     For every payor except the Medicare reference (settings.medicare_payor) and every
@@ -178,10 +184,12 @@ def rate_comparison(fee_schedule: pd.DataFrame, contracts: pd.DataFrame, setting
     as matched), allowed, medicare_rate (cents, NA when Medicare has no rate),
     pct_of_medicare (allowed ÷ Medicare rate, NaN when there is no or a zero Medicare
     rate), gap_to_medicare (allowed − Medicare rate, cents). Sorted by payor, CPT,
-    modifier.
+    modifier. rates: `rates_in_force` of the same tables, when worked out already (as_of
+    left at the default).
     """
-    as_of = pd.Timestamp(settings.as_of if as_of is None else as_of).normalize()
-    rates = _rates(fee_schedule, contracts, settings.medicare_payor, as_of)
+    if rates is None:
+        as_of = pd.Timestamp(settings.as_of if as_of is None else as_of).normalize()
+        rates = _rates(fee_schedule, contracts, settings.medicare_payor, as_of)
     medicare_key = match_key(pd.Series([settings.medicare_payor])).iloc[0]
     rates = rates[(rates["payor_key"] != medicare_key) & rates["allowed"].notna()]
     medicare = rates["medicare_rate"].astype("float64")
@@ -193,7 +201,7 @@ def rate_comparison(fee_schedule: pd.DataFrame, contracts: pd.DataFrame, setting
 
 
 def what_if(claims: pd.DataFrame, fee_schedule: pd.DataFrame, contracts: pd.DataFrame,
-            settings) -> pd.DataFrame:
+            settings, rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """Revenue effect of the proposed rates on the last twelve months' volume.
 
     Volume: units billed on claim lines with a date of service in (as-of − 365 days,
@@ -206,10 +214,11 @@ def what_if(claims: pd.DataFrame, fee_schedule: pd.DataFrame, contracts: pd.Data
     Columns: payor, cpt, modifier, units, current_rate, proposed_rate, current_revenue,
     proposed_revenue, change (proposed − current revenue), all money in cents. Left out:
     codes with no proposal, no current rate, or no units in the period. Sorted by payor,
-    CPT, modifier.
+    CPT, modifier. rates: `rates_in_force` of the same tables, when worked out already.
     """
     as_of = pd.Timestamp(settings.as_of).normalize()
-    rates = _rates(fee_schedule, contracts, settings.medicare_payor, as_of)
+    if rates is None:
+        rates = rates_in_force(fee_schedule, contracts, settings)
     rates = rates[rates["allowed"].notna() & rates["proposed"].notna()]
 
     recent = ((claims["dos"] > as_of - pd.Timedelta(days=WHAT_IF_DAYS))

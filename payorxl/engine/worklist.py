@@ -50,7 +50,7 @@ COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount"
 def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, status, detail) -> pd.DataFrame:
     if not np.asarray(mask, dtype=bool).any():    # (a kind with no row: the worklist leaves it out)
         return pd.DataFrame(columns=COLUMNS[1:])
-    f = frame[mask]
+    f = frame.loc[mask, ["payor", "claim_id", "line", "cpt", "dos"]]   # (the columns shown: not every line column)
 
     def pick(v):
         if isinstance(v, pd.Series):
