@@ -20,12 +20,14 @@ from .lines import (
     LINE,
     NEXT_PAYER,
     VOID,
+    _per_distinct_text,
     adjustment_kinds,
     claim_roles,
     distinct_counts,
     line_codes,
     line_summary,
     service_codes,
+    texts,
 )
 from .worklist import build_worklist
 
@@ -72,9 +74,9 @@ def _plb_interest(claims: pd.DataFrame, adjustments: pd.DataFrame | None) -> np.
     out = np.zeros(len(claims), dtype="int64")
     if adjustments is None or adjustments.empty or claims.empty:
         return out
-    plb = adjustments[(adjustments["level"].fillna("") == "provider")
-                      & (adjustments["reason"].fillna("").astype(str).str.strip().str.upper() == "L6")
-                      & (adjustments["claim_id"].fillna("").astype(str) != "")]
+    interest = _per_distinct_text(adjustments["reason"], lambda v: v.strip().upper() == "L6", bool).to_numpy()
+    plb = adjustments[(adjustments["level"].fillna("") == "provider").to_numpy() & interest
+                      & (texts(adjustments["claim_id"]) != "")]
     if plb.empty:
         return out
     paid = (-plb["amount"].fillna(0).astype("int64")).groupby(

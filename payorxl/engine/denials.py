@@ -137,17 +137,13 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _counts(frame: pd.DataFrame, group: str, mask: pd.Series) -> pd.DataFrame:
-    """Distinct claims and summed charges of the rows under `mask`, per `group`."""
-    chosen = np.asarray(mask, dtype=bool)
-    codes, groups = pd.factorize(frame[group].to_numpy(dtype=object)[chosen])
-    kept = codes >= 0                     # a blank group is left out, as groupby leaves it
-    codes = codes[kept]
-    charges = np.zeros(len(groups), dtype="int64")
-    np.add.at(charges, codes, frame["charge"].to_numpy(dtype="int64")[chosen][kept])
-    claims = distinct_counts(codes, len(groups), frame["claim_id"].to_numpy()[chosen][kept])
-    return pd.DataFrame({"claims": claims, "charges": charges},
-                        index=pd.Index(np.asarray(groups, dtype=object), dtype=object, name=group))
+def _counts(codes: np.ndarray, n_groups: int, frame: pd.DataFrame, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct claims and summed charges of the rows under `mask`, per group (codes of
+    the group, -1 for a blank one, which is left out as groupby leaves it)."""
+    chosen = np.asarray(mask, dtype=bool) & (codes >= 0)
+    charges = np.zeros(n_groups, dtype="int64")
+    np.add.at(charges, codes[chosen], frame["charge"].to_numpy(dtype="int64")[chosen])
+    return distinct_counts(codes[chosen], n_groups, frame["claim_id"].to_numpy()[chosen]), charges
 
 
 def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
@@ -184,31 +180,30 @@ def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
         claim_first = first.groupby(frame["claim_id"]).transform("min")
         frame[name] = _per_distinct(claim_first, lambda d: d.dt.strftime("%Y-%m").fillna(""))
 
+    adjudicated, denied = frame["adjudicated"].to_numpy(dtype=bool), frame["denied"].to_numpy(dtype=bool)
+    # the groups of the rows counted (adjudicated or denied; denied only, by category), each coded once
+    counted = denied if by == "category" else adjudicated | denied
+    codes, groups = pd.factorize(np.where(counted, frame[name].to_numpy(dtype=object), None))
+    n = len(groups)
+    claims_denied, charges_denied = _counts(codes, n, frame, denied)
     if by == "category":
         # Every category is measured against all adjudicated claims and charges.
-        denied = _counts(frame, name, frame["denied"])
-        adjudicated_rows = frame[frame["adjudicated"]]
-        adjudicated = pd.DataFrame({"claims": adjudicated_rows["claim_id"].nunique(),
-                                    "charges": adjudicated_rows["charge"].sum()},
-                                   index=denied.index)
+        claims_adjudicated = np.full(n, len(np.unique(frame["claim_id"].to_numpy()[adjudicated])), dtype="int64")
+        charges_adjudicated = np.full(n, frame["charge"].to_numpy(dtype="int64")[adjudicated].sum(), dtype="int64")
     else:
-        adjudicated = _counts(frame, name, frame["adjudicated"])
-        denied = _counts(frame, name, frame["denied"])
-
-    out = adjudicated.add_suffix("_adjudicated").join(denied.add_suffix("_denied"), how="outer")
-    if by is None and out.empty:
-        out = out.reindex(["All"])
-    out = out.fillna(0).astype("int64")
-    out.index.name = name
-    out = out.reset_index()
+        claims_adjudicated, charges_adjudicated = _counts(codes, n, frame, adjudicated)
+    groups = np.asarray(groups, dtype=object)
+    if by is None and not n:            # nothing adjudicated: one row "All" of zeros
+        groups, claims_adjudicated, claims_denied, charges_adjudicated, charges_denied = (
+            np.array(["All"], dtype=object), *(np.zeros(1, dtype="int64") for _ in range(4)))
     result = pd.DataFrame({
-        name: out[name].astype(object),
-        "claims_adjudicated": out["claims_adjudicated"],
-        "claims_denied": out["claims_denied"],
-        "denial_rate": _rate(out["claims_denied"], out["claims_adjudicated"]),
-        "charges_adjudicated": out["charges_adjudicated"],
-        "charges_denied": out["charges_denied"],
-        "charge_denial_rate": _rate(out["charges_denied"], out["charges_adjudicated"]),
+        name: pd.Series(groups, dtype=object),
+        "claims_adjudicated": claims_adjudicated.astype("int64"),
+        "claims_denied": claims_denied.astype("int64"),
+        "denial_rate": _rate(pd.Series(claims_denied), pd.Series(claims_adjudicated)),
+        "charges_adjudicated": charges_adjudicated.astype("int64"),
+        "charges_denied": charges_denied.astype("int64"),
+        "charge_denial_rate": _rate(pd.Series(charges_denied), pd.Series(charges_adjudicated)),
     })
     return (result.sort_values(["charges_denied", name], ascending=[False, True], kind="stable")
             .reset_index(drop=True))

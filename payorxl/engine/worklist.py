@@ -121,7 +121,7 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     short_first = first & (short > settings.tolerance_amount)
     # (the deadline of the claims short of interest only: NaT elsewhere, where it is not read)
     last = lines["last_remit_date"].groupby(claim).transform("max")
-    deadline = dispute_deadline(lines[short_first], contracts, last[short_first]).reindex(lines.index) \
+    deadline = dispute_deadline(lines.loc[short_first, ["payor"]], contracts, last[short_first]).reindex(lines.index) \
         .astype("datetime64[ns]")
     days_left = (deadline - settings.as_of).dt.days
     shown = short_first & (days_left >= 0).fillna(False)
