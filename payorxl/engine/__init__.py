@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,25 +305,30 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
     """The Claims sheet's calculated columns for every Claims row (index = all_claims.index):
     a Line row's from `lines`; a Next payer row's filing and expected allowed (its money
     is on its Line row); a Void row's Filing Status "Void" and nothing else."""
-    out = pd.DataFrame(index=all_claims.index)
     role = roles["role"].to_numpy()
+    n, is_line, is_next, is_void = len(role), role == LINE, role == NEXT_PAYER, role == VOID
+    out: dict = {}
+    # (each column an array filled by position, then one frame: setting a Series by mask
+    # costs more than the rest of the step)
     for c in m.CLAIMS.calculated:
         if c.key == "role":
             out[c.key] = roles["role"].astype(object)
             continue
+        column: Any
         if c.kind == m.DATE:
-            column = pd.Series(pd.NaT, index=all_claims.index, dtype="datetime64[ns]")
+            column = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         elif c.kind in (m.MONEY, m.INT):
-            column = pd.Series(pd.NA, index=all_claims.index, dtype="Int64")
+            column = pd.array(np.zeros(n, dtype="int64"), dtype="Int64")
+            column[:] = pd.NA
         else:
-            column = pd.Series("", index=all_claims.index, dtype=object)
-        column[role == LINE] = lines[c.key].to_numpy()
+            column = np.full(n, "", dtype=object)
+        column[is_line] = lines[c.key].to_numpy()
         if next_lines is not None and c.key in NEXT_PAYER_COLUMNS:
-            column[role == NEXT_PAYER] = next_lines[c.key].to_numpy()
+            column[is_next] = next_lines[c.key].to_numpy()
         if c.key == "filing_status":
-            column[role == VOID] = VOID
-        out[c.key] = column
-    return out
+            column[is_void] = VOID
+        out[c.key] = pd.Series(column, index=all_claims.index, dtype=column.dtype, copy=False)   # (object stays object)
+    return pd.DataFrame(out, index=all_claims.index)
 
 
 # What a Next payer row of Claims shows: its own filing and its payer's expected allowed.

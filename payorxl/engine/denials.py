@@ -183,7 +183,9 @@ def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
     adjudicated, denied = frame["adjudicated"].to_numpy(dtype=bool), frame["denied"].to_numpy(dtype=bool)
     # the groups of the rows counted (adjudicated or denied; denied only, by category), each coded once
     counted = denied if by == "category" else adjudicated | denied
-    codes, groups = pd.factorize(np.where(counted, frame[name].to_numpy(dtype=object), None))
+    values = frame[name].to_numpy(dtype=object).copy()
+    values[~counted] = None
+    codes, groups = pd.factorize(values)
     n = len(groups)
     claims_denied, charges_denied = _counts(codes, n, frame, denied)
     if by == "category":
