@@ -148,3 +148,22 @@ def test_a_payment_whose_adjustments_sum_otherwise_is_a_warning_per_figure_that_
         (3, "Patient Resp", 0.0, "Patient Resp $0.00 is not the sum of this payment's Adjustments rows by rule "
                                  "($5.25); the Payments figure is used")]
     assert len(kept["Payments"]) == 2
+
+
+def test_disagreeing_payments_are_listed_by_claim_then_figure_not_by_row():
+    """The payments are tied to their Adjustments rows by integer codes; the warnings still
+    come in the order of the payments' keys (claim ID first), each payment's figures in
+    rules.SUMMARY's order, whatever the order of the rows. Row 2, claim B: Patient Resp $1
+    against PR-1 $2 (its Adjustments row first). Row 3, claim A:
+    Patient Resp $5 against no PR row ($0), Contractual Adj $10 against CO-45 $20. So
+    claim A's two warnings (row 3) come before claim B's (row 2)."""
+    pays = [dict(claim_id=c, line=1, payor="Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+                 paid=50, contractual_adj=ca, patient_resp=pr) for c, ca, pr in (("B", 0, 1), ("A", 10, 5))]
+    adjs = [dict(claim_id=c, line=1, payor="Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+                 level="line", group_code=g, reason=r, amount=a)
+            for c, g, r, a in (("B", "PR", "1", 2), ("A", "CO", "45", 20))]
+    f = frames([claim("A"), claim("B")], payments=pays)
+    f["Adjustments"] = typed_frame(m.ADJUSTMENTS, adjs).frame
+    _, errors = validate(f, S)
+    found = [(e.ref.row, e.ref.column, e.value) for e in errors if "Adjustments rows by rule" in e.message]
+    assert found == [(3, "Patient Resp", 5.0), (3, "Contractual Adj", 10.0), (2, "Patient Resp", 1.0)]
