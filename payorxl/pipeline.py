@@ -90,7 +90,8 @@ def lay_out(results: Results, frames: dict[str, pd.DataFrame], log: pd.DataFrame
         index = index_cells(claims, payments, (headers or {}).get("Payments"),
                             payment_actions(payments, frames.get("DenialRouting"))["action"],
                             (headers or {}).get("Claims"), last_error_row("Payments"), results.claim_rows,
-                            last_error_row("Claims"), (left_out_with_id("Payments"), left_out_with_id("Claims")))
+                            last_error_row("Claims"), (left_out_with_id("Payments"), left_out_with_id("Claims")),
+                            runs=True)
         if index is not None:
             blocks = summary_blocks(results, claims, (headers or {}).get("Claims"), last_error_row("Claims"))
     with blocks.active() if blocks is not None else nullcontext():

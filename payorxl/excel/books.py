@@ -35,7 +35,16 @@ from ..workbook.formulas import INDEX_SHEET, index_names
 from ..workbook.index import TITLE_START as INDEX_TITLE_START
 from ..workbook.read import LOG_SHEET, Inputs, inputs_from_book, read_inputs
 from ..workbook.sheets import STYLES
-from ..workbook.xlsxpart import Cell, Formula, Style, file_state, rewrite_parts, sheet_parts, write_owned_sheets
+from ..workbook.xlsxpart import (
+    Cell,
+    Formula,
+    Style,
+    expanded,
+    file_state,
+    rewrite_parts,
+    sheet_parts,
+    write_owned_sheets,
+)
 
 
 class PracticeBook(Protocol):
@@ -175,9 +184,10 @@ def cells_to_grid(cells: Iterable[Cell]) -> list[list]:
 def column_bands(cells: Iterable[Cell]) -> list[tuple[int, list[list]]]:
     """The cells as grids of neighbouring columns, each (its first column, its grid from
     row 0; cells_to_grid's values): the Index's slots leave most columns empty, and one grid
-    from A1 would send Excel every empty cell between them."""
+    from A1 would send Excel every empty cell between them. (The slots and tails come as
+    Runs, xlsxpart's: each as the cells it stands for.)"""
     by_col: dict[int, list[Cell]] = {}
-    for c in cells:
+    for c in expanded(cells):
         by_col.setdefault(c.col, []).append(c)
     bands: list[list[int]] = []
     for col in sorted(by_col):

@@ -31,6 +31,7 @@ cells as the formulas saw before, only in other places.)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
 from .formulas import CLAIMS_MIRROR, INDEX_SHEET, K_SLOTS, PAYMENTS_MIRROR, TAIL_ROWS, Mirror
-from .xlsxpart import Cell, Formula, col_letter
+from .xlsxpart import _ILLEGAL, Cell, Formula, Run, cached_xml, col_letter
 
 TITLE_START = "payorxl index"
 TITLE = f"{TITLE_START}: where each Claims row finds its Payments rows (rewritten by every recalculation)"
@@ -61,6 +62,10 @@ def _mirror(header: str, ref: str) -> str:
     return ref
 
 
+# Where a cell's sheet row goes in a mirrored cell's formula template (no formula has it).
+_ROW = "\u00a7row\u00a7"
+
+
 def _empty(header: str):
     """What a mirrored blank cell gives."""
     return "" if header in _TEXT or header in _BLANK_KEPT else 0
@@ -81,7 +86,8 @@ def column_letters(headers: list, wanted) -> dict[str, str]:
 def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: list | None = None,
                 actions: pd.Series | None = None, claim_headers: list | None = None,
                 last_payment_row: int = 0, claim_values: pd.DataFrame | None = None,
-                last_claim_row: int = 0, left_out: tuple[int, int] = (0, 0)) -> Iterator[Cell] | None:
+                last_claim_row: int = 0, left_out: tuple[int, int] = (0, 0),
+                runs: bool = False) -> Iterator[Cell] | None:
     """The Index sheet's cells for the Claims and Payments frames as read (with `_row`, the
     sheet row of each; without it, rows from 2 in frame order), or None when a sheet lacks a
     mirrored column (a workbook made before the Index: its formulas read none).
@@ -90,7 +96,9 @@ def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: l
     payment_headers, claim_headers: the sheets' header rows (default: the template's). last_*_row: the
     last row read of each sheet (a row with an error is in no frame), if below the frame's.
     left_out: of Payments and of Claims, how many rows were left out for an error and have a
-    Claim ID (past LIVE_TAIL_LINES, Index!C1 counts the IDs in the rows not read beyond them)."""
+    Claim ID (past LIVE_TAIL_LINES, Index!C1 counts the IDs in the rows not read beyond them).
+    runs: each row's slots and tail cells of each table as one Run (xlsxpart), written as
+    XML once: what a writer of the sheet's XML takes (the same cells, `xlsxpart.expanded`)."""
     where = {}
     for mirror, headers in ((PAYMENTS_MIRROR, payment_headers or _template_headers(m.PAYMENTS)),
                             (CLAIMS_MIRROR, claim_headers or _template_headers(m.CLAIMS))):
@@ -100,7 +108,7 @@ def index_cells(claims: pd.DataFrame, payments: pd.DataFrame, payment_headers: l
     claims, payments = _with_rows(claims), _with_rows(payments)
     values = {"Payments": _cached(payments, PAYMENTS_MIRROR, {"action": actions}),
               "Claims": _cached(claims, CLAIMS_MIRROR, _aligned(claim_values, claims))}
-    return _cells(claims, payments, where, values, last_payment_row, last_claim_row, left_out)
+    return _cells(claims, payments, where, values, last_payment_row, last_claim_row, left_out, runs)
 
 
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,17 +135,27 @@ def _cached(frame: pd.DataFrame, mirror: Mirror, extra: dict) -> dict[str, list]
             out[h] = [_empty(h)] * len(frame)
             continue
         kind = columns[key].kind
-        cells = []
-        for v in series.tolist():
+
+        def one(v, h=h, kind=kind):
             v = None if pd.isna(v) else to_excel(v, kind)
             if v is None or v == "":
-                cells.append("" if h in _CALCULATED else _empty(h))
-            elif h in _TEXT:
-                cells.append(str(v))
-            elif hasattr(v, "year"):
-                cells.append(_serial(v))
-            else:
-                cells.append(v)
+                return "" if h in _CALCULATED else _empty(h)
+            if h in _TEXT:
+                return str(v)
+            if hasattr(v, "year"):
+                return _serial(v)
+            return v
+        # each distinct value worked out once (a float each time: -0.0 and NaN are their own)
+        seen: dict = {}
+        cells = []
+        for v in series.tolist():
+            if type(v) is float:
+                cells.append(one(v))
+                continue
+            k = (type(v), v)
+            if k not in seen:
+                seen[k] = one(v)
+            cells.append(seen[k])
         out[h] = cells
     return out
 
@@ -225,6 +243,13 @@ class _Part:
         # (window_first: the Index row of the first row below the table)
         self.window_first, self.live_last = last - WINDOW_ROWS + 1, last
         self.live = {h: self._span(h, first, last) for h in mirror.columns}
+        # each column's formula, and its XML, with _ROW where the row goes
+        self.templates = {}
+        self.first_slot = {h: mirror.slot_columns(h)[0] for h in mirror.columns}
+        self.rendered: dict = {}      # a text or whole number cached -> its XML (cached_xml)
+        for h in mirror.columns:
+            text = f'IFERROR({_mirror(h, f"{mirror.table}!${sheet_where[h]}${_ROW}")},"")'
+            self.templates[h] = (text, escape(_ILLEGAL.sub("", text)))
 
     def _span(self, header: str, first: int, last: int) -> str:
         """Index rows first..last of a mirrored column's tail."""
@@ -234,25 +259,50 @@ class _Part:
     def static_count(self, key) -> int:
         return sum(1 for r in self.overflow.get(key, ()) if r in self.kept)
 
-    def cell(self, row: int, col: int, header: str, x: int) -> Cell:
+    def _cached(self, header: str, x: int):
         i = self.at.get(x)
-        cached = _empty(header) if i is None else self.values[header][i]
-        ref = f"{self.mirror.table}!${self.where[header]}${x}"
-        # (IFERROR: a deleted row leaves #REF!, which C1 counts; the line's own cells stay clean)
-        return Cell(row, col, Formula(f'IFERROR({_mirror(header, ref)},"")', cached))
+        return _empty(header) if i is None else self.values[header][i]
 
-    def slots(self, row: int, key) -> list[Cell]:
+    def cell(self, row: int, col: int, header: str, x: int) -> Cell:
+        """The mirror of sheet row `x`'s cell in column `header`: its formula (IFERROR: a
+        deleted row leaves #REF!, which C1 counts; the line's own cells stay clean)."""
+        return Cell(row, col, Formula(self.templates[header][0].replace(_ROW, str(x)), self._cached(header, x)))
+
+    def run(self, row: int, items: list[tuple[int, str, int]]) -> Cell:
+        """The cells (column, header, sheet row) of one Index row as one Run: the XML the
+        Cells `cell` makes would be written as."""
+        r, rendered, cells, at, values = row + 1, self.rendered, [], self.at, self.values
+        for col, h, x in items:
+            i = at.get(x)
+            v = _empty(h) if i is None else values[h][i]
+            if type(v) is str or type(v) is int:   # (a float's own repr: -0.0 is not 0.0)
+                key = (type(v), v)
+                if key not in rendered:
+                    rendered[key] = cached_xml(v)
+                kind, value = rendered[key]
+            else:
+                kind, value = cached_xml(v)
+            cells.append(f'<c r="{col_letter(col)}{r}"{kind}><f>{self.templates[h][1].replace(_ROW, str(x))}</f>'
+                         f'{value}</c>')
+        xml = "".join(cells)
+        return Cell(row, items[0][0], Run(xml, items[-1][0], lambda: [self.cell(row, *item) for item in items]))
+
+    def slots(self, row: int, key, runs: bool = False) -> list[Cell]:
         mine = self.rows_of.get(key, [])[:K_SLOTS]
+        items = [(self.first_slot[h] + j, h, x) for h in self.mirror.columns for j, x in enumerate(mine)]
         cells = [Cell(row, self.mirror.gate_column + 1, len(mine))]
-        for h in self.mirror.columns:
-            first, _ = self.mirror.slot_columns(h)
-            cells += [self.cell(row, first + j, h, x) for j, x in enumerate(mine)]
-        return cells
+        if runs:
+            return cells + ([self.run(row, items)] if items else [])
+        return cells + [self.cell(row, *item) for item in items]
 
-    def tail(self) -> Iterator[tuple[int, Cell]]:
+    def tail(self, runs: bool = False) -> Iterator[tuple[int, Cell]]:
         for i, x in self.tail_rows:
-            for g, h in enumerate(self.mirror.columns):
-                yield i, self.cell(i, self.mirror.tail_column + g, h, x)
+            items = [(self.mirror.tail_column + g, h, x) for g, h in enumerate(self.mirror.columns)]
+            if runs:
+                yield i, self.run(i, items)
+            else:
+                for item in items:
+                    yield i, self.cell(i, *item)
 
     def used(self) -> Cell:
         """Row 1: how many rows of the live part hold an ID (the gates read it)."""
@@ -293,7 +343,8 @@ class _Part:
 
 
 def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: dict,
-           last_payment_row: int, last_claim_row: int, left_out: tuple[int, int] = (0, 0)) -> Iterator[Cell]:
+           last_payment_row: int, last_claim_row: int, left_out: tuple[int, int] = (0, 0),
+           runs: bool = False) -> Iterator[Cell]:
     claim_ids = _upper(claims["claim_id"]) if len(claims) else np.array([], dtype=object)
     claim_keys = claim_ids + "\x1f" + claims["line"].astype("int64").astype(str).to_numpy() if len(claims) \
         else np.array([], dtype=object)
@@ -334,9 +385,9 @@ def _cells(claims: pd.DataFrame, payments: pd.DataFrame, where: dict, values: di
                                  claim_static)
         cells = [Cell(i, 0, str(claim_id)), Cell(i, 1, int(line)), Cell(i, 2, Formula(check, 0)),
                  Cell(i, 3, pay_gate), Cell(i, 5, claim_gate)]
-        out[i] = cells + pays.slots(i, pk) + lines.slots(i, ck)
+        out[i] = cells + pays.slots(i, pk, runs) + lines.slots(i, ck, runs)
     for part in (pays, lines):
-        for i, c in part.tail():
+        for i, c in part.tail(runs):
             out.setdefault(i, []).append(c)
     # C1: the rows the live figures miss (any error in working it out counts as one)
     checks = f"SUM($C$2:$C${last_claims})+" if last_claims >= 2 else ""

@@ -29,7 +29,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -100,6 +100,28 @@ class Formula:
     whole: str | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Run:
+    """Formula cells of one row, in column order (first at the Cell's column, the last at
+    `last_col`), already written as the XML `sheet_data_xml` would write them for the
+    Cells `cells()` gives: the Index's slots and tails, a million and more cells in a large
+    workbook, each otherwise a Cell and a Formula made, grouped, sorted and written one by
+    one. A writer that needs the Cells themselves (Excel's, through xlwings) takes them
+    from `expanded`."""
+    xml: str
+    last_col: int
+    cells: Callable[[], list[Cell]]
+
+
+def expanded(cells: Iterable[Cell]) -> Iterator[Cell]:
+    """The cells, each Run as the Cells it stands for."""
+    for c in cells:
+        if isinstance(c.value, Run):
+            yield from c.value.cells()
+        else:
+            yield c
+
+
 @functools.cache
 def col_letter(col: int) -> str:
     """A 0-based column number's letters (0: A, 26: AA); the few hundred a workbook uses
@@ -153,6 +175,10 @@ def sheet_data_xml(cells: Iterable[Cell], xf: dict[str, int],
                 out.append(_formula_xml(ref, s, v))
                 max_col = max(max_col, c.col)
                 continue
+            if isinstance(v, Run):
+                out.append(v.xml)
+                max_col = max(max_col, v.last_col)
+                continue
             if hasattr(v, "to_pydatetime"):
                 v = v.to_pydatetime()
             if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
@@ -176,17 +202,29 @@ def _formula_xml(ref: str, s: str, formula: Formula) -> str:
     # (a character XML forbids, such as a claim ID's pasted line break in the Index's
     # check, is left out: the formula then finds no such ID and the check says so, where
     # the character would make the whole sheet unreadable)
-    f = f"<f>{escape(_ILLEGAL.sub('', formula.text))}</f>"
-    v = formula.cached
+    return formula_cell_xml(ref, s, escape(_ILLEGAL.sub('', formula.text)), formula.cached)
+
+
+def formula_cell_xml(ref: str, s: str, text_xml: str, cached: Any) -> str:
+    """A formula cell's XML: its text as XML already (escaped, no character XML forbids),
+    its cached value written as its kind requires (`cached_xml`)."""
+    kind, value = cached_xml(cached)
+    return f'<c r="{ref}"{s}{kind}><f>{text_xml}</f>{value}</c>'
+
+
+def cached_xml(cached: Any) -> tuple[str, str]:
+    """A formula's cached value as its cell writes it: the type attribute (none for a
+    number), and the <v> element (none for no value)."""
+    v = cached
     if hasattr(v, "to_pydatetime"):
         v = v.to_pydatetime()
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        return f'<c r="{ref}"{s}>{f}</c>'
+        return "", ""
     if isinstance(v, bool):
-        return f'<c r="{ref}"{s} t="b">{f}<v>{int(v)}</v></c>'
+        return ' t="b"', f"<v>{int(v)}</v>"
     if (n := _excel_number(v)) is not None:
-        return f'<c r="{ref}"{s}>{f}<v>{repr(float(n)) if isinstance(n, float) else n}</v></c>'
-    return f'<c r="{ref}"{s} t="str">{f}<v>{escape(clean_text(v))}</v></c>'
+        return "", f"<v>{repr(float(n)) if isinstance(n, float) else n}</v>"
+    return ' t="str"', f"<v>{escape(clean_text(v))}</v>"
 
 
 # --- workbook structure ---------------------------------------------------------------

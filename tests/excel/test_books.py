@@ -15,7 +15,7 @@ from payorxl import model as m
 from payorxl.excel import macros
 from payorxl.excel.books import ExcelBook, FileBook, cells_to_grid, column_bands, grids_to_inputs, style_runs
 from payorxl.workbook.read import read_inputs
-from payorxl.workbook.xlsxpart import Cell, Formula
+from payorxl.workbook.xlsxpart import Cell, Formula, Run
 
 HAS_EXCEL = "excel" in [e.name for e in xw.engines]
 
@@ -107,6 +107,10 @@ def test_the_index_is_written_in_bands_of_neighbouring_columns():
         (0, [["'title", None, None], [None, 2, None], [None, None, "=Payments!$A$5"]]),
         (40, [[None, None], ['=Payments!$A$9&""', None], [None, None], [None, 5.5]])]
     assert column_bands([]) == []
+    # the Index's slots and tails come as Runs: each is the cells it stands for
+    run = Cell(1, 40, Run("<c/>", 41, lambda: [Cell(1, 40, Formula('Payments!$A$9&""', "C1")), Cell(1, 41, 7)]))
+    assert column_bands([Cell(0, 0, "title"), run]) == [
+        (0, [["'title"]]), (40, [[None, None], ['=Payments!$A$9&""', 7]])]
     # a newer function is written as Excel's formula language names it, without the file's prefix
     assert cells_to_grid([Cell(0, 0, Formula('SUBSTITUTE(A2,_xlfn.UNICHAR(160),"")', ""))]) == [
         ['=SUBSTITUTE(A2,UNICHAR(160),"")']]

@@ -3,6 +3,8 @@ the calcChain entries a rewrite of an owned sheet takes out (fast: no spreadshee
 tests/workbook/test_live_figures.py recalculates the formulas in LibreOffice)."""
 import zipfile
 
+import pandas as pd
+
 from chain_helpers import sheet_id, with_calc_chain
 from payorxl import importer, pipeline
 from payorxl.demo import generate_demo
@@ -95,3 +97,35 @@ def test_an_import_takes_the_reconciliation_sheets_calc_chain_entries_out(tmp_pa
     with zipfile.ZipFile(path) as z:
         chain = z.read("xl/calcChain.xml").decode()
     assert f'i="{recon}"' not in chain and f'<c r="T2" i="{claims}"/>' in chain
+
+
+def test_the_index_written_as_runs_is_the_index_written_cell_by_cell():
+    """The Index's slots and tails come as one Run per row and table (each a row's cells
+    written as XML once, the bulk of a large workbook's recalculation otherwise): the same
+    cells, and the same sheet XML byte for byte, as the cells made one by one. A claim ID
+    with characters XML escapes, and a line with more payments than the slots hold (its
+    rows in the tail), are among them."""
+    from payorxl.engine import payment_actions
+    from payorxl.workbook.formulas import K_SLOTS
+    from payorxl.workbook.index import index_cells
+    from payorxl.workbook.xlsxpart import Run, expanded, sheet_data_xml
+    d = generate_demo(claims=60)
+    frames = d.frames()
+    claims, payments = frames["Claims"].copy(), frames["Payments"].copy()
+    claims.loc[0, "claim_id"] = 'R&D <"1">'
+    first = payments[(payments["claim_id"] == frames["Claims"].loc[0, "claim_id"])
+                     & (payments["line"] == claims.loc[0, "line"])].head(1)
+    assert len(first) == 1
+    more = first.loc[first.index.repeat(K_SLOTS + 3)].assign(claim_id='R&D <"1">')
+    payments = pd.concat([payments[payments.index != first.index[0]], more], ignore_index=True)
+    results = pipeline.evaluate(pipeline.Inputs({**frames, "Claims": claims, "Payments": payments}, d.settings_obj()))
+    actions = payment_actions(payments, frames["DenialRouting"])["action"]
+
+    def index(runs: bool) -> list:
+        return list(index_cells(claims, payments, actions=actions, claim_values=results.claim_rows, runs=runs))
+    one_by_one, in_runs = index(False), index(True)
+    assert sum(isinstance(c.value, Run) for c in in_runs) > 100
+    assert len(in_runs) < len(one_by_one) / 5
+    assert list(expanded(in_runs)) == one_by_one
+    assert any("R&amp;D &lt;" in c.value.xml for c in in_runs if isinstance(c.value, Run))
+    assert sheet_data_xml(in_runs, {}) == sheet_data_xml(one_by_one, {})
