@@ -235,11 +235,22 @@ def claims_values(frame: pd.DataFrame, calculated: pd.DataFrame | None) -> Calla
     def values(name: str) -> list:
         c = keys[name]
         source = frame if c.key in frame else calculated
-        out = []
-        for v in source[c.key].tolist():
+
+        def one(v):
             v = None if isinstance(v, str) and v == "" else to_excel(v, c.kind)
             if isinstance(v, (dt.datetime, dt.date)):
                 v = datetime_to_serial(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time()))
-            out.append(v)
+            return v
+        # each distinct value worked out once (a float each time: -0.0 and NaN are their own)
+        seen: dict = {}
+        out = []
+        for v in source[c.key].tolist():
+            if type(v) is float:
+                out.append(one(v))
+                continue
+            k = (type(v), v)
+            if k not in seen:
+                seen[k] = one(v)
+            out.append(seen[k])
         return out
     return values

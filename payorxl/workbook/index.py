@@ -30,6 +30,7 @@ cells as the formulas saw before, only in other places.)
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
@@ -246,6 +247,8 @@ class _Part:
         # each column's formula, and its XML, with _ROW where the row goes
         self.templates = {}
         self.first_slot = {h: mirror.slot_columns(h)[0] for h in mirror.columns}
+        self.slot_letters = {h: [col_letter(self.first_slot[h] + j) for j in range(K_SLOTS)] for h in mirror.columns}
+        self.tail_letter = {h: [col_letter(mirror.tail_column + g)] for g, h in enumerate(mirror.columns)}
         self.rendered: dict = {}      # a text or whole number cached -> its XML (cached_xml)
         for h in mirror.columns:
             text = f'IFERROR({_mirror(h, f"{mirror.table}!${sheet_where[h]}${_ROW}")},"")'
@@ -257,7 +260,9 @@ class _Part:
         return f"${letter}${first}:${letter}${last}"
 
     def static_count(self, key) -> int:
-        return sum(1 for r in self.overflow.get(key, ()) if r in self.kept)
+        if key not in self.overflow:        # (most lines: no rows past the slots)
+            return 0
+        return sum(1 for r in self.overflow[key] if r in self.kept)
 
     def _cached(self, header: str, x: int):
         i = self.at.get(x)
@@ -268,40 +273,54 @@ class _Part:
         deleted row leaves #REF!, which C1 counts; the line's own cells stay clean)."""
         return Cell(row, col, Formula(self.templates[header][0].replace(_ROW, str(x)), self._cached(header, x)))
 
-    def run(self, row: int, items: list[tuple[int, str, int]]) -> Cell:
-        """The cells (column, header, sheet row) of one Index row as one Run: the XML the
-        Cells `cell` makes would be written as."""
-        r, rendered, cells, at, values = row + 1, self.rendered, [], self.at, self.values
-        for col, h, x in items:
-            i = at.get(x)
-            v = _empty(h) if i is None else values[h][i]
-            if type(v) is str or type(v) is int:   # (a float's own repr: -0.0 is not 0.0)
-                key = (type(v), v)
-                if key not in rendered:
-                    rendered[key] = cached_xml(v)
-                kind, value = rendered[key]
-            else:
-                kind, value = cached_xml(v)
-            cells.append(f'<c r="{col_letter(col)}{r}"{kind}><f>{self.templates[h][1].replace(_ROW, str(x))}</f>'
-                         f'{value}</c>')
-        xml = "".join(cells)
-        return Cell(row, items[0][0], Run(xml, items[-1][0], lambda: [self.cell(row, *item) for item in items]))
+    def _items(self, row: int, xs: list[int], tail: bool) -> list[tuple[int, str, int]]:
+        """(column, header, sheet row) of the cells of a row's slots (the sheet rows `xs`),
+        or of a tail row (the sheet row xs[0]), in column order."""
+        if tail:
+            return [(self.mirror.tail_column + g, h, xs[0]) for g, h in enumerate(self.mirror.columns)]
+        return [(self.first_slot[h] + j, h, x) for h in self.mirror.columns for j, x in enumerate(xs)]
+
+    def run(self, row: int, xs: list[int], tail: bool) -> Cell:
+        """The cells `_items` names, as one Run: the XML the Cells `cell` makes are written as
+        (the loop over the cells is the bulk of a large workbook's recalculation: it makes no
+        Cell, no tuple, and each distinct text or whole number's XML once)."""
+        r, rendered, parts, at, values = str(row + 1), self.rendered, [], self.at, self.values
+        for h in self.mirror.columns:
+            template, empty, of_h = self.templates[h][1], _empty(h), values[h]
+            letters = self.tail_letter[h] if tail else self.slot_letters[h]
+            for j, x in enumerate(xs):
+                i = at.get(x)
+                v = empty if i is None else of_h[i]
+                t = type(v)
+                if t is str or t is int:
+                    key = (t, v)
+                    if key not in rendered:
+                        rendered[key] = cached_xml(v)
+                    kind, value = rendered[key]
+                elif t is float and math.isfinite(v):   # (its own repr: -0.0 is not 0.0)
+                    kind, value = "", f"<v>{v!r}</v>"
+                else:
+                    kind, value = cached_xml(v)
+                parts.append(f'<c r="{letters[j]}{r}"{kind}><f>{template.replace(_ROW, str(x))}</f>{value}</c>')
+        first = self.mirror.tail_column if tail else self.first_slot[self.mirror.columns[0]]
+        last = (self.mirror.tail_column + len(self.mirror.columns) - 1 if tail
+                else self.first_slot[self.mirror.columns[-1]] + len(xs) - 1)
+        return Cell(row, first, Run("".join(parts), last,
+                                    lambda: [self.cell(row, *item) for item in self._items(row, xs, tail)]))
 
     def slots(self, row: int, key, runs: bool = False) -> list[Cell]:
         mine = self.rows_of.get(key, [])[:K_SLOTS]
-        items = [(self.first_slot[h] + j, h, x) for h in self.mirror.columns for j, x in enumerate(mine)]
         cells = [Cell(row, self.mirror.gate_column + 1, len(mine))]
         if runs:
-            return cells + ([self.run(row, items)] if items else [])
-        return cells + [self.cell(row, *item) for item in items]
+            return cells + ([self.run(row, mine, False)] if mine else [])
+        return cells + [self.cell(row, *item) for item in self._items(row, mine, False)]
 
     def tail(self, runs: bool = False) -> Iterator[tuple[int, Cell]]:
         for i, x in self.tail_rows:
-            items = [(self.mirror.tail_column + g, h, x) for g, h in enumerate(self.mirror.columns)]
             if runs:
-                yield i, self.run(i, items)
+                yield i, self.run(i, [x], True)
             else:
-                for item in items:
+                for item in self._items(i, [x], True):
                     yield i, self.cell(i, *item)
 
     def used(self) -> Cell:
