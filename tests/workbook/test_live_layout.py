@@ -1,16 +1,21 @@
-"""Where the owned sheets' live figures are formulas and where they must stay values, and
-the calcChain entries a rewrite of an owned sheet takes out (fast: no spreadsheet engine;
-tests/workbook/test_live_figures.py recalculates the formulas in LibreOffice)."""
+"""Where the owned sheets' live figures are formulas and where they must stay values, the
+calcChain entries a rewrite of an owned sheet takes out, and how the Index and a sheet's
+data are written (fast: no spreadsheet engine; tests/workbook/test_live_figures.py
+recalculates the formulas in LibreOffice)."""
 import zipfile
 
 import pandas as pd
+import pytest
 
 from chain_helpers import sheet_id, with_calc_chain
 from payorxl import importer, pipeline
 from payorxl.demo import generate_demo
-from payorxl.errors import CellRef, DataError
+from payorxl.engine import payment_actions
+from payorxl.errors import CellRef, DataError, PayorxlError
 from payorxl.workbook import sheets
-from payorxl.workbook.xlsxpart import Formula, calc_chain_without
+from payorxl.workbook.formulas import K_SLOTS
+from payorxl.workbook.index import index_cells
+from payorxl.workbook.xlsxpart import Formula, Run, calc_chain_without, expanded, replace_sheet_data, sheet_data_xml
 
 # One payment for a claim line the workbook does not have: Reconciliation lists it.
 REMIT = "~\n".join([
@@ -105,10 +110,6 @@ def test_the_index_written_as_runs_is_the_index_written_cell_by_cell():
     cells, and the same sheet XML byte for byte, as the cells made one by one. A claim ID
     with characters XML escapes, and a line with more payments than the slots hold (its
     rows in the tail), are among them."""
-    from payorxl.engine import payment_actions
-    from payorxl.workbook.formulas import K_SLOTS
-    from payorxl.workbook.index import index_cells
-    from payorxl.workbook.xlsxpart import Run, expanded, sheet_data_xml
     d = generate_demo(claims=60)
     frames = d.frames()
     claims, payments = frames["Claims"].copy(), frames["Payments"].copy()
@@ -129,3 +130,22 @@ def test_the_index_written_as_runs_is_the_index_written_cell_by_cell():
     assert list(expanded(in_runs)) == one_by_one
     assert any("R&amp;D &lt;" in c.value.xml for c in in_runs if isinstance(c.value, Run))
     assert sheet_data_xml(in_runs, {}) == sheet_data_xml(one_by_one, {})
+
+
+def test_replacing_a_sheets_data_keeps_everything_around_it():
+    """replace_sheet_data cuts the sheet at its <sheetData> tags (a large sheet's old data
+    is scanned once): the dimension is set, the merges go, everything else stays, whatever
+    the sheet's shape; a sheet without <sheetData> is refused."""
+    new = '<sheetData><row r="1"><c r="A1"><v>7</v></c></row></sheetData>'
+    head = '<?xml version="1.0"?><worksheet><dimension ref="A1:Z99"/><sheetViews/>'
+    merges = '<mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells>'
+    assert replace_sheet_data(head + '<sheetData><row r="3"/></sheetData>' + merges + "<pageSetup/></worksheet>",
+                              new, "A1") == \
+        '<?xml version="1.0"?><worksheet><dimension ref="A1"/><sheetViews/>' + new + "<pageSetup/></worksheet>"
+    assert replace_sheet_data("<worksheet><sheetData/><mergeCells/></worksheet>", new, "A1:B2") == \
+        f"<worksheet>{new}</worksheet>"
+    # no dimension before the data: one after it is set (as the whole-sheet expressions did)
+    assert replace_sheet_data('<worksheet><sheetData x="1"></sheetData><dimension ref="C3"/></worksheet>',
+                              new, "A1") == f'<worksheet>{new}<dimension ref="A1"/></worksheet>'
+    with pytest.raises(PayorxlError, match="no <sheetData>"):
+        replace_sheet_data("<worksheet><sheetDataX/></worksheet>", new, "A1")
