@@ -61,8 +61,28 @@ def label(n: int) -> str:
         f"{n // 1000}k" if n % 1000 == 0 else str(n))
 
 
+def fingerprint() -> str:
+    """What a generated workbook depends on besides its size: the calculated columns'
+    formulas, the input tables' columns and the settings. A workbook built by code whose
+    fingerprint differs is built again (a benchmark of a stale workbook measures old code:
+    one from before the Index was 3 MB at 10,000 lines, and a recalculation of it wrote none)."""
+    import hashlib
+    import json
+
+    from payorxl import model as m
+    from payorxl.workbook import formulas
+    parts = {"formulas": formulas.table_formulas(), "names": formulas.settings_names(),
+             # workbook/blocks.py, index.py
+             "written": "summary blocks, gates up to the last row, tails not live past LIVE_TAIL_LINES",
+             "tables": [[t.name, [c.name for c in t.columns]] for t in m.INPUT_TABLES],
+             "settings": settings_values()}
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
 def workbook_path(n: int, folder: Path = DATA) -> Path:
-    return folder / f"practice-{label(n)}.xlsx"
+    """Where the workbook of n lines built by this code is kept (its name carries the
+    fingerprint)."""
+    return folder / f"practice-{label(n)}-{fingerprint()}.xlsx"
 
 
 def parse_sizes(text: str) -> list[int]:

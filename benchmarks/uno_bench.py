@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import math
 import os
@@ -117,17 +116,7 @@ ASOF_FORMULA = 'IF(px_as_of="",TODAY(),px_as_of)'
 
 # --- workbooks --------------------------------------------------------------------------
 
-def fingerprint() -> str:
-    """What the LibreOffice side of the workbook depends on: the calculated columns'
-    formulas, the input tables' columns and the settings."""
-    from payorxl import model as m
-    from payorxl.workbook import formulas
-    parts = {"formulas": formulas.table_formulas(), "names": formulas.settings_names(),
-             # workbook/blocks.py, index.py
-             "written": "summary blocks, gates up to the last row, tails not live past LIVE_TAIL_LINES",
-             "tables": [[t.name, [c.name for c in t.columns]] for t in m.INPUT_TABLES],
-             "settings": generate.settings_values()}
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:8]
+fingerprint = generate.fingerprint     # what the LibreOffice side of the workbook depends on
 
 
 def workbook(n: int, force: bool = False) -> Path:
