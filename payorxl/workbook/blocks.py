@@ -38,7 +38,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
 from .formulas import INDEX_COLUMNS, INDEX_SHEET, col as column_ref
-from .xlsxpart import _ILLEGAL, Cell, Formula, col_letter
+from .xlsxpart import _ILLEGAL, Cell, Formula, col_letter, each_distinct
 
 BLOCK_ROWS = 500
 SHEET_END = 1_048_576
@@ -241,16 +241,5 @@ def claims_values(frame: pd.DataFrame, calculated: pd.DataFrame | None) -> Calla
             if isinstance(v, (dt.datetime, dt.date)):
                 v = datetime_to_serial(v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time()))
             return v
-        # each distinct value worked out once (a float each time: -0.0 and NaN are their own)
-        seen: dict = {}
-        out = []
-        for v in source[c.key].tolist():
-            if type(v) is float:
-                out.append(one(v))
-                continue
-            k = (type(v), v)
-            if k not in seen:
-                seen[k] = one(v)
-            out.append(seen[k])
-        return out
+        return each_distinct(source[c.key].tolist(), one)
     return values

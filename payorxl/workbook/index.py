@@ -40,7 +40,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import datetime_to_serial, to_excel
 from .formulas import CLAIMS_MIRROR, INDEX_SHEET, K_SLOTS, PAYMENTS_MIRROR, TAIL_ROWS, Mirror
-from .xlsxpart import _ILLEGAL, Cell, Formula, Run, cached_xml, col_letter
+from .xlsxpart import _ILLEGAL, Cell, Formula, Run, cached_xml, col_letter, each_distinct
 
 TITLE_START = "payorxl index"
 TITLE = f"{TITLE_START}: where each Claims row finds its Payments rows (rewritten by every recalculation)"
@@ -146,18 +146,7 @@ def _cached(frame: pd.DataFrame, mirror: Mirror, extra: dict) -> dict[str, list]
             if hasattr(v, "year"):
                 return _serial(v)
             return v
-        # each distinct value worked out once (a float each time: -0.0 and NaN are their own)
-        seen: dict = {}
-        cells = []
-        for v in series.tolist():
-            if type(v) is float:
-                cells.append(one(v))
-                continue
-            k = (type(v), v)
-            if k not in seen:
-                seen[k] = one(v)
-            cells.append(seen[k])
-        out[h] = cells
+        out[h] = each_distinct(series.tolist(), one)
     return out
 
 

@@ -122,6 +122,23 @@ def expanded(cells: Iterable[Cell]) -> Iterator[Cell]:
             yield c
 
 
+def each_distinct(values: Iterable, convert: Callable[[Any], Any]) -> list:
+    """[convert(v) for v in values], convert called once per distinct value (by type and
+    value; a float each time: -0.0 and NaN are their own): a column of a large workbook
+    holds few distinct codes, dates and amounts."""
+    seen: dict = {}
+    out = []
+    for v in values:
+        if type(v) is float:
+            out.append(convert(v))
+            continue
+        k = (type(v), v)
+        if k not in seen:
+            seen[k] = convert(v)
+        out.append(seen[k])
+    return out
+
+
 @functools.cache
 def col_letter(col: int) -> str:
     """A 0-based column number's letters (0: A, 26: AA); the few hundred a workbook uses
