@@ -119,6 +119,8 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     short = owed_claim - paid_claim
     first = pd.Series(~pd.Series(claim).duplicated().to_numpy(), index=lines.index)
     short_first = first & (short > settings.tolerance_amount)
+    if not short_first.any():      # (no claim short of interest: no row, and no deadline to work out)
+        return pd.DataFrame(columns=COLUMNS[1:])
     # (the deadline of the claims short of interest only: NaT elsewhere, where it is not read)
     last = lines["last_remit_date"].groupby(claim).transform("max")
     deadline = dispute_deadline(lines.loc[short_first, ["payor"]], contracts, last[short_first]).reindex(lines.index) \
