@@ -167,3 +167,19 @@ def test_disagreeing_payments_are_listed_by_claim_then_figure_not_by_row():
     _, errors = validate(f, S)
     found = [(e.ref.row, e.ref.column, e.value) for e in errors if "Adjustments rows by rule" in e.message]
     assert found == [(3, "Patient Resp", 5.0), (3, "Contractual Adj", 10.0), (2, "Patient Resp", 1.0)]
+
+
+def test_an_adjustment_matches_its_payment_column_by_column_not_as_joined_text():
+    """An Adjustments row for claim "A|1" line 1, payor "Aetna", and a Payments row for
+    claim "A" line 1, payor "1|Aetna", are different payments, though their columns joined
+    with "|" read alike: the adjustment matches no Payments row (one warning naming it),
+    and nothing is summed against the payment."""
+    from payorxl.validate import adjustments_agree
+    pay = dict(claim_id="A", line=1, payor="1|Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+               paid=40, patient_resp=10)
+    adj = dict(claim_id="A|1", line=1, payor="Aetna", remit_date=D(2026, 4, 1), check_no="K1", claim_status="1",
+               level="line", group_code="PR", reason="1", amount=7)
+    f = {"Payments": typed_frame(m.PAYMENTS, [pay]).frame, "Adjustments": typed_frame(m.ADJUSTMENTS, [adj]).frame}
+    errors = adjustments_agree(f, S)
+    assert [(e.ref.sheet, e.ref.row, e.message[:37]) for e in errors] == [
+        ("Adjustments", 2, "no Payments row has this claim ID, li")]
