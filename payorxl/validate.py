@@ -42,11 +42,18 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
         # (Renumbered between columns to keep the products small; the first column's
         # codes are small already, and after the last only equality counts.)
         key = np.zeros(len(df), dtype=np.int64)
+        unique = False
         for j, k in enumerate(table.key):
             codes = _equal_codes(df[k])
             key = key * (int(codes.max(initial=0)) + 2) + codes + 1
             if 0 < j < len(table.key) - 1:
-                key = pd.factorize(key)[0].astype(np.int64)
+                key, distinct = pd.factorize(key)
+                key = key.astype(np.int64)
+                if len(distinct) == len(key):   # no two rows share the key's first columns: none can share it all
+                    unique = True
+                    break
+        if unique:
+            continue
         dup = pd.Series(key, index=df.index).duplicated(keep="first")
         if not dup.any():                 # (no key repeated: no void row to exempt either)
             continue

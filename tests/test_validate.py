@@ -30,6 +30,19 @@ def claim(cid, line=1, payor="Aetna", dos=DOS, **kw):
 S = m.Settings.make("2026-10-31")
 
 
+def test_a_lines_secondary_row_is_no_duplicate_and_a_second_primary_is():
+    """The Claims key is claim, line and claim type. Rows 2 and 3 share claim A line 1,
+    Primary and Secondary: no duplicate. Claim B's lines 1 and 2 differ. Row 6 repeats
+    row 2 (A, 1, Primary): the one error, on row 6."""
+    rows = [claim("A", claim_type="Primary"), claim("A", claim_type="Secondary"), claim("B"), claim("B", line=2),
+            claim("A", claim_type="Primary")]
+    f, errors = validate(frames(rows), S)
+    assert [(e.ref.row, e.message[-16:]) for e in errors] == [(6, "already on row 2")]
+    # every (claim, line) distinct: no claim type is even compared, and nothing is a duplicate
+    f, errors = validate(frames([claim("A"), claim("A", line=2), claim("B")]), S)
+    assert errors == []
+
+
 def test_duplicate_claim_line_is_an_error_on_the_second_row():
     f, errors = validate(frames([claim("A"), claim("B"), claim("a")]), S)   # keys compare case-blind
     (e,) = errors
