@@ -318,8 +318,7 @@ def _claim_rows(all_claims: pd.DataFrame, roles: pd.DataFrame, lines: pd.DataFra
         if c.kind == m.DATE:
             column = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         elif c.kind in (m.MONEY, m.INT):
-            column = pd.array(np.zeros(n, dtype="int64"), dtype="Int64")
-            column[:] = pd.NA
+            column = pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool))   # all blank
         else:
             column = np.full(n, "", dtype=object)
         column[is_line] = lines[c.key].to_numpy()

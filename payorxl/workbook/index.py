@@ -253,16 +253,16 @@ class _Part:
             return 0
         return sum(1 for r in self.overflow[key] if r in self.kept)
 
-    def _cached(self, header: str, x: int):
+    def _value(self, header: str, x: int):
         i = self.at.get(x)
         return _empty(header) if i is None else self.values[header][i]
 
     def cell(self, row: int, col: int, header: str, x: int) -> Cell:
         """The mirror of sheet row `x`'s cell in column `header`: its formula (IFERROR: a
         deleted row leaves #REF!, which C1 counts; the line's own cells stay clean)."""
-        return Cell(row, col, Formula(self.templates[header][0].replace(_ROW, str(x)), self._cached(header, x)))
+        return Cell(row, col, Formula(self.templates[header][0].replace(_ROW, str(x)), self._value(header, x)))
 
-    def _items(self, row: int, xs: list[int], tail: bool) -> list[tuple[int, str, int]]:
+    def _items(self, xs: list[int], tail: bool) -> list[tuple[int, str, int]]:
         """(column, header, sheet row) of the cells of a row's slots (the sheet rows `xs`),
         or of a tail row (the sheet row xs[0]), in column order."""
         if tail:
@@ -295,21 +295,21 @@ class _Part:
         last = (self.mirror.tail_column + len(self.mirror.columns) - 1 if tail
                 else self.first_slot[self.mirror.columns[-1]] + len(xs) - 1)
         return Cell(row, first, Run("".join(parts), last,
-                                    lambda: [self.cell(row, *item) for item in self._items(row, xs, tail)]))
+                                    lambda: [self.cell(row, *item) for item in self._items(xs, tail)]))
 
     def slots(self, row: int, key, runs: bool = False) -> list[Cell]:
         mine = self.rows_of.get(key, [])[:K_SLOTS]
         cells = [Cell(row, self.mirror.gate_column + 1, len(mine))]
         if runs:
             return cells + ([self.run(row, mine, False)] if mine else [])
-        return cells + [self.cell(row, *item) for item in self._items(row, mine, False)]
+        return cells + [self.cell(row, *item) for item in self._items(mine, False)]
 
     def tail(self, runs: bool = False) -> Iterator[tuple[int, Cell]]:
         for i, x in self.tail_rows:
             if runs:
                 yield i, self.run(i, [x], True)
             else:
-                for item in self._items(i, [x], True):
+                for item in self._items([x], True):
                     yield i, self.cell(i, *item)
 
     def used(self) -> Cell:

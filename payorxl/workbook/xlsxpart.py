@@ -219,14 +219,8 @@ def _formula_xml(ref: str, s: str, formula: Formula) -> str:
     # (a character XML forbids, such as a claim ID's pasted line break in the Index's
     # check, is left out: the formula then finds no such ID and the check says so, where
     # the character would make the whole sheet unreadable)
-    return formula_cell_xml(ref, s, escape(_ILLEGAL.sub('', formula.text)), formula.cached)
-
-
-def formula_cell_xml(ref: str, s: str, text_xml: str, cached: Any) -> str:
-    """A formula cell's XML: its text as XML already (escaped, no character XML forbids),
-    its cached value written as its kind requires (`cached_xml`)."""
-    kind, value = cached_xml(cached)
-    return f'<c r="{ref}"{s}{kind}><f>{text_xml}</f>{value}</c>'
+    kind, value = cached_xml(formula.cached)
+    return f'<c r="{ref}"{s}{kind}><f>{escape(_ILLEGAL.sub("", formula.text))}</f>{value}</c>'
 
 
 def cached_xml(cached: Any) -> tuple[str, str]:
