@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -62,8 +62,10 @@ def decimal_cents(amounts: np.ndarray, floats: np.ndarray | None = None) -> np.n
     `cents_array` in one step; the few whose cents lie within 0.001 of a half (0.125,
     2.675, 1.0050), where a float could fall on the wrong side, and any beyond 10^12
     cents, go through `to_cents` one by one. A NaN or infinite Decimal gives NaN or inf,
-    for the caller to reject. floats: the amounts as float64, when the caller has them
-    already. Returns float64 whole numbers (the caller casts)."""
+    for the caller to reject; an amount of more digits than to_cents takes (1E+30) keeps
+    its float cents, for the caller to reject as beyond any amount. floats: the amounts as
+    float64, when the caller has them already. Returns float64 whole numbers (the caller
+    casts)."""
     if floats is None:
         try:
             floats = amounts.astype("float64")
@@ -75,7 +77,10 @@ def decimal_cents(amounts: np.ndarray, floats: np.ndarray | None = None) -> np.n
         exact = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-3) | (scaled >= 1e12)
     exact &= np.isfinite(scaled)
     for i in np.flatnonzero(exact):
-        cents[i] = to_cents(amounts[i])
+        try:
+            cents[i] = to_cents(amounts[i])
+        except InvalidOperation:       # past 28 digits (1E+30): far beyond any amount, which the
+            pass                       # caller rejects (model.MONEY_LIMIT); its float cents stand
     return cents
 
 

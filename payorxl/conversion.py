@@ -224,6 +224,26 @@ def _floats(numbers: np.ndarray) -> np.ndarray:
         return np.array([_float_or_nan(v) for v in numbers], dtype="float64")
 
 
+def _distinct_decimals(a: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """A column of Decimals as codes into its distinct amounts, when its first cells hold
+    few (charges from a fee list, allowed amounts from a fee schedule): a Decimal becomes a
+    float through its text, so converting each distinct amount once costs a fraction of
+    converting every cell. Equal amounts share a code whatever their digits (3 and 3.0000):
+    their cents are the same. (None, a) for a column of many amounts, or one with a NaN
+    (missing to factorize) or a signalling NaN (which refuses a hash)."""
+    if len(a) < _CODES_FROM:
+        return None, a
+    try:
+        if len(set(a[:_SAMPLE].tolist())) > _SAMPLE // 4:
+            return None, a
+        codes, distinct = pd.factorize(a)
+    except TypeError:
+        return None, a
+    if (codes < 0).any():
+        return None, a
+    return codes, np.asarray(distinct, dtype=object)
+
+
 def _float_or_nan(value) -> float:
     try:
         return float(value)
@@ -257,11 +277,14 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> tuple[pd.Serie
             stamps[dated] = converted
         return pd.Series(stamps, copy=False), none
     if inferred == "decimal" and col.kind == m.MONEY:   # currency-formatted cells through pywin32
-        nums = _floats(a)
+        codes, amounts = _distinct_decimals(a)
+        nums = _floats(amounts)
         if not _in_bounds(nums, col).all():
             return None
         # the cents of each Decimal itself, as to_cents rounds it
-        return pd.Series(pd.arrays.IntegerArray(decimal_cents(a, nums).astype("int64"), np.zeros(n, dtype=bool))), none
+        cents = decimal_cents(amounts, nums).astype("int64")
+        return pd.Series(pd.arrays.IntegerArray(cents if codes is None else cents[codes],
+                                                np.zeros(n, dtype=bool))), none
     if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
         return None
     nums = a.astype("float64")
@@ -283,6 +306,10 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
     refuses a cell that is neither, as pandas would infer). Tried before pandas infers the
     column's type: this pass tells it, and a column's first pass over its cells is its
     dearest."""
+    if len(a) >= _CODES_FROM and _few_distinct(a):
+        coded = _coded_text_column(a, default)
+        if coded is not None:
+            return coded
     blank = np.zeros(len(a), dtype=bool)
     try:
         stripped = _stripped(a)
@@ -299,6 +326,42 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
         out[~blank] = stripped
         stripped = out
     return pd.Series(stripped, dtype=object, copy=False), blank
+
+
+# A text column of at least this many cells whose first _SAMPLE cells hold at most
+# _FEW distinct values (a payor, CPT, place of service: a code column) is read through its
+# distinct values (_coded_text_column).
+_CODES_FROM, _SAMPLE, _FEW = 4096, 1024, 64
+
+
+def _few_distinct(a: np.ndarray) -> bool:
+    try:
+        return len(set(a[:_SAMPLE].tolist())) <= _FEW
+    except TypeError:                  # an unhashable cell: read as usual, which says what
+        return False
+
+
+def _coded_text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | None:
+    """`_text_column` for a column of few distinct texts, read through them: each distinct
+    text is stripped once, and the column holds one str object per distinct text. Cells
+    arrive from Excel as a new object each, scattered over memory in row order; every later
+    pass over the column (each grouping and match of the checks and the engine) then reads
+    a handful of objects instead of 100,000. The same values as `_text_column`; None where
+    it would give None."""
+    codes, distinct = pd.factorize(a)      # None (an empty cell), NaN, NaT, pd.NA: code -1
+    distinct = np.asarray(distinct, dtype=object)
+    if not all(type(t) is str for t in distinct.tolist()):   # noqa: E721 (exactly str, as str.strip takes)
+        return None
+    one: dict[str, str] = {}           # (" Aetna" and "Aetna" strip to one object too)
+    stripped = [one.setdefault(t, t) for t in map(str.strip, distinct.tolist())]
+    if not all(stripped):              # a cell of white space only: blank, read as usual
+        return None
+    blank = codes < 0
+    if blank.any():
+        if not (a[blank] == None).all():   # noqa: E711 (elementwise: only None is an empty cell here)
+            return None
+        stripped.append(default)       # (code -1 takes the last)
+    return pd.Series(np.array(stripped, dtype=object)[codes], dtype=object, copy=False), blank
 
 
 def _stripped(strings: np.ndarray) -> np.ndarray:
@@ -406,22 +469,18 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
                     out[numbers] = [_text(v, col) for v in a[numbers]]
         else:
             # A handful of distinct choices: each distinct text stripped and looked up once,
-            # then each cell's in a dict (cheaper than factorizing the column, which compares
-            # every cell with its code's text as well).
+            # then spread by its code. (One hashing pass over the cells: each arrives from
+            # Excel as an object of its own, and reading it is the cost.)
             lookup = {c.lower(): c for c in col.choices}
-            cells = (a if whole else a[text]).tolist()
-            choice, empties = {}, set()
-            for t in set(cells):
-                stripped = t.strip()
-                choice[t] = lookup.get(stripped.lower())
-                if stripped == "":
-                    empties.add(t)
-            mapped = np.fromiter(map(choice.__getitem__, cells), dtype=object, count=len(cells))
-            empty = np.zeros(len(cells), dtype=bool)
-            if empties:
-                empty = np.fromiter(map(empties.__contains__, cells), dtype=bool, count=len(cells))
+            codes, distinct = pd.factorize(a if whole else a[text])    # (every cell text: no code -1)
+            stripped = [t.strip() for t in distinct.tolist()]
+            found = [lookup.get(t.lower()) for t in stripped]
+            mapped = np.array(found, dtype=object)[codes]
+            empty = np.zeros(len(codes), dtype=bool)
+            if "" in stripped:
+                empty = np.array([t == "" for t in stripped], dtype=bool)[codes]
                 blank[text[empty]] = True
-            if whole and None not in choice.values():
+            if whole and None not in found:
                 out = mapped                               # every cell a choice: nothing to fill
             else:
                 known = mapped != None  # noqa: E711 (elementwise: a choice, or None)

@@ -1,5 +1,6 @@
 """Excel values -> typed engine frames: every bad cell is an error naming where it is."""
 import datetime as dt
+from decimal import Decimal
 
 import pandas as pd
 
@@ -234,6 +235,54 @@ def test_choice_columns_read_each_cell_as_on_its_own():
         next(c for c in col.choices if c.lower() == t.strip().lower()) for t in known]
     mixed = [None, *known[:5], 3.0, True, None, *texts]
     assert _as_read(mixed, col) == _expected(mixed, col)
+
+
+def test_a_code_column_read_through_its_distinct_texts_reads_each_cell_as_on_its_own():
+    """A long text column of few distinct texts (a payor, a CPT: each cell a str of its
+    own, as Excel sends them) is read through its distinct texts; every cell reads as on
+    its own, the blank ones (None) take the default, and equal texts share one object
+    afterwards. With a cell of spaces only, a NaN, a number or a date among them it is read
+    the usual way, which says what is wrong: the same reading either way."""
+    from payorxl.conversion import _CODES_FROM, _column
+    col = m.CLAIMS.column("payor")
+    words = ["Aetna", " Aetna", "Aetna\xa0", "Medicare", "\u2003Blue Cross ", "aetna", "x\x00"]
+    n = _CODES_FROM + 904
+    cells = ["".join(list(words[i % len(words)])) for i in range(n)]      # a new str per cell
+    assert _as_read(cells, col) == _expected(cells, col)
+    values = _column(cells, col)[0].tolist()
+    assert len({id(v) for v in values}) == len(set(values)) == 5          # Aetna, Medicare, Blue Cross, aetna, x\0
+    with_none = [None if i % 97 == 0 else c for i, c in enumerate(cells)]
+    assert _as_read(with_none, col) == _expected(with_none, col)
+    assert sum(b for _, _, b in _as_read(with_none, col)) == len(range(0, n, 97))
+    optional = m.CLAIMS.column("modifier")
+    assert _as_read(with_none, optional) == _expected(with_none, optional)
+    for odd in ("   ", float("nan"), 99213.0, dt.datetime(2026, 1, 2), True, pd.NaT):
+        mixed = cells[:]
+        mixed[n // 2] = odd
+        assert _as_read(mixed, col) == _expected(mixed, col), odd
+
+
+def test_a_long_column_of_few_decimal_amounts_reads_each_cell_as_to_cents():
+    """Money as Decimals (Currency cells through pywin32), few distinct amounts over many
+    cells: each amount is converted once, and every cell's cents are still to_cents of its
+    own Decimal (half cents up, 3 and 3.0000 alike); a NaN or signalling NaN among them is
+    the same error as on its own."""
+    from payorxl.conversion import _CODES_FROM
+    col = m.PAYMENTS.column("paid")
+    amounts = ["150.0000", "0.1250", "0.0050", "2.6750", "1.0050", "0.1249", "3", "3.0000", "-12.345",
+               "9999999.995"]
+    n = _CODES_FROM + 1000
+    cells = [Decimal(amounts[i % len(amounts)]) for i in range(n)]
+    read = _as_read(cells, col)
+    assert read == _expected(cells, col)
+    assert [v for v, _, _ in read[:len(amounts)]] == [to_cents(Decimal(a)) for a in amounts]
+    assert read[5][0] == 12 and read[6][0] == read[7][0] == 300 and read[8][0] == -1235
+    for odd in (Decimal("NaN"), Decimal("sNaN"), Decimal("1e30"), None):
+        mixed = cells[:]
+        mixed[7] = odd
+        assert _as_read(mixed, col) == _expected(mixed, col), odd
+    # (1E+30 among Decimals raised InvalidOperation before: to_cents cannot quantize it)
+    assert _as_read([Decimal("1"), Decimal("1e30")], col) == _expected([Decimal("1"), Decimal("1e30")], col)
 
 
 def test_date_columns_with_blanks_read_each_cell_as_on_its_own():
