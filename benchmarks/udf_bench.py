@@ -8,7 +8,13 @@ Decimal money alike.
 The practice comes from ``payorxl.demo.generate_large(n)`` (typed frames, no planted
 problems); ``demo.records_from_frame`` turns each table back into rows of Excel values,
 and ``excel.convert.excel_grid`` lays them out as Excel hands a table to a UDF (header
-row, ``datetime``, ``float``, ``None``). A second copy has every money cell as a
+row, ``datetime``, ``float``, ``None``), each cell then copied into an object of its own,
+row after row (``as_sent``): pywin32 builds a new Python object for every cell of the
+range as it reads it, so 100,000 rows hold 100,000 different "Medicare" strings,
+scattered in memory in row order, and every pass over a column reads each of them.
+(Grids made straight from the frames share one object per distinct text, laid out column
+by column, and flatter the formula: session 28's code was 2.97× plain on them and 4.16× on
+these. The runs before session 29's note in udf-bench.md were measured on them.) A second copy has every money cell as a
 ``decimal.Decimal`` with four decimals, which is what pywin32 gives for a cell formatted
 as Currency on Windows. Then, repeated with the steps interleaved (so a change in the
 machine's load hits every step alike), the median kept:
@@ -90,9 +96,26 @@ def currency(grids: list[list[list]]) -> list[list[list]]:
     out = []
     for name, grid in zip(ORDER, grids):
         money = {i for i, c in enumerate(m.TABLES[name].columns) if c.kind == m.MONEY}
-        out.append([grid[0]] + [[Decimal(f"{v:.4f}") if i in money and isinstance(v, float) else v
+        out.append([grid[0]] + [[Decimal(f"{v:.4f}") if i in money and isinstance(v, float) else _own_object(v)
                                  for i, v in enumerate(row)] for row in grid[1:]])
     return out
+
+
+def _own_object(value):
+    """The value as a new object equal to it (a str, float, datetime: the types a grid holds)."""
+    if type(value) is str:
+        return value.encode().decode()     # (a one-character text stays Python's shared one, as in pywin32)
+    if type(value) is float:
+        return value * 1.0                 # (-0.0 stays -0.0)
+    if type(value) is dt.datetime:
+        return value.replace()
+    return value
+
+
+def as_sent(grid: list[list]) -> list[list]:
+    """The grid as pywin32 hands a range to a UDF: every cell an object of its own, made
+    row after row (each row's cells side by side in memory, a column's cells far apart)."""
+    return [list(grid[0])] + [[_own_object(v) for v in row] for row in grid[1:]]
 
 
 def plain(grids) -> list[pd.DataFrame]:
@@ -204,7 +227,7 @@ def main() -> None:
 
     start = time.perf_counter()
     frames = generate_large(args.lines)
-    grids = [cv.excel_grid(m.TABLES[n], records_from_frame(m.TABLES[n], frames[n])) for n in ORDER]
+    grids = [as_sent(cv.excel_grid(m.TABLES[n], records_from_frame(m.TABLES[n], frames[n]))) for n in ORDER]
     decimal_grids = currency(grids)
     settings = demo_settings()
     as_of = dt.datetime.combine(DEFAULT_AS_OF, dt.time())
