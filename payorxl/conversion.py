@@ -346,22 +346,23 @@ def _coded_text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarr
     text is stripped once, and the column holds one str object per distinct text. Cells
     arrive from Excel as a new object each, scattered over memory in row order; every later
     pass over the column (each grouping and match of the checks and the engine) then reads
-    a handful of objects instead of 100,000. The same values as `_text_column`; None where
-    it would give None."""
+    a handful of objects instead of 100,000. Each cell reads as `_column` reads it on its own
+    (a cell of white space only, or "", is blank); None for a column holding anything but
+    text and empty cells (None), which `_column` reads cell by cell and says what is wrong."""
     codes, distinct = pd.factorize(a)      # None (an empty cell), NaN, NaT, pd.NA: code -1
     distinct = np.asarray(distinct, dtype=object)
     if not all(type(t) is str for t in distinct.tolist()):   # noqa: E721 (exactly str, as str.strip takes)
         return None
     one: dict[str, str] = {}           # (" Aetna" and "Aetna" strip to one object too)
     stripped = [one.setdefault(t, t) for t in map(str.strip, distinct.tolist())]
-    if not all(stripped):              # a cell of white space only: blank, read as usual
+    missing = codes < 0
+    if missing.any() and not (a[missing] == None).all():   # noqa: E711 (elementwise: a NaN, NaT or NA)
         return None
-    blank = codes < 0
-    if blank.any():
-        if not (a[blank] == None).all():   # noqa: E711 (elementwise: only None is an empty cell here)
-            return None
-        stripped.append(default)       # (code -1 takes the last)
-    return pd.Series(np.array(stripped, dtype=object)[codes], dtype=object, copy=False), blank
+    # (code -1, the last entry: an empty cell; "" or white space only is an empty cell too,
+    # as python-calamine reads one: each takes the default)
+    empty = np.array([t == "" for t in stripped] + [True], dtype=bool)
+    values = np.array([default if t == "" else t for t in stripped] + [default], dtype=object)
+    return pd.Series(values[codes], dtype=object, copy=False), empty[codes]
 
 
 def _stripped(strings: np.ndarray) -> np.ndarray:

@@ -241,8 +241,9 @@ def test_a_code_column_read_through_its_distinct_texts_reads_each_cell_as_on_its
     """A long text column of few distinct texts (a payor, a CPT: each cell a str of its
     own, as Excel sends them) is read through its distinct texts; every cell reads as on
     its own, the blank ones (None) take the default, and equal texts share one object
-    afterwards. With a cell of spaces only, a NaN, a number or a date among them it is read
-    the usual way, which says what is wrong: the same reading either way."""
+    afterwards; a cell of spaces only, or "" (python-calamine's empty cell), is blank. With a
+    NaN, a number or a date among them it is read the usual way, which says what is wrong:
+    the same reading either way."""
     from payorxl.conversion import _CODES_FROM, _column
     col = m.CLAIMS.column("payor")
     words = ["Aetna", " Aetna", "Aetna\xa0", "Medicare", "\u2003Blue Cross ", "aetna", "x\x00"]
@@ -256,6 +257,9 @@ def test_a_code_column_read_through_its_distinct_texts_reads_each_cell_as_on_its
     assert sum(b for _, _, b in _as_read(with_none, col)) == len(range(0, n, 97))
     optional = m.CLAIMS.column("modifier")
     assert _as_read(with_none, optional) == _expected(with_none, optional)
+    calamine = ["" if i % 89 == 0 else c for i, c in enumerate(cells)]
+    assert _as_read(calamine, col) == _expected(calamine, col)
+    assert _as_read(calamine, optional) == _expected(calamine, optional)
     for odd in ("   ", float("nan"), 99213.0, dt.datetime(2026, 1, 2), True, pd.NaT):
         mixed = cells[:]
         mixed[n // 2] = odd
