@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs, texts
+from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs, texts, upper_already
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -82,9 +82,9 @@ def _distinct_upper(values: pd.Series) -> tuple[np.ndarray, np.ndarray, bool] | 
         return None
     codes, distinct = pd.factorize(a)
     texts = distinct.tolist()      # (str.upper maps over a list faster than over the array)
-    uppers = list(map(str.upper, texts))
-    if uppers == texts:            # upper case already (claim IDs, CPT codes)
+    if upper_already(texts):       # upper case already (claim IDs, CPT codes)
         return codes, distinct, True
+    uppers = list(map(str.upper, texts))
     keys = np.empty(len(distinct), dtype=object)
     keys[:] = uppers
     return codes, keys, False

@@ -190,7 +190,7 @@ def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
     claims_denied, charges_denied = _counts(codes, n, frame, denied)
     if by == "category":
         # Every category is measured against all adjudicated claims and charges.
-        claims_adjudicated = np.full(n, len(np.unique(frame["claim_id"].to_numpy()[adjudicated])), dtype="int64")
+        claims_adjudicated = np.full(n, len(pd.unique(frame["claim_id"].to_numpy()[adjudicated])), dtype="int64")
         charges_adjudicated = np.full(n, frame["charge"].to_numpy(dtype="int64")[adjudicated].sum(), dtype="int64")
     else:
         claims_adjudicated, charges_adjudicated = _counts(codes, n, frame, adjudicated)

@@ -96,7 +96,7 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
               if "frequency" in claims else np.zeros(len(claims), dtype=bool))
     seq = own_payer_seqs(claims, strip=True)
     if not voided.any() and (seq == 1).all():    # every row the first payer's, none void: each is its line
-        return pd.DataFrame({"role": np.full(len(claims), LINE, dtype=object),
+        return pd.DataFrame({"role": one_text(len(claims), LINE),
                              "next_payer_seq": np.zeros(len(claims), dtype="int64")}, index=claims.index)
     service = service_codes(claims)
     n = int(service.max()) + 1
@@ -311,13 +311,36 @@ def distinct_counts(group: np.ndarray, n_groups: int, items: np.ndarray) -> np.n
     integers): group codes 0..n_groups-1, items any integer codes (−1 is one value too)."""
     items = np.asarray(items, dtype=np.int64) + 1                 # 0 and up
     width = int(items.max(initial=0)) + 1
-    pairs = np.unique(np.asarray(group, dtype=np.int64) * width + items)   # each (group, item) once
+    # each (group, item) once, by hashing (pd.unique: O(n); np.unique sorts, 12x dearer at 100,000)
+    pairs = pd.unique(np.asarray(group, dtype=np.int64) * width + items)
     return np.bincount(pairs // width, minlength=n_groups).astype("int64")
 
 
 def _match_texts(texts) -> list[str]:
-    """Claim IDs as matched: case and surrounding blanks ignored (str methods mapped at C speed)."""
-    return list(map(str.upper, map(str.strip, texts)))
+    """Claim IDs as matched: case and surrounding blanks ignored (str methods mapped at C
+    speed). IDs upper case already (the usual) are the texts themselves: no new str each."""
+    stripped = list(map(str.strip, texts))
+    return stripped if upper_already(stripped) else list(map(str.upper, stripped))
+
+
+def upper_already(texts: list[str]) -> bool:
+    """Whether str.upper leaves every text as it is (claim IDs, CPT codes: capitals and
+    digits), found in one pass over the texts joined, without a new upper-case str for
+    each: 55,000 claim IDs scattered in memory cost 13 ms one by one. str.upper maps each
+    character on its own, no character's upper case begins with itself unless it is
+    itself, and none is NUL (tests/engine/test_codes.py checks both over every character),
+    so the joined texts equal their upper case exactly when each text does."""
+    joined = "\x00".join(texts)
+    return joined.upper() == joined
+
+
+def one_text(n: int, text: str) -> np.ndarray:
+    """An object array of `n` references to the one str `text`. (np.full(n, text,
+    dtype=object) goes through a numpy string and makes a new str for every cell: 9 ms and
+    100,000 objects at 100,000 lines, which every later pass over the column then reads.)"""
+    out = np.empty(n, dtype=object)
+    out.fill(text)
+    return out
 
 
 def texts(values: pd.Series) -> np.ndarray:

@@ -1,0 +1,65 @@
+"""The small helpers the engine's keys are built with: each must give exactly what the
+plain, slower way gives."""
+import random
+
+import numpy as np
+import pandas as pd
+
+from payorxl.engine.lines import _match_texts, distinct_counts, one_text, upper_already
+
+
+def _every_character():
+    return (chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF)
+
+
+def test_no_characters_upper_case_begins_with_itself_and_none_is_nul():
+    """What upper_already rests on: a character whose upper case is another text never
+    begins that text with itself, and only NUL's upper case holds a NUL."""
+    changed = [c for c in _every_character() if c.upper() != c]
+    assert len(changed) > 1000                      # (a, é, ß, ŉ, ﬀ ... are among them)
+    assert "ß" in changed and "ŉ" in changed and "ﬀ" in changed
+    assert all(c.upper()[0] != c for c in changed)
+    assert all("\x00" not in c.upper() for c in _every_character() if c != "\x00")
+    assert "\x00".upper() == "\x00"
+
+
+def test_upper_already_is_each_text_unchanged_by_upper():
+    def one_by_one(texts):
+        return all(t.upper() == t for t in texts)
+
+    cases = [["RFM-000001", "123", ""], [], [""], ["C1", "c1"], ["ß"], ["STRASSE", "Straße"],
+             ["ŉ"], ["ﬀ"], ["A\x00b"], ["A\x00B", "\x00"], ["Ǆ"], ["ǅ"], ["ΐ"], ["Σ", "σ", "ς"],
+             ["İ"], ["ı"], ["99213", "J1100", "G0008"]]
+    for texts in cases:
+        assert upper_already(texts) == one_by_one(texts), texts
+    rng = random.Random(29)
+    pool = "AZ09-_ \x00aßŉﬀǅǄΐςΣİıÉé\u0345\u1e9e"
+    for _ in range(3000):
+        texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 5))]
+        assert upper_already(texts) == one_by_one(texts), texts
+
+
+def test_match_texts_strip_and_upper_each_text():
+    texts = [" c1 ", "C2", "\u2003rfm-9\xa0", "RFM-10", "Straße"]
+    assert _match_texts(texts) == [t.strip().upper() for t in texts] == ["C1", "C2", "RFM-9", "RFM-10", "STRASSE"]
+    upper = ["C1", "RFM-10", "123"]
+    assert all(a is b for a, b in zip(_match_texts(upper), upper))   # nothing to change: the texts themselves
+
+
+def test_distinct_counts_is_groupby_nunique():
+    # by hand: group 0 holds items 5, 5, 7 (2 distinct); group 1 items -1, -1 (1); group 2 none
+    assert distinct_counts(np.array([0, 0, 0, 1, 1]), 3, np.array([5, 5, 7, -1, -1])).tolist() == [2, 1, 0]
+    assert distinct_counts(np.array([], dtype=np.int64), 2, np.array([], dtype=np.int64)).tolist() == [0, 0]
+    rng = np.random.default_rng(29)
+    for _ in range(50):
+        n = int(rng.integers(1, 3000))
+        group, items = rng.integers(0, 7, n), rng.integers(-1, int(rng.integers(1, 500)), n)
+        expected = pd.Series(items).groupby(group).nunique().reindex(range(7), fill_value=0)
+        assert distinct_counts(group, 7, items).tolist() == expected.tolist()
+
+
+def test_one_text_is_one_object_n_times():
+    out = one_text(5, "Line")
+    assert out.dtype == object and out.tolist() == ["Line"] * 5
+    assert len({id(v) for v in out}) == 1
+    assert one_text(0, "Line").tolist() == []
