@@ -349,7 +349,10 @@ def _coded_text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarr
     a handful of objects instead of 100,000. Each cell reads as `_column` reads it on its own
     (a cell of white space only, or "", is blank); None for a column holding anything but
     text and empty cells (None), which `_column` reads cell by cell and says what is wrong."""
-    codes, distinct = pd.factorize(a)      # None (an empty cell), NaN, NaT, pd.NA: code -1
+    try:
+        codes, distinct = pd.factorize(a)  # None (an empty cell), NaN, NaT, pd.NA: code -1
+    except TypeError:                  # a cell that refuses a hash (a signalling NaN Decimal)
+        return None
     distinct = np.asarray(distinct, dtype=object)
     if not all(type(t) is str for t in distinct.tolist()):   # noqa: E721 (exactly str, as str.strip takes)
         return None
