@@ -263,7 +263,10 @@ def excel_column(values: pd.Series, kind: str) -> list:
         stamps = values.to_numpy()
         if kind == m.DATE:                   # a date: no time of day
             stamps = stamps.astype("datetime64[D]")
-        out = stamps.astype("datetime64[us]").astype(object).tolist()
+        # each distinct date made a datetime once (a deadline column holds a few hundred
+        # dates over 100,000 rows; NaT becomes None, then "" below)
+        codes, distinct = pd.factorize(stamps.astype("datetime64[us]").view("int64"))
+        out = np.asarray(distinct).view("datetime64[us]").astype(object)[codes].tolist()
     elif kind not in _NUMERIC_OUT | {m.DATE, m.DATETIME, m.BOOL} and not blank.any() \
             and (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)) \
             and pd.api.types.infer_dtype(values, skipna=False) == "string":

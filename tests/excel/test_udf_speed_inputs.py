@@ -115,6 +115,20 @@ def test_as_of_setting_and_dates_with_a_time_of_day():
     assert PX_SCORECARD(claims, *ALL[1:], AS_OF) == PX_SCORECARD(*ALL, AS_OF)
 
 
+def test_a_date_column_out_is_each_cell_as_the_value_codec_gives_it():
+    """Dates go out through their distinct values (each made a datetime once): still, cell
+    for cell, what excel_value gives: the day alone for a date, the time kept for a date
+    and time, "" for a missing one, whatever the order."""
+    when = pd.Series(pd.to_datetime(["2026-01-02 15:30", None, "2026-01-02", "2025-12-31 23:59:59",
+                                     "2026-01-02 15:30", None, "1954-10-06"] * 300, format="ISO8601"))
+    for kind in (m.DATE, m.DATETIME):
+        by_cell = [cv.excel_value(v, kind) for v in when]
+        out = cv.excel_column(when, kind)
+        assert out == by_cell and [type(v) for v in out] == [type(v) for v in by_cell]
+    assert cv.excel_column(when, m.DATE)[:3] == [dt.datetime(2026, 1, 2), "", dt.datetime(2026, 1, 2)]
+    assert cv.excel_column(when, m.DATETIME)[0] == dt.datetime(2026, 1, 2, 15, 30)
+
+
 def test_table_out_matches_the_value_codec_cell_by_cell():
     """The column-wise results converter gives what excel_value gives, value and type."""
     results = pd.DataFrame({
