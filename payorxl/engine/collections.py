@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .lines import distinct_counts, one_text, str_values
+from ..conversion import filled
+from .lines import distinct_counts, str_values
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
@@ -87,7 +88,7 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
               else aging_bucket(claims, balances, settings)).to_numpy(dtype=object)
     open_ = bucket != ""
     # Summed on integer codes: each group (sorted, as groupby sorts it) and bucket a number.
-    groups = str_values(claims[by])[open_] if by else one_text(int(open_.sum()), "All")
+    groups = str_values(claims[by])[open_] if by else filled(int(open_.sum()), "All")
     group, names = pd.factorize(groups, sort=True)
     kept = group >= 0                     # a blank group is left out, as groupby leaves it
     group = group[kept]

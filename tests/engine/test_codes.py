@@ -5,7 +5,8 @@ import random
 import numpy as np
 import pandas as pd
 
-from payorxl.engine.lines import _match_texts, distinct_counts, one_text, upper_already
+from payorxl.conversion import filled
+from payorxl.engine.lines import _match_texts, distinct_counts, upper_already
 
 
 def _every_character():
@@ -58,8 +59,8 @@ def test_distinct_counts_is_groupby_nunique():
         assert distinct_counts(group, 7, items).tolist() == expected.tolist()
 
 
-def test_one_text_is_one_object_n_times():
-    out = one_text(5, "Line")
+def test_filled_is_one_object_n_times():
+    out = filled(5, "Line")
     assert out.dtype == object and out.tolist() == ["Line"] * 5
     assert len({id(v) for v in out}) == 1
-    assert one_text(0, "Line").tolist() == []
+    assert filled(0, "Line").tolist() == []
