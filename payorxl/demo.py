@@ -194,7 +194,8 @@ class Planted:
     filed_late: filed after the filing deadline; the payor denied them with CO-29.
     filing_due_soon: not filed; the deadline falls 0-30 days after the as-of date.
     underpaid: allowed below the contracted rate by more than $1.00 and 2% (Northstar
-        still paying its old rates after its mid-year raise, and four random short-pays).
+        still paying its old rates after its mid-year raise, and four random short-pays,
+        fewer in a practice too small to have four candidates).
     appeal_missed: denied, not appealed, and the appeal deadline (denial remittance date
         + mailing days + appeal days) passed.
     appeal_due_soon: denied, not appealed, appeal deadline 0-14 days after the as-of date.
@@ -726,8 +727,9 @@ def _simulate(rng, book: _Book, n_claims: int, plant: bool, n_lines: int | None 
         pct_payors = [PAYOR_INDEX[p] for p in ("Keystone Blue PPO", "Cascade Choice HMO",
                                                 "Silver Harbor Medicare Advantage")]
         short = np.flatnonzero(clean & visit_line & np.isin(payor, pct_payors) & (allowed >= 8000))
-        short = np.sort(rng.choice(short, size=4, replace=False))
-        pay_allowed[short] = np.floor(allowed[short] * rng.uniform(0.86, 0.93, 4)).astype(np.int64)
+        # (four when the practice has them: a small one, fewer, each listed as planted)
+        short = np.sort(rng.choice(short, size=min(4, len(short)), replace=False))
+        pay_allowed[short] = np.floor(allowed[short] * rng.uniform(0.86, 0.93, len(short))).astype(np.int64)
         line_tag[north] = "underpaid"
         line_tag[short] = "underpaid"
     pay_share = np.minimum(share, np.maximum(pay_allowed - 1, 0))
