@@ -16,8 +16,13 @@ scattered in memory in row order, and every pass over a column reads each of the
 by column, and flatter the formula: session 28's code was 2.97× plain on them and 4.16× on
 these. The runs before session 29's note in udf-bench.md were measured on them.) A second copy has every money cell as a
 ``decimal.Decimal`` with four decimals, which is what pywin32 gives for a cell formatted
-as Currency on Windows. Then, repeated with the steps interleaved (so a change in the
-machine's load hits every step alike), the median kept:
+as Currency on Windows. Every timed call gets new objects (``sent_again``, made before
+its clock starts), as each call from Excel does: a str, datetime or Decimal keeps its hash
+once worked out, so a second call on the same objects finds every hash done (session 30:
+a Decimal's hash costs four times its float, and that had made converting Decimal money
+through its distinct amounts look cheaper when it was dearer). Then, repeated with the
+steps interleaved (so a change in the machine's load hits every step alike), the median
+kept:
 
 - plain:      ``pd.DataFrame(rows[1:], columns=rows[0])`` for each of the five tables —
               the yardstick (the same for floats and Decimals);
@@ -109,6 +114,8 @@ def _own_object(value):
         return value * 1.0                 # (-0.0 stays -0.0)
     if type(value) is dt.datetime:
         return value.replace()
+    if type(value) is Decimal:
+        return Decimal(str(value))         # (Decimal(d) gives d itself back)
     return value
 
 
@@ -118,8 +125,20 @@ def as_sent(grid: list[list]) -> list[list]:
     return [list(grid[0])] + [[_own_object(v) for v in row] for row in grid[1:]]
 
 
+def sent_again(grids: list[list[list]]) -> list[list[list]]:
+    """The grids as Excel sends them to the next call: new objects, none of them ever
+    hashed. (A str, datetime or Decimal keeps its hash once worked out; timing a step on
+    the same objects again times it with every hash done. Excel's next call brings new
+    cells, so every timed call gets new ones, made before its clock starts.)"""
+    return [as_sent(g) for g in grids]
+
+
 def plain(grids) -> list[pd.DataFrame]:
-    return [pd.DataFrame(g[1:], columns=g[0]) for g in grids]
+    """The yardstick: a DataFrame of each grid, with the garbage collector held off as a
+    formula holds it (cv.collector_paused): new lists from Excel are young objects, and a
+    collection walking them would make the yardstick dearer, and every ratio smaller."""
+    with cv.collector_paused():
+        return [pd.DataFrame(g[1:], columns=g[0]) for g in grids]
 
 
 def load1() -> float:
@@ -160,25 +179,28 @@ def every_formula(grids, as_of, repeat: int) -> list[str]:
     takes (CPU seconds, median of `repeat`, the two interleaved): the goal holds for a
     formula, not for PX_SCORECARD alone."""
     from payorxl.excel import udfs
-    c, p, k, f, a = grids
-    cases = {"PX_DENIAL_RATE": ((c, p), lambda: udfs.PX_DENIAL_RATE(c, p)),
-             "PX_FILING_DEADLINE": ((c, p, k), lambda: udfs.PX_FILING_DEADLINE(c, p, k, as_of)),
-             "PX_APPEAL_DEADLINE": ((c, p, k, a), lambda: udfs.PX_APPEAL_DEADLINE(c, p, k, a, as_of)),
-             "PX_EXPECTED_ALLOWED": ((c, k, f), lambda: udfs.PX_EXPECTED_ALLOWED(c, k, f, as_of)),
-             "PX_SCORECARD": ((c, p, k, f, a), lambda: udfs.PX_SCORECARD(c, p, k, f, a, as_of)),
-             "PX_AGING": ((c, p, k, f, a), lambda: udfs.PX_AGING(c, p, k, f, a, as_of)),
-             "PX_WORKLIST": ((c, p, k, f, a), lambda: udfs.PX_WORKLIST(c, p, k, f, a, as_of))}
+    cases = {"PX_DENIAL_RATE": ((0, 1), lambda c, p: udfs.PX_DENIAL_RATE(c, p)),
+             "PX_FILING_DEADLINE": ((0, 1, 2), lambda c, p, k: udfs.PX_FILING_DEADLINE(c, p, k, as_of)),
+             "PX_APPEAL_DEADLINE": ((0, 1, 2, 4), lambda c, p, k, a: udfs.PX_APPEAL_DEADLINE(c, p, k, a, as_of)),
+             "PX_EXPECTED_ALLOWED": ((0, 2, 3), lambda c, k, f: udfs.PX_EXPECTED_ALLOWED(c, k, f, as_of)),
+             "PX_SCORECARD": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_SCORECARD(*g, as_of)),
+             "PX_AGING": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_AGING(*g, as_of)),
+             "PX_WORKLIST": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_WORKLIST(*g, as_of))}
     out = ["| formula | tables | plain CPU s | formula CPU s | ÷ plain |", "|---|---:|---:|---:|---:|"]
-    for name, (tables, formula) in cases.items():
-        assert not isinstance(formula(), str), name            # (a message would be a str)
+    for name, (taken, formula) in cases.items():
+        tables = [grids[i] for i in taken]
+        assert not isinstance(formula(*tables), str), name     # (a message would be a str)
         base, cost = [], []
         for _ in range(repeat):
+            fresh = sent_again(tables)
             t = time.process_time()
-            plain(tables)
+            plain(fresh)
             base.append(time.process_time() - t)
+            fresh = sent_again(tables)
             t = time.process_time()
-            formula()
+            formula(*fresh)
             cost.append(time.process_time() - t)
+            del fresh
         b, f_ = statistics.median(base), statistics.median(cost)
         out.append(f"| {name} | {len(tables)} | {b:.3f} | {f_:.3f} | {f_ / b:.2f} |")
         print(out[-1], flush=True)
@@ -239,30 +261,34 @@ def main() -> None:
 
     check, scorecard = formula_steps(tables(grids), cv.settings(as_of))
     checked = check()
+    # Each step and the lists it takes (None: it takes typed frames); a step over lists gets
+    # new ones for every timed call (sent_again), as from Excel.
     steps = {
-        "plain": lambda: plain(grids),
-        "plain_decimal": lambda: plain(decimal_grids),
-        "engine": lambda: engine.calculate(frames, settings),
-        "convert": lambda: tables(grids),
-        "convert_decimal": lambda: tables(decimal_grids),
-        "validate": check,
-        "scorecard": lambda: scorecard(checked),
-        "udf": lambda: PX_SCORECARD(*grids, as_of),
-        "udf_decimal": lambda: PX_SCORECARD(*decimal_grids, as_of),
+        "plain": (grids, plain),
+        "plain_decimal": (decimal_grids, plain),
+        "engine": (None, lambda _: engine.calculate(frames, settings)),
+        "convert": (grids, tables),
+        "convert_decimal": (decimal_grids, tables),
+        "validate": (None, lambda _: check()),
+        "scorecard": (None, lambda _: scorecard(checked)),
+        "udf": (grids, lambda g: PX_SCORECARD(*g, as_of)),
+        "udf_decimal": (decimal_grids, lambda g: PX_SCORECARD(*g, as_of)),
     }
     wall: dict[str, list[float]] = {k: [] for k in steps}
     cpu: dict[str, list[float]] = {k: [] for k in steps}
     out: dict[str, object] = {}
     load_before = load1()
     run = dt.datetime.now().strftime("%Y-%m-%dT%H:%M")
-    for k in steps:          # a warm-up round, not counted (imports, caches)
-        out[k] = steps[k]()
+    for k, (given, step) in steps.items():   # a warm-up round, not counted (imports, caches)
+        out[k] = step(given)
     for _ in range(args.repeat):
-        for k, step in steps.items():
+        for k, (given, step) in steps.items():
+            fresh = None if given is None else sent_again(given)
             t, c = time.perf_counter(), time.process_time()
-            out[k] = step()
+            step(fresh)          # (its result let go at once, as Excel's call lets go of its lists)
             cpu[k].append(time.process_time() - c)
             wall[k].append(time.perf_counter() - t)
+            del fresh
     load_after = load1()
     med = {k: statistics.median(v) for k, v in wall.items()}
     med_cpu = {k: statistics.median(v) for k, v in cpu.items()}

@@ -225,24 +225,6 @@ def _floats(numbers: np.ndarray) -> np.ndarray:
         return np.array([_float_or_nan(v) for v in numbers], dtype="float64")
 
 
-def _distinct_decimals(a: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """A column of Decimals as codes into its distinct amounts, when its first cells hold
-    few (charges from a fee list, allowed amounts from a fee schedule): a Decimal becomes a
-    float through its text, so converting each distinct amount once costs a fraction of
-    converting every cell. Equal amounts share a code whatever their digits (3 and 3.0000):
-    their cents are the same. (None, a) for a column of many amounts, or one with a NaN
-    (missing to factorize) or a signalling NaN (which refuses a hash)."""
-    if not _few_distinct(a, _SAMPLE // 4):
-        return None, a
-    try:
-        codes, distinct = pd.factorize(a)
-    except TypeError:
-        return None, a
-    if (codes < 0).any():
-        return None, a
-    return codes, np.asarray(distinct, dtype=object)
-
-
 def _float_or_nan(value) -> float:
     try:
         return float(value)
@@ -276,14 +258,14 @@ def _whole_column(a: np.ndarray, inferred: str, col: m.Column) -> tuple[pd.Serie
             stamps[dated] = converted
         return pd.Series(stamps, copy=False), none
     if inferred == "decimal" and col.kind == m.MONEY:   # currency-formatted cells through pywin32
-        codes, amounts = _distinct_decimals(a)
-        nums = _floats(amounts)
+        # (each Decimal converted on its own: one made by pywin32 for each cell of each
+        # call has no hash worked out yet, and hashing it costs four times its float)
+        nums = _floats(a)
         if not _in_bounds(nums, col).all():
             return None
         # the cents of each Decimal itself, as to_cents rounds it
-        cents = decimal_cents(amounts, nums).astype("int64")
-        return pd.Series(pd.arrays.IntegerArray(cents if codes is None else cents[codes],
-                                                np.zeros(n, dtype=bool))), none
+        cents = decimal_cents(a, nums).astype("int64")
+        return pd.Series(pd.arrays.IntegerArray(cents, np.zeros(n, dtype=bool))), none
     if inferred != "floating" or col.kind not in (m.MONEY, m.INT, m.NUMBER, m.PERCENT):
         return None
     nums = a.astype("float64")
@@ -329,8 +311,7 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
 
 # A text column of at least this many cells whose first _SAMPLE cells hold at most
 # _FEW distinct values (a payor, CPT, place of service: a code column) is read through its
-# distinct values (_coded_text_column); Decimal money through its distinct amounts when the
-# sample holds at most a quarter as many (_distinct_decimals).
+# distinct values (_coded_text_column).
 _CODES_FROM, _SAMPLE, _FEW = 4096, 1024, 64
 
 

@@ -275,9 +275,9 @@ def test_a_code_column_read_through_its_distinct_texts_reads_each_cell_as_on_its
 
 def test_a_long_column_of_few_decimal_amounts_reads_each_cell_as_to_cents():
     """Money as Decimals (Currency cells through pywin32), few distinct amounts over many
-    cells: each amount is converted once, and every cell's cents are still to_cents of its
-    own Decimal (half cents up, 3 and 3.0000 alike); a NaN or signalling NaN among them is
-    the same error as on its own."""
+    cells (read in one vectorised step): every cell's cents are to_cents of its own Decimal
+    (half cents up, 3 and 3.0000 alike); a NaN or signalling NaN among them is the same
+    error as on its own."""
     from payorxl.conversion import _CODES_FROM
     col = m.PAYMENTS.column("paid")
     amounts = ["150.0000", "0.1250", "0.0050", "2.6750", "1.0050", "0.1249", "3", "3.0000", "-12.345",
