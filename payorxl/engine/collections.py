@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..conversion import filled
-from .lines import distinct_counts, str_values
+from .lines import claim_codes, distinct_counts, str_values
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
@@ -96,8 +96,9 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     balance = _series(balances, "balance").astype("int64").to_numpy()[open_][kept]
     table = np.zeros((len(names), len(BUCKETS)), dtype="int64")
     np.add.at(table, (group, column), balance)
-    claim = pd.factorize(str_values(claims["claim_id"])[open_][kept])[0]
-    known = claim >= 0                    # a blank claim ID is not a claim (nunique leaves it out)
+    ids = str_values(claims["claim_id"])[open_][kept]
+    claim = claim_codes(ids)              # (case ignored, as lines are matched)
+    known = ~pd.isna(ids)                 # a missing claim ID is not a claim (nunique leaves it out)
     out = pd.DataFrame(table, columns=list(BUCKETS))
     out.insert(0, name, pd.Series(np.asarray(names, dtype=object), dtype=object))
     out["total"] = table.sum(axis=1)
@@ -161,10 +162,11 @@ def net_collection_rate(claims: pd.DataFrame, lines: pd.DataFrame, by: str | Non
 
 
 def _claim_codes(claims: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """Each line's claim as an integer code 0..n-1, and n (the number of claim IDs).
-    Rolling lines up to claims on integers is much faster than grouping by text."""
-    codes, uniques = pd.factorize(claims["claim_id"].astype(str))
-    return codes, len(uniques)
+    """Each line's claim as an integer code 0..n-1 (`lines.claim_codes`: case ignored), and
+    n (the number of claims). Rolling lines up to claims on integers is much faster than
+    grouping by text."""
+    codes = claim_codes(claims["claim_id"])
+    return codes, int(codes.max(initial=-1)) + 1
 
 
 def _any_line(codes: np.ndarray, n: int, flags) -> np.ndarray:

@@ -368,6 +368,14 @@ def text_codes(values: pd.Series, convert) -> tuple[np.ndarray, np.ndarray]:
     return key_codes[codes], np.asarray(keys, dtype=object)
 
 
+def claim_codes(ids) -> np.ndarray:
+    """One integer per row for its claim: the claim ID as lines are matched (`line_codes`:
+    case and surrounding blanks ignored, a missing ID as ""), so that "abc1" and "ABC1"
+    are one claim in every count of distinct claims, as they are one claim's lines in
+    every match. Codes numbered in order of first appearance."""
+    return text_codes(ids if isinstance(ids, pd.Series) else pd.Series(ids, dtype=object), _match_texts)[0]
+
+
 def _per_distinct_text(values: pd.Series, convert, dtype=object) -> pd.Series:
     """convert() of each distinct text (blank for a missing one), spread back."""
     codes, distinct = pd.factorize(texts(values))

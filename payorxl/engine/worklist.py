@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..rules import BILL_PATIENT, CORRECT, REBILL, RESUBMIT_ACTIONS
 from .deadlines import dispute_deadline
-from .lines import _match_texts, text_codes
+from .lines import claim_codes
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
@@ -92,13 +92,6 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
         "days_left": days_left.astype("Int64"), "status": status, "detail": plb["detail"]})[shown]
 
 
-def _claim_codes(ids: pd.Series) -> np.ndarray:
-    """One integer per claim (its ID, case and surrounding blanks ignored)."""
-    if len(ids) and pd.api.types.infer_dtype(ids.to_numpy(dtype=object), skipna=False) == "string":
-        return text_codes(ids, _match_texts)[0]   # each distinct ID once
-    return pd.factorize(ids.astype(str).str.strip().str.upper())[0]
-
-
 def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd.DataFrame:
     """Worklist rows for claims paid less prompt-pay interest than owed (module docstring)."""
     if lines.empty or "interest" not in lines:
@@ -110,7 +103,7 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy() | (settings.tolerance_amount < 0)
     if not maybe.any():
         lines, owed = lines.iloc[:0], owed.iloc[:0]
-    claim = _claim_codes(lines["claim_id"])
+    claim = claim_codes(lines["claim_id"])
     if maybe.any() and not maybe.all():
         keep = np.isin(claim, claim[maybe])
         lines, owed, claim = lines[keep], owed[keep], claim[keep]

@@ -205,6 +205,39 @@ def test_initial_denial_rate_overall_of_no_claims_is_one_zero_row():
     assert math.isnan(row["denial_rate"])
 
 
+def test_a_claim_id_typed_in_two_cases_is_one_claim_in_every_count():
+    """Lines are matched to their claim and payments with case ignored (as Excel's COUNTIFS
+    matches), so "ab1" line 1 and "AB1" line 2 are one claim's two lines: every count of
+    distinct claims counts it once. (They were two claims in the denial rates, the clean
+    claim rate, the aging's open claims and the payer mix: a claims-basis rate of 1/3
+    here instead of 1/2.) By hand: claims AB1 (line 1 denied on its first remittance, line 2
+    paid) and C9 (paid): 2 adjudicated, 1 denied on first pass, 1 clean."""
+    from payorxl.engine import collections, portfolio
+    claims = frame(m.CLAIMS, [claim("ab1", 1, "Aetna", "99213", 100), claim("AB1", 2, "Aetna", "93000", 50),
+                              claim("C9", 1, "Aetna", "99213", 100)])
+    payments = frame(m.PAYMENTS, [
+        remit("AB1", 1, "2024-01-15", 0, status="4", denied=100, carc="197", group="CO"),
+        remit("ab1", 2, "2024-01-15", 30, contractual_adj=10),
+        remit("C9", 1, "2024-01-15", 80, contractual_adj=20)])
+    lines = line_summary(claims, payments)
+    assert lines["adjudicated"].tolist() == [True, True, True]           # (matched, case ignored)
+    for by in (None, "payor", "cpt", "category", "month"):
+        rates = denials.initial_denial_rate(claims, lines, by=by)
+        if by in (None, "payor", "month"):
+            row = rates.iloc[0]
+            assert (row["claims_adjudicated"], row["claims_denied"], row["denial_rate"]) == (2, 1, 0.5), by
+    by_cpt = denials.initial_denial_rate(claims, lines, by="cpt").set_index("cpt")
+    assert by_cpt.loc["99213", "claims_adjudicated"] == 2 and by_cpt.loc["99213", "claims_denied"] == 1
+    assert collections.clean_claim_rate(claims, lines) == 0.5
+    # Open balances: line 1 (100) and line 2 (50 - 30 - 10 = 10), both 0-30 days: one claim.
+    balances = pd.DataFrame({"balance": [100, 10, 0], "aging_bucket": ["0-30", "0-30", ""]})
+    aged = collections.aging(claims, balances, None, by="payor").iloc[0]
+    assert (aged["open_lines"], aged["open_claims"], aged["total"]) == (2, 1, 110)
+    contracts = frame(m.CONTRACTS, [dict(payor="Aetna", payor_type="Commercial", filing_limit=90, appeal_days=180)])
+    mix = portfolio.payer_mix(claims, lines, contracts).iloc[0]
+    assert (mix["claims"], mix["lines"]) == (2, 3)
+
+
 def test_denied_lines_of_no_claims():
     claims, lines = empty_inputs()
     assert denials.denied_lines(claims, lines).empty
