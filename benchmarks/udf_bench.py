@@ -41,7 +41,7 @@ kept:
               validation and the engine, as above), conversion out.
 
 Then every PX_ formula over the same lists, each against plain DataFrames of the tables
-it takes (CPU time, floats): the goal is for a formula, and the per-row formulas
+it takes (CPU time, floats and Decimal money): the goal is for a formula, and the per-row formulas
 (PX_FILING_DEADLINE...) also lay 100,000 rows out for Excel.
 
 Each step is timed twice: wall clock (``time.perf_counter``) and the CPU time of this
@@ -174,10 +174,10 @@ def formula_steps(converted, settings):
     return check, scorecard
 
 
-def every_formula(grids, as_of, repeat: int) -> list[str]:
+def every_formula(grids, decimal_grids, as_of, repeat: int) -> list[str]:
     """Every PX_ formula over the same lists, each against plain DataFrames of the tables it
-    takes (CPU seconds, median of `repeat`, the two interleaved): the goal holds for a
-    formula, not for PX_SCORECARD alone."""
+    takes (CPU seconds, median of `repeat`, the two interleaved), with floats and with
+    Decimal money: the goal holds for a formula, not for PX_SCORECARD alone."""
     from payorxl.excel import udfs
     cases = {"PX_DENIAL_RATE": ((0, 1), lambda c, p: udfs.PX_DENIAL_RATE(c, p)),
              "PX_FILING_DEADLINE": ((0, 1, 2), lambda c, p, k: udfs.PX_FILING_DEADLINE(c, p, k, as_of)),
@@ -186,23 +186,27 @@ def every_formula(grids, as_of, repeat: int) -> list[str]:
              "PX_SCORECARD": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_SCORECARD(*g, as_of)),
              "PX_AGING": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_AGING(*g, as_of)),
              "PX_WORKLIST": ((0, 1, 2, 3, 4), lambda *g: udfs.PX_WORKLIST(*g, as_of))}
-    out = ["| formula | tables | plain CPU s | formula CPU s | ÷ plain |", "|---|---:|---:|---:|---:|"]
+    out = ["| formula | tables | plain CPU s | formula CPU s | ÷ plain | Decimal: plain CPU s | formula CPU s "
+           "| ÷ plain |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, (taken, formula) in cases.items():
-        tables = [grids[i] for i in taken]
-        assert not isinstance(formula(*tables), str), name     # (a message would be a str)
-        base, cost = [], []
-        for _ in range(repeat):
-            fresh = sent_again(tables)
-            t = time.process_time()
-            plain(fresh)
-            base.append(time.process_time() - t)
-            fresh = sent_again(tables)
-            t = time.process_time()
-            formula(*fresh)
-            cost.append(time.process_time() - t)
-            del fresh
-        b, f_ = statistics.median(base), statistics.median(cost)
-        out.append(f"| {name} | {len(tables)} | {b:.3f} | {f_:.3f} | {f_ / b:.2f} |")
+        cells = [name, str(len(taken))]
+        for source in (grids, decimal_grids):
+            tables = [source[i] for i in taken]
+            assert not isinstance(formula(*tables), str), name     # (a message would be a str)
+            base, cost = [], []
+            for _ in range(repeat):
+                fresh = sent_again(tables)
+                t = time.process_time()
+                plain(fresh)
+                base.append(time.process_time() - t)
+                fresh = sent_again(tables)
+                t = time.process_time()
+                formula(*fresh)
+                cost.append(time.process_time() - t)
+                del fresh
+            b, f_ = statistics.median(base), statistics.median(cost)
+            cells += [f"{b:.3f}", f"{f_:.3f}", f"{f_ / b:.2f}"]
+        out.append("| " + " | ".join(cells) + " |")
         print(out[-1], flush=True)
     return out
 
@@ -328,7 +332,7 @@ def main() -> None:
                f"{med['engine'] / med['plain']:.1f}× ({med['engine']:.2f} s).")
     print("\n".join(lines))
     print(summary)
-    each = every_formula(grids, as_of, args.repeat)
+    each = every_formula(grids, decimal_grids, as_of, args.repeat)
 
     RESULTS.mkdir(exist_ok=True)
     history = RESULTS / "udf-bench.csv"
@@ -344,7 +348,7 @@ def main() -> None:
         f"{platform.machine()}, {os.cpu_count()} cores, median of {args.repeat}, steps interleaved)\n\n"
         f"Load (1 min) {load_before:.2f} before, {load_after:.2f} after. Code: {code()}.\n\n"
         + "\n".join(lines) + f"\n\n{summary}\n\nEvery PX_ formula over the same {args.lines:,} claim lines, "
-        "each against plain DataFrames of the tables it takes (floats; CPU):\n\n" + "\n".join(each)
+        "each against plain DataFrames of the tables it takes (CPU; floats, then Decimal money):\n\n" + "\n".join(each)
         + "\n\n## Every run (udf-bench.csv)\n\n"
         + "\n".join(history_table(history)) + "\n")
     print(f"wrote {RESULTS / 'udf-bench.md'} and {history}")
