@@ -260,7 +260,7 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
     g = flags.groupby("payor", sort=True)
     sc = g.sum()
     sc.insert(0, "lines", g.size())
-    # distinct claim IDs per payor, counted on rate_frame's integer codes of the same IDs
+    # distinct claims per payor, counted on rate_frame's integer codes of their IDs (case ignored)
     payor_codes, payors = pd.factorize(lines["payor"].to_numpy(dtype=object))
     known = payor_codes >= 0
     sc.insert(0, "claims", pd.Series(distinct_counts(payor_codes[known], len(payors),

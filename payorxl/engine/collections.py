@@ -80,8 +80,8 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     one row "All") that has an open balance.
 
     Columns: the group, "0-30", "31-60", "61-90", "91-120", "120+", total (cents; sums of
-    positive balances only, credits are not A/R), open_lines, open_claims (distinct claim
-    IDs). Sorted by total, largest first.
+    positive balances only, credits are not A/R), open_lines, open_claims (distinct claims:
+    claim IDs with case ignored, lines.claim_codes). Sorted by total, largest first.
     """
     name = by or "group"
     bucket = (balances["aging_bucket"] if isinstance(balances, pd.DataFrame) and "aging_bucket" in balances
@@ -181,7 +181,7 @@ def _resubmitted(claims: pd.DataFrame, codes: np.ndarray, n: int) -> np.ndarray:
 
 def clean_claim_rate(claims: pd.DataFrame, lines: pd.DataFrame) -> float:
     """Clean claim rate: claims whose first adjudication denied no line and that were
-    never resubmitted ÷ claims adjudicated (distinct claim IDs with a remittance).
+    never resubmitted ÷ claims adjudicated (distinct claims, IDs with case ignored, with a remittance).
 
     HFMA's "Clean Claim Rate" counts claims that pass the clearinghouse and payor edits
     on first submission. The workbook holds no clearinghouse edits, so the payor's first
@@ -198,7 +198,7 @@ def clean_claim_rate(claims: pd.DataFrame, lines: pd.DataFrame) -> float:
 
 def first_pass_resolution_rate(claims: pd.DataFrame, lines: pd.DataFrame) -> float:
     """First-pass resolution rate: claims resolved by their first remittance ÷ claims
-    adjudicated (distinct claim IDs with a remittance).
+    adjudicated (distinct claims, IDs with case ignored, with a remittance).
 
     A claim is resolved on first pass when it was never resubmitted (no frequency 7 row)
     and every one of its lines was adjudicated on one and the same remittance date (no

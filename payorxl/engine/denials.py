@@ -152,8 +152,10 @@ def initial_denial_rate(claims: pd.DataFrame, lines: pd.DataFrame,
     """Initial denial rate, by claims and by charges (HFMA MAP Key "Initial Denial Rate").
 
     Claims: claims denied on first adjudication ÷ claims adjudicated, counting distinct
-    claim IDs; a claim is adjudicated when any of its lines has a remittance, and denied
-    when any of its lines was denied on its first remittance (``denied_first_pass``).
+    claims (their IDs with case ignored, as lines are matched: "ab1" and "AB1" are one
+    claim, so a claim's lines fall in one month); a claim is adjudicated when any of its
+    lines has a remittance, and denied when any of its lines was denied on its first
+    remittance (``denied_first_pass``).
     Charges: charges of the first-pass-denied lines ÷ charges of the adjudicated lines.
 
     by: "payor"; "cpt" (a claim counts under each CPT it has an adjudicated line of);

@@ -45,7 +45,7 @@ def payer_mix(claims: pd.DataFrame, lines: pd.DataFrame, contracts: pd.DataFrame
     payments (MGMA reports payer mix by charges).
 
     Columns: payor, payor_type (from Contracts; "" for a payor without a contract),
-    claims (distinct claim IDs), lines, charges, paid (cents, net of reversals),
+    claims (distinct claims, IDs with case ignored), lines, charges, paid (cents, net of reversals),
     share_of_charges, share_of_paid (floats, 0..1). Sorted by charges, largest first.
     """
     frame = pd.DataFrame({"payor": _text(claims["payor"]),

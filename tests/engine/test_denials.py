@@ -216,9 +216,10 @@ def test_a_claim_id_typed_in_two_cases_is_one_claim_in_every_count():
     claims = frame(m.CLAIMS, [claim("ab1", 1, "Aetna", "99213", 100), claim("AB1", 2, "Aetna", "93000", 50),
                               claim("C9", 1, "Aetna", "99213", 100)])
     payments = frame(m.PAYMENTS, [
-        remit("AB1", 1, "2024-01-15", 0, status="4", denied=100, carc="197", group="CO"),
-        remit("ab1", 2, "2024-01-15", 30, contractual_adj=10),
-        remit("C9", 1, "2024-01-15", 80, contractual_adj=20)])
+        {**r, "payor": "Aetna"} for r in (
+            remit("AB1", 1, "2024-01-15", 0, status="4", denied=100, carc="197", group="CO"),
+            remit("ab1", 2, "2024-01-15", 30, contractual_adj=10),
+            remit("C9", 1, "2024-01-15", 80, contractual_adj=20))])
     lines = line_summary(claims, payments)
     assert lines["adjudicated"].tolist() == [True, True, True]           # (matched, case ignored)
     for by in (None, "payor", "cpt", "category", "month"):
@@ -236,6 +237,22 @@ def test_a_claim_id_typed_in_two_cases_is_one_claim_in_every_count():
     contracts = frame(m.CONTRACTS, [dict(payor="Aetna", payor_type="Commercial", filing_limit=90, appeal_days=180)])
     mix = portfolio.payer_mix(claims, lines, contracts).iloc[0]
     assert (mix["claims"], mix["lines"]) == (2, 3)
+    # The whole calculation, and the sheets' totals rows (the Aging sheet's Open Claims total
+    # counted them case-sensitively too: found by a review)
+    from payorxl import validate
+    from payorxl.engine import calculate
+    from payorxl.workbook import sheets
+    frames = {t.name: typed_frame(t, []).frame for t in m.INPUT_TABLES}
+    frames.update(Claims=claims, Payments=payments, Contracts=contracts)
+    settings = m.Settings.make(dt.date(2024, 1, 31))
+    valid, errors = validate.validate(frames, settings)
+    results = calculate(valid, settings, errors)
+    assert [e.message for e in results.errors if e.severity == "error"] == []
+    assert results.lines["balance"].tolist() == [10000, 1000, 0]       # cents: 100 denied, 50 - 30 - 10
+    card = results.scorecard.set_index("payor").loc["Aetna"]
+    assert (card["claims"], card["lines"], card["denial_rate"]) == (2, 3, 0.5)
+    assert results.kpis["initial_denial_rate"].value == 0.5 and results.kpis["clean_claim_rate"].value == 0.5
+    assert (sheets.aging_totals(results)["open_claims"], sheets.aging_totals(results)["open_lines"]) == (1, 2)
 
 
 def test_denied_lines_of_no_claims():
