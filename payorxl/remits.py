@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import model as m, rules
-from .engine.lines import LINE, PAYER_SEQ_OF_TYPE, adjustment_kinds, claim_roles
+from .engine.lines import PAYER_SEQ_OF_TYPE, adjustment_kinds, claim_roles
 
 SPLIT = 1_000_000     # line_seq of the rows a claim-level row is split into: SPLIT + position
 
@@ -41,7 +41,7 @@ def spread_claim_rows(rows: pd.DataFrame, adjs: pd.DataFrame, claims: pd.DataFra
                       & (rows["matched_by"] != "")]
     if not len(todo):
         return rows, adjs
-    lines_only = claims[(claim_roles(claims)["role"] == LINE).to_numpy()]   # one row per claim line
+    lines_only = claims[claim_roles(claims)["is_line"].to_numpy()]   # one row per claim line
     ids = _upper(lines_only["claim_id"])
     out_rows, out_adjs, drop_adj = [], [], np.zeros(len(adjs), dtype=bool)
     adj_seq, adj_line = adjs["claim_seq"].to_numpy(), adjs["line_seq"].to_numpy()

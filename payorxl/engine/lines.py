@@ -85,30 +85,33 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
     """Per Claims row (same index): role (LINE, NEXT_PAYER or VOID; see above) and, on a
     LINE row, next_payer_seq: the highest payer sequence billed for the line (2 for a
     Secondary row, 3 for a Tertiary one, its own included; 0 when none): a payer that may
-    still have to adjudicate before the patient owes anything.
+    still have to adjudicate before the patient owes anything; is_line: role is LINE (a
+    mask, without comparing 100,000 texts: 3 ms).
 
     A line is void when any of its rows has frequency 8. Otherwise the row of its first
     payer (Primary, else Secondary, else Tertiary; Claim Type blank is Primary) is the line,
     and a later payer's row is its next payer."""
     if claims.empty:
-        return pd.DataFrame({"role": pd.Series([], dtype=object), "next_payer_seq": pd.Series([], dtype="int64")},
-                            index=claims.index)
+        return pd.DataFrame({"role": pd.Series([], dtype=object), "next_payer_seq": pd.Series([], dtype="int64"),
+                             "is_line": pd.Series([], dtype=bool)}, index=claims.index)
     voided = (_per_distinct_text(claims["frequency"], lambda v: v.strip() == VOID_FREQUENCY, bool).to_numpy()
               if "frequency" in claims else np.zeros(len(claims), dtype=bool))
     seq = own_payer_seqs(claims, strip=True)
     if not voided.any() and (seq == 1).all():    # every row the first payer's, none void: each is its line
         return pd.DataFrame({"role": filled(len(claims), LINE),
-                             "next_payer_seq": np.zeros(len(claims), dtype="int64")}, index=claims.index)
+                             "next_payer_seq": np.zeros(len(claims), dtype="int64"),
+                             "is_line": np.ones(len(claims), dtype=bool)}, index=claims.index)
     service = service_codes(claims)
     n = int(service.max()) + 1
     void_line = np.bincount(service, weights=voided, minlength=n)[service] > 0
     first_payer = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(first_payer, service, seq)
-    role = np.where(void_line, VOID, np.where(seq == first_payer[service], LINE, NEXT_PAYER)).astype(object)
+    is_line = ~void_line & (seq == first_payer[service])
+    role = np.where(void_line, VOID, np.where(is_line, LINE, NEXT_PAYER)).astype(object)
     next_seq = np.zeros(n, dtype="int64")
     np.maximum.at(next_seq, service, np.where(seq > 1, seq, 0))
     next_seq = next_seq[service]
-    return pd.DataFrame({"role": role, "next_payer_seq": np.where(role == LINE, next_seq, 0)},
+    return pd.DataFrame({"role": role, "next_payer_seq": np.where(is_line, next_seq, 0), "is_line": is_line},
                         index=claims.index)
 
 

@@ -244,6 +244,24 @@ def test_expected_allowed_is_the_lesser_of_the_fee_and_the_charge():
     assert r.lines["variance"].tolist()[0] == 0 and not r.lines["underpaid"].any()
 
 
+def test_claim_roles_mark_each_line_once():
+    """claim_roles' is_line is exactly the rows whose role is Line (the engine keeps those as
+    lines without comparing the Role texts): a Primary and its Secondary, a line billed to
+    its Secondary alone (the line is that row), a voided line (both rows Void), and a practice
+    of Primary rows only (the quick path: every row a line)."""
+    from payorxl.engine.lines import claim_roles
+    rows = [claim("A", D(2026, 1, 5)), secondary("A"), secondary("B"), claim("C", D(2026, 1, 5)),
+            dict(claim("C", D(2026, 1, 5)), Frequency="8", **{"Claim Type": "Secondary"})]
+    claims = typed_frame(m.CLAIMS, rows).frame
+    roles = claim_roles(claims)
+    assert roles["role"].tolist() == ["Line", "Next payer", "Line", "Void", "Void"]
+    assert roles["is_line"].tolist() == [True, False, True, False, False]
+    assert roles["next_payer_seq"].tolist() == [2, 0, 2, 0, 0]
+    primary_only = claim_roles(typed_frame(m.CLAIMS, [claim("A", D(2026, 1, 5)), claim("B", D(2026, 1, 5))]).frame)
+    assert primary_only["role"].tolist() == ["Line", "Line"] and primary_only["is_line"].tolist() == [True, True]
+    assert claim_roles(claims.iloc[:0])["is_line"].tolist() == []
+
+
 def test_payments_before_any_claim_line_give_no_lines_and_no_error():
     """A remittance imported into a workbook with no Claims rows yet (or whose only claim
     is voided, frequency 8, with the payer's reversal): nothing is counted, nothing fails."""
