@@ -62,8 +62,8 @@ def decimal_cents(amounts: np.ndarray, floats: np.ndarray | None = None) -> np.n
     `cents_array` in one step; those whose cents lie within 0.001 of a half (0.125,
     2.675, 1.0050), where a float could fall on the wrong side, and any beyond 10^12
     cents, go through `to_cents` one by one (few in real money, which is in whole cents;
-    a column of nothing but half cents costs ~1 µs a cell). A NaN or infinite Decimal gives NaN or inf,
-    for the caller to reject; an amount of more digits than to_cents takes (1E+30) keeps
+    a column of nothing but half cents costs ~1 µs a cell). A NaN or infinite Decimal
+    gives NaN or inf, for the caller to reject; an amount of more digits than to_cents takes (1E+30) keeps
     its float cents, for the caller to reject as beyond any amount. floats: the amounts as
     float64, when the caller has them already. Returns float64 whole numbers (the caller
     casts)."""

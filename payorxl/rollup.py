@@ -35,7 +35,7 @@ import pandas as pd
 from . import model as m
 from .codec import external_frame, safe_frame, to_excel, to_external
 from .engine import calculate
-from .engine.lines import claim_codes
+from .engine.lines import distinct_claims
 from .errors import PayorxlError
 from .validate import validate
 from .workbook.read import read_inputs
@@ -106,7 +106,7 @@ def _rate(numerator, denominator):
 def _claims(lines: pd.DataFrame, mask) -> int:
     """Distinct claims among the lines under `mask` (claim IDs as lines are matched: case
     ignored, as the practice's own figures count them)."""
-    return int(pd.unique(claim_codes(lines["claim_id"])[pd.Series(mask, index=lines.index).to_numpy(dtype=bool)]).size)
+    return distinct_claims(lines.loc[mask, "claim_id"])
 
 
 def _cents(series: pd.Series, mask=None) -> int:

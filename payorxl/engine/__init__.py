@@ -420,23 +420,24 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     all_claims = frames["Claims"]
     roles = claim_roles(all_claims)
     is_line = roles["is_line"].to_numpy()
-    line_rows = all_claims if is_line.all() else all_claims[is_line]     # (every row a line: no copy)
+    every_line = bool(is_line.all())
+    line_rows = all_claims if every_line else all_claims[is_line]     # (every row a line: no copy)
     frames = {**frames, "Claims": line_rows.assign(
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     lines = per_line(frames, settings, fields).drop(columns="next_payer_seq")
+    if fields is not None:      # a per-row formula: its lines, and no other part
+        return Results(settings, lines, contracts, None, None, None, None, None, None, None, None,
+                       list(errors or []))
     next_lines = None
     if want & {"worklist", "claim_rows"}:        # the next payer rows: only these two show them
-        next_rows = (all_claims.iloc[:0] if is_line.all()     # (every row a line: none, no texts compared)
+        next_rows = (all_claims.iloc[:0] if every_line     # (every row a line: none, no texts compared)
                      else all_claims[(roles["role"] == NEXT_PAYER).to_numpy()].reset_index(drop=True))
         next_lines = per_line({**frames, "Claims": next_rows}, settings) if len(next_rows) else None
         if next_lines is not None:
             next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
             crossed = _crossed_over(next_rows, frames["Payments"])
             next_lines.loc[crossed, "filing_status"] = CROSSED_OVER
-    if fields is not None:      # a per-row formula: its lines, and no other part
-        return Results(settings, lines, contracts, None, None, None, None, None, None, None, None,
-                       list(errors or []))
     notices = deadlines.contract_notices(contracts, settings)
     contracts_out = pd.concat([contracts, notices], axis=1)
     contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]

@@ -379,6 +379,12 @@ def claim_codes(ids) -> np.ndarray:
     return text_codes(ids if isinstance(ids, pd.Series) else pd.Series(ids, dtype=object), _match_texts)[0]
 
 
+def distinct_claims(ids: pd.Series) -> int:
+    """How many claims the IDs name (`claim_codes`: case ignored); a missing ID names none,
+    as nunique leaves it out."""
+    return int(len(pd.unique(claim_codes(ids[ids.notna()]))))
+
+
 def _per_distinct_text(values: pd.Series, convert, dtype=object) -> pd.Series:
     """convert() of each distinct text (blank for a missing one), spread back."""
     codes, distinct = pd.factorize(texts(values))

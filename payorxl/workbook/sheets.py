@@ -17,7 +17,7 @@ import pandas as pd
 from .. import model as m
 from ..codec import to_excel
 from ..engine import Results
-from ..engine.lines import claim_codes
+from ..engine.lines import distinct_claims
 from . import blocks as bk
 from .blocks import Crit, crit, number_crit, term
 from .formulas import INDEX_SHEET, TODAY_CELL, setting_value
@@ -474,13 +474,12 @@ def aging_totals(results: Results) -> dict:
     """Every bucket, Total and Open Lines summed over the payors (Total is the A/R KPI,
     ar_total, to the cent); Open Claims is the number of distinct claims with an open
     balance (a claim is counted once even where its lines sit with two payors, or its ID is
-    typed in two cases: lines.claim_codes), not a sum."""
+    typed in two cases: lines.distinct_claims), not a sum."""
     aging = results.aging
     totals = {key: _sum(aging, key) for key in (*m.AGING_BUCKETS, "total", "open_lines")}
     lines = results.lines
     if "aging_bucket" in lines and "claim_id" in lines:
-        ids = lines.loc[lines["aging_bucket"].astype(str) != "", "claim_id"]
-        totals["open_claims"] = int(len(pd.unique(claim_codes(ids[ids.notna()]))))
+        totals["open_claims"] = distinct_claims(lines.loc[lines["aging_bucket"].astype(str) != "", "claim_id"])
     return totals
 
 
