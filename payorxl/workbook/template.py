@@ -116,8 +116,20 @@ class _MemoSearch:
         return getattr(self.pattern, name)
 
 
-if not isinstance(xlsxwriter.worksheet.re_dynamic_function, _MemoSearch):
-    xlsxwriter.worksheet.re_dynamic_function = _MemoSearch(xlsxwriter.worksheet.re_dynamic_function)
+def _memoize_dynamic_check(module) -> None:
+    """Remember xlsxwriter's dynamic-array check per formula text, whichever form the
+    installed xlsxwriter has: the regex ``re_dynamic_function`` (up to 3.3.3) or the
+    function ``_has_dynamic_function`` (3.3.4 on), both pure functions of the text. A
+    version with neither is left as it is (only slower)."""
+    if hasattr(module, "re_dynamic_function"):
+        if not isinstance(module.re_dynamic_function, _MemoSearch):
+            module.re_dynamic_function = _MemoSearch(module.re_dynamic_function)
+    elif callable(getattr(module, "_has_dynamic_function", None)) \
+            and not hasattr(module._has_dynamic_function, "cache_info"):
+        module._has_dynamic_function = functools.lru_cache(maxsize=512)(module._has_dynamic_function)
+
+
+_memoize_dynamic_check(xlsxwriter.worksheet)
 
 
 def _input_sheet(wb, fmts, table: m.Table, frame: pd.DataFrame | None,
