@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import model as m
 from .engine import Results, calculate, payment_actions
+from .engine.lines import with_claim_codes
 from .engine.reconciliation import build_reconciliation
 from .errors import ERROR, PayorxlError
 from .validate import validate
@@ -57,7 +58,8 @@ def evaluate(inputs: Inputs, given: set[str] | None = None, parts=None, warnings
     warnings=False: the checks that can only warn are skipped (validate's `warnings`, and
     the engine's: calculate's `warnings`): the figures are the same, `errors` lacks those
     warnings. fields: the per-line fields a per-row formula reads (calculate's `fields`)."""
-    frames, rule_errors = validate(inputs.frames, inputs.settings, given, warnings)
+    # (every claim ID coded once, for the checks and the engine alike: lines.with_claim_codes)
+    frames, rule_errors = validate(with_claim_codes(inputs.frames), inputs.settings, given, warnings)
     return calculate(frames, inputs.settings, inputs.errors + rule_errors, parts, warnings, fields)
 
 

@@ -16,7 +16,16 @@ import pandas as pd
 
 from . import model as m, rules
 from .conversion import ROW, upper
-from .engine.lines import _per_distinct_text, adjustment_kinds, line_codes, payer_seqs, texts, upper_already
+from .engine.lines import (
+    CLAIM_CODE,
+    _per_distinct_text,
+    adjustment_kinds,
+    frame_claim_codes,
+    line_codes,
+    payer_seqs,
+    texts,
+    upper_already,
+)
 from .errors import WARNING, CellRef, DataError
 
 Frames = dict[str, pd.DataFrame]
@@ -44,7 +53,8 @@ def duplicate_keys(frames: Frames, settings: m.Settings) -> list[DataError]:
         key = np.zeros(len(df), dtype=np.int64)
         unique = False
         for j, k in enumerate(table.key):
-            codes = _equal_codes(df[k])
+            # (claim IDs coded already, as lines are matched: lines.with_claim_codes)
+            codes = (frame_claim_codes(df) if k == "claim_id" and CLAIM_CODE in df else _equal_codes(df[k]))
             key = key * (int(codes.max(initial=0)) + 2) + codes + 1
             if 0 < j < len(table.key) - 1:
                 key, distinct = pd.factorize(key)

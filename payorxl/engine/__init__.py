@@ -16,6 +16,7 @@ import pandas as pd
 from .. import model as m, rules
 from . import collections, deadlines, denials, portfolio, reimbursement
 from .lines import (
+    CLAIM_CODE,
     CROSSED_OVER,
     FORWARDED_TO,
     LINE,
@@ -29,6 +30,7 @@ from .lines import (
     line_summary,
     service_codes,
     texts,
+    with_claim_codes,
 )
 from .worklist import build_worklist
 
@@ -417,6 +419,9 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
         raise ValueError(f"unknown parts {sorted(want - set(PARTS))}; choose from {PARTS}")
     if fields is not None and (want or warnings):
         raise ValueError("fields: only for a calculation with no parts and warnings=False")
+    # every claim ID hashed once (kept as pipeline.evaluate coded them for the checks;
+    # dropped from the lines returned)
+    frames = with_claim_codes(frames, keep=True)
     all_claims = frames["Claims"]
     roles = claim_roles(all_claims)
     is_line = roles["is_line"].to_numpy()
@@ -427,8 +432,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     lines = per_line(frames, settings, fields).drop(columns="next_payer_seq")
     if fields is not None:      # a per-row formula: its lines, and no other part
-        return Results(settings, lines, contracts, None, None, None, None, None, None, None, None,
-                       list(errors or []))
+        return Results(settings, lines.drop(columns=CLAIM_CODE), contracts, None, None, None, None, None, None,
+                       None, None, list(errors or []))
     next_lines = None
     if want & {"worklist", "claim_rows"}:        # the next payer rows: only these two show them
         next_rows = (all_claims.iloc[:0] if every_line     # (every row a line: none, no texts compared)
@@ -466,7 +471,7 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     adjustments = frames.get("Adjustments") if "adjustments" in want else None
     if adjustments is not None:
         adjustments = adjustments.assign(kind=adjustment_kinds(adjustments))
-    return Results(settings, lines, contracts_out, kpis,
+    return Results(settings, lines.drop(columns=CLAIM_CODE), contracts_out, kpis,
                    denials_by if "denials_by" in want else None,
                    aging_by_payor if "aging" in want else None, scorecard,
                    worklist, dl if "deadlines" in want else None, pf,

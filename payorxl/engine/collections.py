@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..conversion import filled
-from .lines import claim_codes, distinct_counts, str_values
+from .lines import CLAIM_CODE, claim_codes, distinct_counts, frame_claim_codes, str_values
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
@@ -97,7 +97,8 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     table = np.zeros((len(names), len(BUCKETS)), dtype="int64")
     np.add.at(table, (group, column), balance)
     ids = str_values(claims["claim_id"])[open_][kept]
-    claim = claim_codes(ids)              # (case ignored, as lines are matched)
+    claim = (frame_claim_codes(claims)[open_][kept] if CLAIM_CODE in claims     # (coded once: integers)
+             else claim_codes(ids))       # (case ignored, as lines are matched)
     known = ~pd.isna(ids)                 # a missing claim ID is not a claim (nunique leaves it out)
     out = pd.DataFrame(table, columns=list(BUCKETS))
     out.insert(0, name, pd.Series(np.asarray(names, dtype=object), dtype=object))
@@ -165,7 +166,7 @@ def _claim_codes(claims: pd.DataFrame) -> tuple[np.ndarray, int]:
     """Each line's claim as an integer code 0..n-1 (`lines.claim_codes`: case ignored), and
     n (the number of claims). Rolling lines up to claims on integers is much faster than
     grouping by text."""
-    codes = claim_codes(claims["claim_id"])
+    codes = frame_claim_codes(claims)
     return codes, int(codes.max(initial=-1)) + 1
 
 

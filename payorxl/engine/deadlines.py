@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .lines import _per_distinct_text, line_codes, texts
+from .lines import CLAIM_CODE, _per_distinct_text, line_codes, texts
 
 KEY = ["claim_id", "line"]
 
@@ -563,7 +563,8 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
     if not wanted.all():
         if wanted.any():
-            some = top_appeals(claims.loc[wanted, ["claim_id", "line"]], appeals)   # the key columns alone
+            some = top_appeals(claims.loc[wanted, [c for c in KEY + [CLAIM_CODE] if c in claims]],
+                               appeals)   # the key columns alone
             return _top_frame(claims.index, wanted, some["level"].to_numpy(dtype="int64"),
                               some["outcome"].to_numpy(dtype=object), some["decided"].to_numpy(dtype="datetime64[ns]"))
         return out

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import rules
 from . import seeds
-from .lines import claim_codes, distinct_counts, str_values, texts
+from .lines import distinct_counts, frame_claim_codes, str_values, texts
 
 KEY = ["claim_id", "line"]
 OTHER = "Other"
@@ -126,7 +126,7 @@ def _line_frame(claims: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         # Claim IDs as integer codes (case ignored, as lines are matched): counting
         # distinct integers is much faster.
-        "claim_id": claim_codes(claims["claim_id"]),
+        "claim_id": frame_claim_codes(claims),
         "payor": pd.Series(claims["payor"].to_numpy(dtype=object), dtype=object),   # kept as object
         "cpt": pd.Series(claims["cpt"].to_numpy(dtype=object), dtype=object),
         "charge": claims["charge"].fillna(0).astype("int64").to_numpy(),

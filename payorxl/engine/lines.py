@@ -72,10 +72,55 @@ def adjustment_kinds(adjustments: pd.DataFrame) -> pd.Series:
     return pd.Series(kinds[codes], index=adjustments.index, dtype=object)
 
 
+# The engine's own column: each row's claim as an integer, the claim ID as lines are
+# matched (`claim_codes`), in one code space over every frame of one calculation that
+# names claim lines (`with_claim_codes`). Matching and counting claims then reads these
+# integers instead of hashing 100,000 claim IDs again at every step.
+CLAIM_CODE = "_claim_code"
+CLAIM_TABLES = ("Claims", "Payments", "Appeals", "Underpayments")
+
+
+def with_claim_codes(frames: dict[str, pd.DataFrame], keep: bool = False) -> dict[str, pd.DataFrame]:
+    """The frames, those of CLAIM_TABLES with a CLAIM_CODE column: every claim ID coded
+    once, over all of them together, so that equal codes are equal IDs as matched (case
+    and surrounding blanks ignored, a missing ID as "") in any two of them. Codes a frame
+    had already are replaced, unless keep and every one of those frames has them (frames
+    coded by this function, then cut down to some of their rows: pipeline.evaluate codes
+    the tables once for the checks and the engine)."""
+    names = [n for n in CLAIM_TABLES if frames.get(n) is not None and "claim_id" in frames[n]]
+    if not names or (keep and all(CLAIM_CODE in frames[n] for n in names)):
+        return frames
+    ids = pd.Series(np.concatenate([frames[n]["claim_id"].to_numpy(dtype=object) for n in names]), dtype=object)
+    codes = text_codes(ids, _match_texts)[0].astype(np.int64)
+    out, start = dict(frames), 0
+    for n in names:
+        size = len(frames[n])
+        out[n] = frames[n].assign(**{CLAIM_CODE: codes[start:start + size]})
+        start += size
+    return out
+
+
+def _given_codes(*frames: pd.DataFrame) -> list[np.ndarray] | None:
+    """Each frame's CLAIM_CODE column, when every one has it (with_claim_codes); else None."""
+    if all(CLAIM_CODE in f for f in frames):
+        return [f[CLAIM_CODE].to_numpy(dtype=np.int64) for f in frames]
+    return None
+
+
+def frame_claim_codes(frame: pd.DataFrame) -> np.ndarray:
+    """`claim_codes` of the frame's claim IDs (codes 0..n-1 in order of first appearance),
+    from its CLAIM_CODE column when it has one: integers, not 100,000 texts, hashed."""
+    given = _given_codes(frame)
+    if given is None:
+        return claim_codes(frame["claim_id"])
+    return pd.factorize(given[0])[0]
+
+
 def service_codes(claims: pd.DataFrame) -> np.ndarray:
     """One integer per claim line (claim ID, case ignored as Excel's COUNTIFS does, and line
     number), shared by every Claims row of that line."""
-    ids = text_codes(claims["claim_id"], _match_texts)[0]
+    given = _given_codes(claims)
+    ids = text_codes(claims["claim_id"], _match_texts)[0] if given is None else given[0]
     numbers = pd.factorize(claims["line"].astype("Int64").fillna(0).astype("int64").to_numpy())[0]
     # the (ID, line) pairs numbered in order of first appearance, as factorising the pairs does
     return pd.factorize(ids * (int(numbers.max(initial=0)) + 1) + numbers)[0]
@@ -120,9 +165,13 @@ def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray
     once over both, then combined with the line number. Grouping and matching on it is
     several times faster than on the (text, number) pair."""
     # Case and surrounding blanks ignored, as Excel's SUMIFS and COUNTIFS match them.
-    ids = pd.Series(np.concatenate([claims["claim_id"].to_numpy(dtype=object),
-                                    payments["claim_id"].to_numpy(dtype=object)]), dtype=object)
-    codes = text_codes(ids, _match_texts)[0].astype("int64")
+    given = _given_codes(claims, payments)
+    if given is not None:          # coded once for the whole calculation (with_claim_codes)
+        codes = np.concatenate(given)
+    else:
+        ids = pd.Series(np.concatenate([claims["claim_id"].to_numpy(dtype=object),
+                                        payments["claim_id"].to_numpy(dtype=object)]), dtype=object)
+        codes = text_codes(ids, _match_texts)[0].astype("int64")
     lines = np.concatenate([claims["line"].to_numpy(dtype="int64"), payments["line"].to_numpy(dtype="int64")])
     width = int(lines.max()) + 1 if len(lines) else 1
     key = codes * width + lines

@@ -19,7 +19,7 @@ from .. import model as m
 
 # The reimbursement engine prices claims with these; rates here must match its prices.
 from .deadlines import match_key, round_half_up
-from .lines import claim_codes
+from .lines import frame_claim_codes
 
 FEE_SCHEDULE, PCT_OF_MEDICARE = m.FEE_BASES
 RATE_KEY = ["payor_key", "cpt", "modifier"]
@@ -49,7 +49,7 @@ def payer_mix(claims: pd.DataFrame, lines: pd.DataFrame, contracts: pd.DataFrame
     share_of_charges, share_of_paid (floats, 0..1). Sorted by charges, largest first.
     """
     frame = pd.DataFrame({"payor": _text(claims["payor"]),
-                          "claim_id": claim_codes(claims["claim_id"]),   # (case ignored, as lines are matched)
+                          "claim_id": frame_claim_codes(claims),   # (case ignored, as lines are matched)
                           "charges": _cents(claims["charge"]),
                           "paid": _cents(lines["paid"])})
     grouped = frame.groupby("payor")

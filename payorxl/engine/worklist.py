@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..rules import BILL_PATIENT, CORRECT, REBILL, RESUBMIT_ACTIONS
 from .deadlines import dispute_deadline
-from .lines import claim_codes
+from .lines import frame_claim_codes
 from .reconciliation import provider_adjustments
 
 REPROCESS_FOLLOW_UP_DAYS = 30
@@ -103,7 +103,7 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     maybe = ((owed > 0) | (lines["interest"] < 0)).to_numpy() | (settings.tolerance_amount < 0)
     if not maybe.any():
         lines, owed = lines.iloc[:0], owed.iloc[:0]
-    claim = claim_codes(lines["claim_id"])
+    claim = frame_claim_codes(lines)
     if maybe.any() and not maybe.all():
         keep = np.isin(claim, claim[maybe])
         lines, owed, claim = lines[keep], owed[keep], claim[keep]

@@ -64,3 +64,42 @@ def test_filled_is_one_object_n_times():
     assert out.dtype == object and out.tolist() == ["Line"] * 5
     assert len({id(v) for v in out}) == 1
     assert filled(0, "Line").tolist() == []
+
+
+def test_claim_codes_are_one_code_space_over_the_tables_of_a_calculation():
+    """with_claim_codes: equal codes exactly where the claim IDs are equal as lines are
+    matched (surrounding blanks and case ignored), in any two of the tables; codes a
+    frame carries are replaced, unless keep and every table has them."""
+    from payorxl.engine.lines import CLAIM_CODE, frame_claim_codes, line_codes, with_claim_codes
+    frames = {"Claims": pd.DataFrame({"claim_id": ["ab1", "X9", "ab1"], "line": [1, 1, 2]}),
+              "Payments": pd.DataFrame({"claim_id": [" AB1", "zz", "x9"], "line": [2, 1, 1]}),
+              "Appeals": pd.DataFrame({"claim_id": ["Ab1"], "line": [1]}),
+              "Contracts": pd.DataFrame({"payor": ["Aetna"]})}
+    coded = with_claim_codes(frames)
+    claims, pay, appeals = (coded[n][CLAIM_CODE].tolist() for n in ("Claims", "Payments", "Appeals"))
+    assert claims[0] == claims[2] == pay[0] == appeals[0]         # ab1, AB1, Ab1: one claim
+    assert claims[1] == pay[2] != claims[0]                        # X9 and x9
+    assert pay[1] not in claims                                    # zz: no claim of Claims
+    assert CLAIM_CODE not in coded["Contracts"] and CLAIM_CODE not in frames["Claims"]   # (the frames given unchanged)
+    # matching on the codes finds what matching on the texts finds
+    assert [k.tolist() for k in line_codes(coded["Claims"], coded["Payments"])] == \
+        [k.tolist() for k in line_codes(frames["Claims"], frames["Payments"])]
+    assert frame_claim_codes(coded["Payments"]).tolist() == [0, 1, 2]   # numbered in order of first appearance
+    assert frame_claim_codes(coded["Claims"]).tolist() == [0, 1, 0]
+    # rows cut from coded frames keep their codes with keep; a table without codes has all coded again
+    cut = {**coded, "Claims": coded["Claims"].iloc[1:].reset_index(drop=True)}
+    assert with_claim_codes(cut, keep=True)["Claims"][CLAIM_CODE].tolist() == claims[1:]
+    stale = {**coded, "Appeals": frames["Appeals"], "Claims": coded["Claims"].assign(**{CLAIM_CODE: [7, 7, 7]})}
+    again = with_claim_codes(stale, keep=True)
+    assert again["Claims"][CLAIM_CODE].tolist() == claims and again["Appeals"][CLAIM_CODE].tolist() == appeals
+    assert with_claim_codes(stale)["Claims"][CLAIM_CODE].tolist() == claims         # without keep: always coded anew
+
+
+def test_the_lines_a_calculation_returns_do_not_carry_the_claim_codes():
+    from payorxl.demo import demo_settings, generate_large
+    from payorxl.engine import calculate
+    from payorxl.engine.lines import CLAIM_CODE
+    frames = generate_large(50)
+    assert CLAIM_CODE not in calculate(frames, demo_settings()).lines
+    assert CLAIM_CODE not in calculate(frames, demo_settings(), parts=(), warnings=False,
+                                       fields=("filing_status",)).lines
