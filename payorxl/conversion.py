@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -353,6 +353,23 @@ def _coded_text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarr
     return pd.Series(values[codes], dtype=object, copy=False), empty[codes]
 
 
+def _unread_text_column(a: np.ndarray) -> tuple[pd.Series, np.ndarray] | None:
+    """An optional text column its caller never reads (typed_columns' `unread`), when every
+    cell is text or empty (None): no such cell can be an error, so the cells are checked
+    for that alone (a pass over their types) and kept as they came, not stripped (a
+    str.strip call per cell: the dearest part of reading a text column). The blank mask
+    holds the None cells only: a cell of white space is blank too, which typed_columns
+    works out for the few rows where it matters. None for any other column, which
+    `_column` reads as usual and says what is wrong."""
+    inferred = pd.api.types.infer_dtype(a, skipna=False)
+    none = np.zeros(len(a), dtype=bool)
+    if inferred not in ("string", "empty"):
+        none = np.asarray(a == None, dtype=bool)  # noqa: E711 (elementwise: None is an empty cell)
+        if not (none.all() or pd.api.types.infer_dtype(a[~none], skipna=False) == "string"):
+            return None
+    return pd.Series(a, dtype=object, copy=False), none
+
+
 def _stripped(strings: np.ndarray) -> np.ndarray:
     """Every string stripped: str.strip mapped at C speed over the array's list (iterating
     an object array itself costs twice as much). TypeError for a cell that is not text."""
@@ -375,9 +392,13 @@ def _in_bounds(nums: np.ndarray, col: m.Column) -> np.ndarray:
     return ok
 
 
-def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
+def _column(values, col: m.Column, read: bool = True) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
     cells hold the default), the bad cells by position, and a mask of the blank cells.
+
+    read=False: the caller never reads the column's values (typed_columns' `unread`); an
+    optional text column of text and empty cells is then only checked
+    (`_unread_text_column`: its values as they came, its None cells as the blank mask).
 
     The common cases — numbers (float, int, Decimal) in numeric columns, dates in date
     columns, text in text columns, blanks anywhere — are converted a whole column at a
@@ -386,6 +407,10 @@ def _column(values, col: m.Column) -> tuple[pd.Series, dict[int, _Bad], np.ndarr
     also say what is wrong."""
     a = _objects(values)
     n = len(a)
+    if not read and n and col.kind == m.TEXT and not col.required:
+        unread = _unread_text_column(a)
+        if unread is not None:
+            return unread[0], {}, unread[1]
     text = _text_column(a, "" if col.default is None else col.default) if n and col.kind == m.TEXT else None
     if text is not None:              # the commonest column: every cell text (or empty)
         return text[0], {}, text[1]
@@ -581,18 +606,32 @@ def typed_frame(table: m.Table, records: Iterable[dict], sheet: str | None = Non
 
 
 def typed_columns(table: m.Table, columns: dict[str, Sequence], n: int, sheet: str | None = None,
-                  rows: Sequence[int] | None = None, skip_blank_rows: bool = False) -> Converted:
+                  rows: Sequence[int] | None = None, skip_blank_rows: bool = False,
+                  unread: Collection[str] = ()) -> Converted:
     """Like `typed_frame`, from raw values column by column (the fast path for a grid).
-    skip_blank_rows: leave out, silently, rows whose every given column is blank."""
+    skip_blank_rows: leave out, silently, rows whose every given column is blank.
+    unread: keys of columns the caller never reads (a PX_ formula's figures never read a
+    payor's claim number): each is checked for errors as every column is, but an optional
+    text column's values may be left as they came, unstripped (`_column`'s read=False).
+    The rows kept and the errors are the same either way."""
     sheet = sheet or table.name
     rows = np.asarray(rows if rows is not None else range(2, 2 + n), dtype=np.int64)
     converted = {}
     for col in table.columns:
         values = columns.get(col.key)
-        converted[col.key] = _column([None] * n if values is None else values, col)
+        converted[col.key] = _column([None] * n if values is None else values, col, col.key not in unread)
     empty = np.zeros(n, dtype=bool)
     if skip_blank_rows and columns:
         empty = np.logical_and.reduce([converted[k][2] for k in columns if k in converted])
+        # An unread column's blank mask holds its None cells only: on a row whose every
+        # column read is blank, its cells of white space are blank too (as they read when read).
+        skimmed = [k for k in columns if k in unread and k in converted]
+        if skimmed:
+            read_blank = np.logical_and.reduce([converted[k][2] for k in columns if k in converted
+                                                and k not in unread] + [np.ones(n, dtype=bool)])
+            for i in np.flatnonzero(read_blank & ~empty):
+                empty[i] = all(converted[k][2][i] or (type(columns[k][i]) is str   # noqa: E721 (exactly str)
+                                                      and columns[k][i].strip() == "") for k in skimmed)
         if empty.all():
             return Converted(empty_frame(table))
 
@@ -631,10 +670,10 @@ def typed_columns(table: m.Table, columns: dict[str, Sequence], n: int, sheet: s
 
 
 def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | None = None,
-                    first_row: int = 1) -> Converted:
+                    first_row: int = 1, unread: Collection[str] = ()) -> Converted:
     """A 2-D grid whose first row is the header (as an Excel range or UDF argument
     arrives) to a typed frame. Unknown headers (the user's own columns, calculated
-    columns) are ignored; trailing empty rows are dropped."""
+    columns) are ignored; trailing empty rows are dropped. unread: typed_columns'."""
     sheet = sheet or table.name
     if not grid:
         return Converted(empty_frame(table))
@@ -646,7 +685,7 @@ def table_from_grid(table: m.Table, grid: Sequence[Sequence[Any]], sheet: str | 
     rows = np.arange(first_row + 1, first_row + 1 + len(body))
     # Empty rows (calculated columns alone do not make a record) are skipped by typed_columns.
     return typed_columns(table, {key: cells[:, i] for key, i in index.items()}, len(body), sheet,
-                         rows, skip_blank_rows=True)
+                         rows, skip_blank_rows=True, unread=unread)
 
 
 def header_index(table: m.Table, header: Sequence[Any]) -> dict[str, int]:
