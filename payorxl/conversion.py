@@ -361,12 +361,13 @@ def _unread_text_column(a: np.ndarray) -> tuple[pd.Series, np.ndarray] | None:
     holds the None cells only: a cell of white space is blank too, which typed_columns
     works out for the few rows where it matters. None for any other column, which
     `_column` reads as usual and says what is wrong."""
-    inferred = pd.api.types.infer_dtype(a, skipna=False)
-    none = np.zeros(len(a), dtype=bool)
-    if inferred not in ("string", "empty"):
-        none = np.asarray(a == None, dtype=bool)  # noqa: E711 (elementwise: None is an empty cell)
-        if not (none.all() or pd.api.types.infer_dtype(a[~none], skipna=False) == "string"):
+    none = pd.isna(a)                 # (None, and NaN, NaT, NA: those must be read, to be named)
+    if not none.any():
+        if pd.api.types.infer_dtype(a, skipna=False) != "string":
             return None
+    elif not none.all() and pd.api.types.infer_dtype(a, skipna=True) != "string" \
+            or not (a[none] == None).all():  # noqa: E711 (elementwise, over the missing cells alone)
+        return None
     return pd.Series(a, dtype=object, copy=False), none
 
 

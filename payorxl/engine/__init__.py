@@ -388,6 +388,10 @@ def _unpriced(lines: pd.DataFrame) -> list:
 # are always there.
 PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "portfolio", "monthly",
          "adjustments", "claim_rows", "payment_rows")
+# The parts that show the contracts' notice calendar (and a whole calculation, whose
+# Results.contracts the Contracts sheet shows).
+NOTICE_PARTS = frozenset(PARTS) - {"denials_by", "aging", "scorecard", "monthly", "adjustments", "claim_rows",
+                                   "payment_rows"}
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
@@ -405,6 +409,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     Every part is worked out by the same code from the same per-line results whichever
     others are asked for, so a PX_ formula that asks only for the scorecard gets the very
     figures a whole recalculation shows, without the cost of the worklist or portfolio.
+    The contracts carry their notice calendar (contract_notices) when a part asked for
+    shows it (NOTICE_PARTS); else they are as given.
 
     warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
     caller that shows none (a PX_ formula); the figures are the same.
@@ -443,9 +449,11 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
             next_lines["owed"] = _owed_by_next_payer(claims, lines, next_rows)
             crossed = _crossed_over(next_rows, frames["Payments"])
             next_lines.loc[crossed, "filing_status"] = CROSSED_OVER
-    notices = deadlines.contract_notices(contracts, settings)
-    contracts_out = pd.concat([contracts, notices], axis=1)
-    contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
+    notices, contracts_out = pd.DataFrame(index=contracts.index), contracts    # (read by NOTICE_PARTS alone)
+    if want & NOTICE_PARTS:
+        notices = deadlines.contract_notices(contracts, settings)
+        contracts_out = pd.concat([contracts, notices], axis=1)
+        contracts_out = contracts_out.loc[:, ~contracts_out.columns.duplicated()]
 
     rate_frame = (denials._line_frame(claims, lines)   # shared by the five groupings
                   if want & {"kpis", "denials_by", "scorecard", "monthly"} else None)

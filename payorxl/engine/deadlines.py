@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .lines import CLAIM_CODE, _per_distinct_text, line_codes, texts
+from .lines import CLAIM_CODE, _given_codes, _per_distinct_text, line_codes, texts
 
 KEY = ["claim_id", "line"]
 
@@ -379,11 +379,13 @@ def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -
         rows = np.asarray(rows, dtype=bool)
         out = pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]")
         if rows.any():
-            out[rows] = first_appeal_dates(claims.loc[rows, ["claim_id", "line"]], appeals).to_numpy()
+            out[rows] = first_appeal_dates(claims.loc[rows, [c for c in KEY + [CLAIM_CODE] if c in claims]],
+                                           appeals).to_numpy()
         return out
     # One integer per (claim ID as matched, line), the same in both frames: grouping and
     # looking up integers is several times faster than merging on the (text, number) pair.
-    claim_ids, appeal_ids = match_codes(claims["claim_id"], appeals["claim_id"])
+    given = _given_codes(claims, appeals)     # (the claim IDs coded once: lines.with_claim_codes)
+    claim_ids, appeal_ids = match_codes(claims["claim_id"], appeals["claim_id"]) if given is None else given
     lines, _ = pd.factorize(pd.concat([claims["line"].astype("Int64"), appeals["line"].astype("Int64")],
                                       ignore_index=True))
     ids = np.concatenate([claim_ids, appeal_ids])
