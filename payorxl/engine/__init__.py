@@ -388,10 +388,9 @@ def _unpriced(lines: pd.DataFrame) -> list:
 # are always there.
 PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "portfolio", "monthly",
          "adjustments", "claim_rows", "payment_rows")
-# The parts that show the contracts' notice calendar (and a whole calculation, whose
-# Results.contracts the Contracts sheet shows).
-NOTICE_PARTS = frozenset(PARTS) - {"denials_by", "aging", "scorecard", "monthly", "adjustments", "claim_rows",
-                                   "payment_rows"}
+# The parts that show the contracts' notice calendar (a whole calculation has them all:
+# the Contracts sheet shows its Results.contracts).
+NOTICE_PARTS = frozenset({"kpis", "worklist", "deadlines", "portfolio"})
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,

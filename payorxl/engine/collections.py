@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..conversion import filled
-from .lines import CLAIM_CODE, claim_codes, distinct_counts, frame_claim_codes, str_values
+from .lines import distinct_counts, frame_claim_codes, str_values
 
 BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
 # Upper day of each bucket (inclusive): 0..30, 31..60, 61..90, 91..120, 121 and over.
@@ -97,8 +97,7 @@ def aging(claims: pd.DataFrame, balances, settings, by: str | None = "payor") ->
     table = np.zeros((len(names), len(BUCKETS)), dtype="int64")
     np.add.at(table, (group, column), balance)
     ids = str_values(claims["claim_id"])[open_][kept]
-    claim = (frame_claim_codes(claims)[open_][kept] if CLAIM_CODE in claims     # (coded once: integers)
-             else claim_codes(ids))       # (case ignored, as lines are matched)
+    claim = frame_claim_codes(claims, np.flatnonzero(open_)[kept])    # (case ignored, as lines are matched)
     known = ~pd.isna(ids)                 # a missing claim ID is not a claim (nunique leaves it out)
     out = pd.DataFrame(table, columns=list(BUCKETS))
     out.insert(0, name, pd.Series(np.asarray(names, dtype=object), dtype=object))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import model as m, rules
-from .lines import CLAIM_CODE, _given_codes, _per_distinct_text, line_codes, texts
+from .lines import _given_codes, _per_distinct_text, key_columns, line_codes, texts
 
 KEY = ["claim_id", "line"]
 
@@ -379,8 +379,7 @@ def first_appeal_dates(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -
         rows = np.asarray(rows, dtype=bool)
         out = pd.Series(pd.NaT, index=claims.index, dtype="datetime64[ns]")
         if rows.any():
-            out[rows] = first_appeal_dates(claims.loc[rows, [c for c in KEY + [CLAIM_CODE] if c in claims]],
-                                           appeals).to_numpy()
+            out[rows] = first_appeal_dates(claims.loc[rows, key_columns(claims)], appeals).to_numpy()
         return out
     # One integer per (claim ID as matched, line), the same in both frames: grouping and
     # looking up integers is several times faster than merging on the (text, number) pair.
@@ -565,8 +564,7 @@ def top_appeals(claims: pd.DataFrame, appeals: pd.DataFrame, rows=None) -> pd.Da
     wanted = np.ones(len(claims), dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
     if not wanted.all():
         if wanted.any():
-            some = top_appeals(claims.loc[wanted, [c for c in KEY + [CLAIM_CODE] if c in claims]],
-                               appeals)   # the key columns alone
+            some = top_appeals(claims.loc[wanted, key_columns(claims)], appeals)   # the key columns alone
             return _top_frame(claims.index, wanted, some["level"].to_numpy(dtype="int64"),
                               some["outcome"].to_numpy(dtype=object), some["decided"].to_numpy(dtype="datetime64[ns]"))
         return out

@@ -107,13 +107,21 @@ def _given_codes(*frames: pd.DataFrame) -> list[np.ndarray] | None:
     return None
 
 
-def frame_claim_codes(frame: pd.DataFrame) -> np.ndarray:
+def frame_claim_codes(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """`claim_codes` of the frame's claim IDs (codes 0..n-1 in order of first appearance),
-    from its CLAIM_CODE column when it has one: integers, not 100,000 texts, hashed."""
+    from its CLAIM_CODE column when it has one: integers, not 100,000 texts, hashed.
+    rows: the positions (or a mask) of the rows wanted, when not all: only those coded."""
     given = _given_codes(frame)
     if given is None:
-        return claim_codes(frame["claim_id"])
-    return pd.factorize(given[0])[0]
+        ids = frame["claim_id"]
+        return claim_codes(ids if rows is None else ids.iloc[rows])
+    return pd.factorize(given[0] if rows is None else given[0][rows])[0]
+
+
+def key_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns a claim line is matched on: claim ID and line, and the claim codes when
+    the frame has them (with_claim_codes), for a lookup on some of its rows."""
+    return ["claim_id", "line"] + ([CLAIM_CODE] if CLAIM_CODE in frame else [])
 
 
 def service_codes(claims: pd.DataFrame) -> np.ndarray:
