@@ -361,13 +361,16 @@ def _unread_text_column(a: np.ndarray) -> tuple[pd.Series, np.ndarray] | None:
     holds the None cells only: a cell of white space is blank too, which typed_columns
     works out for the few rows where it matters. None for any other column, which
     `_column` reads as usual and says what is wrong."""
-    none = pd.isna(a)                 # (None, and NaN, NaT, NA: those must be read, to be named)
-    if not none.any():
-        if pd.api.types.infer_dtype(a, skipna=False) != "string":
-            return None
-    elif not none.all() and pd.api.types.infer_dtype(a, skipna=True) != "string" \
-            or not (a[none] == None).all():  # noqa: E711 (elementwise, over the missing cells alone)
+    if pd.api.types.infer_dtype(a, skipna=False) == "string":   # every cell text: a pass over their types
+        return pd.Series(a, dtype=object, copy=False), np.zeros(len(a), dtype=bool)
+    # (pd.isna would also find NaN, NaT and NA, which must be read to be named, but costs
+    # three times this comparison: 15 ms a column of 100,000 new objects against 5)
+    try:
+        none = np.asarray(a == None, dtype=bool)  # noqa: E711 (elementwise: None is an empty cell)
+    except (TypeError, ValueError):   # pd.NA refuses a truth value: read cell by cell, which names it
         return None
+    if not none.all() and pd.api.types.infer_dtype(a[~none], skipna=False) != "string":
+        return None                   # a NaN, a number, a date...: read cell by cell, which says what
     return pd.Series(a, dtype=object, copy=False), none
 
 

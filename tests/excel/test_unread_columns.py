@@ -73,7 +73,7 @@ def test_no_formula_reads_the_unread_columns(practice, name):
 
 
 ODD_CELLS = [None, "", "   ", "\u00a0", " abc ", "abc", 123.0, 7.5, float("nan"), True,
-             dt.datetime(2026, 1, 2), "\t1\n"]
+             dt.datetime(2026, 1, 2), "\t1\n", pd.NaT, pd.NA]
 TEXT_CELLS = [c for c in ODD_CELLS if c is None or isinstance(c, str)]
 
 
