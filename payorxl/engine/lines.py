@@ -90,14 +90,20 @@ def with_claim_codes(frames: dict[str, pd.DataFrame], keep: bool = False) -> dic
     names = [n for n in CLAIM_TABLES if frames.get(n) is not None and "claim_id" in frames[n]]
     if not names or (keep and all(CLAIM_CODE in frames[n] for n in names)):
         return frames
-    ids = pd.Series(np.concatenate([frames[n]["claim_id"].to_numpy(dtype=object) for n in names]), dtype=object)
-    codes = text_codes(ids, _match_texts)[0].astype(np.int64)
+    codes = _joint_claim_codes(*(frames[n] for n in names))
     out, start = dict(frames), 0
     for n in names:
         size = len(frames[n])
         out[n] = frames[n].assign(**{CLAIM_CODE: codes[start:start + size]})
         start += size
     return out
+
+
+def _joint_claim_codes(*frames: pd.DataFrame) -> np.ndarray:
+    """`claim_codes` of the frames' claim IDs, one after another, in one code space over
+    them all (int64)."""
+    ids = pd.Series(np.concatenate([f["claim_id"].to_numpy(dtype=object) for f in frames]), dtype=object)
+    return text_codes(ids, _match_texts)[0].astype(np.int64)
 
 
 def _given_codes(*frames: pd.DataFrame) -> list[np.ndarray] | None:
@@ -173,13 +179,8 @@ def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray
     once over both, then combined with the line number. Grouping and matching on it is
     several times faster than on the (text, number) pair."""
     # Case and surrounding blanks ignored, as Excel's SUMIFS and COUNTIFS match them.
-    given = _given_codes(claims, payments)
-    if given is not None:          # coded once for the whole calculation (with_claim_codes)
-        codes = np.concatenate(given)
-    else:
-        ids = pd.Series(np.concatenate([claims["claim_id"].to_numpy(dtype=object),
-                                        payments["claim_id"].to_numpy(dtype=object)]), dtype=object)
-        codes = text_codes(ids, _match_texts)[0].astype("int64")
+    given = _given_codes(claims, payments)   # (coded once for the whole calculation: with_claim_codes)
+    codes = _joint_claim_codes(claims, payments) if given is None else np.concatenate(given)
     lines = np.concatenate([claims["line"].to_numpy(dtype="int64"), payments["line"].to_numpy(dtype="int64")])
     width = int(lines.max()) + 1 if len(lines) else 1
     key = codes * width + lines
