@@ -247,37 +247,49 @@ def _status_masks(status: pd.Series, *wanted: tuple[str, ...]) -> list[np.ndarra
 
 def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFrame,
                aging: pd.DataFrame, settings, rate_frame: pd.DataFrame) -> pd.DataFrame:
-    owed = lines["underpaid"] & lines["follow_up"].isin(OPEN_FOLLOW_UP)
+    """One row per payor of the lines (model.SCORECARD), sorted by payor. Every figure is
+    summed on one integer coding of the payors (a groupby, a join per source and
+    net_collection_rate's own coding cost twice as much): net_collection_rate's sums over
+    the adjudicated lines, the denial rates of `by_payor` (initial_denial_rate by payor) and
+    the A/R of `aging` (a payor with none: rate NaN, A/R $0)."""
+    # (sorted, as groupby sorts them; a line with no payor is in no row)
+    codes, payors = pd.factorize(lines["payor"].to_numpy(dtype=object), sort=True)
+    payors = np.asarray(payors, dtype=object)
+    n, known = len(payors), codes >= 0
+    group = codes[known]
+
+    def total(values) -> np.ndarray:
+        out = np.zeros(n, dtype="int64")
+        np.add.at(out, group, np.asarray(values, dtype="int64")[known])
+        return out
+
+    owed = lines["underpaid"].to_numpy(dtype=bool) & _status_masks(lines["follow_up"], OPEN_FOLLOW_UP)[0]
     missed_filing, filing_due = _status_masks(lines["filing_status"], ("Missed", "Filed late"), ("Due soon",))
     missed_appeal, appeal_due = _status_masks(lines["appeal_status"], ("Missed",), ("Due soon",))
-    flags = pd.DataFrame({
-        "payor": lines["payor"], "charges": lines["charge"], "paid": lines["paid"],
-        "underpaid_lines": owed.astype("int64"),
-        "underpayment": lines["variance"].where(owed, 0).fillna(0).astype("int64"),
-        "recovered": lines["recovered_underpayment"].astype("int64"),
-        "missed_filing": missed_filing.astype("int64"),
-        "missed_appeals": missed_appeal.astype("int64"),
-        "due_soon": filing_due.astype("int64") + appeal_due.astype("int64"),
+    charge = lines["charge"].fillna(0).to_numpy(dtype="int64")
+    adjudicated = lines["adjudicated"].to_numpy(dtype=bool)
+    sc = pd.DataFrame({
+        "payor": pd.Series(pd.Index(payors)),   # (its dtype as groupby makes it)
+        "claims": distinct_counts(group, n, rate_frame["claim_id"].to_numpy()[known]),
+        "lines": np.bincount(group, minlength=n).astype("int64"),
+        "charges": pd.array(total(charge), dtype=lines["charge"].dtype),
+        "paid": total(lines["paid"].fillna(0)),
+        "underpaid_lines": total(owed),
+        "underpayment": total(lines["variance"].where(owed, 0).fillna(0)),
+        "recovered": total(lines["recovered_underpayment"]),
+        "missed_filing": total(missed_filing),
+        "missed_appeals": total(missed_appeal),
+        "due_soon": total(filing_due) + total(appeal_due),
     })
-    g = flags.groupby("payor", sort=True)
-    sc = g.sum()
-    sc.insert(0, "lines", g.size())
-    # distinct claims per payor, counted on rate_frame's integer codes of their IDs (case ignored)
-    payor_codes, payors = pd.factorize(lines["payor"].to_numpy(dtype=object))
-    known = payor_codes >= 0
-    sc.insert(0, "claims", pd.Series(distinct_counts(payor_codes[known], len(payors),
-                                                     rate_frame["claim_id"].to_numpy()[known]),
-                                     index=pd.Index(np.asarray(payors, dtype=object), dtype=object)))
-    ncr = collections.net_collection_rate(lines, lines, by="payor")
-    sc = sc.join(by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]], how="left")
-    if isinstance(ncr, pd.DataFrame) and "payor" in ncr:
-        ncr = ncr.set_index("payor").rename(columns={"charges": "charges_adjudicated"})
-        sc = sc.join(ncr[["charges_adjudicated", "contractual_adj", "net_collection_rate"]], how="left")
-        for c in ("charges_adjudicated", "contractual_adj"):
-            sc[c] = sc[c].fillna(0).astype("int64")
-    sc = sc.join(aging.set_index("payor")[["total"]].rename(columns={"total": "ar"}), how="left")
-    sc["ar"] = sc["ar"].fillna(0).astype("int64")      # no open balance: A/R $0 (as the sheet's formula says)
-    sc = sc.reset_index().rename(columns={"index": "payor"})
+    rates = by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]].reindex(payors)
+    sc["denial_rate"] = rates["denial_rate"].to_numpy()
+    sc["charge_denial_rate"] = rates["charge_denial_rate"].to_numpy()
+    sc["charges_adjudicated"] = total(np.where(adjudicated, charge, 0))
+    sc["contractual_adj"] = total(np.where(adjudicated, lines["contractual_adj"].to_numpy(dtype="int64"), 0))
+    net = (sc["charges_adjudicated"] - sc["contractual_adj"]).astype("float64")
+    paid = total(np.where(adjudicated, lines["paid"].to_numpy(dtype="int64"), 0))
+    sc["net_collection_rate"] = paid / net.where(net != 0)      # (as collections.net_collection_rate)
+    sc["ar"] = aging.set_index("payor")["total"].reindex(payors).fillna(0).astype("int64").to_numpy()
     types = contracts.set_index("payor")["payor_type"]
     sc.insert(1, "payor_type", sc["payor"].map(types).astype(object).fillna(""))
     return sc

@@ -3,6 +3,7 @@ month-by-month table has one month basis; a paid line with no contracted rate is
 the Scorecard's collection columns tie."""
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from payorxl import model as m
@@ -128,6 +129,36 @@ def test_the_scorecards_collection_columns_tie():
     assert (row["charges"], row["paid"], row["charges_adjudicated"], row["contractual_adj"]) == (20000, 8000, 10000,
                                                                                                  2000)
     assert row["net_collection_rate"] == pytest.approx(8000 / (10000 - 2000))
+
+
+def test_each_scorecard_column_is_the_figure_of_the_rule_that_defines_it():
+    """The Scorecard sums every column on one coding of the payors (engine._scorecard); each
+    per-payor column must still be the figure of the function that defines it, on a
+    generated practice of eight payors (and a ninth with no line at all): the denial rates
+    (denials.initial_denial_rate), the collection columns (collections.net_collection_rate),
+    the A/R (collections.aging), the lines, charges and paid (the lines summed by payor)."""
+    from payorxl.demo import demo_settings, generate_large
+    from payorxl.engine import collections, denials
+    frames = generate_large(600)
+    frames["Contracts"] = pd.concat([frames["Contracts"], frames["Contracts"].iloc[:1].assign(payor="No Lines")],
+                                    ignore_index=True)
+    r = calculate(frames, demo_settings())
+    card, lines = r.scorecard.set_index("payor"), r.lines
+    assert len(card) == lines["payor"].nunique() == 8 and "No Lines" not in card.index
+    by_payor = lines.groupby("payor")
+    assert card["lines"].tolist() == by_payor.size().tolist()
+    assert card["charges"].tolist() == by_payor["charge"].sum().tolist()
+    assert card["paid"].tolist() == by_payor["paid"].sum().tolist()
+    ncr = collections.net_collection_rate(lines, lines, by="payor").set_index("payor").reindex(card.index)
+    assert card["charges_adjudicated"].tolist() == ncr["charges"].fillna(0).astype("int64").tolist()
+    assert card["contractual_adj"].tolist() == ncr["contractual_adj"].fillna(0).astype("int64").tolist()
+    pd.testing.assert_series_equal(card["net_collection_rate"], ncr["net_collection_rate"], check_names=False)
+    rates = denials.initial_denial_rate(lines, lines, by="payor").set_index("payor").reindex(card.index)
+    pd.testing.assert_series_equal(card["denial_rate"], rates["denial_rate"], check_names=False)
+    pd.testing.assert_series_equal(card["charge_denial_rate"], rates["charge_denial_rate"], check_names=False)
+    aging = collections.aging(lines, lines[["balance", "aging_bucket"]], r.settings, by="payor").set_index("payor")
+    assert card["ar"].tolist() == aging["total"].reindex(card.index).fillna(0).astype("int64").tolist()
+    assert card["ar"].sum() == lines["balance"].clip(lower=0).sum() > 0
 
 
 def secondary(cid, payor="Acme", kind="Secondary", filed=None):
