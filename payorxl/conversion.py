@@ -287,7 +287,12 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
     refuses a cell that is neither, as pandas would infer). Tried before pandas infers the
     column's type: this pass tells it, and a column's first pass over its cells is its
     dearest."""
-    if _few_distinct(a, _FEW):
+    distinct = _sample_distinct(a)
+    if distinct is not None and len(distinct) == 1 and _all_equal(a, next(iter(distinct))):
+        text = a[0].strip()           # one text throughout (a place of service, a claim type)
+        return (pd.Series(filled(len(a), text or default), dtype=object, copy=False),
+                np.full(len(a), text == "", dtype=bool))
+    if distinct is not None and len(distinct) <= _FEW:
         coded = _coded_text_column(a, default)
         if coded is not None:
             return coded
@@ -315,14 +320,27 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
 _CODES_FROM, _SAMPLE, _FEW = 4096, 1024, 64
 
 
-def _few_distinct(a: np.ndarray, most: int) -> bool:
-    """A long column (at least _CODES_FROM cells) whose first _SAMPLE cells hold at most
-    `most` distinct values."""
+def _sample_distinct(a: np.ndarray) -> set | None:
+    """The distinct values of a long column's (at least _CODES_FROM cells) first _SAMPLE
+    cells; None for a shorter column, or a cell that refuses a hash (read as usual, which
+    says what is wrong)."""
     if len(a) < _CODES_FROM:
+        return None
+    try:
+        return set(a[:_SAMPLE].tolist())
+    except TypeError:
+        return None
+
+
+def _all_equal(a: np.ndarray, value) -> bool:
+    """Whether every cell is text equal to `value`, a str (one comparison a cell, at C
+    speed: half the cost of hashing each, which a column of cells that are each a new
+    object from Excel pays in full)."""
+    if type(value) is not str:  # noqa: E721 (exactly str, as str.strip takes)
         return False
     try:
-        return len(set(a[:_SAMPLE].tolist())) <= most
-    except TypeError:                  # a cell that refuses a hash: read as usual, which says what
+        return bool(np.all(a == value))
+    except (TypeError, ValueError):   # pd.NA refuses a truth value: read as usual, which names it
         return False
 
 
@@ -418,6 +436,14 @@ def _column(values, col: m.Column, read: bool = True) -> tuple[pd.Series, dict[i
     text = _text_column(a, "" if col.default is None else col.default) if n and col.kind == m.TEXT else None
     if text is not None:              # the commonest column: every cell text (or empty)
         return text[0], {}, text[1]
+    if n and col.kind == m.CHOICE:   # one choice throughout (a claim type, a frequency): no hashing
+        distinct = _sample_distinct(a)
+        if distinct is not None and len(distinct) == 1:
+            value = next(iter(distinct))
+            choice = ({c.lower(): c for c in col.choices}.get(value.strip().lower())
+                      if type(value) is str else None)  # noqa: E721 (exactly str)
+            if choice is not None and _all_equal(a, value):
+                return pd.Series(filled(n, choice), dtype=object, copy=False), {}, np.zeros(n, dtype=bool)
     inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
     whole = _whole_column(a, inferred, col)
     if whole is not None:             # every cell of the kind (or blank), none out of range

@@ -273,6 +273,29 @@ def test_a_code_column_read_through_its_distinct_texts_reads_each_cell_as_on_its
     assert _as_read(decimals, col) == _expected(decimals, col)
 
 
+def test_a_long_column_of_one_text_reads_each_cell_as_on_its_own():
+    """A long column whose sample holds one text (a claim type, a place of service: most
+    practices bill one) is read by comparing every cell with it, not hashing each; every
+    cell still reads as on its own, in a text and a choice column alike: padded and other-case
+    texts, a choice spelt in another case (its canonical spelling), and, past the sample, a
+    different text, a cell of spaces, None, a number, NaN, pd.NA and an unknown choice,
+    each read (or named) as on its own."""
+    from payorxl.conversion import _CODES_FROM, _SAMPLE, _column
+    n = _CODES_FROM + 700
+    for col, word in ((m.CLAIMS.column("pos"), " 11 "), (m.CLAIMS.column("claim_type"), "primary"),
+                      (m.CLAIMS.column("npp"), "No"), (m.CLAIMS.column("modifier"), "   ")):
+        cells = ["".join(list(word)) for _ in range(n)]                    # a new str per cell
+        read = _as_read(cells, col)
+        assert read == _expected(cells, col), col.key
+        values = _column(cells, col)[0].tolist()
+        assert len({id(v) for v in values}) == 1                           # one object for the column
+        assert values[0] == {"pos": "11", "claim_type": "Primary", "npp": "No", "modifier": ""}[col.key]
+        for odd in ("12", "   ", None, 11.0, float("nan"), pd.NA, "Tertiary", " 11", "PRIMARY"):
+            mixed = cells[:]
+            mixed[_SAMPLE + 5] = odd
+            assert _as_read(mixed, col) == _expected(mixed, col), (col.key, odd)
+
+
 def test_a_long_column_of_few_decimal_amounts_reads_each_cell_as_to_cents():
     """Money as Decimals (Currency cells through pywin32), few distinct amounts over many
     cells (read in one vectorised step): every cell's cents are to_cents of its own Decimal
