@@ -99,13 +99,15 @@ QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "d
 
 
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
-             fields: Collection[str] | None = None) -> pd.DataFrame:
+             fields: Collection[str] | None = None, with_prompt_pay: bool = True) -> pd.DataFrame:
     """Every per-claim-line result, side by side with the claim's own columns.
 
     fields: the results the caller reads, when they are all in QUICK_FIELDS; the frame
     then holds the claim's columns, the line summary (lines.line_summary) and those
     fields (with what their step gives beside them), and none of the later steps run
-    (the price, the deadlines, write-offs, balances). None (the default): every result."""
+    (the price, the deadlines, write-offs, balances). None (the default): every result.
+    with_prompt_pay=False: every result but the prompt-pay columns (deadlines.prompt_pay),
+    which no figure of NO_PROMPT_PAY_PARTS reads."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
     if fields is not None and set(fields) == {"expected_allowed"}:    # the price takes no payment
@@ -134,7 +136,7 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
                                         frames.get("PaymentRules"), frames.get("Modifiers"), terms)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
-                                   money["expected_allowed"], settings, terms, appeal_dates)
+                                   money["expected_allowed"], settings, terms, appeal_dates, with_prompt_pay)
     written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
                                             dl["resubmit_status"])
     balances = collections.ar_balances(claims, lines, written["written_off"])
@@ -403,6 +405,9 @@ PARTS = ("kpis", "denials_by", "aging", "scorecard", "worklist", "deadlines", "p
 # The parts that show the contracts' notice calendar (a whole calculation has them all:
 # the Contracts sheet shows its Results.contracts).
 NOTICE_PARTS = frozenset({"kpis", "worklist", "deadlines", "portfolio"})
+# The parts none of whose figures reads a line's prompt-pay columns (deadlines.prompt_pay):
+# asked for alone (a PX_SCORECARD formula), the lines are worked out without them.
+NO_PROMPT_PAY_PARTS = frozenset({"scorecard", "aging", "denials_by", "monthly"})
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
@@ -421,7 +426,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     others are asked for, so a PX_ formula that asks only for the scorecard gets the very
     figures a whole recalculation shows, without the cost of the worklist or portfolio.
     The contracts carry their notice calendar (contract_notices) when a part asked for
-    shows it (NOTICE_PARTS); else they are as given.
+    shows it (NOTICE_PARTS); else they are as given. The lines lack the prompt-pay
+    columns when every part asked for is one that reads none (NO_PROMPT_PAY_PARTS).
 
     warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
     caller that shows none (a PX_ formula); the figures are the same.
@@ -447,7 +453,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     frames = {**frames, "Claims": line_rows.assign(
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
-    lines = per_line(frames, settings, fields).drop(columns="next_payer_seq")
+    with_prompt_pay = not want or not want <= NO_PROMPT_PAY_PARTS
+    lines = per_line(frames, settings, fields, with_prompt_pay).drop(columns="next_payer_seq")
     if fields is not None:      # a per-row formula: its lines, and no other part
         return Results(settings, lines.drop(columns=CLAIM_CODE), contracts, None, None, None, None, None, None,
                        None, None, list(errors or []))

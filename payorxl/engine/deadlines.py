@@ -734,11 +734,12 @@ def filing_and_resubmission(claims: pd.DataFrame, contracts: pd.DataFrame, lines
 def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.DataFrame,
                     appeals: pd.DataFrame, expected_allowed: pd.Series | None,
                     settings: m.Settings, terms: pd.DataFrame | None = None,
-                    appeal_dates: pd.Series | None = None) -> pd.DataFrame:
+                    appeal_dates: pd.Series | None = None, with_prompt_pay: bool = True) -> pd.DataFrame:
     """`filing_deadlines`, `appeal_deadlines` and `prompt_pay` side by side, one row per
     claim line (index = claims.index): the one call the recalculation makes. terms: the
     claims' `contract_terms` (LINE_TERMS) and appeal_dates their `first_appeal_dates`,
-    when the caller has them already."""
+    when the caller has them already. with_prompt_pay=False: without `prompt_pay`'s
+    columns, for a caller that reads none of them (a PX_SCORECARD formula)."""
     if terms is None:
         terms = contract_terms(claims, contracts, LINE_TERMS)
     filing, by = filing_and_resubmission(claims, contracts, lines, settings, terms)
@@ -746,5 +747,5 @@ def claim_deadlines(claims: pd.DataFrame, contracts: pd.DataFrame, lines: pd.Dat
         filing,
         appeal_deadlines(claims, contracts, lines, appeals, settings, terms, appeal_dates),
         denial_actions(claims, lines, by, settings),
-        prompt_pay(claims, contracts, lines, expected_allowed, settings, terms),
+        *([prompt_pay(claims, contracts, lines, expected_allowed, settings, terms)] if with_prompt_pay else []),
     ], axis=1)
