@@ -96,7 +96,9 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     """Worklist rows for claims paid less prompt-pay interest than owed (module docstring)."""
     if lines.empty or "interest" not in lines:
         return pd.DataFrame(columns=COLUMNS[1:])
-    owed = lines["prompt_pay_interest"].where(lines["prompt_pay_status"] == "Paid late", 0).fillna(0).astype("int64")
+    paid_late = lines["prompt_pay_status"].isin(["Paid late"]).to_numpy(dtype=bool)   # (isin: see may_be_listed)
+    owed = pd.Series(np.where(paid_late, lines["prompt_pay_interest"].fillna(0).to_numpy(dtype="int64"), 0),
+                     index=lines.index)
     # Only a claim with interest owed (or a negative interest paid) can be short of it: the
     # lines of the others are left out before anything is worked out per claim.
     # (with a negative tolerance, which no practice means, a claim owed nothing is short too)
@@ -265,7 +267,9 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     c = contracts.join(notices)
     soon = c["notice_status"] == "Due soon"
     if soon.any():
-        paid = lines.groupby("payor")["paid"].sum() if not lines.empty else pd.Series(dtype="int64")
+        # (the paid of the payors whose notice is due alone: a few of 100,000 lines)
+        theirs = lines["payor"].isin(c.loc[soon, "payor"]).to_numpy(dtype=bool)
+        paid = lines[["payor", "paid"]][theirs].groupby("payor")["paid"].sum()
         notice = pd.DataFrame({
             "action": "Give contract notice", "payor": c.loc[soon, "payor"], "claim_id": "", "line": pd.NA,
             "cpt": "", "dos": pd.NaT, "amount": c.loc[soon, "payor"].map(paid).fillna(0).astype("Int64"),

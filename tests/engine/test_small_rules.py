@@ -161,6 +161,25 @@ def test_each_scorecard_column_is_the_figure_of_the_rule_that_defines_it():
     assert card["ar"].sum() == lines["balance"].clip(lower=0).sum() > 0
 
 
+def test_a_contract_notice_shows_what_the_payor_paid():
+    """Give contract notice (its notice deadline two days off): the amount is what the payor
+    paid over all its lines, $80 + $45 = $125.00, not another payor's $30; a payor with a
+    contract and no line shows $0."""
+    term = {"Term End": D(2026, 9, 30), "Notice Days": 90}
+    records = {"Contracts": [{"Payor": p, "Payor Type": "Commercial", "Filing Limit": 90, "Appeal Days": 90, **term}
+                             for p in ("Acme", "Zeta")] + [{"Payor": "Other", "Payor Type": "Commercial"}],
+               "Claims": [claim("A", D(2026, 3, 1), D(2026, 3, 5)), claim("B", D(2026, 3, 1), D(2026, 3, 5)),
+                          dict(claim("C", D(2026, 3, 1), D(2026, 3, 5)), Payor="Other")],
+               "Payments": [paid("A", D(2026, 4, 1), 80), paid("B", D(2026, 4, 1), 45),
+                            dict(paid("C", D(2026, 4, 1), 30), Payor="Other")]}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames, errors = validate(frames, S)
+    work = calculate(frames, S, errors).worklist
+    notices = work[work["action"] == "Give contract notice"].set_index("payor")
+    assert notices["amount"].to_dict() == {"Acme": 12500, "Zeta": 0}
+    assert notices["days_left"].tolist() == [2, 2]
+
+
 def secondary(cid, payor="Acme", kind="Secondary", filed=None):
     return dict(claim(cid, D(2026, 1, 5), filed), **{"Claim Type": kind, "Payor": payor})
 
