@@ -274,7 +274,7 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
         "payor": pd.Series(pd.Index(payors)),   # (its dtype as groupby makes it)
         "claims": distinct_counts(group, n, rate_frame["claim_id"].to_numpy()[known]),
         "lines": np.bincount(group, minlength=n).astype("int64"),
-        "charges": pd.array(total(charge), dtype=lines["charge"].dtype),
+        "charges": pd.Series(total(charge)).astype(lines["charge"].dtype),
         "paid": total(lines["paid"].fillna(0)),
         "underpaid_lines": total(owed),
         "underpayment": total(lines["variance"].where(owed, 0).fillna(0)),

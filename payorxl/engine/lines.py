@@ -306,9 +306,9 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
     # Any remittance row citing CARC 29 ("time limit for filing has expired") marks the
     # line's filing deadline as missed: the payor's word settles it, whatever the dates say.
     # (The text compared once per distinct code; a line is flagged when any of its rows is.)
-    codes, distinct = pd.factorize(pay["carc"])
-    cites29 = np.append(np.array([str(c).strip().upper() in rules.TIMELY_FILING_FORMS for c in distinct],
-                                 dtype=bool), False)[codes]
+    # (each distinct CARC text, a blank one as "", read once here and for the denial's CARC below)
+    carc_codes, carcs = pd.factorize(texts(pay["carc"]))
+    cites29 = np.array([c.strip().upper() in rules.TIMELY_FILING_FORMS for c in carcs], dtype=bool)[carc_codes]
     carc29 = total(cites29.astype("int64")) > 0
 
     # Each claim line's figures: its payments' (found), or none.
@@ -331,41 +331,44 @@ def line_summary(claims: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
         picked = np.append(cells[last_row], "")                # [-1]: ""
         return pd.Series(picked[np.where(line_denied, at, -1)], index=out.index, dtype=object)
 
-    for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"):
-        out[c] = spread(total(money[c]), 0, "int64")
-    out["allowed"] = spread(total(np.where(is_own, allowed, 0)), 0, "int64")
-    out["received"] = spread(total(np.where(is_own, money["paid"] + money["patient_resp"]
-                                            + money["sequestration"], 0)), 0, "int64")
-    out["n_remits"] = spread(n_remits, 0, "int64")
-    out["first_remit_date"] = spread_dates(first_remit)
-    out["last_remit_date"] = spread_dates(last_remit)
-    out["awaiting_reprocessing"] = spread((reversals > 0) & (reversals >= n_remits - reversals), False, bool)
-    out["last_payer_seq"] = spread(last_seq, 1, "int64")
-    out["forwarded"] = spread(forwarded, False, bool)
-    out["patient_share"] = spread(patient_share, 0, "int64")
-    out["first_paid"] = spread(first_paid, 0, "int64")
-    out["denied_first_pass"] = spread(denied_first_pass, False, bool)
-    out["denial_date"] = spread_dates(np.where(has_denial, remit[last_row], nat))
+    # Every column worked out as an array first and the frame built once: a column set on a
+    # frame of 100,000 rows one at a time costs half a millisecond each.
+    cols: dict[str, np.ndarray | pd.Series] = {c: spread(total(money[c]), 0, "int64")
+                            for c in ("paid", "patient_resp", "contractual_adj", "sequestration", "denied_amount",
+                                      "interest")}
+    cols["allowed"] = spread(total(np.where(is_own, allowed, 0)), 0, "int64")
+    cols["received"] = spread(total(np.where(is_own, money["paid"] + money["patient_resp"]
+                                             + money["sequestration"], 0)), 0, "int64")
+    cols["n_remits"] = spread(n_remits, 0, "int64")
+    cols["first_remit_date"] = spread_dates(first_remit)
+    cols["last_remit_date"] = spread_dates(last_remit)
+    cols["awaiting_reprocessing"] = spread((reversals > 0) & (reversals >= n_remits - reversals), False, bool)
+    cols["last_payer_seq"] = spread(last_seq, 1, "int64")
+    cols["forwarded"] = spread(forwarded, False, bool)
+    cols["patient_share"] = spread(patient_share, 0, "int64")
+    cols["first_paid"] = spread(first_paid, 0, "int64")
+    cols["denied_first_pass"] = spread(denied_first_pass, False, bool)
+    denial_date = spread(np.where(has_denial, remit[last_row], nat), nat, "int64")
+    cols["denial_date"] = denial_date.view("datetime64[ns]")
     # the CARC as the CARC list spells it, read once per distinct code ("" where no denial)
-    carc_codes, carcs = pd.factorize(texts(pay["carc"]))
     read = np.array([rules.reason_code(c) for c in carcs] + [rules.reason_code("")], dtype=object)
-    out["denial_carc"] = pd.Series(read[np.where(line_denied,
-                                                 spread(carc_codes[last_row], -1, "int64"), -1)],
-                                   index=out.index, dtype=object)
-    out["denial_group"] = spread_text(pay["group_code"])
-    out["denial_rarc"] = (spread_text(pay["rarc"]) if "rarc" in pay
-                          else pd.Series("", index=out.index, dtype=object))
-    last_paid_date = pd.Series(spread_dates(last_paid), index=out.index)
-    out["carc29"] = spread(carc29, False, bool)
-    out["adjudicated"] = out["n_remits"] > 0
-    on_file = out["denial_date"].notna()
-    out["denied"] = on_file & (out["paid"] <= 0)
+    cols["denial_carc"] = pd.Series(read[np.where(line_denied, spread(carc_codes[last_row], -1, "int64"), -1)],
+                                    index=out.index, dtype=object)
+    cols["denial_group"] = spread_text(pay["group_code"])
+    cols["denial_rarc"] = (spread_text(pay["rarc"]) if "rarc" in pay
+                           else pd.Series("", index=out.index, dtype=object))
+    cols["carc29"] = spread(carc29, False, bool)
+    cols["adjudicated"] = cols["n_remits"] > 0
+    on_file = denial_date != nat
+    cols["denied"] = on_file & (cols["paid"] <= 0)
     # Paid in part with the rest denied: the latest denial is not followed by a payment (a
     # denial paid on resubmission or appeal is closed, though its denied amount stays).
-    not_paid_since = last_paid_date.isna() | (out["denial_date"] >= last_paid_date)
-    out["partial_denial"] = on_file & (out["paid"] > 0) & (out["denied_amount"] > 0) & not_paid_since
-    out["denial_open"] = out["denied"] | out["partial_denial"]
-    return out
+    # (dates as integers, NaT the least: a denial of no date is never on or after a payment)
+    last_paid_date = spread(last_paid, nat, "int64")
+    not_paid_since = (last_paid_date == nat) | (on_file & (denial_date >= last_paid_date))
+    cols["partial_denial"] = on_file & (cols["paid"] > 0) & (cols["denied_amount"] > 0) & not_paid_since
+    cols["denial_open"] = cols["denied"] | cols["partial_denial"]
+    return pd.concat([out, pd.DataFrame(cols, index=out.index, copy=False)], axis=1)
 
 
 def distinct_counts(group: np.ndarray, n_groups: int, items: np.ndarray) -> np.ndarray:
