@@ -131,11 +131,12 @@ def table(tbl: m.Table, value: Any, arg: str) -> pd.DataFrame:
 
 
 # The optional text columns no PX_ formula's figures read (only the Reconciliation sheet
-# of a recalculation does): a formula checks them as a recalculation does (a cell neither
-# text nor empty is an error either way) but leaves their text unstripped
-# (conversion.typed_columns' `unread`), 10 to 30 ms a column over 100,000 rows.
-# tests/excel/test_unread_columns.py holds every formula to not reading them.
-UNREAD = {"Claims": ("payor_claim_no", "line_control_no"), "Payments": ("check_no", "payor_claim_no", "source")}
+# of a recalculation does; it shows a payment's CPT beside a payment of no claim line): a
+# formula checks them as a recalculation does (a cell neither text nor empty is an error
+# either way) but leaves their text unstripped (conversion.typed_columns' `unread`), 6 to
+# 30 ms a column over 100,000 rows. tests/excel/test_unread_columns.py holds every formula
+# to not reading them.
+UNREAD = {"Claims": ("payor_claim_no", "line_control_no"), "Payments": ("check_no", "payor_claim_no", "cpt", "source")}
 
 TABLE_ARGS = {"claims": m.CLAIMS, "payments": m.PAYMENTS, "contracts": m.CONTRACTS,
               "fee_schedule": m.FEE_SCHEDULE, "appeals": m.APPEALS, "payment_rules": m.PAYMENT_RULES,

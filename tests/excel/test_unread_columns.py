@@ -1,6 +1,7 @@
 """A PX_ formula leaves the optional text columns no formula reads (excel.convert.UNREAD:
-a payor's claim and line control numbers, a check number, a source file) unstripped: it
-only checks that each cell is text or empty. Two things must hold for that to be safe:
+a payor's claim and line control numbers, a check number, a payment's CPT, a source file)
+unstripped: it only checks that each cell is text or empty. Two things must hold for that
+to be safe:
 
 - no formula's figures read those columns: any text in them gives the same result;
 - reading a table that way keeps the same rows, finds the same errors and gives the same
