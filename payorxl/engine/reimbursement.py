@@ -187,20 +187,19 @@ def payment_terms(claims: pd.DataFrame, payment_rules: pd.DataFrame | None,
         codes, payor_keys = _key_codes(pd.Series(texts(claims["payor"]), dtype=object))   # [codes]: match_key
     else:
         codes, payor_keys = payors[0], key_values(payors[1])
-    out = pd.DataFrame(index=claims.index)
+    out: dict[str, np.ndarray] = {}      # (the frame built once: a column set at a time costs more)
     for column, default in defaults.items():
-        values = table[column].astype(object).where(table[column].notna() & (table[column].astype(object) != ""))
-        fallback = values.get(everyone) if everyone in values.index else None
-        if fallback is None or pd.isna(fallback):
-            fallback = default
-        lookup = values.to_dict()
+        # each payor's cell that holds a value (the table has a row a payor: read in Python)
+        lookup = {k: v for k, v in zip(table.index.tolist(), table[column].tolist())
+                  if not (v is None or pd.isna(v) or (isinstance(v, str) and v == ""))}
+        fallback = lookup.get(everyone, default)
         per_payor: list[Any] = [lookup.get(p) for p in payor_keys]
         per_payor = [fallback if v is None or pd.isna(v) else v for v in per_payor]
         if column == "lesser_of":
             out[column] = np.array([str(v) == "Yes" for v in per_payor], dtype=bool)[codes]
         else:
             out[column] = np.array([float(v) for v in per_payor], dtype="float64")[codes]
-    return out
+    return pd.DataFrame(out, index=claims.index, copy=False)
 
 
 def _modifier_rules(modifier: pd.Series, modifiers: pd.DataFrame | None,
