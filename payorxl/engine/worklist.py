@@ -174,13 +174,20 @@ def line_actions(lines: pd.DataFrame, settings) -> list[pd.DataFrame]:
         | ((action == BILL_PATIENT) & ~filing_denial)
 
     def why(rows):
-        """"denied CO-16 MA130 Missing Information": the denial, its remark codes, its category."""
-        rarc = (lines.loc[rows, "denial_rarc"].fillna("").astype(str) if "denial_rarc" in lines
-                else pd.Series("", index=lines.index[rows]))
-        return (lines.loc[rows, "partial_denial"].map({True: "partly denied ", False: "denied "}).astype(str)
-                + lines.loc[rows, "denial_group"].astype(str) + "-" + lines.loc[rows, "denial_carc"].astype(str)
-                + (" " + rarc).where(rarc != "", "")
-                + " " + lines.loc[rows, "denial_category"].astype(str))
+        """"denied CO-16 MA130 Missing Information": the denial, its remark codes, its category.
+        (Each text formatted in Python: a few hundred rows, where pandas' text arithmetic
+        costs a millisecond a step.)"""
+        take = np.asarray(rows, dtype=bool)
+
+        def cells(column):
+            return lines[column].to_numpy(dtype=object)[take].tolist()
+        rarcs = cells("denial_rarc") if "denial_rarc" in lines else [""] * int(take.sum())
+        rarcs = ["" if pd.isna(r) else str(r) for r in rarcs]      # (as fillna("").astype(str))
+        text = [f"{'partly denied ' if partial else 'denied '}{group}-{carc}{' ' + rarc if rarc else ''} {category}"
+                for partial, group, carc, rarc, category in zip(cells("partial_denial"), cells("denial_group"),
+                                                                 cells("denial_carc"), rarcs,
+                                                                 cells("denial_category"))]
+        return pd.Series(text, index=lines.index[take], dtype=object)
     reason = _text_where(appeal_open | (lines["appeal_status"] == "Missed") | routed, why)
     at_risk = lines["denied_amount"].where(lines["denied_amount"] > 0, lines["charge"])
     level = lines["appeal_level"].fillna(1).astype("int64") if "appeal_level" in lines else \
