@@ -47,9 +47,20 @@ COLUMNS = ["rank", "action", "payor", "claim_id", "line", "cpt", "dos", "amount"
            "deadline", "days_left", "status", "detail"]
 
 
+# The rows of a kind with none: one empty frame, made once (pandas takes half a millisecond
+# to make one, and most kinds have no row on a given day); never changed, only left out.
+NO_ROWS = pd.DataFrame(columns=COLUMNS[1:])
+
+
+def _joined(before: str, texts: pd.Series, after: str) -> pd.Series:
+    """before + each text + after, joined in Python (a few hundred texts: pandas' text
+    arithmetic costs a millisecond a step)."""
+    return pd.Series([before + t + after for t in texts.tolist()], index=texts.index, dtype=object)
+
+
 def _rows(frame: pd.DataFrame, mask, action: str, amount, deadline, days_left, status, detail) -> pd.DataFrame:
     if not np.asarray(mask, dtype=bool).any():    # (a kind with no row: the worklist leaves it out)
-        return pd.DataFrame(columns=COLUMNS[1:])
+        return NO_ROWS
     f = frame.loc[mask, ["payor", "claim_id", "line", "cpt", "dos"]]   # (the columns shown: not every line column)
 
     def pick(v):
@@ -79,7 +90,7 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
     """Worklist rows for the recoupments still open to dispute (see the module docstring)."""
     plb = provider_adjustments(adjustments)
     if adjustments is None or plb.empty:
-        return pd.DataFrame(columns=COLUMNS[1:])
+        return NO_ROWS
     provider = adjustments[adjustments["level"].fillna("") == "provider"].reset_index(drop=True)
     took = plb["provider_adj_amount"].astype("int64").to_numpy() > 0
     deadline = dispute_deadline(provider, contracts, provider["remit_date"])
@@ -95,7 +106,7 @@ def _recoupments(adjustments: pd.DataFrame | None, contracts: pd.DataFrame, sett
 def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd.DataFrame:
     """Worklist rows for claims paid less prompt-pay interest than owed (module docstring)."""
     if lines.empty or "interest" not in lines:
-        return pd.DataFrame(columns=COLUMNS[1:])
+        return NO_ROWS
     paid_late = lines["prompt_pay_status"].isin(["Paid late"]).to_numpy(dtype=bool)   # (isin: see may_be_listed)
     owed = pd.Series(np.where(paid_late, lines["prompt_pay_interest"].fillna(0).to_numpy(dtype="int64"), 0),
                      index=lines.index)
@@ -115,7 +126,7 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     first = pd.Series(~pd.Series(claim).duplicated().to_numpy(), index=lines.index)
     short_first = first & (short > settings.tolerance_amount)
     if not short_first.any():      # (no claim short of interest: no row, and no deadline to work out)
-        return pd.DataFrame(columns=COLUMNS[1:])
+        return NO_ROWS
     # (the deadline of the claims short of interest only: NaT elsewhere, where it is not read)
     last = lines["last_remit_date"].groupby(claim).transform("max")
     deadline = dispute_deadline(lines.loc[short_first, ["payor"]], contracts, last[short_first]).reindex(lines.index) \
@@ -198,16 +209,16 @@ def line_actions(lines: pd.DataFrame, settings) -> list[pd.DataFrame]:
         parts.append(_rows(lines, appeal_open & (level == n), f"Appeal denial (level {n})", at_risk,
                            lines["appeal_deadline"], lines["appeal_days_left"], lines["appeal_status"],
                            _text_where(appeal_open & (level == n), lambda rows, n=n: (
-                               "level " + str(n - 1) + " upheld; " + reason[rows]))))
+                               _joined("level " + str(n - 1) + " upheld; ", reason[rows], "")))))
     # A denial routed to a resubmission runs against the filing window (DenialRouting).
     for name in RESUBMIT_ACTIONS:
         due = (action == name) & resubmit_status.isin(["Open", "Due soon"])
         parts.append(_rows(lines, due, name, at_risk, lines.get("resubmit_deadline"), lines.get("resubmit_days_left"),
                            resubmit_status, _text_where(due, lambda rows, name=name: (
-                               reason[rows] + ": " + NEXT_STEP[name]))))
+                               _joined("", reason[rows], ": " + NEXT_STEP[name])))))
     bill = (action == BILL_PATIENT) & ~filing_denial
     parts.append(_rows(lines, bill, BILL_PATIENT, at_risk, pd.NaT, pd.NA, "Open",
-                       _text_where(bill, lambda rows: reason[rows] + ": the patient's to pay")))
+                       _text_where(bill, lambda rows: _joined("", reason[rows], ": the patient's to pay"))))
     window_open = lines["underpaid"] & lines["underpayment_days_left"].ge(0).fillna(False) & ~lines["appealed"]
     follow_up = lines["follow_up"] if "follow_up" in lines else pd.Series("Open", index=lines.index)
     under_open = window_open & (follow_up == "Open")
@@ -268,7 +279,7 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
         parts.append(_rows(next_payer, missed, "Missed filing deadline", next_payer["owed"],
                            next_payer["filing_deadline"], next_payer["filing_days_left"], "Missed",
                            later + " never filed: write off, or file with proof of an exception"))
-    work = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=COLUMNS[1:])],
+    work = pd.concat([p for p in parts if not p.empty] or [NO_ROWS],
                      ignore_index=True)
 
     c = contracts.join(notices)

@@ -180,6 +180,33 @@ def test_a_contract_notice_shows_what_the_payor_paid():
     assert notices["days_left"].tolist() == [2, 2]
 
 
+def test_the_worklist_says_why_each_denial_is_listed():
+    """Three claims denied on 06/01 ($100 each), routed by the seeded DenialRouting: A CO-16
+    with remark MA130 (Missing Information: correct and resubmit), B PR-1 (the patient's to
+    pay), C CO-50 (Medical Necessity: appeal) whose level-1 appeal was upheld on 06/20 (the
+    contract allows two levels). Each row's detail, as a biller reads it."""
+    def denial(cid, group, carc, rarc=None):
+        return dict(paid(cid, D(2026, 6, 1), 0, status="4", denied=100),
+                    **{"Group Code": group, "CARC": carc, "RARC": rarc, "Contractual Adj": 0})
+    from payorxl.engine.seeds import SEEDS
+    records = {"Contracts": [{"Payor": "Acme", "Payor Type": "Commercial", "Filing Limit": 365, "Appeal Days": 90,
+                              "Appeal Levels": 2, "Next Level Days": 60}],
+               "Claims": [claim(c, D(2026, 5, 1), D(2026, 5, 5)) for c in "ABC"],
+               "Payments": [denial("A", "CO", "16", "MA130"), denial("B", "PR", "1"), denial("C", "CO", "50")],
+               "Appeals": [{"Claim ID": "C", "Line": 1, "Appeal Date": D(2026, 6, 5), "Level": 1, "Outcome": "Upheld",
+                            "Decision Date": D(2026, 6, 20)}]}
+    frames = {t.name: typed_frame(t, records.get(t.name, [])).frame for t in m.INPUT_TABLES}
+    frames["DenialRouting"] = SEEDS["DenialRouting"]()
+    frames, errors = validate(frames, S)
+    work = calculate(frames, S, errors).worklist.set_index("claim_id")
+    assert work["action"].to_dict() == {"A": "Correct and resubmit", "B": "Bill patient",
+                                        "C": "Appeal denial (level 2)"}
+    assert work["detail"].to_dict() == {
+        "A": "denied CO-16 MA130 Missing Information: correct the claim and resubmit it (no appeal needed)",
+        "B": "denied PR-1 Patient Responsibility: the patient's to pay",
+        "C": "level 1 upheld; denied CO-50 Medical Necessity"}
+
+
 def secondary(cid, payor="Acme", kind="Secondary", filed=None):
     return dict(claim(cid, D(2026, 1, 5), filed), **{"Claim Type": kind, "Payor": payor})
 
