@@ -140,6 +140,19 @@ def _interest_owed(lines: pd.DataFrame, contracts: pd.DataFrame, settings) -> pd
     return _rows(lines, shown, "Claim prompt-pay interest", short, deadline, days_left, status, detail)
 
 
+# Every line column line_actions (and _rows) reads; tests/engine/test_small_rules.py holds
+# the list to the names the functions' source quotes.
+LINE_ACTION_COLUMNS = frozenset({
+    "payor", "claim_id", "line", "cpt", "dos", "charge", "expected_allowed", "variance", "denied_amount",
+    "filing_status", "filing_deadline", "filing_days_left", "rejected", "rejected_on", "rejection",
+    "appeal_status", "appeal_deadline", "appeal_days_left", "appeal_level", "appealed",
+    "denial_action", "denial_group", "denial_carc", "denial_rarc", "denial_category", "partial_denial", "carc29",
+    "resubmit_status", "resubmit_deadline", "resubmit_days_left",
+    "underpaid", "underpayment_deadline", "underpayment_days_left", "follow_up", "follow_up_date",
+    "prompt_pay_status", "prompt_pay_due", "prompt_pay_days_late", "prompt_pay_interest",
+    "awaiting_reprocessing", "last_remit_date"})
+
+
 def may_be_listed(lines: pd.DataFrame) -> np.ndarray:
     """The lines `line_actions` can list: each of its kinds needs one of these (a filing
     open, due soon or missed; an appeal open, due soon or missed; a denial action or a
@@ -267,7 +280,10 @@ def build_worklist(lines: pd.DataFrame, notices: pd.DataFrame, contracts: pd.Dat
     = do first)."""
     if lines.empty and contracts.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    parts = line_actions(lines[may_be_listed(lines)], settings)
+    # (the lines that may be listed, with the columns line_actions reads alone: a copy of
+    # every line column costs twice as much)
+    parts = line_actions(lines.loc[may_be_listed(lines), [c for c in lines.columns if c in LINE_ACTION_COLUMNS]],
+                         settings)
     parts.append(_recoupments(adjustments, contracts, settings))
     parts.append(_interest_owed(lines, contracts, settings))     # (per claim: every line)
     if next_payer is not None and len(next_payer):

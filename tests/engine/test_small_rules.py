@@ -207,6 +207,23 @@ def test_the_worklist_says_why_each_denial_is_listed():
         "C": "level 1 upheld; denied CO-50 Medical Necessity"}
 
 
+def test_line_actions_is_given_every_column_it_reads():
+    """build_worklist hands line_actions the columns of LINE_ACTION_COLUMNS alone: every line
+    column the source of line_actions and _rows names (as lines["x"], lines.get("x"),
+    "x" in lines or frame.loc[..., ["x", ...]]) must be in it, or a column read with .get or
+    `in` would be silently blank."""
+    import inspect
+    import re
+
+    from payorxl.engine import worklist
+    source = inspect.getsource(worklist.line_actions) + inspect.getsource(worklist._rows)
+    quoted = set(re.findall(r'"([a-z_0-9]+)"', source))
+    line_columns = set(results([claim("A", D(2026, 1, 5))]).lines.columns)   # what build_worklist is given
+    named = quoted & line_columns
+    assert {"denial_rarc", "resubmit_deadline", "rejected", "payor", "dos"} <= named       # (the search finds them)
+    assert named <= worklist.LINE_ACTION_COLUMNS, sorted(named - worklist.LINE_ACTION_COLUMNS)
+
+
 def secondary(cid, payor="Acme", kind="Secondary", filed=None):
     return dict(claim(cid, D(2026, 1, 5), filed), **{"Claim Type": kind, "Payor": payor})
 
