@@ -26,6 +26,7 @@ from .lines import (
     adjustment_kinds,
     claim_roles,
     distinct_counts,
+    factorized_texts,
     line_codes,
     line_summary,
     service_codes,
@@ -245,8 +246,7 @@ def _status_masks(status: pd.Series, *wanted: tuple[str, ...]) -> list[np.ndarra
     """For each tuple of statuses, the rows whose status is one of them (as
     ``status.isin(statuses)``; a missing status is none), each distinct status compared
     once: a hundred thousand lines hold a handful."""
-    codes, distinct = pd.factorize(status.to_numpy(dtype=object))
-    distinct = np.asarray(distinct, dtype=object)
+    codes, distinct = factorized_texts(status.to_numpy(dtype=object))
     return [np.append([v in statuses for v in distinct], False).astype(bool)[codes] for statuses in wanted]
 
 

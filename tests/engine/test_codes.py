@@ -103,3 +103,23 @@ def test_the_lines_a_calculation_returns_do_not_carry_the_claim_codes():
     assert CLAIM_CODE not in calculate(frames, demo_settings()).lines
     assert CLAIM_CODE not in calculate(frames, demo_settings(), parts=(), warnings=False,
                                        fields=("filing_status",)).lines
+
+
+def test_texts_are_factorised_as_pandas_does_one_text_throughout_at_once():
+    """factorized_texts gives pd.factorize's codes and distinct values for every column:
+    one text throughout, one object (the quick way) or equal texts each its own object; one
+    text at both ends and another between; a missing value; no cell; nothing but None."""
+    from payorxl.engine.lines import factorized_texts
+    one = "Primary"
+    same_object = np.array([one] * 5000, dtype=object)
+    equal_texts = np.array(["".join(list(one)) for _ in range(5000)], dtype=object)
+    between = same_object.copy()
+    between[2500] = "Secondary"
+    missing = same_object.copy()
+    missing[7] = None
+    for cells in (same_object, equal_texts, between, missing, np.array([], dtype=object),
+                  np.array([None] * 3, dtype=object), np.array([one], dtype=object)):
+        codes, distinct = factorized_texts(cells)
+        want_codes, want_distinct = pd.factorize(cells)
+        assert codes.dtype == want_codes.dtype and codes.tolist() == want_codes.tolist()
+        assert distinct.dtype == object and distinct.tolist() == list(want_distinct)
