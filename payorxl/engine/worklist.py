@@ -169,7 +169,14 @@ def may_be_listed(lines: pd.DataFrame) -> np.ndarray:
     for column in ("denial_action", "resubmit_status"):
         if column in lines:
             text = lines[column].to_numpy(dtype=object)
-            may |= (text != "") & pd.notna(text)      # (as fillna("") != "")
+            try:
+                listed = text != ""                    # (as fillna("") != "": a missing one is not,
+            except TypeError:                          # looked for among the few texts alone; <NA>
+                listed = lines[column].fillna("").to_numpy(dtype=object) != ""   # refuses a comparison)
+            else:
+                at = np.flatnonzero(listed)
+                listed[at] = pd.notna(text[at])
+            may |= listed
     return may
 
 

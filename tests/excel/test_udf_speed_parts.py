@@ -185,6 +185,19 @@ def test_the_worklist_lists_from_the_lines_that_may_be_listed_what_it_lists_from
     pd.testing.assert_frame_equal(listed(lines[may]), everything)
 
 
+def test_a_line_may_be_listed_for_a_denial_action_or_resubmission_status_alone():
+    """may_be_listed reads a missing denial action or resubmission status as blank (as
+    fillna("") does): None, NaN and <NA> are no reason to list a line, any text is."""
+    n = 6
+    lines = pd.DataFrame({"filing_status": ["Filed on time"] * n, "appeal_status": [""] * n,
+                          "underpaid": [False] * n, "prompt_pay_status": [""] * n, "awaiting_reprocessing": [False] * n,
+                          "denial_action": pd.Series([None, float("nan"), "", "Appeal", pd.NA, ""], dtype=object),
+                          "resubmit_status": pd.Series(["", "", "", "", "", "Open"], dtype=object)})
+    assert worklist.may_be_listed(lines).tolist() == [False, False, False, True, False, True]
+    assert worklist.may_be_listed(lines.assign(denial_action=lines["denial_action"].astype("str"))).tolist() == \
+        [False, False, False, True, False, True]
+
+
 def test_fields_only_without_parts_or_warnings(practice):
     _, frames, _, settings = practice
     valid, _ = validate.validate(frames, settings)
