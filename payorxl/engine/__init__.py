@@ -250,13 +250,15 @@ def _status_masks(status: pd.Series, *wanted: tuple[str, ...]) -> list[np.ndarra
     return [np.append([v in statuses for v in distinct], False).astype(bool)[codes] for statuses in wanted]
 
 
-def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFrame,
-               aging: pd.DataFrame, settings, rate_frame: pd.DataFrame) -> pd.DataFrame:
+def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, rate_frame: pd.DataFrame) -> pd.DataFrame:
     """One row per payor of the lines (model.SCORECARD), sorted by payor. Every figure is
-    summed on one integer coding of the payors (a groupby, a join per source and
-    net_collection_rate's own coding cost twice as much): net_collection_rate's sums over
-    the adjudicated lines, the denial rates of `by_payor` (initial_denial_rate by payor) and
-    the A/R of `aging` (a payor with none: rate NaN, A/R $0)."""
+    summed on one integer coding of the payors (a groupby, a join per source and each
+    source's own coding cost three times as much), each as the function that defines it
+    works it out (tests/engine/test_small_rules.py holds them to it): the net collection
+    rate's sums over the adjudicated lines (collections.net_collection_rate), the initial
+    denial rates (denials.initial_denial_rate by payor, over `rate_frame`: NaN for a payor
+    with nothing adjudicated) and the A/R (collections.aging's total: the positive
+    balances of the lines with an aging bucket; $0 for a payor with none)."""
     # (sorted, as groupby sorts them; a line with no payor is in no row)
     codes, payors = pd.factorize(lines["payor"].to_numpy(dtype=object), sort=True)
     payors = np.asarray(payors, dtype=object)
@@ -286,15 +288,25 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, by_payor: pd.DataFr
         "missed_appeals": total(missed_appeal),
         "due_soon": total(filing_due) + total(appeal_due),
     })
-    rates = by_payor.set_index("payor")[["denial_rate", "charge_denial_rate"]].reindex(payors)
-    sc["denial_rate"] = rates["denial_rate"].to_numpy()
-    sc["charge_denial_rate"] = rates["charge_denial_rate"].to_numpy()
+    adjudicated_line = rate_frame["adjudicated"].to_numpy(dtype=bool)
+    denied_line = rate_frame["denied"].to_numpy(dtype=bool)
+    claim, line_charge = rate_frame["claim_id"].to_numpy(), rate_frame["charge"].to_numpy(dtype="int64")
+
+    def claims_and_charges(flag: np.ndarray) -> tuple[pd.Series, pd.Series]:   # (denials._counts)
+        chosen = flag[known]
+        return (pd.Series(distinct_counts(group[chosen], n, claim[known][chosen])),
+                pd.Series(total(np.where(flag, line_charge, 0))))
+    claims_adjudicated, charges_adjudicated = claims_and_charges(adjudicated_line)
+    claims_denied, charges_denied = claims_and_charges(denied_line)
+    sc["denial_rate"] = denials._rate(claims_denied, claims_adjudicated)
+    sc["charge_denial_rate"] = denials._rate(charges_denied, charges_adjudicated)
     sc["charges_adjudicated"] = total(np.where(adjudicated, charge, 0))
     sc["contractual_adj"] = total(np.where(adjudicated, lines["contractual_adj"].to_numpy(dtype="int64"), 0))
     net = (sc["charges_adjudicated"] - sc["contractual_adj"]).astype("float64")
     paid = total(np.where(adjudicated, lines["paid"].to_numpy(dtype="int64"), 0))
     sc["net_collection_rate"] = paid / net.where(net != 0)      # (as collections.net_collection_rate)
-    sc["ar"] = aging.set_index("payor")["total"].reindex(payors).fillna(0).astype("int64").to_numpy()
+    aged = lines["aging_bucket"].to_numpy(dtype=object) != ""
+    sc["ar"] = total(np.where(aged, lines["balance"].to_numpy(dtype="int64"), 0))
     types = contracts.set_index("payor")["payor_type"]
     sc.insert(1, "payor_type", sc["payor"].map(types).astype(object).fillna(""))
     return sc
@@ -478,15 +490,14 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
 
     rate_frame = (denials._line_frame(claims, lines)   # shared by the five groupings
                   if want & {"kpis", "denials_by", "scorecard", "monthly"} else None)
-    groupings = (("payor", "category", "cpt", "month") if "denials_by" in want
-                 else ("payor",) if "scorecard" in want else ())
+    groupings = ("payor", "category", "cpt", "month") if "denials_by" in want else ()
     denials_by = {by: denials.initial_denial_rate(claims, lines, by=by, frame=rate_frame) for by in groupings}
     aging_by_payor = (collections.aging(claims, lines[["balance", "aging_bucket"]], settings, by="payor")
-                      if want & {"aging", "scorecard"} else None)
+                      if "aging" in want else None)
     dl = _deadline_table(lines, notices, contracts) if want & {"kpis", "deadlines"} else None
     kpis = _kpis(claims, lines, appeals, rate_frame, dl, settings) if dl is not None and "kpis" in want else None
-    scorecard = (_scorecard(lines, contracts, denials_by["payor"], aging_by_payor, settings, rate_frame)
-                 if aging_by_payor is not None and rate_frame is not None and "scorecard" in want else None)
+    scorecard = (_scorecard(lines, contracts, rate_frame)
+                 if rate_frame is not None and "scorecard" in want else None)
     worklist = (build_worklist(lines, notices, contracts, settings, frames.get("Adjustments"), next_lines)
                 if "worklist" in want else None)
     rates = portfolio.rates_in_force(frames["FeeSchedule"], contracts, settings) if "portfolio" in want else None

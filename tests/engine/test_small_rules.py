@@ -3,6 +3,7 @@ month-by-month table has one month basis; a paid line with no contracted rate is
 the Scorecard's collection columns tie."""
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -134,17 +135,23 @@ def test_the_scorecards_collection_columns_tie():
 def test_each_scorecard_column_is_the_figure_of_the_rule_that_defines_it():
     """The Scorecard sums every column on one coding of the payors (engine._scorecard); each
     per-payor column must still be the figure of the function that defines it, on a
-    generated practice of eight payors (and a ninth with no line at all): the denial rates
+    generated practice of eight payors and a ninth with nothing adjudicated (and a tenth
+    contract with no line at all): the denial rates
     (denials.initial_denial_rate), the collection columns (collections.net_collection_rate),
     the A/R (collections.aging), the lines, charges and paid (the lines summed by payor)."""
     from payorxl.demo import demo_settings, generate_large
     from payorxl.engine import collections, denials
     frames = generate_large(600)
-    frames["Contracts"] = pd.concat([frames["Contracts"], frames["Contracts"].iloc[:1].assign(payor="No Lines")],
-                                    ignore_index=True)
+    contract = frames["Contracts"].iloc[:1]
+    frames["Contracts"] = pd.concat([frames["Contracts"], contract.assign(payor="No Lines"),
+                                     contract.assign(payor="Quiet Plan")], ignore_index=True)
+    # a ninth payor whose three lines have no remittance: nothing adjudicated (rates NaN), all open
+    quiet = frames["Claims"].iloc[:3].assign(payor="Quiet Plan", claim_id=["Q1", "Q2", "Q3"])
+    frames["Claims"] = pd.concat([frames["Claims"], quiet], ignore_index=True)
     r = calculate(frames, demo_settings())
     card, lines = r.scorecard.set_index("payor"), r.lines
-    assert len(card) == lines["payor"].nunique() == 8 and "No Lines" not in card.index
+    assert len(card) == lines["payor"].nunique() == 9 and "No Lines" not in card.index
+    assert np.isnan(card.at["Quiet Plan", "denial_rate"]) and card.at["Quiet Plan", "ar"] == quiet["charge"].sum()
     by_payor = lines.groupby("payor")
     assert card["lines"].tolist() == by_payor.size().tolist()
     assert card["charges"].tolist() == by_payor["charge"].sum().tolist()
