@@ -100,7 +100,8 @@ QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "d
 
 
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
-             fields: Collection[str] | None = None, with_prompt_pay: bool = True) -> pd.DataFrame:
+             fields: Collection[str] | None = None, with_prompt_pay: bool = True,
+             with_pricing: bool = True) -> pd.DataFrame:
     """Every per-claim-line result, side by side with the claim's own columns.
 
     fields: the results the caller reads, when they are all in QUICK_FIELDS; the frame
@@ -108,7 +109,9 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     fields (with what their step gives beside them), and none of the later steps run
     (the price, the deadlines, write-offs, balances). None (the default): every result.
     with_prompt_pay=False: every result but the prompt-pay columns (deadlines.prompt_pay),
-    which no figure of NO_PROMPT_PAY_PARTS reads."""
+    which no figure of NO_PROMPT_PAY_PARTS reads; with_pricing=False: nor the columns that
+    say how a line was priced (reimbursement.PRICING_COLUMNS), which only the Claims sheet
+    shows (PRICING_PARTS)."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
     if fields is not None and set(fields) == {"expected_allowed"}:    # the price takes no payment
@@ -138,7 +141,7 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     if fields is not None and set(fields) <= QUICK_FIELDS:
         return _some_per_line(frames, settings, lines, terms, appeal_dates, set(fields))
     money = reimbursement.reimbursement(claims, contracts, frames["FeeSchedule"], lines, settings,
-                                        frames.get("PaymentRules"), frames.get("Modifiers"), terms)
+                                        frames.get("PaymentRules"), frames.get("Modifiers"), terms, with_pricing)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
                                    money["expected_allowed"], settings, terms, appeal_dates, with_prompt_pay)
     written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
@@ -423,6 +426,10 @@ NOTICE_PARTS = frozenset({"kpis", "worklist", "deadlines", "portfolio"})
 # The parts none of whose figures reads a line's prompt-pay columns (deadlines.prompt_pay):
 # asked for alone (a PX_SCORECARD formula), the lines are worked out without them.
 NO_PROMPT_PAY_PARTS = frozenset({"scorecard", "aging", "denials_by", "monthly"})
+# The parts that show how each line was priced (reimbursement.PRICING_COLUMNS): the
+# Claims sheet's rows. Asked for without them (a PX_SCORECARD or PX_WORKLIST formula),
+# the lines are worked out without those columns.
+PRICING_PARTS = frozenset({"claim_rows"})
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
@@ -442,7 +449,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     figures a whole recalculation shows, without the cost of the worklist or portfolio.
     The contracts carry their notice calendar (contract_notices) when a part asked for
     shows it (NOTICE_PARTS); else they are as given. The lines lack the prompt-pay
-    columns when every part asked for is one that reads none (NO_PROMPT_PAY_PARTS).
+    columns when every part asked for is one that reads none (NO_PROMPT_PAY_PARTS), and
+    the pricing columns when no part asked for shows them (PRICING_PARTS).
 
     warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
     caller that shows none (a PX_ formula); the figures are the same.
@@ -469,7 +477,8 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
         next_payer_seq=roles["next_payer_seq"].to_numpy()[is_line]).reset_index(drop=True)}
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     with_prompt_pay = not want or not want <= NO_PROMPT_PAY_PARTS
-    lines = per_line(frames, settings, fields, with_prompt_pay).drop(columns="next_payer_seq")
+    with_pricing = not want or bool(want & PRICING_PARTS)
+    lines = per_line(frames, settings, fields, with_prompt_pay, with_pricing).drop(columns="next_payer_seq")
     if fields is not None:      # a per-row formula: its lines, and no other part
         return Results(settings, lines.drop(columns=CLAIM_CODE), contracts, None, None, None, None, None, None,
                        None, None, list(errors or []))

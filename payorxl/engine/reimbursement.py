@@ -263,9 +263,16 @@ def _pricing_text(parts: list[np.ndarray], labels: list) -> np.ndarray:
     return out[codes]
 
 
+# The columns that say how a line's expected allowed was priced (expected_allowed's
+# with_pricing): the Claims sheet shows them; no figure reads them.
+PRICING_COLUMNS = ("fee_source", "setting", "base_rate", "unit_rate", "multiple_procedure", "procedure_rank",
+                   "pricing")
+
+
 def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
                      settings: m.Settings, payment_rules: pd.DataFrame | None = None,
-                     modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None) -> pd.DataFrame:
+                     modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None,
+                     with_pricing: bool = True) -> pd.DataFrame:
     """What the contract says the payor should allow, per claim line (index = claims.index).
 
     The rate: the contract's Fee Basis — its own FeeSchedule ("Fee Schedule"), or the
@@ -299,6 +306,8 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     fee_source: the Fee Basis when a rate was found, else "".
     terms: `contract_terms` of the claims (with fee_basis and pct_of_medicare), when the
         caller has them.
+    with_pricing=False: expected_allowed alone, without the columns that say how it was
+        priced (PRICING_COLUMNS), for a caller that shows none of them.
 
     The arithmetic runs on float64 cents (NaN for a blank), exact for any real amount, as
     the nullable Int64/Float64 operations it stands for; text is built once per distinct
@@ -374,6 +383,8 @@ def expected_allowed(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule
     charge = _floats(claims["charge"].astype("Int64"))
     lesser_of = pay["lesser_of"].to_numpy()
     expected = np.where(lesser_of & (charge < contracted), charge, contracted)
+    if not with_pricing:
+        return pd.DataFrame({"expected_allowed": _int64(np.where(priced, expected, np.nan), index)}, index=index)
 
     # The pricing words, per distinct combination of the rules used.
     setting_words = ["", "facility", "non-facility"]
@@ -468,9 +479,11 @@ def underpayments(claims: pd.DataFrame, expected: pd.DataFrame | pd.Series, line
 
 def reimbursement(claims: pd.DataFrame, contracts: pd.DataFrame, fee_schedule: pd.DataFrame,
                   lines: pd.DataFrame, settings: m.Settings, payment_rules: pd.DataFrame | None = None,
-                  modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None) -> pd.DataFrame:
+                  modifiers: pd.DataFrame | None = None, terms: pd.DataFrame | None = None,
+                  with_pricing: bool = True) -> pd.DataFrame:
     """`expected_allowed` and `underpayments` side by side, one row per claim line
     (index = claims.index): the one call the recalculation makes. terms: the claims'
-    `contract_terms`, when the caller has them."""
-    expected = expected_allowed(claims, contracts, fee_schedule, settings, payment_rules, modifiers, terms)
+    `contract_terms`, when the caller has them; with_pricing: expected_allowed's."""
+    expected = expected_allowed(claims, contracts, fee_schedule, settings, payment_rules, modifiers, terms,
+                                with_pricing)
     return pd.concat([expected, underpayments(claims, expected, lines, settings)], axis=1)

@@ -20,7 +20,8 @@ import pytest
 from payorxl import engine, model as m, pipeline, validate
 from payorxl.conversion import typed_frame
 from payorxl.demo import generate_demo
-from payorxl.engine import NO_PROMPT_PAY_PARTS, NOTICE_PARTS, PARTS, calculate, worklist
+from payorxl.engine import NO_PROMPT_PAY_PARTS, NOTICE_PARTS, PARTS, PRICING_PARTS, calculate, worklist
+from payorxl.engine.reimbursement import PRICING_COLUMNS
 from payorxl.errors import WARNING
 from payorxl.excel import convert as cv, udfs
 from payorxl.excel.udfs import PX_AGING, PX_SCORECARD, PX_WORKLIST
@@ -116,11 +117,12 @@ def test_each_part_alone_is_the_whole_calculations(practice):
     for part in PARTS:
         alone = calculate(valid, settings, errors, parts=(part,))
         # every line column the whole calculation's; only a part that reads no prompt-pay
-        # column goes without them
+        # column goes without them, and one that shows no pricing without those
         missing = [c for c in whole.lines.columns if c not in alone.lines]
-        assert missing == ([c for c in whole.lines.columns if c.startswith("prompt_pay_")]
-                           if part in NO_PROMPT_PAY_PARTS else []), part
-        assert len(missing) in (0, 4)
+        prompt_pay = [c for c in whole.lines.columns if c.startswith("prompt_pay_")]
+        assert len(prompt_pay) == 4 and set(PRICING_COLUMNS) <= set(whole.lines.columns)
+        assert set(missing) == ((set(prompt_pay) if part in NO_PROMPT_PAY_PARTS else set())
+                                | (set() if part in PRICING_PARTS else set(PRICING_COLUMNS))), part
         pd.testing.assert_frame_equal(alone.lines, whole.lines[alone.lines.columns])
         # the contracts with their notice calendar when the part shows it; else as given
         # (each of their columns the whole calculation's)
