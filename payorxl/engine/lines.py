@@ -157,7 +157,7 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
               if "frequency" in claims else np.zeros(len(claims), dtype=bool))
     seq = own_payer_seqs(claims, strip=True)
     if not voided.any() and (seq == 1).all():    # every row the first payer's, none void: each is its line
-        return pd.DataFrame({"role": filled(len(claims), LINE),
+        return pd.DataFrame({"role": pd.Series(filled(len(claims), LINE), index=claims.index, dtype=object),
                              "next_payer_seq": np.zeros(len(claims), dtype="int64"),
                              "is_line": np.ones(len(claims), dtype=bool)}, index=claims.index)
     service = service_codes(claims)
@@ -170,8 +170,8 @@ def claim_roles(claims: pd.DataFrame) -> pd.DataFrame:
     next_seq = np.zeros(n, dtype="int64")
     np.maximum.at(next_seq, service, np.where(seq > 1, seq, 0))
     next_seq = next_seq[service]
-    return pd.DataFrame({"role": role, "next_payer_seq": np.where(is_line, next_seq, 0), "is_line": is_line},
-                        index=claims.index)
+    return pd.DataFrame({"role": pd.Series(role, index=claims.index, dtype=object),   # (object: not inferred as str)
+                         "next_payer_seq": np.where(is_line, next_seq, 0), "is_line": is_line}, index=claims.index)
 
 
 def line_codes(claims: pd.DataFrame, payments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
