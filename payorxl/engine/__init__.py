@@ -101,7 +101,7 @@ QUICK_FIELDS = frozenset(FILING_FIELDS + APPEAL_FIELDS + ("expected_allowed", "d
 
 def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
              fields: Collection[str] | None = None, with_prompt_pay: bool = True,
-             with_pricing: bool = True) -> pd.DataFrame:
+             with_pricing: bool = True, with_balances: bool = True) -> pd.DataFrame:
     """Every per-claim-line result, side by side with the claim's own columns.
 
     fields: the results the caller reads, when they are all in QUICK_FIELDS; the frame
@@ -111,7 +111,8 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
     with_prompt_pay=False: every result but the prompt-pay columns (deadlines.prompt_pay),
     which no figure of NO_PROMPT_PAY_PARTS reads; with_pricing=False: nor the columns that
     say how a line was priced (reimbursement.PRICING_COLUMNS), which only the Claims sheet
-    shows (PRICING_PARTS)."""
+    shows (PRICING_PARTS); with_balances=False: nor the write-off, the balance and its aging
+    bucket (BALANCE_COLUMNS), which only BALANCE_PARTS read."""
     claims, contracts = frames["Claims"], frames["Contracts"]
     terms = deadlines.contract_terms(claims, contracts, deadlines.LINE_TERMS)   # read once for every rule
     if fields is not None and set(fields) == {"expected_allowed"}:    # the price takes no payment
@@ -144,13 +145,16 @@ def per_line(frames: dict[str, pd.DataFrame], settings: m.Settings,
                                         frames.get("PaymentRules"), frames.get("Modifiers"), terms, with_pricing)
     dl = deadlines.claim_deadlines(claims, contracts, lines, frames["Appeals"],
                                    money["expected_allowed"], settings, terms, appeal_dates, with_prompt_pay)
-    written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
-                                            dl["resubmit_status"])
-    balances = collections.ar_balances(claims, lines, written["written_off"])
-    out = pd.concat([claims, lines.drop(columns=["claim_id", "line"]), money, dl,
-                     denials.denied_lines(claims, lines), written, balances], axis=1)
+    pieces = [claims, lines.drop(columns=["claim_id", "line"]), money, dl, denials.denied_lines(claims, lines)]
+    if with_balances:
+        written = denials.final_denial_writeoff(claims, lines, dl["appeal_status"], frames["Appeals"],
+                                                dl["resubmit_status"])
+        balances = collections.ar_balances(claims, lines, written["written_off"])
+        pieces += [written, balances]
+    out = pd.concat(pieces, axis=1)
     out = out.loc[:, ~out.columns.duplicated()].drop(columns=["denial_route_category", "denial_route_action"])
-    out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
+    if with_balances:
+        out["aging_bucket"] = collections.aging_bucket(claims, balances, settings)
     # An underpayment is disputed like a denial: the appeal window runs from the last
     # remittance on the line.
     # (worked out on the underpaid lines alone)
@@ -170,12 +174,14 @@ def _some_per_line(frames: dict[str, pd.DataFrame], settings: m.Settings, lines:
     it (claim_deadlines' filing, appeal and resubmission parts are its own calls, with the
     same arguments), over the same line summary. The balance takes the write-off, which
     takes the appeal and the resubmission status; none of them takes the price, and the
-    price takes no line summary (lines None: the claims' columns and the price alone)."""
+    price takes no line summary (lines None: the claims' columns and the price alone). The
+    price comes without the columns that say how it was priced (reimbursement.PRICING_COLUMNS)."""
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     pieces = [claims] if lines is None else [claims, lines.drop(columns=["claim_id", "line"])]
     if "expected_allowed" in fields:
         pieces.append(reimbursement.expected_allowed(claims, contracts, frames["FeeSchedule"], settings,
-                                                     frames.get("PaymentRules"), frames.get("Modifiers"), terms))
+                                                     frames.get("PaymentRules"), frames.get("Modifiers"), terms,
+                                                     with_pricing=False))   # (no per-row formula shows them)
     if lines is None:
         return pd.concat(pieces, axis=1)
     balance = "balance" in fields
@@ -430,6 +436,10 @@ NO_PROMPT_PAY_PARTS = frozenset({"scorecard", "aging", "denials_by", "monthly"})
 # Claims sheet's rows. Asked for without them (a PX_SCORECARD or PX_WORKLIST formula),
 # the lines are worked out without those columns.
 PRICING_PARTS = frozenset({"claim_rows"})
+# The parts that read a line's write-off, balance or aging bucket (BALANCE_COLUMNS): asked
+# for without them (a PX_WORKLIST formula), the lines are worked out without those columns.
+BALANCE_PARTS = frozenset({"kpis", "aging", "scorecard", "claim_rows"})
+BALANCE_COLUMNS = ("written_off", "writeoff_reason", "balance", "credit", "aging_bucket")
 
 
 def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None,
@@ -449,8 +459,9 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     figures a whole recalculation shows, without the cost of the worklist or portfolio.
     The contracts carry their notice calendar (contract_notices) when a part asked for
     shows it (NOTICE_PARTS); else they are as given. The lines lack the prompt-pay
-    columns when every part asked for is one that reads none (NO_PROMPT_PAY_PARTS), and
-    the pricing columns when no part asked for shows them (PRICING_PARTS).
+    columns when every part asked for is one that reads none (NO_PROMPT_PAY_PARTS), the
+    pricing columns when no part asked for shows them (PRICING_PARTS), and the write-off
+    and balance columns when none reads them (BALANCE_PARTS).
 
     warnings=False: the engine's own warnings (`_unpriced`) are not worked out, for a
     caller that shows none (a PX_ formula); the figures are the same.
@@ -478,7 +489,9 @@ def calculate(frames: dict[str, pd.DataFrame], settings: m.Settings, errors=None
     claims, contracts, appeals = frames["Claims"], frames["Contracts"], frames["Appeals"]
     with_prompt_pay = not want or not want <= NO_PROMPT_PAY_PARTS
     with_pricing = not want or bool(want & PRICING_PARTS)
-    lines = per_line(frames, settings, fields, with_prompt_pay, with_pricing).drop(columns="next_payer_seq")
+    with_balances = not want or bool(want & BALANCE_PARTS)
+    lines = per_line(frames, settings, fields, with_prompt_pay, with_pricing,
+                     with_balances).drop(columns="next_payer_seq")
     if fields is not None:      # a per-row formula: its lines, and no other part
         return Results(settings, lines.drop(columns=CLAIM_CODE), contracts, None, None, None, None, None, None,
                        None, None, list(errors or []))

@@ -20,7 +20,16 @@ import pytest
 from payorxl import engine, model as m, pipeline, validate
 from payorxl.conversion import typed_frame
 from payorxl.demo import generate_demo
-from payorxl.engine import NO_PROMPT_PAY_PARTS, NOTICE_PARTS, PARTS, PRICING_PARTS, calculate, worklist
+from payorxl.engine import (
+    BALANCE_COLUMNS,
+    BALANCE_PARTS,
+    NO_PROMPT_PAY_PARTS,
+    NOTICE_PARTS,
+    PARTS,
+    PRICING_PARTS,
+    calculate,
+    worklist,
+)
 from payorxl.engine.reimbursement import PRICING_COLUMNS
 from payorxl.errors import WARNING
 from payorxl.excel import convert as cv, udfs
@@ -121,8 +130,10 @@ def test_each_part_alone_is_the_whole_calculations(practice):
         missing = [c for c in whole.lines.columns if c not in alone.lines]
         prompt_pay = [c for c in whole.lines.columns if c.startswith("prompt_pay_")]
         assert len(prompt_pay) == 4 and set(PRICING_COLUMNS) <= set(whole.lines.columns)
+        assert set(BALANCE_COLUMNS) <= set(whole.lines.columns)
         assert set(missing) == ((set(prompt_pay) if part in NO_PROMPT_PAY_PARTS else set())
-                                | (set() if part in PRICING_PARTS else set(PRICING_COLUMNS))), part
+                                | (set() if part in PRICING_PARTS else set(PRICING_COLUMNS))
+                                | (set() if part in BALANCE_PARTS else set(BALANCE_COLUMNS))), part
         pd.testing.assert_frame_equal(alone.lines, whole.lines[alone.lines.columns])
         # the contracts with their notice calendar when the part shows it; else as given
         # (each of their columns the whole calculation's)
