@@ -288,7 +288,7 @@ def _text_column(a: np.ndarray, default: str) -> tuple[pd.Series, np.ndarray] | 
     column's type: this pass tells it, and a column's first pass over its cells is its
     dearest."""
     distinct = _sample_distinct(a)
-    if distinct is not None and len(distinct) == 1 and _all_equal(a, next(iter(distinct))):
+    if distinct is not None and len(distinct) == 1 and all_equal(a, next(iter(distinct))):
         text = a[0].strip()           # one text throughout (a place of service, a claim type)
         return (pd.Series(filled(len(a), text or default), dtype=object, copy=False),
                 np.full(len(a), text == "", dtype=bool))
@@ -332,7 +332,7 @@ def _sample_distinct(a: np.ndarray) -> set | None:
         return None
 
 
-def _all_equal(a: np.ndarray, value) -> bool:
+def all_equal(a: np.ndarray, value) -> bool:
     """Whether every cell is text equal to `value`, a str (one comparison a cell, at C
     speed: half the cost of hashing each, which a column of cells that are each a new
     object from Excel pays in full)."""
@@ -442,7 +442,7 @@ def _column(values, col: m.Column, read: bool = True) -> tuple[pd.Series, dict[i
             value = next(iter(distinct))
             choice = ({c.lower(): c for c in col.choices}.get(value.strip().lower())
                       if type(value) is str else None)  # noqa: E721 (exactly str)
-            if choice is not None and _all_equal(a, value):
+            if choice is not None and all_equal(a, value):
                 return pd.Series(filled(n, choice), dtype=object, copy=False), {}, np.zeros(n, dtype=bool)
     inferred = pd.api.types.infer_dtype(a, skipna=False) if n else "empty"
     whole = _whole_column(a, inferred, col)

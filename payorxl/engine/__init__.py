@@ -297,19 +297,12 @@ def _scorecard(lines: pd.DataFrame, contracts: pd.DataFrame, rate_frame: pd.Data
         "missed_appeals": total(missed_appeal),
         "due_soon": total(filing_due) + total(appeal_due),
     })
-    adjudicated_line = rate_frame["adjudicated"].to_numpy(dtype=bool)
-    denied_line = rate_frame["denied"].to_numpy(dtype=bool)
-    claim, line_charge = rate_frame["claim_id"].to_numpy(), rate_frame["charge"].to_numpy(dtype="int64")
-
-    def claims_and_charges(flag: np.ndarray) -> tuple[pd.Series, pd.Series]:   # (denials._counts)
-        chosen = flag[known]
-        return (pd.Series(distinct_counts(group[chosen], n, claim[known][chosen])),
-                pd.Series(total(np.where(flag, line_charge, 0))))
-    claims_adjudicated, charges_adjudicated = claims_and_charges(adjudicated_line)
-    claims_denied, charges_denied = claims_and_charges(denied_line)
-    sc["denial_rate"] = denials._rate(claims_denied, claims_adjudicated)
-    sc["charge_denial_rate"] = denials._rate(charges_denied, charges_adjudicated)
-    sc["charges_adjudicated"] = total(np.where(adjudicated, charge, 0))
+    # (the denial rates' distinct claims and charges as initial_denial_rate counts them)
+    claims_adjudicated, charges_adjudicated = denials._counts(codes, n, rate_frame, rate_frame["adjudicated"])
+    claims_denied, charges_denied = denials._counts(codes, n, rate_frame, rate_frame["denied"])
+    sc["denial_rate"] = denials._rate(pd.Series(claims_denied), pd.Series(claims_adjudicated))
+    sc["charge_denial_rate"] = denials._rate(pd.Series(charges_denied), pd.Series(charges_adjudicated))
+    sc["charges_adjudicated"] = charges_adjudicated     # (the adjudicated lines' charges, as net collection sums them)
     sc["contractual_adj"] = total(np.where(adjudicated, lines["contractual_adj"].to_numpy(dtype="int64"), 0))
     net = (sc["charges_adjudicated"] - sc["contractual_adj"]).astype("float64")
     paid = total(np.where(adjudicated, lines["paid"].to_numpy(dtype="int64"), 0))

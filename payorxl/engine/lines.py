@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rules
-from ..conversion import filled
+from ..conversion import all_equal, filled
 
 KEY = ["claim_id", "line"]
 MONEY_SUMS = ["paid", "allowed", "patient_resp", "contractual_adj", "sequestration", "denied_amount", "interest"]
@@ -423,8 +423,7 @@ def factorized_texts(texts_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a missing value coded -1). A column of one text throughout, one object (as conversion leaves the claim
     type, frequency or place of service a practice bills alone), is coded at once: one
     comparison a cell, each an identity, instead of a hash lookup (2-3 ms at 100,000 lines)."""
-    if len(texts_) and type(texts_[0]) is str and texts_[0] is texts_[-1] \
-            and bool((texts_ == texts_[0]).all()):  # noqa: E721 (exactly str)
+    if len(texts_) and texts_[0] is texts_[-1] and all_equal(texts_, texts_[0]):
         return np.zeros(len(texts_), dtype=np.intp), np.array([texts_[0]], dtype=object)
     codes, distinct = pd.factorize(texts_)
     return codes, np.asarray(distinct, dtype=object)

@@ -117,7 +117,9 @@ def test_texts_are_factorised_as_pandas_does_one_text_throughout_at_once():
     between[2500] = "Secondary"
     missing = same_object.copy()
     missing[7] = None
-    for cells in (same_object, equal_texts, between, missing, np.array([], dtype=object),
+    not_available = same_object.copy()
+    not_available[2500] = pd.NA                          # (refuses a comparison: pandas codes it -1)
+    for cells in (same_object, equal_texts, between, missing, not_available, np.array([], dtype=object),
                   np.array([None] * 3, dtype=object), np.array([one], dtype=object)):
         codes, distinct = factorized_texts(cells)
         want_codes, want_distinct = pd.factorize(cells)
