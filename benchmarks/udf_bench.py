@@ -96,14 +96,21 @@ CSV_FIELDS = (["run", "lines", "repeat", "plain_s", "plain_decimal_s", "engine_s
 
 
 def currency(grids: list[list[list]]) -> list[list[list]]:
-    """The grids with every money cell as pywin32 gives a Currency cell: a Decimal with
-    four decimals."""
+    """The grids with every money cell as pywin32 gives a Currency cell (`pywin32_currency`)."""
     out = []
     for name, grid in zip(ORDER, grids):
         money = {i for i, c in enumerate(m.TABLES[name].columns) if c.kind == m.MONEY}
-        out.append([grid[0]] + [[Decimal(f"{v:.4f}") if i in money and isinstance(v, float) else _own_object(v)
+        out.append([grid[0]] + [[pywin32_currency(v) if i in money and isinstance(v, float) else _own_object(v)
                                  for i, v in enumerate(row)] for row in grid[1:]])
     return out
+
+
+def pywin32_currency(value: float) -> Decimal:
+    """A cell formatted as Currency as pywin32 hands it to Python: Excel sends a CURRENCY
+    (an int64 count of ten-thousandths), which pywin32 makes Decimal(int64) / 10000
+    (PyObject_FromCurrency, com/win32com/src/PyComHelpers.cpp): 12.5 arrives as
+    Decimal('12.5') and 232 as Decimal('232'), not as Decimal('232.0000')."""
+    return Decimal(round(value * 10000)) / 10000
 
 
 def _own_object(value):

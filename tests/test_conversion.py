@@ -319,6 +319,28 @@ def test_a_long_column_of_few_decimal_amounts_reads_each_cell_as_to_cents():
     assert _as_read([Decimal("1"), Decimal("1e30")], col) == _expected([Decimal("1"), Decimal("1e30")], col)
 
 
+def test_a_long_column_of_zero_decimals_reads_each_cell_as_to_cents():
+    """Money as Decimals that are nearly all zero (interest, sequestration: only the nonzero
+    cells are converted): each cell reads as on its own, the few amounts among the zeros
+    (half cents, negative, 0E-4, a NaN or signalling NaN, 1E+30, a float) included, the
+    zeros and amounts wherever they sit: past the sample as well as in it."""
+    from payorxl.conversion import _CODES_FROM, _SAMPLE
+    col = m.PAYMENTS.column("interest")
+    n = _CODES_FROM + 1000
+    cells = [Decimal(0) / 10000 for _ in range(n)]          # Decimal('0') as pywin32 makes it
+    for at, amount in ((3, "12.5"), (_SAMPLE + 7, "0.125"), (n - 1, "-3.005"), (n - 2, "0E-4")):
+        cells[at] = Decimal(amount)
+    read = _as_read(cells, col)
+    assert read == _expected(cells, col)
+    # worked by hand: $12.50, 12.5 cents rounds half up to 13, -$3.005 to -301 cents, 0E-4 is 0
+    assert [read[i][0] for i in (0, 3, _SAMPLE + 7, n - 1, n - 2)] == [0, 1250, 13, -301, 0]
+    for odd in (Decimal("NaN"), Decimal("sNaN"), Decimal("1e30"), Decimal("-0"), 4.25, None):
+        for at in (5, n - 5):
+            mixed = cells[:]
+            mixed[at] = odd
+            assert _as_read(mixed, col) == _expected(mixed, col), (odd, at)
+
+
 def test_date_columns_with_blanks_read_each_cell_as_on_its_own():
     """A date column of dates and None (read in one pass) and with anything else among
     them (NaT, NaN, a year out of range, text: read the general way) reads every cell as

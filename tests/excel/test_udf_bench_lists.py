@@ -44,8 +44,8 @@ def test_every_call_gets_new_objects_equal_to_the_old():
 
 
 def test_currency_money_is_a_new_decimal_per_cell():
-    """`currency` turns every money cell into a Decimal of four decimals, as pywin32 gives
-    a cell formatted as Currency, each an object of its own."""
+    """`currency` turns every money cell into a Decimal as pywin32 gives a cell formatted as
+    Currency (Decimal(int64) / 10000: 12.5 as Decimal('12.5')), each an object of its own."""
     bench = _bench()
     from payorxl import model as m
     from payorxl.excel import convert as cv
@@ -56,4 +56,6 @@ def test_currency_money_is_a_new_decimal_per_cell():
     money = claims[0].index(m.CLAIMS.column("charge").name)
     decimal = bench.currency([claims, [[]], [[]], [[]], [[]]])[0]
     cells = [row[money] for row in decimal[1:]]
-    assert [str(c) for c in cells] == ["12.5000", "12.5000"] and cells[0] is not cells[1]
+    assert [str(c) for c in cells] == ["12.5", "12.5"] and cells[0] is not cells[1]
+    # pywin32's own construction, worked by hand: 232 dollars is 2,320,000 ten-thousandths
+    assert [str(bench.pywin32_currency(v)) for v in (232.0, 101.14, 0.0, -3.5)] == ["232", "101.14", "0", "-3.5"]

@@ -30,10 +30,11 @@ MONEY = {t.name: [i for i, c in enumerate(t.columns) if c.kind == m.MONEY] for t
 
 
 def as_currency(grid, table):
-    """The table as Excel sends it when the money columns are formatted as Currency:
-    each money cell a Decimal with four decimals (Decimal("150.0000"))."""
+    """The table as Excel sends it when the money columns are formatted as Currency: each
+    money cell a Decimal as pywin32 makes it, Decimal(int64 ten-thousandths) / 10000
+    (Decimal("150"), Decimal("12.5"))."""
     money = MONEY[table.name]
-    return [grid[0]] + [[Decimal(f"{v:.4f}") if i in money and isinstance(v, float) else v
+    return [grid[0]] + [[Decimal(round(v * 10000)) / 10000 if i in money and isinstance(v, float) else v
                          for i, v in enumerate(row)] for row in grid[1:]]
 
 
@@ -45,7 +46,8 @@ def currency_tables():
 def test_currency_cells_arrive_as_decimals():
     claims, payments, *_ = currency_tables()
     charge = m.CLAIMS.headers.index("Charge")
-    assert claims[1][charge] == Decimal("150.0000") and isinstance(claims[1][charge], Decimal)
+    cell = claims[1][charge]
+    assert isinstance(cell, Decimal) and cell == Decimal("150.0000") and str(cell) == "150"   # as pywin32 makes it
     assert {type(v) for r in payments[1:] for i, v in enumerate(r) if i in MONEY["Payments"]} <= {Decimal, type(None)}
 
 
