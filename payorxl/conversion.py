@@ -431,6 +431,33 @@ def _in_bounds(nums: np.ndarray, col: m.Column) -> np.ndarray:
     return ok
 
 
+# Excel's cell errors as pywin32 hands them over (an int: the error's SCODE), which the PX_
+# formulas receive as they come (excel.udfs.TableValues): #DIV/0!, #N/A, #NAME?, #NULL!,
+# #NUM!, #REF!, #VALUE! (the codes of xlwings' own table, xlwings/_xlwindows.py).
+EXCEL_ERRORS = frozenset({-2146826281, -2146826246, -2146826259, -2146826288, -2146826252, -2146826265,
+                          -2146826273})
+# What pandas infers for a column that may hold an int (no other column can hold an error code).
+_MAY_HOLD_INTS = ("integer", "integer-na", "mixed-integer", "mixed-integer-float", "mixed")
+
+
+def _excel_errors_blank(a: np.ndarray, inferred: str) -> tuple[np.ndarray, str]:
+    """The column with each Excel error code as None, an empty cell, as xlwings' default
+    converter reads an error cell and as a saved workbook reads one (calamine gives ""),
+    with what pandas infers of it then; the column itself when it holds none."""
+    ints = np.flatnonzero(np.fromiter(map(type, a.tolist()), dtype=object, count=len(a)) == int)  # noqa: E721
+    errors = ints[np.fromiter((v in EXCEL_ERRORS for v in a[ints].tolist()), dtype=bool, count=len(ints))]
+    if not len(errors):
+        return a, inferred
+    a = a.copy()
+    a[errors] = None
+    return a, pd.api.types.infer_dtype(a, skipna=False)
+
+
+def _shown(value):
+    """A cell as an error message names it: an Excel error code as the empty cell it reads as."""
+    return None if type(value) is int and value in EXCEL_ERRORS else value  # noqa: E721
+
+
 def _column(values, col: m.Column, read: bool = True) -> tuple[pd.Series, dict[int, _Bad], np.ndarray]:
     """Convert one column of raw Excel values. Returns the typed series (blanks and bad
     cells hold the default), the bad cells by position, and a mask of the blank cells.
@@ -465,6 +492,8 @@ def _column(values, col: m.Column, read: bool = True) -> tuple[pd.Series, dict[i
     whole = _whole_column(a, inferred, col)
     if whole is not None:             # every cell of the kind (or blank), none out of range
         return whole[0], {}, whole[1]
+    if inferred in _MAY_HOLD_INTS:
+        a, inferred = _excel_errors_blank(a, inferred)
     if inferred in _NO_MISSING:       # one type throughout and no None: no blank cell to look for
         blank, rest, present = np.zeros(n, dtype=bool), np.arange(n), a
     else:
@@ -697,11 +726,11 @@ def typed_columns(table: m.Table, columns: dict[str, Sequence], n: int, sheet: s
         if col.required:
             for i in np.flatnonzero(blank & ~empty):
                 errors.append((int(rows[i]), order[col.key], DataError(
-                    CellRef(sheet, int(rows[i]), col.name), values[i], f"{col.name} is required and blank",
+                    CellRef(sheet, int(rows[i]), col.name), _shown(values[i]), f"{col.name} is required and blank",
                     f"fill in the {col.name.lower()}: {col.description}", phi=col.phi)))
         for i, b in bad.items():
             errors.append((int(rows[i]), order[col.key], DataError(
-                CellRef(sheet, int(rows[i]), col.name), values[i], b.message, b.fix, phi=col.phi)))
+                CellRef(sheet, int(rows[i]), col.name), _shown(values[i]), b.message, b.fix, phi=col.phi)))
     rejected = {r for r, _, e in errors if r}
     errors.sort(key=lambda t: (t[0], t[1]))
 

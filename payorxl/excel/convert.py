@@ -2,8 +2,11 @@
 
 Excel hands a UDF its arguments raw: a table passed as ``Claims[#All]`` arrives as a 2-D
 list whose first row is the header, with ``datetime`` for dates, ``float`` for numbers,
-``None`` for empty cells (xlwings on Windows with ``ndim=2``; the tests call the
-functions with exactly that). Tables are converted by payorxl's own
+``None`` for empty cells (xlwings with ``ndim=2``; the tests call the functions with
+exactly that). On Windows a table comes as pywin32 makes it, xlwings' per-cell clean
+pass skipped (udfs.TableValues): a tuple of row tuples, dates with a time zone, a
+Currency cell as a Decimal, an error cell as its code (tests/excel/test_table_values.py
+holds every formula to reading those as it reads the cleaned lists). Tables are converted by payorxl's own
 `conversion.table_from_grid`, the reader every other path uses, so a formula reads a
 cell the way a recalculation does, on every platform.
 
@@ -80,8 +83,9 @@ def readable_errors(func):
 # --- arguments in ----------------------------------------------------------------------
 
 def as_grid(value: Any) -> Sequence[Sequence]:
-    """A range argument as a 2-D list. xlwings gives a 2-D list with ``ndim=2``; without
-    it a one-row range is a flat list and one cell a scalar. None (omitted) is empty.
+    """A range argument as a 2-D list (or tuple of tuples, as pywin32 gives a range). xlwings
+    gives a 2-D list with ``ndim=2``; without it a one-row range is a flat list, and one
+    cell, from pywin32 too, a scalar. None (omitted) is empty.
     A 2-D argument is returned as it came, not copied (it is only read): copying 100,000
     rows costs more than converting them, mostly in the garbage collector's passes over
     the new lists."""
