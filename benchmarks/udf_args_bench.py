@@ -104,10 +104,16 @@ def main() -> None:
             ("PX_SCORECARD on pywin32's cells as they come (TableValues)", med["com"]),
             ("PX_SCORECARD on the cleaned lists", med["cleaned"]),
             ("before: clean pass + PX_SCORECARD on the cleaned lists", med["clean"] + med["cleaned"])]
-    print(f"{args.lines:,} claim lines, CPU seconds, median of {args.repeat}")
-    print("| step | CPU s | ÷ plain |\n|---|---:|---:|")
-    for name, s in rows:
-        print(f"| {name} | {s:.3f} | {s / med['plain']:.2f} |")
+    import platform
+    out = [f"# udf_args_bench ({dt.datetime.now():%Y-%m-%dT%H:%M}, Python {platform.python_version()}, "
+           f"{args.lines:,} claim lines, CPU seconds, median of {args.repeat}, one run)", "",
+           "| step | CPU s | ÷ plain |", "|---|---:|---:|"]
+    out += [f"| {name} | {s:.3f} | {s / med['plain']:.2f} |" for name, s in rows]
+    print("\n".join(out))
+    if args.lines == 100_000:
+        path = ROOT / "benchmarks" / "results" / "udf-args-bench.md"
+        path.write_text("\n".join(out) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
