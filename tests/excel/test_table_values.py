@@ -7,13 +7,13 @@ Excel errors as their codes), to its result on the same cells after xlwings' own
 pass (compiled from the installed xlwings' source)."""
 import copy
 import datetime as dt
-import importlib.util
 import random
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from script_helpers import load_script
 
 from payorxl import model as m
 from payorxl.conversion import EXCEL_ERRORS
@@ -36,10 +36,7 @@ FORMULAS = {
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("udf_args_bench", ROOT / "benchmarks" / "udf_args_bench.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return load_script("benchmarks/udf_args_bench.py")
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,16 @@ had made a slower way of reading Decimal money look faster). These tests keep th
 benchmark honest: the copies are equal cell for cell, and no cell that can carry a hash
 is an object of the original."""
 import datetime as dt
-import importlib.util
 from decimal import Decimal
 from pathlib import Path
+
+from script_helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("udf_bench", ROOT / "benchmarks" / "udf_bench.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return load_script("benchmarks/udf_bench.py")
 
 
 GRID = [["Claim ID", "Payor", "Charge", "Paid", "Date of Service", "Units", "Modifier"],

@@ -11,7 +11,6 @@ and making the rows in small chunks or large ones writes the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import tracemalloc
 import zipfile
 from decimal import Decimal
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from script_helpers import load_script
 
 from payorxl import importer, pipeline
 from payorxl.engine.reconciliation import build_reconciliation
@@ -33,10 +33,7 @@ NOW = dt.datetime(2026, 11, 2, 9, 30)
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("x12_bench", ROOT / "benchmarks" / "x12_bench.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return load_script("benchmarks/x12_bench.py")
 
 
 @pytest.fixture(scope="module")

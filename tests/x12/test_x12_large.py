@@ -1,9 +1,9 @@
 """A 50 MB remittance: read in one pass, and when it is cut off mid-segment the error
 names the segment and `payorxl import` leaves the workbook byte for byte as it was."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+from script_helpers import load_script
 
 from payorxl import pipeline
 from payorxl.importer import import_files
@@ -14,10 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def big_835():
-    spec = importlib.util.spec_from_file_location("x12_bench", ROOT / "benchmarks" / "x12_bench.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    text = bench.generate_835(262_000)
+    text = load_script("benchmarks/x12_bench.py").generate_835(262_000)
     assert len(text) > 50 * 1024 * 1024
     return text
 
