@@ -20,7 +20,6 @@ from payorxl.conversion import EXCEL_ERRORS
 from payorxl.demo import generate_demo
 from payorxl.excel import convert as cv, udfs
 
-ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.datetime(2026, 6, 30)
 ORDER = (m.CLAIMS, m.PAYMENTS, m.CONTRACTS, m.FEE_SCHEDULE, m.APPEALS)
 NA, DIV0 = -2146826246, -2146826281             # #N/A and #DIV/0! as pywin32 gives them

@@ -7,11 +7,8 @@ benchmark honest: the copies are equal cell for cell, and no cell that can carry
 is an object of the original."""
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 from script_helpers import load_script
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():

@@ -28,7 +28,6 @@ from payorxl.workbook.read import read_inputs
 from payorxl.workbook.sheets import STYLES, reconciliation_sheet
 from payorxl.workbook.xlsxpart import Cell, sheet_parts
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 2, 9, 30)
 
 

@@ -1,6 +1,5 @@
 """A 50 MB remittance: read in one pass, and when it is cut off mid-segment the error
 names the segment and `payorxl import` leaves the workbook byte for byte as it was."""
-from pathlib import Path
 
 import pytest
 from script_helpers import load_script
@@ -8,8 +7,6 @@ from script_helpers import load_script
 from payorxl import pipeline
 from payorxl.importer import import_files
 from payorxl.x12 import X12Error, read_835
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
